@@ -1,0 +1,10 @@
+"""botbuilder: an FAQ chatbot builder for community managers.
+
+The core (flows, matching, dialogue, handoff, storage) knows nothing of HTTP;
+the Flask server, the CLI and the Rasa integration are thin layers over it.
+"""
+
+from __future__ import annotations
+
+__version__ = "0.1.0"
+__all__ = ["__version__"]

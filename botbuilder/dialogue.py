@@ -1,0 +1,247 @@
+"""The dialogue engine: one member message in, the bot's messages out.
+
+Conversation states:
+
+    bot ──handoff──▶ waiting ──claim──▶ agent ──hand back──▶ bot
+      ╲                 ╲                 ╲
+       ╰──────────────── closed ◀──────────╯
+
+A member's message is stored before anything else happens, so nothing a
+member says is lost if matching fails. In `waiting` and `agent` the bot
+stays silent and the message waits for the agent.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from botbuilder.errors import BadRequest, Conflict, PayloadTooLarge
+from botbuilder.flows import Bot, Intent
+from botbuilder.handoff import is_open
+from botbuilder.languages import guess_language
+from botbuilder.matcher import ANSWER, CLARIFY, HANDOFF, Match
+from botbuilder.rendering import render_markdown
+from botbuilder.runtime import BotRuntime
+from botbuilder.storage import ConversationRecord, MessageRecord, Storage, utcnow
+from botbuilder.texts import system_text
+from botbuilder.understanding import understand
+
+__all__ = ["Dialogue", "Turn", "MAX_MESSAGE_CHARS"]
+
+MAX_MESSAGE_CHARS = 2000
+
+
+@dataclass(frozen=True)
+class Turn:
+    """What one member action produced."""
+
+    conversation: ConversationRecord
+    decision: str | None  # answer | clarify | handoff, None when the bot stays silent
+    messages: list[MessageRecord] = field(default_factory=list)
+    member_message: MessageRecord | None = None
+
+
+class Dialogue:
+    """Runs conversations of one bot against one storage."""
+
+    def __init__(
+        self,
+        runtime: BotRuntime,
+        storage: Storage,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self.runtime = runtime
+        self.storage = storage
+        self.clock = clock
+
+    # -- starting -------------------------------------------------------------
+
+    def start(self, language: str | None = None) -> Turn:
+        """A new conversation with the greeting in the member's language."""
+        bot = self.runtime.current().bot
+        if language is not None and language not in bot.languages:
+            raise BadRequest(
+                f"language '{language}' is not one of this bot's: {', '.join(bot.languages)}"
+            )
+        lang = language or bot.settings.language
+        conversation = self.storage.create_conversation(lang)
+        text = bot.settings.greeting.get(lang) or system_text("greeting", lang)
+        greeting = self._say(conversation.id, text)
+        return Turn(conversation, None, [greeting])
+
+    # -- member messages ------------------------------------------------------
+
+    def receive_text(self, conversation_id: str, text: Any) -> Turn:
+        if not isinstance(text, str) or not text.strip():
+            raise BadRequest("'text' must be a non-empty string")
+        text = text.strip()
+        if len(text) > MAX_MESSAGE_CHARS:
+            raise PayloadTooLarge(
+                f"a message may be at most {MAX_MESSAGE_CHARS} characters; this one has {len(text)}"
+            )
+        conversation = self._open_conversation(conversation_id)
+        loaded = self.runtime.current()
+        bot = loaded.bot
+        member = self.storage.add_message(conversation_id, "member", text)
+        language = guess_language(text, bot.languages) or conversation.language
+        if language != conversation.language:
+            conversation = self.storage.set_state(
+                conversation_id, conversation.state, language=language
+            )
+        if conversation.state != "bot":
+            return Turn(conversation, None, [], member)
+
+        match = understand(loaded.matcher, text)
+        member = self.storage.annotate_message(
+            member.id,
+            decision=match.decision,
+            intent=match.intent,
+            confidence=match.confidence,
+            candidates=[{"intent": c.intent, "score": c.score} for c in match.candidates],
+        )
+        if match.decision == ANSWER and match.intent:
+            return self._answer(conversation, bot, match.intent, member, match.confidence)
+        if match.decision == CLARIFY:
+            return self._clarify(conversation, bot, match, member)
+        reason = "member_request" if match.intent is None else "low_confidence"
+        return self._handoff(conversation, bot, reason, text, member)
+
+    def press_button(self, conversation_id: str, button_id: Any) -> Turn:
+        """A quick reply from the conversation's last bot message."""
+        if not isinstance(button_id, str) or not button_id:
+            raise BadRequest("'button' must be the id of a button of the last bot message")
+        conversation = self._open_conversation(conversation_id)
+        last = self.storage.last_message(conversation_id, ("bot", "agent"))
+        offered = {b["id"]: b for b in (last.buttons if last else ())}
+        if button_id not in offered:
+            raise BadRequest(
+                f"button '{button_id}' is not offered in this conversation's last bot message"
+            )
+        button = offered[button_id]
+        if button.get("url"):
+            raise BadRequest(f"button '{button_id}' is a link; open its url instead")
+        if conversation.state != "bot":
+            raise Conflict(f"the conversation is '{conversation.state}'; buttons answer only in 'bot'")
+        bot = self.runtime.current().bot
+        member = self.storage.add_message(conversation_id, "member", button["label"])
+        if button_id == "handoff":
+            member = self.storage.annotate_message(member.id, decision=HANDOFF)
+            return self._handoff(conversation, bot, "member_request", button["label"], member)
+        target = button_id.removeprefix("goto:")
+        if bot.intent(target, conversation.language) is None:
+            raise Conflict(f"'{target}' is no longer an answer of this bot; ask your question again")
+        member = self.storage.annotate_message(
+            member.id, decision=ANSWER, intent=target, confidence=1.0
+        )
+        return self._answer(conversation, bot, target, member, 1.0)
+
+    def feedback(self, conversation_id: str, message_id: Any, helpful: Any) -> None:
+        if not isinstance(message_id, int) or isinstance(message_id, bool):
+            raise BadRequest("'message_id' must be the id (a number) of a bot message")
+        if not isinstance(helpful, bool):
+            raise BadRequest("'helpful' must be true or false")
+        self.storage.conversation(conversation_id)
+        self.storage.set_feedback(conversation_id, message_id, helpful)
+
+    def updates(self, conversation_id: str, after: int | None) -> tuple[ConversationRecord, list[MessageRecord]]:
+        conversation = self.storage.conversation(conversation_id)
+        return conversation, self.storage.messages(conversation_id, after)
+
+    # -- outcomes -------------------------------------------------------------
+
+    def _answer(
+        self, conversation: ConversationRecord, bot: Bot, intent_id: str, member: MessageRecord,
+        confidence: float,
+    ) -> Turn:
+        intent = bot.intent(intent_id, conversation.language)
+        assert intent is not None  # the matcher only returns intents of this bot
+        message = self._say(
+            conversation.id,
+            intent.answer,
+            buttons=_buttons(intent),
+            intent=intent.id,
+            decision=ANSWER,
+            confidence=confidence,
+        )
+        if intent.handoff_team is not None:
+            turn = self._handoff(
+                conversation, bot, "intent", member.text, member, team=intent.handoff_team,
+                acknowledged=True,
+            )
+            return Turn(turn.conversation, HANDOFF, [message, *turn.messages], member)
+        return Turn(conversation, ANSWER, [message], member)
+
+    def _clarify(
+        self, conversation: ConversationRecord, bot: Bot, match: Match, member: MessageRecord
+    ) -> Turn:
+        lang = conversation.language
+        buttons = []
+        for option in match.options:
+            intent = bot.intent(option, lang)
+            if intent is not None:
+                buttons.append({"id": f"goto:{option}", "label": _title(intent)})
+        buttons.append({"id": "handoff", "label": system_text("something_else", lang)})
+        message = self._say(
+            conversation.id,
+            system_text("clarify", lang),
+            buttons=buttons,
+            decision=CLARIFY,
+            intent=match.intent,
+            confidence=match.confidence,
+        )
+        return Turn(conversation, CLARIFY, [message], member)
+
+    def _handoff(
+        self,
+        conversation: ConversationRecord,
+        bot: Bot,
+        reason: str,
+        question: str,
+        member: MessageRecord,
+        team: str | None = None,
+        acknowledged: bool = False,
+    ) -> Turn:
+        lang = conversation.language
+        team = team or bot.settings.handoff.default_team
+        conversation = self.storage.set_state(conversation.id, "waiting", expect=("bot",), team=team)
+        self.storage.open_handoff(conversation.id, team, reason, question)
+        settings = bot.settings.handoff.teams.get(team)
+        messages = []
+        if settings is not None and not is_open(settings, self.clock()):
+            text = bot.settings.handoff.offline_message.get(lang) or system_text("offline", lang)
+            messages.append(self._say(conversation.id, text, decision=HANDOFF))
+        elif not acknowledged:
+            key = "handoff_unsure" if reason == "low_confidence" else "handoff"
+            messages.append(self._say(conversation.id, system_text(key, lang), decision=HANDOFF))
+        return Turn(conversation, HANDOFF, messages, member)
+
+    # -- helpers --------------------------------------------------------------
+
+    def _open_conversation(self, conversation_id: str) -> ConversationRecord:
+        conversation = self.storage.conversation(conversation_id)
+        if conversation.state == "closed":
+            raise Conflict("this conversation is closed; start a new one")
+        return conversation
+
+    def _say(self, conversation_id: str, text: str, **fields: Any) -> MessageRecord:
+        return self.storage.add_message(
+            conversation_id, "bot", text, html=render_markdown(text), **fields
+        )
+
+
+def _title(intent: Intent) -> str:
+    """How an intent is named in a "did you mean" button: its first example question."""
+    return intent.questions[0] if intent.questions else intent.id
+
+
+def _buttons(intent: Intent) -> list[dict[str, str]]:
+    buttons = []
+    for button in intent.buttons:
+        entry = {"id": button.id, "label": button.label}
+        if button.url:
+            entry["url"] = button.url
+        buttons.append(entry)
+    return buttons

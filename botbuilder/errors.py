@@ -1,0 +1,107 @@
+"""The one exception tree of botbuilder.
+
+Every error carries a message written for the person who will read it: a
+manager fixing a flow file, an operator starting a server, or a widget
+developer reading an HTTP error.
+
+    BotbuilderError
+    ├── FlowError              one or more problems in a bot directory
+    ├── ConfigError            a bad setting (environment, bot.yml, CLI)
+    ├── ModelError             the embedding model cannot be loaded
+    ├── EvaluationFileError    a broken evaluation file
+    └── RequestError           a request the core refuses; carries an HTTP status
+        ├── BadRequest         400
+        ├── NotFound           404
+        ├── Conflict           409
+        └── PayloadTooLarge    413
+
+Core code raises these; only the CLI turns them into exit codes and only the
+server turns them into JSON error responses.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+__all__ = [
+    "BadRequest",
+    "BotbuilderError",
+    "ConfigError",
+    "Conflict",
+    "EvaluationFileError",
+    "FlowError",
+    "FlowProblem",
+    "ModelError",
+    "NotFound",
+    "PayloadTooLarge",
+    "RequestError",
+]
+
+
+class BotbuilderError(Exception):
+    """Base of every error botbuilder raises on purpose."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+    def __str__(self) -> str:
+        return self.message
+
+
+@dataclass(frozen=True)
+class FlowProblem:
+    """One problem at one place in a flow file: `file:line:col: message`."""
+
+    path: str
+    line: int
+    column: int
+    message: str
+    severity: str = "error"  # "error" or "warning"
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}:{self.column}: {self.message}"
+
+
+class FlowError(BotbuilderError):
+    """A bot directory with one or more errors; all of them are listed."""
+
+    def __init__(self, problems: list[FlowProblem]) -> None:
+        self.problems = sorted(problems, key=lambda p: (p.path, p.line, p.column))
+        count = len(self.problems)
+        lines = "\n".join(str(p) for p in self.problems)
+        super().__init__(f"{count} error{'s' if count != 1 else ''} in the flows:\n{lines}")
+
+
+class ConfigError(BotbuilderError):
+    """A setting that cannot be used as given."""
+
+
+class ModelError(BotbuilderError):
+    """The embedding model named in bot.yml cannot be loaded."""
+
+
+class EvaluationFileError(BotbuilderError):
+    """An evaluation file that is not a list of {q, expect} cases."""
+
+
+class RequestError(BotbuilderError):
+    """A request the core refuses; `status` is the HTTP status that fits."""
+
+    status = 400
+
+
+class BadRequest(RequestError):
+    status = 400
+
+
+class NotFound(RequestError):
+    status = 404
+
+
+class Conflict(RequestError):
+    status = 409
+
+
+class PayloadTooLarge(RequestError):
+    status = 413

@@ -1,0 +1,102 @@
+"""The running bot: flows plus matcher, swapped atomically when the files change.
+
+A server asks `BotRuntime.current()` on every request. When the flow files
+changed on disk, the new version is loaded and indexed first; only a bot
+that loads without errors replaces the running one, so a broken edit never
+takes a working bot down. The last problem is kept for the editor to show.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from botbuilder.encoder import CachedEncoder, Encoder, SentenceTransformerEncoder
+from botbuilder.errors import FlowError
+from botbuilder.flows import Bot
+from botbuilder.loader import SETTINGS_FILE, flow_files, load_bot
+from botbuilder.matcher import Matcher
+
+__all__ = ["BotRuntime", "Loaded"]
+
+
+@dataclass(frozen=True)
+class Loaded:
+    bot: Bot
+    matcher: Matcher
+
+
+class BotRuntime:
+    """Holds the current bot of one flows directory; safe to share between threads."""
+
+    def __init__(
+        self,
+        flows_dir: str | os.PathLike[str],
+        *,
+        cache_path: str | os.PathLike[str] | None = None,
+        encoder: Encoder | None = None,
+        check_interval: float = 1.0,
+    ) -> None:
+        self.flows_dir = Path(flows_dir)
+        self.cache_path = Path(cache_path) if cache_path else None
+        self._encoder = encoder
+        self.check_interval = check_interval
+        self._lock = threading.Lock()
+        self._loaded: Loaded | None = None
+        self._stamp: tuple[tuple[str, float, int], ...] = ()
+        self._checked_at = 0.0
+        self.last_error: FlowError | None = None
+        self.reload()
+
+    def _encoder_for(self, bot: Bot) -> Encoder:
+        if self._encoder is not None:
+            return self._encoder
+        encoder: Encoder = SentenceTransformerEncoder(bot.settings.matcher.model)
+        if self.cache_path:
+            encoder = CachedEncoder(encoder, self.cache_path)
+        return encoder
+
+    def _disk_stamp(self) -> tuple[tuple[str, float, int], ...]:
+        paths = [self.flows_dir / SETTINGS_FILE, *flow_files(self.flows_dir)]
+        stamp = []
+        for p in paths:
+            try:
+                st = p.stat()
+            except OSError:
+                continue
+            stamp.append((str(p), st.st_mtime, st.st_size))
+        return tuple(stamp)
+
+    def reload(self) -> Loaded:
+        """Load the flows now; raise FlowError (keeping the running bot) if they are broken."""
+        with self._lock:
+            stamp = self._disk_stamp()
+            try:
+                bot = load_bot(self.flows_dir)
+            except FlowError as exc:
+                self.last_error = exc
+                self._stamp = stamp  # don't retry the same broken files on every request
+                raise
+            if self._loaded is None or bot.fingerprint != self._loaded.bot.fingerprint:
+                self._loaded = Loaded(bot, Matcher(bot, self._encoder_for(bot)))
+            self._stamp = stamp
+            self.last_error = None
+            self._checked_at = time.monotonic()
+            return self._loaded
+
+    def current(self) -> Loaded:
+        """The running bot, reloaded first if its files changed (checked at most once a second)."""
+        loaded = self._loaded
+        assert loaded is not None  # reload() in __init__ either set it or raised
+        if time.monotonic() - self._checked_at < self.check_interval:
+            return loaded
+        self._checked_at = time.monotonic()
+        if self._disk_stamp() != self._stamp:
+            try:
+                return self.reload()
+            except FlowError:
+                return loaded
+        return loaded

@@ -1,0 +1,175 @@
+"""The widget and integration API, `/api/v1`: the contract in DESIGN.md.
+
+Public (no login), so every input is checked and size-limited here or in
+the core, and cross-origin use is allowed only for the origins listed in
+bot.yml `widget.allowed_origins`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, jsonify, request
+from flask.typing import ResponseReturnValue
+
+from botbuilder.dialogue import MAX_MESSAGE_CHARS
+from botbuilder.errors import BadRequest, PayloadTooLarge
+from botbuilder.server.app import error_response, services
+from botbuilder.storage import ConversationRecord, MessageRecord
+from botbuilder.understanding import understand
+
+__all__ = ["blueprint", "message_json"]
+
+blueprint = Blueprint("api", __name__, url_prefix="/api/v1")
+
+
+def message_json(message: MessageRecord) -> dict[str, Any]:
+    """A message as the API shows it; internal fields (scores, actions) stay out."""
+    data: dict[str, Any] = {
+        "id": message.id,
+        "role": message.role,
+        "text": message.text,
+        "html": message.html,
+        "buttons": [
+            {k: v for k, v in b.items() if k in ("id", "label", "url")} for b in message.buttons
+        ],
+        "created_at": message.created_at.isoformat().replace("+00:00", "Z"),
+    }
+    if message.role == "bot" and message.intent:
+        data["intent"] = message.intent
+    if message.role == "bot" and message.decision:
+        data["decision"] = message.decision
+    return data
+
+
+def _body() -> dict[str, Any]:
+    data = request.get_json(silent=True, force=True)
+    if data is None and request.get_data():
+        raise BadRequest("the body must be JSON")
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise BadRequest("the body must be a JSON object")
+    return data
+
+
+def _allowed_origin(origin: str) -> bool:
+    if origin == request.host_url.rstrip("/"):
+        return True
+    allowed = services().runtime.current().bot.settings.widget.allowed_origins
+    return "*" in allowed or origin.rstrip("/") in allowed
+
+
+@blueprint.before_request
+def check_origin() -> ResponseReturnValue | None:
+    origin = request.headers.get("Origin")
+    if origin and not _allowed_origin(origin):
+        return error_response(
+            f"origin {origin} may not use this bot; add it to widget.allowed_origins in bot.yml",
+            403,
+        )
+    if request.method == "OPTIONS":
+        return "", 204
+    return None
+
+
+@blueprint.after_request
+def cors_headers(response: Any) -> Any:
+    origin = request.headers.get("Origin")
+    if origin and _allowed_origin(origin):
+        response.headers["Access-Control-Allow-Origin"] = origin
+        response.headers["Access-Control-Allow-Methods"] = "GET, POST, OPTIONS"
+        response.headers["Access-Control-Allow-Headers"] = "Content-Type"
+        response.headers["Access-Control-Max-Age"] = "600"
+    response.headers.add("Vary", "Origin")
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _turn_json(conversation: ConversationRecord, decision: str | None, messages: list[MessageRecord],
+               member: MessageRecord | None = None) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "conversation_id": conversation.id,
+        "decision": decision,
+        "state": conversation.state,
+        "language": conversation.language,
+        "messages": [message_json(m) for m in messages],
+    }
+    if member is not None:
+        data["member_message"] = message_json(member)
+    ids = [m.id for m in messages] + ([member.id] if member else [])
+    data["cursor"] = max(ids) if ids else None
+    return data
+
+
+@blueprint.route("/conversations", methods=["POST", "OPTIONS"])
+def start_conversation() -> ResponseReturnValue:
+    body = _body()
+    language = body.get("language")
+    if language is not None and not isinstance(language, str):
+        raise BadRequest("'language' must be a language code such as \"nl\"")
+    turn = services().dialogue.start(language)
+    data = _turn_json(turn.conversation, None, turn.messages)
+    del data["decision"]
+    return jsonify(data), 201
+
+
+@blueprint.route("/conversations/<conversation_id>/messages", methods=["POST", "OPTIONS"])
+def post_message(conversation_id: str) -> ResponseReturnValue:
+    body = _body()
+    has_text, has_button = "text" in body, "button" in body
+    if has_text == has_button:
+        raise BadRequest('send either {"text": "…"} or {"button": "<id>"}')
+    dialogue = services().dialogue
+    if has_text:
+        turn = dialogue.receive_text(conversation_id, body["text"])
+    else:
+        turn = dialogue.press_button(conversation_id, body["button"])
+    return jsonify(_turn_json(turn.conversation, turn.decision, turn.messages, turn.member_message))
+
+
+@blueprint.get("/conversations/<conversation_id>/messages")
+def get_messages(conversation_id: str) -> ResponseReturnValue:
+    raw = request.args.get("after")
+    after = None
+    if raw not in (None, ""):
+        if not raw.isdigit() or len(raw) > 18:
+            raise BadRequest("'after' must be a message id (a whole number) from an earlier response")
+        after = int(raw)
+    conversation, messages = services().dialogue.updates(conversation_id, after)
+    data = _turn_json(conversation, None, messages)
+    del data["decision"]
+    if data["cursor"] is None:
+        data["cursor"] = after
+    return jsonify(data)
+
+
+@blueprint.route("/conversations/<conversation_id>/feedback", methods=["POST", "OPTIONS"])
+def post_feedback(conversation_id: str) -> ResponseReturnValue:
+    body = _body()
+    services().dialogue.feedback(conversation_id, body.get("message_id"), body.get("helpful"))
+    return jsonify(ok=True)
+
+
+@blueprint.route("/match", methods=["POST", "OPTIONS"])
+def match() -> ResponseReturnValue:
+    body = _body()
+    text = body.get("text")
+    if not isinstance(text, str) or not text.strip():
+        raise BadRequest("'text' must be a non-empty string")
+    if len(text) > MAX_MESSAGE_CHARS:
+        raise PayloadTooLarge(f"'text' may be at most {MAX_MESSAGE_CHARS} characters")
+    language = body.get("language")
+    loaded = services().runtime.current()
+    if language is not None and language not in loaded.bot.languages:
+        raise BadRequest(
+            f"language '{language}' is not one of this bot's: {', '.join(loaded.bot.languages)}"
+        )
+    result = understand(loaded.matcher, text.strip())
+    return jsonify(
+        decision=result.decision,
+        intent=result.intent if result.decision == "answer" else None,
+        confidence=result.confidence,
+        candidates=[{"intent": c.intent, "score": c.score} for c in result.candidates],
+        options=list(result.options),
+    )

@@ -1,0 +1,64 @@
+"""Server settings, layered: defaults → BOTBUILDER_* environment → an explicit mapping.
+
+Bot behaviour (greeting, thresholds, teams, widget) lives in the bot's
+bot.yml; these are the operator's settings for one running server.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from botbuilder.errors import ConfigError
+
+__all__ = ["DEFAULTS", "ENVIRONMENT", "server_settings"]
+
+DEFAULTS: dict[str, Any] = {
+    "FLOWS_DIR": "flows",
+    "INSTANCE_PATH": "instance",
+    "DATABASE_URL": None,  # None: SQLite file in the instance folder
+    "SECRET_KEY": None,  # None: generated once and kept in the instance folder
+    "RELOAD_INTERVAL": 1.0,  # seconds between checks of the flow files for changes
+    "MAX_CONTENT_LENGTH": 64 * 1024,  # bytes per request body
+}
+
+# Each setting and the environment variable that sets it; documented in the README.
+ENVIRONMENT = {key: f"BOTBUILDER_{key}" for key in DEFAULTS if key != "MAX_CONTENT_LENGTH"}
+ENVIRONMENT["INSTANCE_PATH"] = "BOTBUILDER_INSTANCE_PATH"
+
+
+def server_settings(overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """The settings for one server, with paths made absolute."""
+    settings = dict(DEFAULTS)
+    for key, variable in ENVIRONMENT.items():
+        if os.environ.get(variable):
+            settings[key] = os.environ[variable]
+    settings.update(overrides or {})
+    try:
+        settings["RELOAD_INTERVAL"] = float(settings["RELOAD_INTERVAL"])
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(
+            f"RELOAD_INTERVAL must be a number of seconds, not {settings['RELOAD_INTERVAL']!r}"
+        ) from exc
+    settings["FLOWS_DIR"] = str(Path(settings["FLOWS_DIR"]).resolve())
+    instance = Path(settings["INSTANCE_PATH"]).resolve()
+    settings["INSTANCE_PATH"] = str(instance)
+    if not settings.get("SECRET_KEY"):
+        settings["SECRET_KEY"] = _instance_secret(instance)
+    return settings
+
+
+def _instance_secret(instance: Path) -> str:
+    """A random secret kept in the instance folder, so sessions survive restarts."""
+    instance.mkdir(parents=True, exist_ok=True)
+    path = instance / "secret_key"
+    if not path.exists():
+        tmp = path.with_suffix(".tmp")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            fh.write(secrets.token_hex(32))
+        os.replace(tmp, path)
+    return path.read_text().strip()

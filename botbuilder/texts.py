@@ -1,0 +1,41 @@
+"""What the bot itself says, per language, when no flow file says it.
+
+Managers override the greeting and the offline message in bot.yml; the rest
+are short system phrases kept in one place so the tone stays consistent.
+"""
+
+from __future__ import annotations
+
+__all__ = ["system_text"]
+
+_TEXTS: dict[str, dict[str, str]] = {
+    "nl": {
+        "greeting": "Hoi! Waar kan ik je mee helpen?",
+        "clarify": "Bedoelde je…?",
+        "something_else": "Iets anders / een medewerker",
+        "handoff": "Ik zet je door naar een collega. Een moment geduld alsjeblieft…",
+        "handoff_unsure": "Daar weet ik helaas geen goed antwoord op. Ik zet je door naar een collega…",
+        "offline": "Onze collega's zijn er nu niet. Laat je e-mailadres achter, dan nemen we "
+        "zo snel mogelijk contact met je op.",
+        "waiting": "Je gesprek staat in de wachtrij; een collega komt zo bij je.",
+        "handed_back": "Je praat weer met de bot. Waar kan ik je nog mee helpen?",
+        "closed": "Dit gesprek is gesloten.",
+    },
+    "en": {
+        "greeting": "Hi! How can I help you?",
+        "clarify": "Did you mean…?",
+        "something_else": "Something else / talk to a person",
+        "handoff": "I'm passing you to a colleague. One moment please…",
+        "handoff_unsure": "I don't have a good answer to that. I'm passing you to a colleague…",
+        "offline": "Our colleagues are not available right now. Leave your e-mail address "
+        "and we'll get back to you as soon as we can.",
+        "waiting": "You're in the queue; a colleague will be with you shortly.",
+        "handed_back": "You're talking to the bot again. What else can I help you with?",
+        "closed": "This conversation is closed.",
+    },
+}
+
+
+def system_text(key: str, language: str) -> str:
+    """A system phrase in `language`, falling back to English."""
+    return _TEXTS.get(language, _TEXTS["en"]).get(key) or _TEXTS["en"][key]

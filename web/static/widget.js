@@ -1,0 +1,1 @@
+/* botbuilder chat widget: placeholder until the widget lands. */
