@@ -23,6 +23,26 @@ from botbuilder.matcher import Matcher
 __all__ = ["BotRuntime", "Loaded"]
 
 
+# Matchers by (bot fingerprint, model): several runtimes of the same flows in
+# one process (tests, the CLI) share one index instead of training it again.
+_matchers: dict[tuple[str, str], Matcher] = {}
+_matchers_lock = threading.Lock()
+_MATCHERS_KEPT = 4
+
+
+def _matcher(bot: Bot, encoder: Encoder) -> Matcher:
+    key = (bot.fingerprint, encoder.name)
+    with _matchers_lock:
+        if key in _matchers:
+            return _matchers[key]
+    matcher = Matcher(bot, encoder)
+    with _matchers_lock:
+        while len(_matchers) >= _MATCHERS_KEPT:
+            _matchers.pop(next(iter(_matchers)))
+        _matchers[key] = matcher
+    return matcher
+
+
 @dataclass(frozen=True)
 class Loaded:
     bot: Bot
@@ -81,7 +101,7 @@ class BotRuntime:
                 self._stamp = stamp  # don't retry the same broken files on every request
                 raise
             if self._loaded is None or bot.fingerprint != self._loaded.bot.fingerprint:
-                self._loaded = Loaded(bot, Matcher(bot, self._encoder_for(bot)))
+                self._loaded = Loaded(bot, _matcher(bot, self._encoder_for(bot)))
             self._stamp = stamp
             self.last_error = None
             self._checked_at = time.monotonic()

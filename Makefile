@@ -1,0 +1,54 @@
+# botbuilder: `make serve` runs the example bot, `make test` runs every test.
+# Everything installs into .venv; nothing outside it except, for the tests,
+# Debian's chromium and postgresql (see .ci/system-deps.sh).
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-stamp
+FLOWS  ?= flows
+HOST   ?= 127.0.0.1
+PORT   ?= 5000
+
+.PHONY: install serve test lint bench bench-accuracy system-deps clean
+
+install: $(STAMP)
+
+# torch first, pinned: the CPU build of 2.13.0 comes from this machine's disk;
+# an unpinned torch pulled in by sentence-transformers would be a CUDA build of GBs.
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet torch==2.13.0
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+serve: install
+	$(BIN)/botbuilder serve $(FLOWS) --host $(HOST) --port $(PORT)
+
+# In CI (CI=true) the browser and PostgreSQL are installed and started first,
+# and the storage/API tests run against PostgreSQL as well as SQLite.
+test: install
+	@if [ -n "$$CI" ]; then bash .ci/system-deps.sh; fi
+	@if [ -n "$$CI" ] && [ -z "$$BOTBUILDER_TEST_DATABASE_URL" ]; then \
+		export BOTBUILDER_TEST_DATABASE_URL="$$(bash .ci/postgres.sh)"; \
+		echo "PostgreSQL for tests: $${BOTBUILDER_TEST_DATABASE_URL%%:*}://…@127.0.0.1"; \
+	fi; \
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+system-deps:
+	bash .ci/system-deps.sh
+
+lint: install
+	$(BIN)/ruff check botbuilder tests
+	$(BIN)/ruff format --check botbuilder tests
+	$(BIN)/mypy botbuilder
+
+bench: install
+	$(BIN)/python -m botbuilder.bench
+
+bench-accuracy: install
+	$(BIN)/python -m botbuilder.bench --accuracy
+
+clean:
+	rm -rf $(VENV) instance .pytest_cache test-output

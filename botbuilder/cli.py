@@ -1,0 +1,187 @@
+"""The `botbuilder` command: serve, check, chat, evaluate.
+
+The only place where errors become exit codes: core code raises
+`BotbuilderError`, and this module turns it into a `click.ClickException`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import click
+
+from botbuilder import __version__
+from botbuilder.errors import BotbuilderError
+
+__all__ = ["main"]
+
+
+@contextmanager
+def _people_errors() -> Iterator[None]:
+    try:
+        yield
+    except BotbuilderError as exc:
+        raise click.ClickException(exc.message) from exc
+
+
+def _matcher_for(flows_dir: str):  # type: ignore[no-untyped-def]
+    from botbuilder.encoder import CachedEncoder, SentenceTransformerEncoder
+    from botbuilder.loader import load_bot
+    from botbuilder.matcher import Matcher
+
+    bot = load_bot(flows_dir)
+    cache = Path(os.environ.get("BOTBUILDER_INSTANCE_PATH", "instance")) / "embeddings.sqlite"
+    encoder = CachedEncoder(SentenceTransformerEncoder(bot.settings.matcher.model), cache)
+    return bot, Matcher(bot, encoder)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="botbuilder")
+def main() -> None:
+    """botbuilder: FAQ chatbots for communities, from YAML flows."""
+
+
+@main.command()
+@click.argument("flows_dir", default="flows", type=click.Path(file_okay=False))
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=5000, show_default=True, type=click.IntRange(0, 65535))
+@click.option(
+    "--instance",
+    type=click.Path(file_okay=False),
+    help="Folder for the SQLite database, secret key and caches "
+    "[default: $BOTBUILDER_INSTANCE_PATH or ./instance].",
+)
+@click.option("--threads", default=8, show_default=True, type=click.IntRange(1, 64),
+              help="Requests handled at once.")
+def serve(flows_dir: str, host: str, port: int, instance: str | None, threads: int) -> None:
+    """Run the bot server (widget API, demo page) with a production WSGI server."""
+    import waitress
+
+    from botbuilder.server import create_app
+
+    config: dict[str, object] = {"FLOWS_DIR": flows_dir}
+    if instance:
+        config["INSTANCE_PATH"] = instance
+    with _people_errors():
+        app = create_app(config)
+    name = app.extensions["botbuilder"].runtime.current().bot.settings.name
+    click.echo(f"botbuilder {__version__}: serving '{name}' from {flows_dir} on http://{host}:{port}")
+    click.echo(f"database: {app.extensions['botbuilder'].storage.engine.url.render_as_string()}")
+    sys.stdout.flush()
+    waitress.serve(app, host=host, port=port, threads=threads, ident="botbuilder",
+                   channel_timeout=60, max_request_body_size=app.config["MAX_CONTENT_LENGTH"])
+
+
+@main.command()
+@click.argument("flows_dir", type=click.Path(file_okay=False))
+def check(flows_dir: str) -> None:
+    """Validate a bot directory: every error with file, line and fix (exit 1 on errors)."""
+    from botbuilder.loader import inspect_bot
+
+    bot, problems = inspect_bot(flows_dir)
+    for problem in sorted(problems, key=lambda p: (p.path, p.line, p.column)):
+        prefix = "warning: " if problem.severity == "warning" else ""
+        click.echo(f"{problem.path}:{problem.line}:{problem.column}: {prefix}{problem.message}",
+                   err=problem.severity == "error")
+    if bot is None:
+        errors = sum(1 for p in problems if p.severity == "error")
+        raise click.ClickException(f"{errors} error{'s' if errors != 1 else ''} in {flows_dir}; fix them and check again")
+    warnings = sum(1 for p in problems if p.severity == "warning")
+    matchable = len({i.id for i in bot.matchable()})
+    click.echo(
+        f"OK: {len(bot.intent_ids())} intents ({matchable} matchable) in "
+        f"{', '.join(bot.languages)}, {sum(len(i.questions) for i in bot.intents.values())} "
+        f"example questions" + (f", {warnings} warning{'s' if warnings != 1 else ''}" if warnings else "")
+    )
+
+
+@main.command()
+@click.argument("flows_dir", default="flows", type=click.Path(file_okay=False))
+@click.option("--language", help="Start in this language (default: the bot's).")
+def chat(flows_dir: str, language: str | None) -> None:
+    """Talk to the bot in the terminal; shows decision, intent and confidence."""
+    import tempfile
+
+    from botbuilder.dialogue import Dialogue
+    from botbuilder.runtime import BotRuntime
+    from botbuilder.storage import Storage, database_url
+
+    with _people_errors(), tempfile.TemporaryDirectory() as tmp:
+        instance = os.environ.get("BOTBUILDER_INSTANCE_PATH", "instance")
+        runtime = BotRuntime(flows_dir, cache_path=Path(instance) / "embeddings.sqlite")
+        storage = Storage(database_url(None, tmp))
+        dialogue = Dialogue(runtime, storage)
+        turn = dialogue.start(language)
+        conversation_id = turn.conversation.id
+        _show(turn.messages)
+        click.echo("(type a question; a button's number to press it; 'quit' to stop)")
+        buttons: list[dict[str, str]] = []
+        while True:
+            try:
+                text = click.prompt("you", prompt_suffix="> ").strip()
+            except (EOFError, click.Abort):
+                break
+            if text.lower() in ("quit", "exit", "stop"):
+                break
+            try:
+                if text.isdigit() and 0 < int(text) <= len(buttons):
+                    turn = dialogue.press_button(conversation_id, buttons[int(text) - 1]["id"])
+                else:
+                    turn = dialogue.receive_text(conversation_id, text)
+            except BotbuilderError as exc:
+                click.echo(f"  ! {exc.message}")
+                continue
+            member = turn.member_message
+            if member is not None and member.decision:
+                click.secho(
+                    f"  [{member.decision} · {member.intent or '-'} · {member.confidence or 0:.2f} · "
+                    f"state {turn.conversation.state}]",
+                    fg="cyan",
+                )
+            elif turn.conversation.state != "bot":
+                click.secho(f"  [state {turn.conversation.state}: waiting for a colleague]", fg="cyan")
+            buttons = [b for m in turn.messages for b in m.buttons if not b.get("url")]
+            _show(turn.messages)
+        storage.close()
+
+
+def _show(messages: list) -> None:  # type: ignore[type-arg]
+    number = 0
+    for message in messages:
+        click.echo(f"bot> {message.text.strip()}")
+        for button in message.buttons:
+            if button.get("url"):
+                click.echo(f"     ↗ {button['label']} ({button['url']})")
+            else:
+                number += 1
+                click.echo(f"     [{number}] {button['label']}")
+
+
+@main.command()
+@click.argument("flows_dir", type=click.Path(file_okay=False))
+@click.option("--tests", "tests_file", required=True, type=click.Path(dir_okay=False),
+              help="Evaluation file: a YAML list of {q, expect}.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object with the figures.")
+def evaluate(flows_dir: str, tests_file: str, as_json: bool) -> None:
+    """Score the bot on questions it has never seen."""
+    from botbuilder.evaluation import evaluate as run, load_cases, report
+
+    with _people_errors():
+        bot, matcher = _matcher_for(flows_dir)
+        cases = load_cases(tests_file, set(bot.intent_ids()))
+        result = run(matcher, cases)
+    if as_json:
+        figures = dict(result.metrics)
+        figures["thresholds"] = {"answer": matcher.thresholds.answer, "clarify": matcher.thresholds.clarify}
+        click.echo(json.dumps(figures, indent=2))
+    else:
+        click.echo(report(result))
+
+
+if __name__ == "__main__":
+    main()
