@@ -1,0 +1,106 @@
+"""Storage on real databases: migrations, ordering, and races between processes' requests."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+from sqlalchemy import inspect
+
+from botbuilder.errors import Conflict, NotFound
+from botbuilder.storage import Storage
+
+
+@pytest.fixture
+def storage(database_url: str):  # type: ignore[no-untyped-def]
+    store = Storage(database_url)
+    yield store
+    store.close()
+
+
+def test_schema_is_created_by_migrations_and_upgrading_again_is_a_no_op(database_url: str) -> None:
+    first = Storage(database_url)
+    second = Storage(database_url)  # a second process starting against the same database
+    tables = set(inspect(second.engine).get_table_names())
+    assert {"conversations", "messages", "handoffs", "feedback", "alembic_version"} <= tables
+    with second.engine.connect() as connection:
+        (version,) = connection.exec_driver_sql("SELECT version_num FROM alembic_version").fetchone()  # type: ignore[misc]
+    assert version == "0001"
+    first.close()
+    second.close()
+
+
+def test_messages_keep_their_order_and_fields(storage: Storage) -> None:
+    conversation = storage.create_conversation("nl")
+    a = storage.add_message(conversation.id, "member", "hoi")
+    b = storage.add_message(
+        conversation.id, "bot", "Hallo", html="<p>Hallo</p>", buttons=[{"id": "handoff", "label": "Mens"}],
+        intent="groet", decision="answer", confidence=0.9, candidates=[{"intent": "groet", "score": 0.9}],
+    )
+    messages = storage.messages(conversation.id)
+    assert [m.id for m in messages] == [a.id, b.id] and a.id < b.id
+    assert messages[1].buttons == ({"id": "handoff", "label": "Mens"},)
+    assert messages[1].created_at.tzinfo is not None
+    assert storage.messages(conversation.id, after=a.id) == [messages[1]]
+
+
+def test_unknown_conversation_raises_not_found(storage: Storage) -> None:
+    with pytest.raises(NotFound):
+        storage.conversation("0" * 32)
+
+
+def test_state_change_with_expectation_lets_exactly_one_racer_win(storage: Storage) -> None:
+    conversation = storage.create_conversation("nl")
+    storage.set_state(conversation.id, "waiting")
+    results: list[str] = []
+    barrier = threading.Barrier(8)
+
+    def claim() -> None:
+        barrier.wait()
+        try:
+            storage.set_state(conversation.id, "agent", expect=("waiting",))
+            results.append("won")
+        except Conflict:
+            results.append("lost")
+
+    threads = [threading.Thread(target=claim) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(results) == ["lost"] * 7 + ["won"]
+    assert storage.conversation(conversation.id).state == "agent"
+
+
+def test_concurrent_writers_lose_no_message(storage: Storage) -> None:
+    conversation = storage.create_conversation("nl")
+
+    def write(role: str) -> None:
+        for i in range(15):
+            storage.add_message(conversation.id, role, f"{role} {i}")
+
+    threads = [threading.Thread(target=write, args=(role,)) for role in ("member", "agent")]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    messages = storage.messages(conversation.id)
+    assert len(messages) == 30
+    for role in ("member", "agent"):
+        assert [m.text for m in messages if m.role == role] == [f"{role} {i}" for i in range(15)]
+
+
+def test_queue_position_counts_per_team_oldest_first(storage: Storage) -> None:
+    ids = [storage.create_conversation("nl").id for _ in range(3)]
+    storage.open_handoff(ids[0], "leden", "intent", "a")
+    storage.open_handoff(ids[1], "pers", "intent", "b")
+    storage.open_handoff(ids[2], "leden", "intent", "c")
+    assert [storage.queue_position(i) for i in ids] == [1, 1, 2]
+    assert [h.conversation_id for h in storage.handoffs("waiting", team="leden")] == [ids[0], ids[2]]
+
+
+def test_bad_database_url_is_a_clear_error() -> None:
+    from botbuilder.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="cannot use database URL 'nosuchdb://x'"):
+        Storage("nosuchdb://x")
