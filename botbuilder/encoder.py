@@ -57,7 +57,11 @@ def _load_model(name: str) -> Any:
             os.environ.setdefault("HF_HUB_OFFLINE", "1")
         try:
             import torch
+            import transformers
             from sentence_transformers import SentenceTransformer
+
+            # Progress bars belong to interactive downloads, not to a server log or CLI output.
+            transformers.utils.logging.disable_progress_bar()
 
             # Two cores: more threads than that only adds contention per request.
             torch.set_num_threads(max(1, min(2, os.cpu_count() or 1)))
