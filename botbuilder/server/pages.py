@@ -1,13 +1,25 @@
-"""Public pages: the demo site at `/` and the widget's script."""
+"""Public pages: the demo site at `/`, the widget's script and the widget's settings.
+
+All three answer any origin: the script and its settings are as public as a
+CDN file. The settings endpoint, `GET /api/v1/widget-config`, lives here and
+not in `api.py` on purpose: the conversation endpoints refuse an origin that
+is not in `widget.allowed_origins`, and a browser hides that 403 from the page
+behind a CORS failure that looks like a network error. The settings tell the
+widget whether its page may chat, so it can say so in plain words.
+"""
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template, send_from_directory
+from typing import Any
+
+from flask import Blueprint, jsonify, render_template, request, send_from_directory
 from flask.typing import ResponseReturnValue
 
+# api.py owns the origin rule; both blueprints apply the same one.
+from botbuilder.server.api import _allowed_origin as allowed_origin
 from botbuilder.server.app import services, web_root
 
-__all__ = ["blueprint"]
+__all__ = ["blueprint", "widget_config"]
 
 blueprint = Blueprint("pages", __name__)
 
@@ -16,11 +28,42 @@ blueprint = Blueprint("pages", __name__)
 def demo() -> ResponseReturnValue:
     """A plausible community site with the widget on it: the product at a glance."""
     bot = services().runtime.current().bot
-    return render_template("demo.html", bot=bot.settings)
+    # ?lang=en shows the same page with the widget in another of the bot's languages.
+    language = request.args.get("lang")
+    if language not in bot.languages:
+        language = None
+    return render_template("demo.html", bot=bot.settings, language=language)
 
 
 @blueprint.get("/widget.js")
 def widget_script() -> ResponseReturnValue:
     response = send_from_directory(web_root() / "static", "widget.js", max_age=300)
     response.headers["Access-Control-Allow-Origin"] = "*"  # a public script, like any CDN file
+    return response
+
+
+def widget_config(origin: str | None) -> dict[str, Any]:
+    """The bot.yml `widget:` settings a page may see, and whether `origin` may chat."""
+    settings = services().runtime.current().bot.settings
+    widget = settings.widget
+    return {
+        "name": settings.name,
+        "language": settings.language,
+        "languages": list(settings.languages),
+        "title": widget.title,
+        "color": widget.color,
+        "position": widget.position,
+        "logo": widget.logo,
+        "welcome": dict(widget.welcome),
+        "origin_allowed": origin is None or allowed_origin(origin),
+    }
+
+
+@blueprint.get("/api/v1/widget-config")
+def widget_settings() -> ResponseReturnValue:
+    response = jsonify(widget_config(request.headers.get("Origin")))
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    # The answer depends on Origin; a minute of caching keeps bot.yml edits quick to show.
+    response.headers["Vary"] = "Origin"
+    response.headers["Cache-Control"] = "public, max-age=60"
     return response

@@ -1,1 +1,905 @@
-/* botbuilder chat widget: placeholder until the widget lands. */
+/*
+ * botbuilder chat widget: one tag on any site.
+ *
+ *   <script src="https://bot.example.org/widget.js" defer
+ *           data-language="nl" data-position="right" data-open="false"></script>
+ *
+ * Plain JavaScript, no framework, no requests beyond the server this script
+ * came from (or `data-server`). Everything the widget shows that comes from a
+ * member, an agent or a flow goes in through textContent, except the `html`
+ * field of bot and agent messages: the server sanitizes it (markdown-it with
+ * raw HTML off, then nh3), and `safeFragment` below re-checks it against the
+ * same short allow-list, so one mistake on either side is not enough for a
+ * script to run.
+ *
+ * Why Shadow DOM and not an iframe:
+ * - One request and no second document: the launcher is in the page within a
+ *   few milliseconds of this script running; an iframe would load another
+ *   HTML page (and its script) on every page view before it could show anything.
+ * - The panel is part of the page's focus order and accessibility tree, so
+ *   Tab, Escape and "focus returns to the launcher" work natively, screen
+ *   readers announce the live region like any page content, and the page's
+ *   viewport, zoom and prefers-reduced-motion apply directly. Across an iframe
+ *   each of these needs postMessage plumbing and still behaves worse.
+ * - Isolation is enough: host selectors cannot reach into a shadow tree and
+ *   ours cannot leak out. What does cross is inheritance (font, colour,
+ *   line-height…) and rules that match the host element itself; `:host` resets
+ *   all of it with `all: initial !important`, and in the cascade an !important
+ *   declaration of the shadow context beats the page's !important, so even
+ *   `* { display: none !important }` cannot hide the widget.
+ * - An iframe's separate JavaScript realm would protect nothing that matters:
+ *   the host page runs this script anyway, and member, agent and flow content
+ *   is never executed here.
+ * The shadow root is open: a closed one adds no protection against a page
+ * that could patch attachShadow before we run, and it would hide the widget
+ * from testing tools and browser extensions that help people read pages.
+ */
+(function () {
+  "use strict";
+  var perf = window.performance;
+  if (perf && perf.mark) perf.mark("botbuilder:start");
+  if (window.__botbuilderWidget) return; // pasted twice: one widget
+  window.__botbuilderWidget = true;
+
+  var script = document.currentScript || document.querySelector('script[src*="widget.js"]');
+  var data = (script && script.dataset) || {};
+  var base = (data.server || (script && script.src) || location.href)
+    .replace(/\/widget\.js(\?.*)?$/, "").replace(/\/+$/, "");
+  var API = base + "/api/v1";
+  var KEY = "botbuilder:" + base + ":";
+  var POLL_MS = 1500;
+
+  var TEXTS = {
+    nl: {
+      open: "Open de chat", close: "Sluit de chat", title: "Chat",
+      newMessages: "nieuwe berichten", input: "Je bericht", placeholder: "Typ je vraag…",
+      send: "Verstuur", person: "Medewerker spreken", newConversation: "Nieuw gesprek",
+      personText: "Ik wil een medewerker spreken", typing: "Er wordt getypt…",
+      you: "Jij", bot: "Bot", agent: "Medewerker", log: "Gesprek",
+      helpful: "Dit antwoord hielp", notHelpful: "Dit antwoord hielp niet",
+      thanks: "Bedankt voor je reactie!",
+      offer: "Jammer dat dit niet hielp. Wil je met een medewerker praten?",
+      offerYes: "Ja, met een medewerker", newTab: "(opent in een nieuw tabblad)",
+      waiting: "Je wacht op een medewerker. Je kunt hier alvast verder typen.",
+      agentState: "Je praat nu met een medewerker.",
+      closed: "Dit gesprek is gesloten.", startNew: "Begin een nieuw gesprek",
+      retry: "Opnieuw proberen", notSent: "Nog niet verstuurd", failed: "Niet verstuurd",
+      offline: "Je bent offline. Je bericht wordt verstuurd zodra je weer verbinding hebt.",
+      network: "We kunnen de chat nu niet bereiken. Controleer je verbinding; we proberen het zo opnieuw.",
+      server: "Er ging iets mis aan onze kant. Probeer het zo nog eens.",
+      busy: "Het is even erg druk. Probeer het over een paar seconden opnieuw.",
+      tooLong: "Je bericht is te lang. Maak het korter en probeer het opnieuw.",
+      stale: "Die keuze kan nu niet meer. Typ je vraag, dan help ik je verder.",
+      isClosed: "Dit gesprek is al gesloten. Begin een nieuw gesprek om verder te gaan.",
+      expired: "Je vorige gesprek bestaat niet meer, dus we zijn een nieuw gesprek begonnen.",
+      refused: "Deze chat is niet beschikbaar op deze website. Neem op een andere manier contact met ons op."
+    },
+    en: {
+      open: "Open the chat", close: "Close the chat", title: "Chat",
+      newMessages: "new messages", input: "Your message", placeholder: "Type your question…",
+      send: "Send", person: "Talk to a person", newConversation: "New conversation",
+      personText: "I want to talk to a person", typing: "Typing…",
+      you: "You", bot: "Bot", agent: "Staff member", log: "Conversation",
+      helpful: "This answer helped", notHelpful: "This answer did not help",
+      thanks: "Thanks for letting us know!",
+      offer: "Sorry that didn't help. Would you like to talk to a person?",
+      offerYes: "Yes, talk to a person", newTab: "(opens in a new tab)",
+      waiting: "You're waiting for a staff member. You can keep typing here.",
+      agentState: "You're now talking to a staff member.",
+      closed: "This conversation is closed.", startNew: "Start a new conversation",
+      retry: "Try again", notSent: "Not sent yet", failed: "Not sent",
+      offline: "You're offline. Your message will be sent as soon as you're back online.",
+      network: "We can't reach the chat right now. Check your connection; we'll try again shortly.",
+      server: "Something went wrong on our side. Please try again in a moment.",
+      busy: "It's very busy right now. Please try again in a few seconds.",
+      tooLong: "Your message is too long. Please shorten it and try again.",
+      stale: "That choice is no longer available. Type your question and I'll help you.",
+      isClosed: "This conversation is already closed. Start a new one to continue.",
+      expired: "Your previous conversation no longer exists, so we started a new one.",
+      refused: "This chat isn't available on this website. Please contact us another way."
+    }
+  };
+
+  // Our own constant markup (icons), never data: the only innerHTML besides safeFragment.
+  var ICON = {
+    chat: '<svg viewBox="0 0 24 24" aria-hidden="true" focusable="false"><path d="M4 4h16a2 2 0 0 1 2 2v10a2 2 0 0 1-2 2H9l-5 4v-4a2 2 0 0 1-2-2V6a2 2 0 0 1 2-2z"/></svg>',
+    close: '<svg viewBox="0 0 24 24" aria-hidden="true" focusable="false"><path d="M6 6l12 12M18 6L6 18" stroke="currentColor" stroke-width="2.4" stroke-linecap="round" fill="none"/></svg>',
+    send: '<svg viewBox="0 0 24 24" aria-hidden="true" focusable="false"><path d="M3 20l18-8L3 4v6l12 2-12 2z"/></svg>',
+    up: '<svg viewBox="0 0 24 24" aria-hidden="true" focusable="false"><path d="M2 10h4v11H2zM8 21h9.5a2 2 0 0 0 2-1.6l1.4-7A2 2 0 0 0 19 10h-5.5l.8-4.2A2 2 0 0 0 12.4 3.5L8 9z"/></svg>',
+    down: '<svg viewBox="0 0 24 24" aria-hidden="true" focusable="false"><path d="M22 14h-4V3h4zM16 3H6.5a2 2 0 0 0-2 1.6l-1.4 7A2 2 0 0 0 5 14h5.5l-.8 4.2a2 2 0 0 0 1.9 2.3L16 15z"/></svg>'
+  };
+
+  var CSS = [
+    /* The host element: reset everything the page could inherit into it or set on it. */
+    ":host{all:initial!important;display:block!important;position:static!important;",
+    "visibility:visible!important;opacity:1!important;transform:none!important;filter:none!important}",
+    ".bb{--a:#0b6e4f;--on:#fff;--link:#0b6e4f;font:15px/1.45 system-ui,-apple-system,'Segoe UI',Roboto,",
+    "'Helvetica Neue',Arial,sans-serif;color:#1f2328;-webkit-font-smoothing:antialiased;text-align:left}",
+    ".bb *,.bb *::before,.bb *::after{box-sizing:border-box}",
+    "[hidden]{display:none!important}",
+    ".sr{position:absolute;width:1px;height:1px;margin:-1px;padding:0;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap;border:0}",
+    "button,textarea{font:inherit;color:inherit;margin:0}",
+    "button{cursor:pointer}",
+    "svg{width:22px;height:22px;fill:currentColor;display:block}",
+    ":focus-visible{outline:3px solid #1f2328;outline-offset:2px}",
+    ".launcher{position:fixed;z-index:2147483000;bottom:20px;right:20px;width:60px;height:60px;border-radius:50%;",
+    "border:0;background:var(--a);color:var(--on);display:flex;align-items:center;justify-content:center;",
+    "box-shadow:0 4px 14px rgba(0,0,0,.28);transition:transform .15s ease}",
+    ".launcher svg{width:28px;height:28px}",
+    ".launcher:hover{transform:scale(1.06)}",
+    ".launcher:focus-visible{outline:none;box-shadow:0 0 0 3px #fff,0 0 0 6px #1f2328}",
+    ".left .launcher{right:auto;left:20px}",
+    ".badge{position:absolute;top:-2px;right:-2px;min-width:22px;height:22px;padding:0 6px;border-radius:11px;",
+    "background:#b3261e;color:#fff;font-size:13px;font-weight:700;line-height:22px;text-align:center}",
+    ".panel{position:fixed;z-index:2147483000;bottom:92px;right:20px;width:380px;height:min(620px,calc(100vh - 112px));",
+    "display:flex;flex-direction:column;background:#fff;border-radius:14px;overflow:hidden;",
+    "box-shadow:0 10px 40px rgba(0,0,0,.28);animation:bb-in .18s ease-out}",
+    ".left .panel{right:auto;left:20px}",
+    "@keyframes bb-in{from{opacity:0;transform:translateY(12px)}to{opacity:1;transform:none}}",
+    "header{display:flex;align-items:center;gap:10px;padding:12px 10px 12px 16px;background:var(--a);color:var(--on)}",
+    "header img{width:32px;height:32px;border-radius:50%;object-fit:cover;background:#fff}",
+    "h2{flex:1;margin:0;font-size:17px;font-weight:650;line-height:1.25}",
+    "header button{border:0;background:transparent;color:inherit;width:40px;height:40px;border-radius:8px;",
+    "display:flex;align-items:center;justify-content:center}",
+    "header :focus-visible{outline-color:var(--on);outline-offset:-3px}",
+    ".tools{display:flex;gap:8px;padding:8px 12px;border-bottom:1px solid #d8dee4;background:#f6f8fa}",
+    ".tools button{border:1px solid #8c959f;background:#fff;border-radius:16px;padding:4px 12px;font-size:14px}",
+    ".tools button:hover{background:#eaeef2}",
+    ".state{padding:8px 14px;background:#fff8c5;border-bottom:1px solid #d4a72c;font-size:14px}",
+    ".log{flex:1;overflow-y:auto;padding:14px;display:flex;flex-direction:column;gap:10px;overscroll-behavior:contain}",
+    ".welcome{margin:0 0 4px;color:#57606a;font-size:14px}",
+    ".msg{display:flex;flex-direction:column;max-width:88%;align-self:flex-start}",
+    ".msg.member{align-self:flex-end;align-items:flex-end}",
+    ".who{font-size:12px;color:#57606a;margin:0 0 2px 4px}",
+    ".bubble{padding:9px 13px;border-radius:14px;background:#eef1f4;overflow-wrap:anywhere;white-space:pre-wrap}",
+    ".bubble.html{white-space:normal}",
+    ".bubble p{margin:0 0 8px}.bubble p:last-child{margin:0}",
+    ".bubble ul,.bubble ol{margin:4px 0 8px;padding-left:22px}",
+    ".bubble code{font-family:ui-monospace,Menlo,Consolas,monospace;font-size:90%;background:rgba(0,0,0,.06);padding:0 3px;border-radius:3px}",
+    ".bubble a{color:var(--link);text-decoration:underline}",
+    ".member .bubble{background:var(--a);color:var(--on);border-bottom-right-radius:4px}",
+    ".bot .bubble{border-bottom-left-radius:4px}",
+    ".agent .bubble{background:#fff;border:2px solid var(--a);border-bottom-left-radius:4px}",
+    ".note{font-size:12px;color:#57606a;margin:3px 4px 0}",
+    ".failed .note{color:#a40e26}",
+    ".pending .bubble{opacity:.75}",
+    ".replies{display:flex;flex-wrap:wrap;gap:6px;margin-top:6px}",
+    ".reply,.restart{border:1.5px solid var(--link);color:var(--link);background:#fff;border-radius:16px;padding:5px 12px;",
+    "font-size:14px;text-decoration:none;text-align:left;line-height:1.3}",
+    ".reply:hover{background:#f3f6f8}",
+    ".old button.reply,.waiting .msg button.reply,.agent-state .msg button.reply,.closed .msg button.reply{display:none}",
+    ".fb{display:flex;gap:4px;margin:4px 0 0 2px;align-items:center}",
+    ".fb button{border:1px solid transparent;background:transparent;color:#57606a;border-radius:6px;width:32px;height:30px;",
+    "display:flex;align-items:center;justify-content:center}",
+    ".fb svg{width:17px;height:17px}",
+    ".fb button:hover{background:#eef1f4}",
+    ".fb button[aria-pressed=true]{color:#fff;background:#57606a}",
+    ".fb span{font-size:12px;color:#57606a;margin-left:4px}",
+    ".offer{align-self:flex-start;background:#f6f8fa;border:1px solid #d8dee4;border-radius:10px;padding:8px 12px;font-size:14px}",
+    ".offer p{margin:0 0 6px}",
+    ".typing{padding:0 14px 8px;display:flex}",
+    ".dots{display:flex;gap:4px;padding:11px 14px;background:#eef1f4;border-radius:14px}",
+    ".dots i{width:7px;height:7px;border-radius:50%;background:#57606a;animation:bb-dot 1.2s infinite ease-in-out}",
+    ".dots i:nth-child(2){animation-delay:.15s}.dots i:nth-child(3){animation-delay:.3s}",
+    "@keyframes bb-dot{0%,60%,100%{transform:none;opacity:.45}30%{transform:translateY(-4px);opacity:1}}",
+    ".alert{margin:0 12px 8px;padding:9px 12px;border:1px solid #cf222e;background:#fff1f0;color:#82071e;",
+    "border-radius:8px;font-size:14px}",
+    ".alert button{display:block;margin-top:6px;border:1px solid #82071e;background:#fff;color:#82071e;",
+    "border-radius:6px;padding:3px 10px;font-size:14px}",
+    "form{display:flex;gap:8px;align-items:flex-end;padding:10px 12px;border-top:1px solid #d8dee4}",
+    "textarea{flex:1;resize:none;border:1px solid #6e7781;border-radius:10px;padding:9px 11px;font-size:16px;",
+    "line-height:1.35;max-height:120px;background:#fff;min-height:42px}",
+    "textarea::placeholder{color:#6e7781;opacity:1}",
+    "textarea:focus-visible{outline-offset:0}",
+    "form button{width:42px;height:42px;border:0;border-radius:10px;background:var(--a);color:var(--on);",
+    "display:flex;align-items:center;justify-content:center;flex:none}",
+    "form button:disabled,textarea:disabled{opacity:.5;cursor:not-allowed}",
+    "@media (max-width:520px){.panel,.left .panel{inset:0;width:100%;height:100%;border-radius:0}",
+    ".open .launcher{display:none}}",
+    "@media (prefers-reduced-motion:reduce){*,*::before,*::after{animation:none!important;transition:none!important}}",
+    "@media (forced-colors:active){.bubble,.launcher,.panel{border:1px solid CanvasText}}"
+  ].join("");
+
+  // -- small helpers -----------------------------------------------------------
+
+  function el(tag, cls, text) {
+    var node = document.createElement(tag);
+    if (cls) node.className = cls;
+    if (text != null) node.textContent = text;
+    return node;
+  }
+  function button(cls, label, onClick, icon) {
+    var b = el("button", cls);
+    b.type = "button";
+    if (icon) { b.innerHTML = ICON[icon]; b.setAttribute("aria-label", label); b.title = label; }
+    else b.textContent = label;
+    b.addEventListener("click", onClick);
+    return b;
+  }
+  function load(name, fallback) {
+    try { var v = localStorage.getItem(KEY + name); return v == null ? fallback : JSON.parse(v); }
+    catch (e) { return fallback; } // storage off (private mode) or garbage: start fresh
+  }
+  function save(name, value) {
+    try {
+      if (value == null) localStorage.removeItem(KEY + name);
+      else localStorage.setItem(KEY + name, JSON.stringify(value));
+    } catch (e) { /* storage full or off: the chat still works for this page view */ }
+  }
+  function safeHref(url) { return /^(https?:|mailto:|tel:)/i.test(url || ""); }
+
+  var ALLOWED = { P: 1, BR: 1, STRONG: 1, EM: 1, A: 1, UL: 1, OL: 1, LI: 1, CODE: 1 };
+  // The server's sanitized HTML, parsed in an inert <template> (nothing loads or
+  // runs there) and checked once more against the server's allow-list.
+  function safeFragment(html) {
+    var tpl = document.createElement("template");
+    tpl.innerHTML = html;
+    clean(tpl.content);
+    return tpl.content;
+  }
+  function clean(parent) {
+    var kids = Array.prototype.slice.call(parent.childNodes);
+    for (var i = 0; i < kids.length; i++) {
+      var node = kids[i];
+      if (node.nodeType === 3) continue;
+      if (node.nodeType !== 1) { parent.removeChild(node); continue; }
+      if (!ALLOWED[node.tagName]) {
+        if (/^(SCRIPT|STYLE|TEMPLATE|NOSCRIPT|IFRAME|OBJECT|EMBED|SVG|MATH)$/.test(node.tagName)) parent.removeChild(node);
+        else parent.replaceChild(document.createTextNode(node.textContent), node);
+        continue;
+      }
+      var attrs = Array.prototype.slice.call(node.attributes);
+      for (var j = 0; j < attrs.length; j++) {
+        var name = attrs[j].name;
+        var keep = node.tagName === "A" && (name === "title" || (name === "href" && safeHref(attrs[j].value)));
+        if (!keep) node.removeAttribute(name);
+      }
+      if (node.tagName === "A") { node.target = "_blank"; node.rel = "noopener noreferrer nofollow"; }
+      clean(node);
+    }
+  }
+
+  function hexColor(c) { return /^#([0-9a-f]{3}|[0-9a-f]{6})$/i.test(c || "") ? c : null; }
+  function luminance(hex) {
+    var h = hex.slice(1);
+    if (h.length === 3) h = h.replace(/./g, "$&$&");
+    var rgb = [0, 2, 4].map(function (i) {
+      var v = parseInt(h.substr(i, 2), 16) / 255;
+      return v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4);
+    });
+    return 0.2126 * rgb[0] + 0.7152 * rgb[1] + 0.0722 * rgb[2];
+  }
+  function contrast(a, b) {
+    var la = luminance(a), lb = luminance(b);
+    return (Math.max(la, lb) + 0.05) / (Math.min(la, lb) + 0.05);
+  }
+
+  // -- state ---------------------------------------------------------------------
+
+  var pageLang = (document.documentElement.getAttribute("lang") || "").toLowerCase().split("-")[0];
+  var lang = (data.language || pageLang || "nl").toLowerCase();
+  var T = TEXTS[lang] || TEXTS.en;
+  var config = null;
+  var conversationId = null, outbox = []; // from localStorage once the launcher shows: its first read can take a while
+  var state = "bot";
+  var cursor = null;      // the highest message id fetched with GET; polls ask for newer ones
+  var seen = {};          // message ids already on screen
+  var loaded = false;     // the stored conversation's history is on screen
+  var lastBot = null;     // the last bot/agent message: only its quick replies work
+  var busy = false;       // a POST is in flight
+  var pollTimer = 0, retryTimer = 0, retryDelay = 3000, pollFailures = 0;
+  var unread = 0;
+  var isOpen = false, built = false;
+
+  // -- the launcher: first, so it shows within milliseconds -----------------------
+
+  var host = el("botbuilder-chat");
+  var root = host.attachShadow({ mode: "open" });
+  var style = el("style", null, CSS);
+  var frame = el("div", "bb");
+  var launcher = button("launcher", T.open, toggle, "chat");
+  launcher.setAttribute("aria-expanded", "false");
+  launcher.setAttribute("aria-controls", "panel");
+  var badge = el("span", "badge");
+  badge.hidden = true;
+  badge.setAttribute("aria-hidden", "true");
+  launcher.appendChild(badge);
+  frame.appendChild(launcher);
+  frame.setAttribute("lang", lang);
+  setPosition(data.position);
+  root.appendChild(style);
+  root.appendChild(frame);
+  // On <html>, not <body>: a transform on the page's body would otherwise
+  // make our fixed-position launcher scroll with the page.
+  document.documentElement.appendChild(host);
+  if (perf && perf.mark) {
+    perf.mark("botbuilder:launcher-shown");
+    try { perf.measure("botbuilder:launcher", "botbuilder:start", "botbuilder:launcher-shown"); } catch (e) { /* old browser */ }
+  }
+
+  function setPosition(position) {
+    frame.classList.toggle("left", position === "left");
+  }
+
+  // -- the panel -------------------------------------------------------------------
+
+  var panel, titleEl, logoEl, closeBtn, personBtn, newBtn, stateEl, log, welcomeEl,
+    typingEl, typingText, alertEl, alertText, retryBtn, form, input, sendBtn, announcer;
+
+  function build() {
+    if (built) return;
+    built = true;
+    panel = el("section", "panel");
+    panel.id = "panel";
+    panel.hidden = true;
+    panel.setAttribute("role", "dialog");
+    panel.setAttribute("aria-labelledby", "title");
+    var header = el("header");
+    logoEl = el("img");
+    logoEl.alt = "";
+    logoEl.hidden = true;
+    logoEl.addEventListener("error", function () { logoEl.hidden = true; });
+    titleEl = el("h2");
+    titleEl.id = "title";
+    closeBtn = button("close", T.close, close, "close");
+    header.appendChild(logoEl);
+    header.appendChild(titleEl);
+    header.appendChild(closeBtn);
+
+    var tools = el("div", "tools");
+    personBtn = button("person", T.person, askForPerson);
+    newBtn = button("new", T.newConversation, newConversation);
+    tools.appendChild(personBtn);
+    tools.appendChild(newBtn);
+
+    stateEl = el("div", "state");
+    stateEl.setAttribute("role", "status");
+    stateEl.hidden = true;
+
+    log = el("div", "log");
+    log.setAttribute("role", "log");
+    log.setAttribute("aria-live", "polite");
+    log.tabIndex = 0; // scrollable with the keyboard
+    welcomeEl = el("p", "welcome");
+    welcomeEl.hidden = true;
+    log.appendChild(welcomeEl);
+
+    typingEl = el("div", "typing");
+    typingEl.setAttribute("role", "status");
+    var dots = el("span", "dots");
+    dots.setAttribute("aria-hidden", "true");
+    dots.appendChild(el("i"));
+    dots.appendChild(el("i"));
+    dots.appendChild(el("i"));
+    typingText = el("span", "sr");
+    typingEl.appendChild(dots);
+    typingEl.appendChild(typingText);
+    typingEl.hidden = true;
+
+    alertEl = el("div", "alert");
+    alertEl.setAttribute("role", "alert");
+    alertEl.hidden = true;
+    alertText = el("span");
+    retryBtn = button("retry", T.retry, function () { retryDelay = 3000; sync(); });
+    alertEl.appendChild(alertText);
+    alertEl.appendChild(retryBtn);
+
+    form = el("form");
+    var label = el("label", "sr");
+    label.htmlFor = "input";
+    input = el("textarea");
+    input.id = "input";
+    input.rows = 1;
+    input.maxLength = 2000;
+    input.autocomplete = "off";
+    sendBtn = el("button");
+    sendBtn.type = "submit";
+    sendBtn.innerHTML = ICON.send;
+    form.appendChild(label);
+    form.appendChild(input);
+    form.appendChild(sendBtn);
+    form.addEventListener("submit", function (e) { e.preventDefault(); submit(); });
+    input.addEventListener("keydown", function (e) {
+      if (e.key === "Enter" && !e.shiftKey && !e.isComposing) { e.preventDefault(); submit(); }
+    });
+    input.addEventListener("input", grow);
+
+    announcer = el("div", "sr");
+    announcer.setAttribute("aria-live", "polite");
+
+    panel.appendChild(header);
+    panel.appendChild(tools);
+    panel.appendChild(stateEl);
+    panel.appendChild(log);
+    panel.appendChild(typingEl);
+    panel.appendChild(alertEl);
+    panel.appendChild(form);
+    panel.appendChild(announcer);
+    panel.addEventListener("keydown", function (e) {
+      if (e.key === "Escape") { e.stopPropagation(); close(); }
+    });
+    frame.appendChild(panel);
+    applyTexts();
+    applyConfig();
+  }
+
+  function applyTexts() {
+    var title = (config && config.title) || T.title;
+    launcher.setAttribute("aria-label", T.open + ": " + title + (unread ? " (" + unread + " " + T.newMessages + ")" : ""));
+    launcher.title = T.open;
+    frame.setAttribute("lang", lang);
+    if (!built) return;
+    titleEl.textContent = title;
+    closeBtn.setAttribute("aria-label", T.close);
+    closeBtn.title = T.close;
+    personBtn.textContent = T.person;
+    newBtn.textContent = T.newConversation;
+    log.setAttribute("aria-label", T.log);
+    typingText.textContent = T.typing;
+    retryBtn.textContent = T.retry;
+    form.querySelector("label").textContent = T.input;
+    input.placeholder = T.placeholder;
+    sendBtn.setAttribute("aria-label", T.send);
+    sendBtn.title = T.send;
+    showState();
+  }
+
+  function applyConfig() {
+    if (!config) return;
+    var color = hexColor(config.color);
+    if (color) {
+      var on = contrast(color, "#ffffff") >= 4.5 ? "#ffffff" : "#1f2328";
+      frame.style.setProperty("--a", color);
+      frame.style.setProperty("--on", on);
+      frame.style.setProperty("--link", contrast(color, "#eef1f4") >= 4.5 ? color : "#0550ae");
+    }
+    if (!data.position) setPosition(config.position);
+    if (!built) return;
+    var welcome = config.welcome && (config.welcome[lang] || config.welcome[config.language]);
+    welcomeEl.textContent = welcome || "";
+    welcomeEl.hidden = !welcome;
+    if (config.logo) {
+      try {
+        var src = new URL(config.logo, base + "/").href;
+        if (/^https?:/.test(src)) { logoEl.src = src; logoEl.hidden = false; }
+      } catch (e) { /* not a URL: no logo */ }
+    }
+  }
+
+  function grow() {
+    input.style.height = "auto";
+    input.style.height = Math.min(input.scrollHeight + 2, 120) + "px";
+  }
+
+  // -- opening and closing -----------------------------------------------------------
+
+  function toggle() { if (isOpen) close(); else open(true); }
+
+  function open(focus) {
+    build();
+    isOpen = true;
+    panel.hidden = false;
+    frame.classList.add("open");
+    launcher.setAttribute("aria-expanded", "true");
+    unread = 0;
+    badge.hidden = true;
+    applyTexts();
+    try { sessionStorage.setItem(KEY + "open", "1"); } catch (e) { /* no storage */ }
+    if (focus) (config && config.origin_allowed === false ? closeBtn : input).focus();
+    scrollDown();
+    if (!loaded || !conversationId) sync();
+  }
+
+  function close() {
+    if (!isOpen) return;
+    isOpen = false;
+    panel.hidden = true;
+    frame.classList.remove("open");
+    launcher.setAttribute("aria-expanded", "false");
+    try { sessionStorage.removeItem(KEY + "open"); } catch (e) { /* no storage */ }
+    launcher.focus();
+  }
+
+  // -- talking to the server -----------------------------------------------------------
+
+  function Failure(kind, status, message) { this.kind = kind; this.status = status; this.message = message; }
+
+  function request(method, path, body) {
+    var controller = window.AbortController ? new AbortController() : null;
+    var timer = setTimeout(function () { if (controller) controller.abort(); }, 20000);
+    var options = { method: method, credentials: "omit", cache: "no-store", signal: controller && controller.signal };
+    if (body) { options.headers = { "Content-Type": "application/json" }; options.body = JSON.stringify(body); }
+    return fetch(API + path, options).then(function (response) {
+      clearTimeout(timer);
+      return response.json().catch(function () { return null; }).then(function (json) {
+        if (!response.ok) throw new Failure("http", response.status, json && json.error);
+        return json;
+      });
+    }, function () {
+      clearTimeout(timer);
+      throw new Failure(navigator.onLine === false ? "offline" : "network");
+    });
+  }
+
+  var configReady = fetch(API + "/widget-config", { credentials: "omit" })
+    .then(function (r) { return r.ok ? r.json() : null; })
+    .then(function (json) {
+      if (!json) return;
+      config = json;
+      if (!data.language && config.languages.indexOf(pageLang) < 0) {
+        lang = config.language;
+        T = TEXTS[lang] || TEXTS.en;
+      }
+      if (config.origin_allowed === false && window.console) {
+        console.warn("botbuilder: " + location.origin + " is not in widget.allowed_origins in the bot.yml of " +
+          base + "; add it there to use the chat on this site.");
+      }
+      applyTexts();
+      applyConfig();
+    })
+    .catch(function () { /* server unreachable: defaults now, a plain error when the member opens the chat */ });
+
+  var running = null, again = false;
+  // Brings the conversation up to date: history, a new conversation if there is
+  // none, then every queued message in order. One at a time; a call while one
+  // runs makes it go round once more.
+  function sync() {
+    if (running) { again = true; return running; }
+    clearTimeout(retryTimer);
+    running = configReady.then(function step() {
+      again = false;
+      return syncOnce().then(function () { if (again) return step(); });
+    }).then(function () { running = null; }, function (failure) { running = null; failed(failure); });
+    return running;
+  }
+
+  function syncOnce() {
+    if (config && config.origin_allowed === false) throw new Failure("refused");
+    var chain = Promise.resolve();
+    if (conversationId && !loaded) chain = chain.then(loadHistory);
+    return chain.then(function () {
+      if (!conversationId && (isOpen || outbox.length)) return start();
+    }).then(flush).then(function () {
+      hideAlert();
+      retryDelay = 3000;
+      showTyping(false);
+    });
+  }
+
+  function loadHistory() {
+    return request("GET", "/conversations/" + encodeURIComponent(conversationId) + "/messages").then(function (r) {
+      build();
+      log.setAttribute("aria-live", "off"); // the history is not news: don't read it all out
+      addMessages(r.messages);
+      cursor = r.cursor;
+      loaded = true;
+      setState(r.state);
+      outbox.forEach(function (item) { if (!item.node) { item.node = memberBubble(item.label || item.text); markPending(item); } });
+      setTimeout(function () { log.setAttribute("aria-live", "polite"); }, 50);
+    }, function (failure) {
+      if (failure.kind === "http" && failure.status === 404) { forget(); return; } // gone: start afresh
+      throw failure;
+    });
+  }
+
+  function start() {
+    showTyping(true);
+    var body = {};
+    if (config && config.languages.indexOf(lang) >= 0) body.language = lang;
+    return request("POST", "/conversations", body).then(function (r) {
+      build();
+      conversationId = r.conversation_id;
+      save("conversation", conversationId);
+      cursor = r.cursor;
+      loaded = true;
+      addMessages(r.messages);
+      setState(r.state);
+    });
+  }
+
+  function flush() {
+    if (!outbox.length) return Promise.resolve();
+    var item = outbox[0];
+    if (!item.node) item.node = memberBubble(item.label || item.text);
+    busy = true;
+    showTyping(state === "bot");
+    if (item.node) item.node.classList.remove("pending", "failed");
+    setNote(item, "");
+    var body = item.button ? { button: item.button } : { text: item.text };
+    return request("POST", "/conversations/" + encodeURIComponent(conversationId) + "/messages", body)
+      .then(function (r) {
+        busy = false;
+        done(item);
+        if (r.member_message && item.node) { seen[r.member_message.id] = 1; item.node.dataset.id = r.member_message.id; }
+        addMessages(r.messages);
+        setState(r.state);
+      }, function (failure) {
+        busy = false;
+        showTyping(false);
+        if (failure.kind !== "http") { markPending(item); throw failure; }
+        var status = failure.status;
+        if (status === 404) { // the conversation is gone: a new one, then send again
+          forget();
+          notice(T.expired);
+          return start();
+        }
+        if (status === 429 || status >= 500) { markPending(item); throw failure; }
+        done(item); // 400, 409, 413: sending again would fail the same way
+        if (item.node) item.node.classList.add("failed");
+        setNote(item, T.failed + ": " + (status === 413 ? T.tooLong : status === 409 ? T.isClosed : T.stale));
+        if (status === 409) setState("closed");
+      })
+      .then(flush);
+  }
+
+  function done(item) {
+    outbox.shift();
+    saveOutbox();
+    if (item.node) item.node.classList.remove("pending");
+  }
+  function saveOutbox() {
+    save("outbox", outbox.length ? outbox.map(function (i) { return { text: i.text, button: i.button, label: i.label }; }) : null);
+  }
+  function markPending(item) {
+    if (!item.node) return;
+    item.node.classList.add("pending");
+    setNote(item, T.notSent);
+  }
+  function setNote(item, text) {
+    if (!item.node) return;
+    var note = item.node.querySelector(".note");
+    if (!text) { if (note) note.remove(); return; }
+    if (!note) { note = el("p", "note"); item.node.appendChild(note); }
+    note.textContent = text;
+  }
+
+  function failed(failure) {
+    showTyping(false);
+    if (!built) return; // nothing asked yet: say it when the member opens the chat
+    if (failure.kind === "refused") {
+      showAlert(T.refused, false);
+      input.disabled = sendBtn.disabled = personBtn.disabled = newBtn.disabled = true;
+      return;
+    }
+    var text = failure.kind === "offline" ? T.offline
+      : failure.kind === "network" ? T.network
+      : failure.status === 429 ? T.busy
+      : failure.status === 413 ? T.tooLong
+      : T.server;
+    showAlert(text, failure.kind !== "offline");
+    // Offline: the browser's "online" event sends the queue. Otherwise try again by itself, slower each time.
+    if (failure.kind !== "offline") {
+      retryTimer = setTimeout(sync, retryDelay);
+      retryDelay = Math.min(retryDelay * 2, 30000);
+    }
+  }
+
+  window.addEventListener("online", function () { if (outbox.length || (isOpen && !loaded)) sync(); });
+
+  // -- member actions -------------------------------------------------------------------
+
+  function submit() {
+    var text = input.value.trim();
+    if (!text || input.disabled) return;
+    input.value = "";
+    grow();
+    send({ text: text });
+  }
+
+  function send(item) {
+    build();
+    item.node = memberBubble(item.label || item.text);
+    outbox.push(item);
+    saveOutbox();
+    if (navigator.onLine === false) markPending(item);
+    sync();
+  }
+
+  function press(b, row) {
+    row.classList.add("old");
+    send({ button: b.id, label: b.label });
+  }
+
+  function askForPerson() {
+    if (state !== "bot") return;
+    var handoff = lastBot && lastBot.buttons.filter(function (b) { return b.id === "handoff"; })[0];
+    if (handoff && lastBot.node) press(handoff, lastBot.node);
+    else send({ text: T.personText }); // a short request for a person is a handoff in the dialogue
+  }
+
+  function newConversation() {
+    outbox = [];
+    saveOutbox();
+    forget();
+    var rows = log.querySelectorAll(".msg,.offer,.notice");
+    for (var i = 0; i < rows.length; i++) rows[i].remove();
+    hideAlert();
+    input.disabled = sendBtn.disabled = false;
+    sync();
+    input.focus();
+  }
+
+  function forget() {
+    clearTimeout(pollTimer);
+    conversationId = null;
+    save("conversation", null);
+    loaded = false;
+    cursor = null;
+    seen = {};
+    lastBot = null;
+    setState("bot");
+  }
+
+  function feedback(message, helpful, bar) {
+    var buttons = bar.querySelectorAll("button");
+    buttons[0].setAttribute("aria-pressed", String(helpful));
+    buttons[1].setAttribute("aria-pressed", String(!helpful));
+    request("POST", "/conversations/" + encodeURIComponent(conversationId) + "/feedback",
+      { message_id: message.id, helpful: helpful })
+      .then(function () {
+        var thanks = bar.querySelector("span") || bar.appendChild(el("span"));
+        thanks.textContent = T.thanks;
+        if (!helpful && state === "bot" && !bar.offered) { bar.offered = true; offerPerson(); }
+      }, function (failure) {
+        buttons[0].setAttribute("aria-pressed", "false");
+        buttons[1].setAttribute("aria-pressed", "false");
+        failed(failure);
+      });
+  }
+
+  function offerPerson() {
+    var box = el("div", "offer");
+    box.appendChild(el("p", null, T.offer));
+    box.appendChild(button("reply", T.offerYes, function () { box.remove(); askForPerson(); }));
+    log.appendChild(box);
+    scrollDown();
+  }
+
+  // -- showing messages -------------------------------------------------------------------
+
+  function addMessages(messages, news) {
+    build();
+    var fresh = false;
+    (messages || []).forEach(function (m) {
+      if (seen[m.id]) return;
+      seen[m.id] = 1;
+      if (m.role === "member") { memberBubble(m.text).dataset.id = m.id; return; }
+      fresh = true;
+      renderReply(m);
+    });
+    if (fresh && news && !isOpen) {
+      unread += 1;
+      badge.textContent = String(unread);
+      badge.hidden = false;
+      applyTexts();
+    }
+    scrollDown();
+  }
+
+  function memberBubble(text) {
+    var row = el("div", "msg member");
+    row.appendChild(el("span", "sr", T.you + ": "));
+    row.appendChild(el("div", "bubble", text));
+    log.appendChild(row);
+    scrollDown();
+    return row;
+  }
+
+  function renderReply(m) {
+    var row = el("div", "msg " + (m.role === "agent" ? "agent" : "bot"));
+    row.dataset.id = m.id;
+    if (m.role === "agent") row.appendChild(el("p", "who", T.agent));
+    else row.appendChild(el("span", "sr", T.bot + ": "));
+    var bubble = el("div", "bubble");
+    if (m.html) { bubble.classList.add("html"); bubble.appendChild(safeFragment(m.html)); }
+    else bubble.textContent = m.text;
+    row.appendChild(bubble);
+    var buttons = m.buttons || [];
+    if (buttons.length) {
+      var replies = el("div", "replies");
+      buttons.forEach(function (b) {
+        if (b.url) {
+          if (!/^https?:/i.test(b.url)) return;
+          var a = el("a", "reply", b.label);
+          a.href = b.url;
+          a.target = "_blank";
+          a.rel = "noopener noreferrer";
+          a.appendChild(el("span", "sr", " " + T.newTab));
+          replies.appendChild(a);
+        } else {
+          replies.appendChild(button("reply", b.label, function () { press(b, row); }));
+        }
+      });
+      row.appendChild(replies);
+    }
+    if (m.role === "bot" && m.decision === "answer" && m.intent) {
+      var bar = el("div", "fb");
+      bar.appendChild(button("up", T.helpful, function () { feedback(m, true, bar); }, "up"));
+      bar.appendChild(button("down", T.notHelpful, function () { feedback(m, false, bar); }, "down"));
+      bar.firstChild.setAttribute("aria-pressed", "false");
+      bar.lastChild.setAttribute("aria-pressed", "false");
+      row.appendChild(bar);
+    }
+    if (lastBot && lastBot.node) lastBot.node.classList.add("old");
+    lastBot = { buttons: buttons, node: row };
+    log.appendChild(row);
+  }
+
+  function notice(text) {
+    build();
+    log.appendChild(el("p", "welcome notice", text));
+  }
+
+  function scrollDown() {
+    if (log) log.scrollTop = log.scrollHeight;
+  }
+
+  function setState(next) {
+    state = next || "bot";
+    if (!built) return;
+    frame.classList.toggle("waiting", state === "waiting");
+    frame.classList.toggle("agent-state", state === "agent");
+    frame.classList.toggle("closed", state === "closed");
+    showState();
+    if (state !== "bot") {
+      var offers = log.querySelectorAll(".offer");
+      for (var i = 0; i < offers.length; i++) offers[i].remove();
+    }
+    clearTimeout(pollTimer);
+    if (state === "waiting" || state === "agent") pollTimer = setTimeout(poll, POLL_MS);
+  }
+
+  function showState() {
+    var text = state === "waiting" ? T.waiting : state === "agent" ? T.agentState : state === "closed" ? T.closed : "";
+    stateEl.textContent = text;
+    stateEl.hidden = !text;
+    personBtn.hidden = state !== "bot";
+    input.disabled = sendBtn.disabled = state === "closed" || (config && config.origin_allowed === false);
+    if (state === "closed" && !stateEl.querySelector("button")) {
+      stateEl.appendChild(document.createTextNode(" "));
+      stateEl.appendChild(button("restart", T.startNew, newConversation));
+    }
+  }
+
+  function poll() {
+    if (!conversationId || document.hidden) { pollTimer = setTimeout(poll, POLL_MS); return; }
+    var after = cursor == null ? "" : "?after=" + cursor;
+    request("GET", "/conversations/" + encodeURIComponent(conversationId) + "/messages" + after).then(function (r) {
+      pollFailures = 0;
+      if (r.cursor != null) cursor = r.cursor;
+      addMessages(r.messages, true);
+      if (alertEl && !outbox.length) hideAlert();
+      setState(r.state);
+    }, function (failure) {
+      if (failure.kind === "http" && failure.status === 404) { forget(); return; }
+      // One missed poll is not worth a word; several in a row are.
+      if (++pollFailures >= 3 && built) showAlert(failure.kind === "offline" ? T.offline : T.network, true);
+      pollTimer = setTimeout(poll, POLL_MS);
+    });
+  }
+
+  document.addEventListener("visibilitychange", function () {
+    if (!document.hidden && (state === "waiting" || state === "agent") && conversationId) {
+      clearTimeout(pollTimer);
+      poll();
+    }
+  });
+
+  function showTyping(on) { if (built) typingEl.hidden = !on; if (on) scrollDown(); }
+  function showAlert(text, retry) {
+    build();
+    alertText.textContent = text;
+    retryBtn.hidden = !retry;
+    alertEl.hidden = false;
+  }
+  function hideAlert() { if (built) alertEl.hidden = true; }
+
+  // -- start-up ---------------------------------------------------------------------------
+
+  conversationId = load("conversation", null);
+  outbox = load("outbox", []);
+  var remembered = false;
+  try { remembered = sessionStorage.getItem(KEY + "open") === "1"; } catch (e) { /* no storage */ }
+  if (data.open === "true" || remembered) open(false);
+  else if (conversationId || outbox.length) sync(); // waiting for an agent, or messages to send
+})();
