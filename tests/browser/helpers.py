@@ -1,0 +1,65 @@
+"""The widget as a test sees it: locators inside its shadow root, and the few
+actions every test needs. Playwright's CSS and role locators pierce open
+shadow roots, so these are ordinary locators."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from playwright.sync_api import Locator, expect
+
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-output" / "screenshots"
+
+
+class Widget:
+    def __init__(self, page: Any) -> None:
+        self.page = page
+        self.host = page.locator("botbuilder-chat")
+        self.launcher = self.host.locator(".launcher")
+        self.panel = self.host.locator(".panel")
+        self.input = self.host.locator("textarea")
+        self.log = self.host.locator(".log")
+        self.alert = self.host.locator(".alert")
+        self.state = self.host.locator(".state")
+
+    def open(self) -> Widget:
+        self.launcher.click()
+        expect(self.panel).to_be_visible()
+        expect(self.bot_bubbles.first).to_be_visible()  # the greeting: a conversation exists
+        return self
+
+    def ask(self, text: str) -> None:
+        self.input.fill(text)
+        self.input.press("Enter")
+
+    @property
+    def bot_bubbles(self) -> Locator:
+        return self.host.locator(".msg.bot .bubble")
+
+    @property
+    def member_bubbles(self) -> Locator:
+        return self.host.locator(".msg.member .bubble")
+
+    def reply(self, label: str) -> Locator:
+        """A quick-reply button or link of the last bot message."""
+        return self.host.locator(".msg:not(.old) .replies").get_by_text(label, exact=True)
+
+    def conversation_id(self) -> str | None:
+        raw = self.page.evaluate(
+            "Object.keys(localStorage).filter(k => k.endsWith(':conversation'))"
+            ".map(k => localStorage.getItem(k))[0] || null"
+        )
+        return json.loads(raw) if raw else None
+
+    def expect_no_script_ran(self) -> None:
+        assert self.page.evaluate("window.__xss === undefined"), self.page.evaluate("window.__xss")
+
+
+def screenshot(page: Any, name: str) -> Path:
+    """Save a screenshot for reviewers under test-output/screenshots/."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    path = SCREENSHOTS / f"{name}.png"
+    page.screenshot(path=str(path))
+    return path
