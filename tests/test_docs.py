@@ -1,0 +1,63 @@
+"""Everything a user can type or set is documented in the README; public names exist."""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+
+import click
+import pytest
+
+import botbuilder
+from botbuilder.cli import main
+from botbuilder.settings import ENVIRONMENT
+
+from .conftest import ROOT
+
+README = (ROOT / "README.md").read_text(encoding="utf-8")
+
+
+def test_readme_starts_with_the_two_commands() -> None:
+    first_block = README.split("```")[1]
+    assert "make serve" in first_block and "make test" in first_block
+
+
+@pytest.mark.parametrize("name", sorted(main.commands))
+def test_every_command_and_option_is_in_the_readme(name: str) -> None:
+    command = main.commands[name]
+    assert f"botbuilder {name}" in README
+    for param in command.params:
+        if isinstance(param, click.Option):
+            assert any(opt in README for opt in param.opts), f"{name} {param.opts} undocumented"
+
+
+@pytest.mark.parametrize("variable", sorted(ENVIRONMENT.values()))
+def test_every_environment_setting_is_in_the_readme(variable: str) -> None:
+    assert variable in README
+
+
+def test_every_bot_yml_key_is_in_the_readme() -> None:
+    from botbuilder import loader
+
+    keys = (loader._BOT_KEYS + loader._MATCHER_KEYS + loader._HANDOFF_KEYS + loader._TEAM_KEYS
+            + loader._WIDGET_KEYS)
+    for key in keys:
+        assert f"`{key}`" in README or f".{key}`" in README or f"`{key}." in README, key
+
+
+def test_every_name_in_dunder_all_exists() -> None:
+    for module_info in pkgutil.walk_packages(botbuilder.__path__, "botbuilder."):
+        if module_info.name.endswith(("__main__", "migrations.env")) or ".versions." in module_info.name:
+            continue
+        module = importlib.import_module(module_info.name)
+        for name in getattr(module, "__all__", []):
+            assert hasattr(module, name), f"{module_info.name}.__all__ names missing {name}"
+
+
+def test_core_never_imports_flask_or_click() -> None:
+    core = ["loader", "flows", "matcher", "dialogue", "handoff", "storage", "runtime",
+            "understanding", "evaluation", "encoder", "languages", "rendering", "texts", "errors"]
+    for name in core:
+        source = (ROOT / "botbuilder" / f"{name}.py").read_text(encoding="utf-8")
+        assert "import flask" not in source and "from flask" not in source, name
+        assert "import click" not in source and "from click" not in source, name
