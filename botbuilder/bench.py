@@ -43,7 +43,9 @@ def speed() -> None:
     encoder = SentenceTransformerEncoder()
     started = time.perf_counter()
     encoder.load()
-    print(f"model load (all-MiniLM-L6-v2, incl. torch import): {time.perf_counter() - started:.2f} s\n")
+    print(
+        f"model load (all-MiniLM-L6-v2, incl. torch import): {time.perf_counter() - started:.2f} s\n"
+    )
     header = (
         f"{'set':<14} {'intents':>7} {'examples':>8} {'build cold':>10} {'build cached':>12} "
         f"{'match p50':>9} {'match p95':>9} {'encode p50':>10} {'encode p95':>10} {'ratio p50':>9}"
@@ -78,7 +80,9 @@ def speed() -> None:
             f"{cached:>11.2f}s {_pct(match_ms, 50):>7.1f}ms {_pct(match_ms, 95):>7.1f}ms "
             f"{_pct(encode_ms, 50):>8.1f}ms {_pct(encode_ms, 95):>8.1f}ms {ratio:>8.2f}x"
         )
-    print(f"\n(latency over {LATENCY_QUESTIONS} questions per set; match = encode + classify + decide)")
+    print(
+        f"\n(latency over {LATENCY_QUESTIONS} questions per set; match = encode + classify + decide)"
+    )
     try:
         from botbuilder.bench_widget import widget_figures
     except ImportError:

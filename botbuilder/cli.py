@@ -56,8 +56,13 @@ def main() -> None:
     help="Folder for the SQLite database, secret key and caches "
     "[default: $BOTBUILDER_INSTANCE_PATH or ./instance].",
 )
-@click.option("--threads", default=8, show_default=True, type=click.IntRange(1, 64),
-              help="Requests handled at once.")
+@click.option(
+    "--threads",
+    default=8,
+    show_default=True,
+    type=click.IntRange(1, 64),
+    help="Requests handled at once.",
+)
 def serve(flows_dir: str, host: str, port: int, instance: str | None, threads: int) -> None:
     """Run the bot server (widget API, demo page) with a production WSGI server."""
     import waitress
@@ -70,11 +75,20 @@ def serve(flows_dir: str, host: str, port: int, instance: str | None, threads: i
     with _people_errors():
         app = create_app(config)
     name = app.extensions["botbuilder"].runtime.current().bot.settings.name
-    click.echo(f"botbuilder {__version__}: serving '{name}' from {flows_dir} on http://{host}:{port}")
+    click.echo(
+        f"botbuilder {__version__}: serving '{name}' from {flows_dir} on http://{host}:{port}"
+    )
     click.echo(f"database: {app.extensions['botbuilder'].storage.engine.url.render_as_string()}")
     sys.stdout.flush()
-    waitress.serve(app, host=host, port=port, threads=threads, ident="botbuilder",
-                   channel_timeout=60, max_request_body_size=app.config["MAX_CONTENT_LENGTH"])
+    waitress.serve(
+        app,
+        host=host,
+        port=port,
+        threads=threads,
+        ident="botbuilder",
+        channel_timeout=60,
+        max_request_body_size=app.config["MAX_CONTENT_LENGTH"],
+    )
 
 
 @main.command()
@@ -86,17 +100,22 @@ def check(flows_dir: str) -> None:
     bot, problems = inspect_bot(flows_dir)
     for problem in sorted(problems, key=lambda p: (p.path, p.line, p.column)):
         prefix = "warning: " if problem.severity == "warning" else ""
-        click.echo(f"{problem.path}:{problem.line}:{problem.column}: {prefix}{problem.message}",
-                   err=problem.severity == "error")
+        click.echo(
+            f"{problem.path}:{problem.line}:{problem.column}: {prefix}{problem.message}",
+            err=problem.severity == "error",
+        )
     if bot is None:
         errors = sum(1 for p in problems if p.severity == "error")
-        raise click.ClickException(f"{errors} error{'s' if errors != 1 else ''} in {flows_dir}; fix them and check again")
+        raise click.ClickException(
+            f"{errors} error{'s' if errors != 1 else ''} in {flows_dir}; fix them and check again"
+        )
     warnings = sum(1 for p in problems if p.severity == "warning")
     matchable = len({i.id for i in bot.matchable()})
     click.echo(
         f"OK: {len(bot.intent_ids())} intents ({matchable} matchable) in "
         f"{', '.join(bot.languages)}, {sum(len(i.questions) for i in bot.intents.values())} "
-        f"example questions" + (f", {warnings} warning{'s' if warnings != 1 else ''}" if warnings else "")
+        f"example questions"
+        + (f", {warnings} warning{'s' if warnings != 1 else ''}" if warnings else "")
     )
 
 
@@ -144,7 +163,9 @@ def chat(flows_dir: str, language: str | None) -> None:
                     fg="cyan",
                 )
             elif turn.conversation.state != "bot":
-                click.secho(f"  [state {turn.conversation.state}: waiting for a colleague]", fg="cyan")
+                click.secho(
+                    f"  [state {turn.conversation.state}: waiting for a colleague]", fg="cyan"
+                )
             buttons = [b for m in turn.messages for b in m.buttons if not b.get("url")]
             _show(turn.messages)
         storage.close()
@@ -164,12 +185,18 @@ def _show(messages: list) -> None:  # type: ignore[type-arg]
 
 @main.command()
 @click.argument("flows_dir", type=click.Path(file_okay=False))
-@click.option("--tests", "tests_file", required=True, type=click.Path(dir_okay=False),
-              help="Evaluation file: a YAML list of {q, expect}.")
+@click.option(
+    "--tests",
+    "tests_file",
+    required=True,
+    type=click.Path(dir_okay=False),
+    help="Evaluation file: a YAML list of {q, expect}.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object with the figures.")
 def evaluate(flows_dir: str, tests_file: str, as_json: bool) -> None:
     """Score the bot on questions it has never seen."""
-    from botbuilder.evaluation import evaluate as run, load_cases, report
+    from botbuilder.evaluation import evaluate as run
+    from botbuilder.evaluation import load_cases, report
 
     with _people_errors():
         bot, matcher = _matcher_for(flows_dir)
@@ -177,7 +204,10 @@ def evaluate(flows_dir: str, tests_file: str, as_json: bool) -> None:
         result = run(matcher, cases)
     if as_json:
         figures = dict(result.metrics)
-        figures["thresholds"] = {"answer": matcher.thresholds.answer, "clarify": matcher.thresholds.clarify}
+        figures["thresholds"] = {
+            "answer": matcher.thresholds.answer,
+            "clarify": matcher.thresholds.clarify,
+        }
         click.echo(json.dumps(figures, indent=2))
     else:
         click.echo(report(result))

@@ -124,7 +124,9 @@ class Dialogue:
         if button.get("url"):
             raise BadRequest(f"button '{button_id}' is a link; open its url instead")
         if conversation.state != "bot":
-            raise Conflict(f"the conversation is '{conversation.state}'; buttons answer only in 'bot'")
+            raise Conflict(
+                f"the conversation is '{conversation.state}'; buttons answer only in 'bot'"
+            )
         bot = self.runtime.current().bot
         member = self.storage.add_message(conversation_id, "member", button["label"])
         if button_id == "handoff":
@@ -132,7 +134,9 @@ class Dialogue:
             return self._handoff(conversation, bot, "member_request", button["label"], member)
         target = button_id.removeprefix("goto:")
         if bot.intent(target, conversation.language) is None:
-            raise Conflict(f"'{target}' is no longer an answer of this bot; ask your question again")
+            raise Conflict(
+                f"'{target}' is no longer an answer of this bot; ask your question again"
+            )
         member = self.storage.annotate_message(
             member.id, decision=ANSWER, intent=target, confidence=1.0
         )
@@ -146,14 +150,20 @@ class Dialogue:
         self.storage.conversation(conversation_id)
         self.storage.set_feedback(conversation_id, message_id, helpful)
 
-    def updates(self, conversation_id: str, after: int | None) -> tuple[ConversationRecord, list[MessageRecord]]:
+    def updates(
+        self, conversation_id: str, after: int | None
+    ) -> tuple[ConversationRecord, list[MessageRecord]]:
         conversation = self.storage.conversation(conversation_id)
         return conversation, self.storage.messages(conversation_id, after)
 
     # -- outcomes -------------------------------------------------------------
 
     def _answer(
-        self, conversation: ConversationRecord, bot: Bot, intent_id: str, member: MessageRecord,
+        self,
+        conversation: ConversationRecord,
+        bot: Bot,
+        intent_id: str,
+        member: MessageRecord,
         confidence: float,
     ) -> Turn:
         intent = bot.intent(intent_id, conversation.language)
@@ -168,7 +178,12 @@ class Dialogue:
         )
         if intent.handoff_team is not None:
             turn = self._handoff(
-                conversation, bot, "intent", member.text, member, team=intent.handoff_team,
+                conversation,
+                bot,
+                "intent",
+                member.text,
+                member,
+                team=intent.handoff_team,
                 acknowledged=True,
             )
             return Turn(turn.conversation, HANDOFF, [message, *turn.messages], member)
@@ -206,7 +221,9 @@ class Dialogue:
     ) -> Turn:
         lang = conversation.language
         team = team or bot.settings.handoff.default_team
-        conversation = self.storage.set_state(conversation.id, "waiting", expect=("bot",), team=team)
+        conversation = self.storage.set_state(
+            conversation.id, "waiting", expect=("bot",), team=team
+        )
         self.storage.open_handoff(conversation.id, team, reason, question)
         settings = bot.settings.handoff.teams.get(team)
         messages = []

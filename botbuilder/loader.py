@@ -124,7 +124,9 @@ class _File:
                     f"allowed: {', '.join(allowed)}",
                 )
 
-    def string(self, node: CommentedMap, key: str, where: str, required: bool = False) -> str | None:
+    def string(
+        self, node: CommentedMap, key: str, where: str, required: bool = False
+    ) -> str | None:
         if key not in node or node[key] is None:
             if required:
                 self.error(self.pos_of(node), f"{where} has no '{key}'; add '{key}: …'")
@@ -174,7 +176,7 @@ def _read_yaml(path: Path, f: _File) -> Any:
     return None
 
 
-def _language(f: _File, node: CommentedMap, key: str, value: Any) -> str | None:
+def _language(f: _File, node: Any, key: Any, value: Any) -> str | None:
     if not isinstance(value, str) or value.lower() not in ISO_639_1:
         f.error(
             f.value_pos(node, key),
@@ -272,7 +274,9 @@ def _settings(directory: Path, problems: list[FlowProblem]) -> BotSettings:
     if data is None:
         return BotSettings()
     if not isinstance(data, CommentedMap):
-        f.error(f.pos_of(data), "bot.yml must be a mapping of settings such as 'name:' and 'language:'")
+        f.error(
+            f.pos_of(data), "bot.yml must be a mapping of settings such as 'name:' and 'language:'"
+        )
         return BotSettings()
     f.check_keys(data, _BOT_KEYS, "bot.yml")
     language = _language(f, data, "language", data["language"]) if "language" in data else "nl"
@@ -336,11 +340,15 @@ def _settings(directory: Path, problems: list[FlowProblem]) -> BotSettings:
         f.check_keys(w, _WIDGET_KEYS, "widget settings")
         color = f.string(w, "color", "widget") or widget.color
         if not _COLOR.match(color):
-            f.error(f.value_pos(w, "color"), f"color '{color}' must be a hex colour like \"#0b6e4f\"")
+            f.error(
+                f.value_pos(w, "color"), f"color '{color}' must be a hex colour like \"#0b6e4f\""
+            )
         origins: list[str] = []
         raw_origins = w.get("allowed_origins") or []
         if not isinstance(raw_origins, list):
-            f.error(f.value_pos(w, "allowed_origins"), "'allowed_origins' must be a list of origins")
+            f.error(
+                f.value_pos(w, "allowed_origins"), "'allowed_origins' must be a list of origins"
+            )
             raw_origins = []
         for i, origin in enumerate(raw_origins):
             text = str(origin).rstrip("/")
@@ -374,7 +382,7 @@ def _settings(directory: Path, problems: list[FlowProblem]) -> BotSettings:
     )
 
 
-def _team(f: _File, teams: CommentedMap, name: str, spec: Any) -> TeamSettings:
+def _team(f: _File, teams: Any, name: str, spec: Any) -> TeamSettings:
     if spec is None:
         return TeamSettings(name=name)
     if not isinstance(spec, CommentedMap):
@@ -390,17 +398,24 @@ def _team(f: _File, teams: CommentedMap, name: str, spec: Any) -> TeamSettings:
     try:
         ZoneInfo(timezone)
     except (ZoneInfoNotFoundError, ValueError):
-        f.error(f.value_pos(spec, "timezone"), f"unknown time zone '{timezone}'; e.g. Europe/Amsterdam")
+        f.error(
+            f.value_pos(spec, "timezone"), f"unknown time zone '{timezone}'; e.g. Europe/Amsterdam"
+        )
     closed: list[date] = []
     for i, day in enumerate(spec.get("closed_days") or []):
         try:
             closed.append(day if isinstance(day, date) else date.fromisoformat(str(day)))
         except ValueError:
-            f.error(f.pos_of(spec["closed_days"], i), f"closed day '{day}' must be a date like 2026-12-25")
+            f.error(
+                f.pos_of(spec["closed_days"], i),
+                f"closed day '{day}' must be a date like 2026-12-25",
+            )
     webhook = f.string(spec, "webhook", f"team '{name}'")
     if webhook and not webhook.lower().startswith(("http://", "https://")):
         f.error(f.value_pos(spec, "webhook"), "webhook must be an http(s) URL")
-    return TeamSettings(name=name, hours=hours, timezone=timezone, closed_days=tuple(closed), webhook=webhook)
+    return TeamSettings(
+        name=name, hours=hours, timezone=timezone, closed_days=tuple(closed), webhook=webhook
+    )
 
 
 class _RawIntent:
@@ -422,7 +437,10 @@ def _flow_file(
             f.warn((0, 0), "file is empty; add 'intents:' or remove it")
         return
     if not isinstance(data, CommentedMap):
-        f.error(f.pos_of(data), "a flow file must be a mapping with 'intents:' (and optionally 'language:')")
+        f.error(
+            f.pos_of(data),
+            "a flow file must be a mapping with 'intents:' (and optionally 'language:')",
+        )
         return
     f.check_keys(data, _FLOW_KEYS, "a flow file")
     language = settings.language
@@ -443,7 +461,9 @@ def _flow_file(
         return
     for index, node in enumerate(intents):
         if not isinstance(node, CommentedMap):
-            f.error(f.pos_of(intents, index), "each intent must be a mapping starting with '- id: …'")
+            f.error(
+                f.pos_of(intents, index), "each intent must be a mapping starting with '- id: …'"
+            )
             continue
         intent = _intent(f, node, language)
         if intent:
@@ -456,7 +476,7 @@ def _intent(f: _File, node: CommentedMap, language: str) -> Intent | None:
     if intent_id and not _ID.match(intent_id):
         f.error(
             f.value_pos(node, "id"),
-            f"intent id '{intent_id}' must be one word of at most 100 characters without ':'"
+            f"intent id '{intent_id}' must be one word of at most 100 characters without ':'",
         )
     where = f"intent '{intent_id}'" if intent_id else "this intent"
     context_only = node.get("context_only", False)
@@ -470,7 +490,9 @@ def _intent(f: _File, node: CommentedMap, language: str) -> Intent | None:
     elif raw_questions is not None:
         for i, q in enumerate(raw_questions):
             if not isinstance(q, (str, int, float)) or isinstance(q, bool) or not str(q).strip():
-                f.error(f.pos_of(raw_questions, i), f"question {i + 1} of {where} is empty or not text")
+                f.error(
+                    f.pos_of(raw_questions, i), f"question {i + 1} of {where} is empty or not text"
+                )
             else:
                 questions.append(str(q).strip())
     if not questions and not context_only:
@@ -480,7 +502,10 @@ def _intent(f: _File, node: CommentedMap, language: str) -> Intent | None:
             "if it is reached through buttons only",
         )
     if context_only and questions:
-        f.warn(f.pos_of(node, "questions"), f"{where} is context_only, so its questions are never matched")
+        f.warn(
+            f.pos_of(node, "questions"),
+            f"{where} is context_only, so its questions are never matched",
+        )
     answer = f.string(node, "answer", where, required=True)
     handoff_team: str | None = None
     if "handoff" in node:
@@ -543,7 +568,9 @@ def _buttons(f: _File, node: CommentedMap, where: str) -> list[Button]:
             f.error(f.value_pos(b, "handoff"), "button 'handoff' must be true")
             continue
         if label:
-            buttons.append(Button(label=label, goto=goto, url=url, handoff=b.get("handoff") is True))
+            buttons.append(
+                Button(label=label, goto=goto, url=url, handoff=b.get("handoff") is True)
+            )
     return buttons
 
 
@@ -552,7 +579,11 @@ def inspect_bot(directory: str | os.PathLike[str]) -> tuple[Bot | None, list[Flo
     root = Path(directory)
     problems: list[FlowProblem] = []
     if not root.is_dir():
-        problems.append(FlowProblem(display_path(root), 1, 1, "no such directory; give the bot's flows directory"))
+        problems.append(
+            FlowProblem(
+                display_path(root), 1, 1, "no such directory; give the bot's flows directory"
+            )
+        )
         return None, problems
     settings = _settings(root, problems)
     raw: list[_RawIntent] = []
@@ -590,7 +621,7 @@ def inspect_bot(directory: str | os.PathLike[str]) -> tuple[Bot | None, list[Flo
                 f"{_suggest(intent.handoff_team, teams)}",
             )
         raw_buttons = r.node.get("buttons") or []
-        for i, b in enumerate(raw_buttons):
+        for b in raw_buttons:
             goto = b.get("goto") if isinstance(b, CommentedMap) else None
             if isinstance(goto, str) and goto not in all_ids:
                 r.file.error(
@@ -617,12 +648,19 @@ def inspect_bot(directory: str | os.PathLike[str]) -> tuple[Bot | None, list[Flo
         p.severity == "error" for p in problems
     ):
         problems.append(
-            FlowProblem(display_path(root), 1, 1, "the bot has no intents to match; add intents with questions")
+            FlowProblem(
+                display_path(root),
+                1,
+                1,
+                "the bot has no intents to match; add intents with questions",
+            )
         )
 
     if any(p.severity == "error" for p in problems):
         return None, problems
-    bot = Bot(directory=root, settings=settings, intents=intents, fingerprint=_fingerprint(root, files))
+    bot = Bot(
+        directory=root, settings=settings, intents=intents, fingerprint=_fingerprint(root, files)
+    )
     return bot, problems
 
 

@@ -30,7 +30,7 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import CursorResult, Engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 
 from botbuilder.errors import BadRequest, ConfigError, Conflict, NotFound
@@ -168,8 +168,14 @@ def _message(row: Message) -> MessageRecord:
 
 def _handoff(row: Handoff) -> HandoffRecord:
     return HandoffRecord(
-        row.id, row.conversation_id, row.team, row.reason, row.question, row.status,
-        row.claimed_by, _aware(row.created_at),
+        row.id,
+        row.conversation_id,
+        row.team,
+        row.reason,
+        row.question,
+        row.status,
+        row.claimed_by,
+        _aware(row.created_at),
     )
 
 
@@ -242,7 +248,9 @@ class Storage:
         with self.session() as s:
             row = s.get(Conversation, conversation_id) if _is_id(conversation_id) else None
             if row is None:
-                raise NotFound(f"no conversation '{conversation_id}'; start one with POST /api/v1/conversations")
+                raise NotFound(
+                    f"no conversation '{conversation_id}'; start one with POST /api/v1/conversations"
+                )
             return _conversation(row)
 
     def set_state(
@@ -270,12 +278,11 @@ class Storage:
             stmt = update(Conversation).where(Conversation.id == conversation_id)
             if expect is not None:
                 stmt = stmt.where(Conversation.state.in_(expect))
-            changed = s.execute(stmt.values(**values)).rowcount
+            result: CursorResult[Any] = s.execute(stmt.values(**values))  # type: ignore[assignment]
+            changed = result.rowcount
         if not changed:
             current = self.conversation(conversation_id)  # raises NotFound if missing
-            raise Conflict(
-                f"conversation is '{current.state}', so it cannot become '{state}'"
-            )
+            raise Conflict(f"conversation is '{current.state}', so it cannot become '{state}'")
         return self.conversation(conversation_id)
 
     # -- messages -------------------------------------------------------------
@@ -309,7 +316,9 @@ class Storage:
         with self.session() as s, s.begin():
             s.add(row)
             s.execute(
-                update(Conversation).where(Conversation.id == conversation_id).values(updated_at=now)
+                update(Conversation)
+                .where(Conversation.id == conversation_id)
+                .values(updated_at=now)
             )
         return _message(row)
 
@@ -361,7 +370,9 @@ class Storage:
 
     # -- handoffs -------------------------------------------------------------
 
-    def open_handoff(self, conversation_id: str, team: str, reason: str, question: str) -> HandoffRecord:
+    def open_handoff(
+        self, conversation_id: str, team: str, reason: str, question: str
+    ) -> HandoffRecord:
         row = Handoff(
             conversation_id=conversation_id,
             team=team,
@@ -374,7 +385,9 @@ class Storage:
             s.add(row)
         return _handoff(row)
 
-    def handoffs(self, status: str | None = "waiting", team: str | None = None) -> list[HandoffRecord]:
+    def handoffs(
+        self, status: str | None = "waiting", team: str | None = None
+    ) -> list[HandoffRecord]:
         """Queue entries, oldest first."""
         with self.session() as s:
             stmt = select(Handoff)

@@ -22,7 +22,9 @@ DATABASES = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgresql)]
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line("markers", "postgresql: runs against PostgreSQL (BOTBUILDER_TEST_DATABASE_URL)")
+    config.addinivalue_line(
+        "markers", "postgresql: runs against PostgreSQL (BOTBUILDER_TEST_DATABASE_URL)"
+    )
 
 
 @pytest.fixture(scope="session")
@@ -71,7 +73,9 @@ def app_factory(tmp_path: Path, embedding_cache: Path, encoder: CachedEncoder): 
     def make(flows: Path, database_url: str | None = None, **config: object):  # type: ignore[no-untyped-def]
         instance = tmp_path / "instance"
         instance.mkdir(exist_ok=True)
-        shutil.copy(embedding_cache, instance / "embeddings.sqlite") if embedding_cache.exists() else None
+        shutil.copy(
+            embedding_cache, instance / "embeddings.sqlite"
+        ) if embedding_cache.exists() else None
         settings = {
             "FLOWS_DIR": str(flows),
             "INSTANCE_PATH": str(instance),

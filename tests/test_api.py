@@ -56,7 +56,11 @@ def test_question_is_answered_with_rendered_html_and_buttons(client: Any) -> Non
     assert "<strong>Mijn account → Lidmaatschap</strong>" in answer["html"]
     assert answer["buttons"] == [
         {"id": "goto:opzegtermijn", "label": "Wat is de opzegtermijn?"},
-        {"id": "url:https://example.org/account", "label": "Naar mijn account", "url": "https://example.org/account"},
+        {
+            "id": "url:https://example.org/account",
+            "label": "Naar mijn account",
+            "url": "https://example.org/account",
+        },
         {"id": "handoff", "label": "Ik wil iemand spreken"},
     ]
     assert data["member_message"]["text"] == "Hoe kan ik mijn lidmaatschap opzeggen?"
@@ -73,7 +77,9 @@ def test_member_is_answered_in_the_language_they_write(client: Any) -> None:
 def test_goto_button_answers_the_target_intent(client: Any) -> None:
     conversation = start(client)["conversation_id"]
     say(client, conversation, "Hoe kan ik mijn lidmaatschap opzeggen?")
-    response = client.post(f"/api/v1/conversations/{conversation}/messages", json={"button": "goto:opzegtermijn"})
+    response = client.post(
+        f"/api/v1/conversations/{conversation}/messages", json={"button": "goto:opzegtermijn"}
+    )
     assert response.status_code == 200
     assert response.json["decision"] == "answer"
     assert response.json["messages"][0]["html"] == "<p>De opzegtermijn is <em>een maand</em>.</p>"
@@ -82,7 +88,9 @@ def test_goto_button_answers_the_target_intent(client: Any) -> None:
 def test_handoff_button_puts_the_conversation_in_the_queue(client: Any, app: Any) -> None:
     conversation = start(client)["conversation_id"]
     say(client, conversation, "Hoe kan ik mijn lidmaatschap opzeggen?")
-    response = client.post(f"/api/v1/conversations/{conversation}/messages", json={"button": "handoff"})
+    response = client.post(
+        f"/api/v1/conversations/{conversation}/messages", json={"button": "handoff"}
+    )
     assert response.json["decision"] == "handoff" and response.json["state"] == "waiting"
     storage: Storage = app.extensions["botbuilder"].storage
     (entry,) = storage.handoffs("waiting")
@@ -91,7 +99,9 @@ def test_handoff_button_puts_the_conversation_in_the_queue(client: Any, app: Any
 
 def test_button_not_in_the_last_bot_message_is_a_400(client: Any) -> None:
     conversation = start(client)["conversation_id"]
-    response = client.post(f"/api/v1/conversations/{conversation}/messages", json={"button": "goto:opzegtermijn"})
+    response = client.post(
+        f"/api/v1/conversations/{conversation}/messages", json={"button": "goto:opzegtermijn"}
+    )
     assert response.status_code == 400
     assert "not offered in this conversation's last bot message" in response.json["error"]
 
@@ -100,7 +110,8 @@ def test_link_button_cannot_be_posted(client: Any) -> None:
     conversation = start(client)["conversation_id"]
     say(client, conversation, "Hoe kan ik mijn lidmaatschap opzeggen?")
     response = client.post(
-        f"/api/v1/conversations/{conversation}/messages", json={"button": "url:https://example.org/account"}
+        f"/api/v1/conversations/{conversation}/messages",
+        json={"button": "url:https://example.org/account"},
     )
     assert response.status_code == 400 and "is a link" in response.json["error"]
 
@@ -127,7 +138,10 @@ def test_out_of_scope_question_is_not_answered(client: Any) -> None:
     data = say(client, conversation, "Wat is de hoofdstad van Australië?")
     assert data["decision"] in ("handoff", "clarify")
     if data["decision"] == "clarify":
-        assert data["messages"][0]["buttons"][-1] == {"id": "handoff", "label": "Iets anders / een medewerker"}
+        assert data["messages"][0]["buttons"][-1] == {
+            "id": "handoff",
+            "label": "Iets anders / een medewerker",
+        }
 
 
 def test_member_messages_in_waiting_are_stored_and_the_bot_stays_silent(client: Any) -> None:
@@ -146,11 +160,17 @@ def test_polling_with_a_cursor_returns_only_newer_messages(client: Any, app: Any
     storage: Storage = app.extensions["botbuilder"].storage
     storage.set_state(conversation, "agent", expect=("waiting",))
     before = client.get(f"/api/v1/conversations/{conversation}/messages?after={cursor}").json
-    agent = storage.add_message(conversation, "agent", "Hoi, ik ben Sanne!", html="<p>Hoi, ik ben Sanne!</p>")
-    after = client.get(f"/api/v1/conversations/{conversation}/messages?after={before['cursor']}").json
+    agent = storage.add_message(
+        conversation, "agent", "Hoi, ik ben Sanne!", html="<p>Hoi, ik ben Sanne!</p>"
+    )
+    after = client.get(
+        f"/api/v1/conversations/{conversation}/messages?after={before['cursor']}"
+    ).json
     assert [m["id"] for m in after["messages"]] == [agent.id]
     assert after["messages"][0]["role"] == "agent" and after["state"] == "agent"
-    again = client.get(f"/api/v1/conversations/{conversation}/messages?after={after['cursor']}").json
+    again = client.get(
+        f"/api/v1/conversations/{conversation}/messages?after={after['cursor']}"
+    ).json
     assert again["messages"] == [] and again["cursor"] == after["cursor"]
 
 
@@ -158,7 +178,9 @@ def test_feedback_is_recorded_and_can_be_changed(client: Any, app: Any) -> None:
     conversation = start(client)["conversation_id"]
     answer = say(client, conversation, "Wat kost het lidmaatschap per jaar?")["messages"][0]
     url = f"/api/v1/conversations/{conversation}/feedback"
-    assert client.post(url, json={"message_id": answer["id"], "helpful": False}).json == {"ok": True}
+    assert client.post(url, json={"message_id": answer["id"], "helpful": False}).json == {
+        "ok": True
+    }
     assert client.post(url, json={"message_id": answer["id"], "helpful": True}).json == {"ok": True}
     assert app.extensions["botbuilder"].storage.feedback(conversation) == {answer["id"]: True}
 
@@ -171,7 +193,9 @@ def test_feedback_is_recorded_and_can_be_changed(client: Any, app: Any) -> None:
         ({"message_id": 999999, "helpful": True}, 404, "no message 999999"),
     ],
 )
-def test_bad_feedback_is_a_clear_4xx(client: Any, body: dict[str, Any], status: int, error: str) -> None:
+def test_bad_feedback_is_a_clear_4xx(
+    client: Any, body: dict[str, Any], status: int, error: str
+) -> None:
     conversation = start(client)["conversation_id"]
     response = client.post(f"/api/v1/conversations/{conversation}/feedback", json=body)
     assert response.status_code == status and error in response.json["error"]
@@ -179,7 +203,9 @@ def test_bad_feedback_is_a_clear_4xx(client: Any, body: dict[str, Any], status: 
 
 def test_message_over_2000_characters_is_refused(client: Any) -> None:
     conversation = start(client)["conversation_id"]
-    response = client.post(f"/api/v1/conversations/{conversation}/messages", json={"text": "a" * 2001})
+    response = client.post(
+        f"/api/v1/conversations/{conversation}/messages", json={"text": "a" * 2001}
+    )
     assert response.status_code == 413
     assert response.json["error"] == "a message may be at most 2000 characters; this one has 2001"
 
@@ -236,7 +262,11 @@ def test_request_body_over_the_size_limit_is_a_413(client: Any) -> None:
 
 
 def test_unknown_path_and_wrong_method_are_json_errors(client: Any) -> None:
-    assert client.get("/api/v1/nope").json == {"ok": False, "error": "nothing at /api/v1/nope", "status": 404}
+    assert client.get("/api/v1/nope").json == {
+        "ok": False,
+        "error": "nothing at /api/v1/nope",
+        "status": 404,
+    }
     response = client.get("/api/v1/match")
     assert response.status_code == 405 and response.json["ok"] is False
 
@@ -261,7 +291,9 @@ def test_match_is_stateless_and_returns_candidates(client: Any) -> None:
 
 
 def test_cors_allows_configured_origins_only(client: Any) -> None:
-    allowed = client.post("/api/v1/conversations", json={}, headers={"Origin": "https://allowed.example"})
+    allowed = client.post(
+        "/api/v1/conversations", json={}, headers={"Origin": "https://allowed.example"}
+    )
     assert allowed.status_code == 201
     assert allowed.headers["Access-Control-Allow-Origin"] == "https://allowed.example"
     preflight = client.options(
@@ -270,7 +302,9 @@ def test_cors_allows_configured_origins_only(client: Any) -> None:
     )
     assert preflight.status_code == 204
     assert "POST" in preflight.headers["Access-Control-Allow-Methods"]
-    refused = client.post("/api/v1/conversations", json={}, headers={"Origin": "https://evil.example"})
+    refused = client.post(
+        "/api/v1/conversations", json={}, headers={"Origin": "https://evil.example"}
+    )
     assert refused.status_code == 403
     assert "Access-Control-Allow-Origin" not in refused.headers
     assert "add it to widget.allowed_origins in bot.yml" in refused.json["error"]

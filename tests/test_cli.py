@@ -19,8 +19,17 @@ from botbuilder.cli import main
 from .conftest import SMALL_BOT
 
 EVALUATION_KEYS = {
-    "n", "accuracy", "in_scope_accuracy", "oos_recall", "handoff_precision", "wrong_answer_rate",
-    "clarify_rate", "clarify_hit_rate", "in_scope_resolved", "latency_ms_p50", "latency_ms_p95",
+    "n",
+    "accuracy",
+    "in_scope_accuracy",
+    "oos_recall",
+    "handoff_precision",
+    "wrong_answer_rate",
+    "clarify_rate",
+    "clarify_hit_rate",
+    "in_scope_resolved",
+    "latency_ms_p50",
+    "latency_ms_p95",
 }
 
 
@@ -43,8 +52,13 @@ def test_check_lists_every_error_and_exits_1(runner: CliRunner, tmp_path: Path) 
     result = runner.invoke(main, ["check", str(tmp_path)])
     assert result.exit_code == 1
     lines = result.output.strip().splitlines()
-    assert any(line.endswith("faq.yml:4:5: unknown key 'answr' in an intent (did you mean 'answer'?); "
-                              "allowed: id, questions, answer, buttons, context_only, handoff") for line in lines)
+    assert any(
+        line.endswith(
+            "faq.yml:4:5: unknown key 'answr' in an intent (did you mean 'answer'?); "
+            "allowed: id, questions, answer, buttons, context_only, handoff"
+        )
+        for line in lines
+    )
     assert any("faq.yml:2:5: intent 'a' has no 'answer'" in line for line in lines)
     assert any("faq.yml:7:15: button 'goto: b' names no intent" in line for line in lines)
     assert lines[-1] == f"Error: 3 errors in {tmp_path}; fix them and check again"
@@ -67,14 +81,18 @@ def test_evaluate_json_has_every_documented_key(runner: CliRunner, tmp_path: Pat
 
 def test_evaluate_report_is_readable(runner: CliRunner, tmp_path: Path) -> None:
     tests = tmp_path / "tests.yml"
-    tests.write_text("- q: Hoe zeg ik op?\n  expect: opzeggen\n- q: welke film draait er vanavond\n  expect: handoff\n")
+    tests.write_text(
+        "- q: Hoe zeg ik op?\n  expect: opzeggen\n- q: welke film draait er vanavond\n  expect: handoff\n"
+    )
     result = runner.invoke(main, ["evaluate", str(SMALL_BOT), "--tests", str(tests)])
     assert result.exit_code == 0
     assert "2 questions (1 with an answer, 1 without)" in result.output
     assert "wrong answers" in result.output
 
 
-def test_evaluate_with_unknown_intent_in_tests_names_the_line(runner: CliRunner, tmp_path: Path) -> None:
+def test_evaluate_with_unknown_intent_in_tests_names_the_line(
+    runner: CliRunner, tmp_path: Path
+) -> None:
     tests = tmp_path / "tests.yml"
     tests.write_text("- q: a\n  expect: opzeggen\n- q: b\n  expect: nietsbestaand\n")
     result = runner.invoke(main, ["evaluate", str(SMALL_BOT), "--tests", str(tests)])
@@ -84,13 +102,18 @@ def test_evaluate_with_unknown_intent_in_tests_names_the_line(runner: CliRunner,
 
 def test_chat_shows_decision_intent_and_confidence(runner: CliRunner) -> None:
     result = runner.invoke(
-        main, ["chat", str(SMALL_BOT)], input="Hoe kan ik mijn lidmaatschap opzeggen?\n1\nmens\nquit\n"
+        main,
+        ["chat", str(SMALL_BOT)],
+        input="Hoe kan ik mijn lidmaatschap opzeggen?\n1\nmens\nquit\n",
     )
     assert result.exit_code == 0, result.output
     out = result.output
     assert "bot> Hoi! Waar kan ik je mee helpen?" in out
     assert "[answer · opzeggen · " in out
-    assert "[1] Wat is de opzegtermijn?" in out and "↗ Naar mijn account (https://example.org/account)" in out
+    assert (
+        "[1] Wat is de opzegtermijn?" in out
+        and "↗ Naar mijn account (https://example.org/account)" in out
+    )
     assert "bot> De opzegtermijn is *een maand*." in out
     assert "[handoff · - · " in out and "state waiting" in out
 
@@ -101,13 +124,27 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def test_serve_runs_a_real_server_that_answers_over_http(tmp_path: Path, embedding_cache: Path) -> None:
+def test_serve_runs_a_real_server_that_answers_over_http(
+    tmp_path: Path, embedding_cache: Path
+) -> None:
     port = _free_port()
     env = dict(os.environ, BOTBUILDER_DATABASE_URL="", PYTHONUNBUFFERED="1")
     process = subprocess.Popen(
-        [sys.executable, "-m", "botbuilder.cli", "serve", str(SMALL_BOT), "--port", str(port),
-         "--instance", str(tmp_path / "instance")],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env, text=True,
+        [
+            sys.executable,
+            "-m",
+            "botbuilder.cli",
+            "serve",
+            str(SMALL_BOT),
+            "--port",
+            str(port),
+            "--instance",
+            str(tmp_path / "instance"),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        env=env,
+        text=True,
     )
     base = f"http://127.0.0.1:{port}"
     try:
@@ -125,13 +162,17 @@ def test_serve_runs_a_real_server_that_answers_over_http(tmp_path: Path, embeddi
         conversation = started["conversation_id"]
         reply = requests.post(
             f"{base}/api/v1/conversations/{conversation}/messages",
-            json={"text": "Wat kost het lidmaatschap per jaar?"}, timeout=30,
+            json={"text": "Wat kost het lidmaatschap per jaar?"},
+            timeout=30,
         )
         assert reply.status_code == 200
         assert reply.json()["messages"][0]["text"] == "De contributie is 25 euro per jaar."
         assert reply.headers["Server"] == "botbuilder"  # waitress, not Flask's development server
         assert (tmp_path / "instance" / "botbuilder.sqlite").exists()
-        assert requests.get(f"{base}/api/v1/conversations/nope/messages", timeout=10).status_code == 404
+        assert (
+            requests.get(f"{base}/api/v1/conversations/nope/messages", timeout=10).status_code
+            == 404
+        )
     finally:
         process.terminate()
         process.wait(timeout=30)

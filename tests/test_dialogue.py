@@ -29,7 +29,9 @@ def storage(tmp_path: Path):  # type: ignore[no-untyped-def]
     store.close()
 
 
-def test_state_moves_bot_to_waiting_and_opens_one_queue_entry(runtime: BotRuntime, storage: Storage) -> None:
+def test_state_moves_bot_to_waiting_and_opens_one_queue_entry(
+    runtime: BotRuntime, storage: Storage
+) -> None:
     dialogue = Dialogue(runtime, storage)
     conversation = dialogue.start().conversation
     turn = dialogue.receive_text(conversation.id, "medewerker")
@@ -50,7 +52,9 @@ def test_button_in_waiting_state_is_a_conflict(runtime: BotRuntime, storage: Sto
         dialogue.press_button(conversation.id, "goto:opzegtermijn")
 
 
-def test_outside_office_hours_the_member_gets_the_offline_message(bot_dir: Path, encoder, storage: Storage) -> None:  # type: ignore[no-untyped-def]
+def test_outside_office_hours_the_member_gets_the_offline_message(
+    bot_dir: Path, encoder, storage: Storage
+) -> None:  # type: ignore[no-untyped-def]
     (bot_dir / "faq.yml").write_text(
         (bot_dir / "faq.yml").read_text().replace("handoff: leden", "handoff: nacht")
     )
@@ -81,10 +85,14 @@ def test_office_hours_follow_the_team_time_zone_across_dst() -> None:
 
 
 def test_closed_day_closes_the_team() -> None:
-    from datetime import date, time as t
+    from datetime import date
+    from datetime import time as t
 
-    team = TeamSettings(name="leden", hours={d: ((t(9), t(17)),) for d in range(5)},
-                        closed_days=(date(2026, 12, 25),))
+    team = TeamSettings(
+        name="leden",
+        hours={d: ((t(9), t(17)),) for d in range(5)},
+        closed_days=(date(2026, 12, 25),),
+    )
     assert not is_open(team, datetime(2026, 12, 25, 10, 0, tzinfo=UTC))
     assert next_opening(team, datetime(2026, 12, 25, 10, 0, tzinfo=UTC)).day == 28  # type: ignore[union-attr]
 
@@ -105,7 +113,9 @@ def test_language_falls_back_to_the_conversation_language_for_short_messages(
     assert turn.messages[0].text.startswith("Klik op")
 
 
-def test_clarify_offers_at_most_three_options_and_a_person(runtime: BotRuntime, storage: Storage) -> None:
+def test_clarify_offers_at_most_three_options_and_a_person(
+    runtime: BotRuntime, storage: Storage
+) -> None:
     dialogue = Dialogue(runtime, storage)
     matcher = runtime.current().matcher
     # Find a question the matcher is unsure about among mixed-topic ones.
@@ -139,7 +149,9 @@ def test_broken_edit_never_replaces_the_running_bot(bot_dir: Path, encoder) -> N
 def test_good_edit_is_picked_up_without_restart(bot_dir: Path, encoder) -> None:  # type: ignore[no-untyped-def]
     runtime = BotRuntime(bot_dir, encoder=encoder, check_interval=0)
     path = bot_dir / "faq.yml"
-    path.write_text(path.read_text().replace("De contributie is 25 euro per jaar.", "Nu 30 euro per jaar."))
+    path.write_text(
+        path.read_text().replace("De contributie is 25 euro per jaar.", "Nu 30 euro per jaar.")
+    )
     loaded = runtime.current()
     assert loaded.bot.intent("contributie", "nl").answer == "Nu 30 euro per jaar."  # type: ignore[union-attr]
     assert runtime.last_error is None

@@ -39,15 +39,23 @@ def test_every_environment_setting_is_in_the_readme(variable: str) -> None:
 def test_every_bot_yml_key_is_in_the_readme() -> None:
     from botbuilder import loader
 
-    keys = (loader._BOT_KEYS + loader._MATCHER_KEYS + loader._HANDOFF_KEYS + loader._TEAM_KEYS
-            + loader._WIDGET_KEYS)
+    keys = (
+        loader._BOT_KEYS
+        + loader._MATCHER_KEYS
+        + loader._HANDOFF_KEYS
+        + loader._TEAM_KEYS
+        + loader._WIDGET_KEYS
+    )
     for key in keys:
         assert f"`{key}`" in README or f".{key}`" in README or f"`{key}." in README, key
 
 
 def test_every_name_in_dunder_all_exists() -> None:
     for module_info in pkgutil.walk_packages(botbuilder.__path__, "botbuilder."):
-        if module_info.name.endswith(("__main__", "migrations.env")) or ".versions." in module_info.name:
+        if (
+            module_info.name.endswith(("__main__", "migrations.env"))
+            or ".versions." in module_info.name
+        ):
             continue
         module = importlib.import_module(module_info.name)
         for name in getattr(module, "__all__", []):
@@ -55,8 +63,22 @@ def test_every_name_in_dunder_all_exists() -> None:
 
 
 def test_core_never_imports_flask_or_click() -> None:
-    core = ["loader", "flows", "matcher", "dialogue", "handoff", "storage", "runtime",
-            "understanding", "evaluation", "encoder", "languages", "rendering", "texts", "errors"]
+    core = [
+        "loader",
+        "flows",
+        "matcher",
+        "dialogue",
+        "handoff",
+        "storage",
+        "runtime",
+        "understanding",
+        "evaluation",
+        "encoder",
+        "languages",
+        "rendering",
+        "texts",
+        "errors",
+    ]
     for name in core:
         source = (ROOT / "botbuilder" / f"{name}.py").read_text(encoding="utf-8")
         assert "import flask" not in source and "from flask" not in source, name

@@ -31,7 +31,9 @@ def test_evaluation_file_is_large_and_covers_both_languages_and_out_of_scope() -
 def test_evaluation_questions_are_not_copied_from_the_flows() -> None:
     bot = load_bot(EXAMPLE_FLOWS)
     examples = {q.casefold().strip(" ?!.") for i in bot.intents.values() for q in i.questions}
-    copied = [c.question for c in load_cases(EVAL_FILE) if c.question.casefold().strip(" ?!.") in examples]
+    copied = [
+        c.question for c in load_cases(EVAL_FILE) if c.question.casefold().strip(" ?!.") in examples
+    ]
     assert copied == []
 
 

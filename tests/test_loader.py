@@ -46,7 +46,7 @@ def test_shipped_example_bot_validates_without_warnings() -> None:
     bot, problems = inspect_bot(EXAMPLE_FLOWS)
     assert bot is not None, "\n".join(map(str, problems))
     assert [str(p) for p in problems] == []
-    per_language = {lang: {i for (l, i) in bot.intents if l == lang} for lang in ("nl", "en")}
+    per_language = {lang: {i for (language, i) in bot.intents if language == lang} for lang in ("nl", "en")}
     assert len(per_language["nl"]) >= 25 and len(per_language["en"]) >= 25
     assert any(i.handoff_team for i in bot.intents.values()), "a complaint intent hands off"
     assert any(i.buttons for i in bot.intents.values())
@@ -68,11 +68,18 @@ def test_flow_files_are_found_recursively_and_hidden_folders_skipped(tmp_path: P
 def test_yaml_syntax_error_names_file_line_and_column(tmp_path: Path) -> None:
     write(tmp_path, "faq.yml", "intents:\n  - id: a\n   questions: [x]\n")
     (error,) = errors_of(tmp_path)
-    assert error.startswith(f"{tmp_path / 'faq.yml'}:3:4: YAML syntax error") or ":3:4: YAML syntax error" in error
+    assert (
+        error.startswith(f"{tmp_path / 'faq.yml'}:3:4: YAML syntax error")
+        or ":3:4: YAML syntax error" in error
+    )
 
 
 def test_unknown_key_is_reported_with_a_suggestion(tmp_path: Path) -> None:
-    write(tmp_path, "faq.yml", "intents:\n  - id: a\n    questions: [q]\n    answer: x\n    buttns: []\n")
+    write(
+        tmp_path,
+        "faq.yml",
+        "intents:\n  - id: a\n    questions: [q]\n    answer: x\n    buttns: []\n",
+    )
     (error,) = errors_of(tmp_path)
     assert "faq.yml:5:5: unknown key 'buttns' in an intent (did you mean 'buttons'?)" in error
 
@@ -98,8 +105,12 @@ def test_duplicate_intent_id_in_one_language_points_at_both(tmp_path: Path) -> N
 
 def test_same_id_in_two_languages_is_one_intent(tmp_path: Path) -> None:
     write(tmp_path, "bot.yml", "languages: [nl, en]\n")
-    write(tmp_path, "nl.yml", "language: nl\nintents:\n  - id: x\n    questions: [q]\n    answer: a\n")
-    write(tmp_path, "en.yml", "language: en\nintents:\n  - id: x\n    questions: [r]\n    answer: b\n")
+    write(
+        tmp_path, "nl.yml", "language: nl\nintents:\n  - id: x\n    questions: [q]\n    answer: a\n"
+    )
+    write(
+        tmp_path, "en.yml", "language: en\nintents:\n  - id: x\n    questions: [r]\n    answer: b\n"
+    )
     bot = load_bot(tmp_path)
     assert bot.intent_ids() == ["x"]
     assert bot.intent("x", "en").answer == "b"  # type: ignore[union-attr]
@@ -128,7 +139,11 @@ def test_goto_to_unknown_intent_suggests_the_closest(tmp_path: Path) -> None:
 
 
 def test_intent_without_questions_must_be_context_only(tmp_path: Path) -> None:
-    write(tmp_path, "faq.yml", "intents:\n  - id: a\n    questions: [q]\n    answer: x\n  - id: b\n    answer: y\n")
+    write(
+        tmp_path,
+        "faq.yml",
+        "intents:\n  - id: a\n    questions: [q]\n    answer: x\n  - id: b\n    answer: y\n",
+    )
     (error,) = errors_of(tmp_path)
     assert ":5:5: intent 'b' has no questions" in error and "context_only: true" in error
 
@@ -138,7 +153,10 @@ def test_intent_without_questions_must_be_context_only(tmp_path: Path) -> None:
     [
         ("answer_threshold: 1.5", "'answer_threshold' must be 'auto' or a number from 0 to 1"),
         ("clarify_threshold: hoog", "'clarify_threshold' must be 'auto' or a number from 0 to 1"),
-        ("answer_threshold: 0.4\n  clarify_threshold: 0.6", "clarify_threshold (0.6) is above answer_threshold (0.4)"),
+        (
+            "answer_threshold: 0.4\n  clarify_threshold: 0.6",
+            "clarify_threshold (0.6) is above answer_threshold (0.4)",
+        ),
     ],
 )
 def test_bad_thresholds_are_errors(tmp_path: Path, matcher: str, message: str) -> None:
@@ -149,7 +167,11 @@ def test_bad_thresholds_are_errors(tmp_path: Path, matcher: str, message: str) -
 
 
 def test_unknown_language_code_is_an_error_with_suggestion(tmp_path: Path) -> None:
-    write(tmp_path, "faq.yml", "language: nld\nintents:\n  - id: a\n    questions: [q]\n    answer: x\n")
+    write(
+        tmp_path,
+        "faq.yml",
+        "language: nld\nintents:\n  - id: a\n    questions: [q]\n    answer: x\n",
+    )
     (error,) = errors_of(tmp_path)
     assert "faq.yml:1:11: unknown language code 'nld'" in error
     assert "two-letter ISO 639-1" in error
@@ -157,7 +179,11 @@ def test_unknown_language_code_is_an_error_with_suggestion(tmp_path: Path) -> No
 
 def test_flow_language_must_be_listed_in_bot_yml(tmp_path: Path) -> None:
     write(tmp_path, "bot.yml", "language: nl\nlanguages: [nl]\n")
-    write(tmp_path, "faq.yml", "language: de\nintents:\n  - id: a\n    questions: [q]\n    answer: x\n")
+    write(
+        tmp_path,
+        "faq.yml",
+        "language: de\nintents:\n  - id: a\n    questions: [q]\n    answer: x\n",
+    )
     (error,) = errors_of(tmp_path)
     assert "language 'de' is not in bot.yml's languages [nl]; add it there" in error
 
@@ -186,13 +212,23 @@ def test_button_needs_exactly_one_action(tmp_path: Path) -> None:
 
 def test_unknown_handoff_team_is_an_error(tmp_path: Path) -> None:
     write(tmp_path, "bot.yml", "handoff:\n  teams:\n    leden: {}\n")
-    write(tmp_path, "faq.yml", "intents:\n  - id: a\n    questions: [q]\n    answer: x\n    handoff: leeden\n")
+    write(
+        tmp_path,
+        "faq.yml",
+        "intents:\n  - id: a\n    questions: [q]\n    answer: x\n    handoff: leeden\n",
+    )
     (error,) = errors_of(tmp_path)
-    assert "handoff team 'leeden' is not in bot.yml's handoff.teams (did you mean 'leden'?)" in error
+    assert (
+        "handoff team 'leeden' is not in bot.yml's handoff.teams (did you mean 'leden'?)" in error
+    )
 
 
 def test_bad_office_hours_are_errors(tmp_path: Path) -> None:
-    write(tmp_path, "bot.yml", 'handoff:\n  teams:\n    leden:\n      hours: {maandag: "09:00-17:00", mon-fri: "9-5"}\n')
+    write(
+        tmp_path,
+        "bot.yml",
+        'handoff:\n  teams:\n    leden:\n      hours: {maandag: "09:00-17:00", mon-fri: "9-5"}\n',
+    )
     write(tmp_path, "faq.yml", "intents:\n  - id: a\n    questions: [q]\n    answer: x\n")
     errors = errors_of(tmp_path)
     assert any("'maandag' is not a day or day range" in e for e in errors)
@@ -211,8 +247,14 @@ def test_all_errors_of_a_directory_are_reported_at_once(tmp_path: Path) -> None:
         load_bot(tmp_path)
     message = str(caught.value)
     assert message.startswith("6 errors in the flows:")
-    for part in ("unknown language code 'xx'", "'answer_threshold' must be", "YAML syntax error",
-                 "unknown key 'answr'", "has no 'answer'", "names no intent"):
+    for part in (
+        "unknown language code 'xx'",
+        "'answer_threshold' must be",
+        "YAML syntax error",
+        "unknown key 'answr'",
+        "has no 'answer'",
+        "names no intent",
+    ):
         assert part in message
     assert len(caught.value.problems) == 6
 

@@ -24,7 +24,9 @@ def test_schema_is_created_by_migrations_and_upgrading_again_is_a_no_op(database
     tables = set(inspect(second.engine).get_table_names())
     assert {"conversations", "messages", "handoffs", "feedback", "alembic_version"} <= tables
     with second.engine.connect() as connection:
-        (version,) = connection.exec_driver_sql("SELECT version_num FROM alembic_version").fetchone()  # type: ignore[misc]
+        (version,) = connection.exec_driver_sql(
+            "SELECT version_num FROM alembic_version"
+        ).fetchone()  # type: ignore[misc]
     assert version == "0001"
     first.close()
     second.close()
@@ -34,8 +36,15 @@ def test_messages_keep_their_order_and_fields(storage: Storage) -> None:
     conversation = storage.create_conversation("nl")
     a = storage.add_message(conversation.id, "member", "hoi")
     b = storage.add_message(
-        conversation.id, "bot", "Hallo", html="<p>Hallo</p>", buttons=[{"id": "handoff", "label": "Mens"}],
-        intent="groet", decision="answer", confidence=0.9, candidates=[{"intent": "groet", "score": 0.9}],
+        conversation.id,
+        "bot",
+        "Hallo",
+        html="<p>Hallo</p>",
+        buttons=[{"id": "handoff", "label": "Mens"}],
+        intent="groet",
+        decision="answer",
+        confidence=0.9,
+        candidates=[{"intent": "groet", "score": 0.9}],
     )
     messages = storage.messages(conversation.id)
     assert [m.id for m in messages] == [a.id, b.id] and a.id < b.id
@@ -96,7 +105,10 @@ def test_queue_position_counts_per_team_oldest_first(storage: Storage) -> None:
     storage.open_handoff(ids[1], "pers", "intent", "b")
     storage.open_handoff(ids[2], "leden", "intent", "c")
     assert [storage.queue_position(i) for i in ids] == [1, 1, 2]
-    assert [h.conversation_id for h in storage.handoffs("waiting", team="leden")] == [ids[0], ids[2]]
+    assert [h.conversation_id for h in storage.handoffs("waiting", team="leden")] == [
+        ids[0],
+        ids[2],
+    ]
 
 
 def test_bad_database_url_is_a_clear_error() -> None:

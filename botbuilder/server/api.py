@@ -86,8 +86,12 @@ def cors_headers(response: Any) -> Any:
     return response
 
 
-def _turn_json(conversation: ConversationRecord, decision: str | None, messages: list[MessageRecord],
-               member: MessageRecord | None = None) -> dict[str, Any]:
+def _turn_json(
+    conversation: ConversationRecord,
+    decision: str | None,
+    messages: list[MessageRecord],
+    member: MessageRecord | None = None,
+) -> dict[str, Any]:
     data: dict[str, Any] = {
         "conversation_id": conversation.id,
         "decision": decision,
@@ -134,7 +138,9 @@ def get_messages(conversation_id: str) -> ResponseReturnValue:
     after = None
     if raw not in (None, ""):
         if not raw.isdigit() or len(raw) > 18:
-            raise BadRequest("'after' must be a message id (a whole number) from an earlier response")
+            raise BadRequest(
+                "'after' must be a message id (a whole number) from an earlier response"
+            )
         after = int(raw)
     conversation, messages = services().dialogue.updates(conversation_id, after)
     data = _turn_json(conversation, None, messages)

@@ -106,7 +106,9 @@ def _register_errors(app: Flask) -> None:
             405: f"{request.method} is not allowed on {request.path}",
             413: "the request is too large",
         }
-        return error_response(messages.get(exc.code or 500, exc.description or "error"), exc.code or 500)
+        return error_response(
+            messages.get(exc.code or 500, exc.description or "error"), exc.code or 500
+        )
 
     @app.errorhandler(BotbuilderError)
     def botbuilder_error(exc: BotbuilderError) -> Any:

@@ -29,7 +29,9 @@ def upgrade() -> None:
     op.create_table(
         "messages",
         sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-        sa.Column("conversation_id", sa.String(36), sa.ForeignKey("conversations.id"), nullable=False),
+        sa.Column(
+            "conversation_id", sa.String(36), sa.ForeignKey("conversations.id"), nullable=False
+        ),
         sa.Column("role", sa.String(16), nullable=False),
         sa.Column("text", sa.Text, nullable=False),
         sa.Column("html", sa.Text, nullable=False),
@@ -44,7 +46,9 @@ def upgrade() -> None:
     op.create_table(
         "handoffs",
         sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-        sa.Column("conversation_id", sa.String(36), sa.ForeignKey("conversations.id"), nullable=False),
+        sa.Column(
+            "conversation_id", sa.String(36), sa.ForeignKey("conversations.id"), nullable=False
+        ),
         sa.Column("team", sa.String(64), nullable=False),
         sa.Column("reason", sa.String(32), nullable=False),
         sa.Column("question", sa.Text, nullable=False),
@@ -59,8 +63,12 @@ def upgrade() -> None:
     op.create_table(
         "feedback",
         sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-        sa.Column("conversation_id", sa.String(36), sa.ForeignKey("conversations.id"), nullable=False),
-        sa.Column("message_id", sa.Integer, sa.ForeignKey("messages.id"), nullable=False, unique=True),
+        sa.Column(
+            "conversation_id", sa.String(36), sa.ForeignKey("conversations.id"), nullable=False
+        ),
+        sa.Column(
+            "message_id", sa.Integer, sa.ForeignKey("messages.id"), nullable=False, unique=True
+        ),
         sa.Column("helpful", sa.Boolean, nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
     )
