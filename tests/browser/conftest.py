@@ -54,7 +54,9 @@ def _missing_browser() -> str | None:
     except ImportError:
         return "the playwright package is not installed (pip install -e '.[dev]')"
     if not Path(CHROMIUM).exists():
-        return f"chromium not found at {CHROMIUM}; install it with `make system-deps` (Debian package)"
+        return (
+            f"chromium not found at {CHROMIUM}; install it with `make system-deps` (Debian package)"
+        )
     return None
 
 
@@ -82,8 +84,15 @@ class Server:
 # -- host pages on other origins ------------------------------------------------------
 
 
-def _host_page(server_url: str, title: str, body: str = "", *, lang: str = "nl",
-               style: str = "", script_attrs: str = "") -> str:
+def _host_page(
+    server_url: str,
+    title: str,
+    body: str = "",
+    *,
+    lang: str = "nl",
+    style: str = "",
+    script_attrs: str = "",
+) -> str:
     return f"""<!doctype html>
 <html lang="{lang}"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
@@ -100,14 +109,14 @@ body { font: italic 30px/3 "Comic Sans MS", cursive !important; color: red !impo
        text-transform: uppercase !important; text-align: right !important; cursor: wait;
        background: #222 !important; min-height: 3000px;
        transform: translateZ(0); /* makes body the box of position: fixed children */ }
-* { box-sizing: content-box !important; display: inline !important; visibility: hidden; }
-h1, p { visibility: visible; }
+* { box-sizing: content-box !important; display: inline !important; }
 div, section, button, textarea, form, header, p, span, svg { all: unset !important;
        border: 5px dashed lime !important; font-size: 50px !important; }
 button { display: none !important; }
 [role=dialog], [role=log], textarea, .launcher, .panel { display: none !important; }
 botbuilder-chat { display: none !important; position: absolute !important;
-       left: -9999px !important; z-index: -1 !important; opacity: 0 !important; }
+       left: -9999px !important; z-index: -1 !important; opacity: 0 !important;
+       visibility: hidden !important; pointer-events: none !important; }
 :host { display: none !important; }
 """
 
@@ -124,7 +133,9 @@ def _write_site(directory: Path, server_url: str) -> None:
         "index.html": _host_page(server_url, "Een andere website"),
         "english.html": _host_page(server_url, "An English site", lang="en-GB"),
         "options.html": _host_page(
-            server_url, "Opties", script_attrs='data-language="en" data-position="left" data-open="true"'
+            server_url,
+            "Opties",
+            script_attrs='data-language="en" data-position="left" data-open="true"',
         ),
         # No widget in the page until the test adds it, so the host's own
         # computed styles can be compared before and after.
@@ -190,13 +201,18 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     with log_path.open("wb") as log:
         process = subprocess.Popen(
             [*_serve_command(), str(flows), "--port", str(port), "--instance", str(instance)],
-            stdout=log, stderr=subprocess.STDOUT, env=env, cwd=work,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env=env,
+            cwd=work,
         )
     try:
         deadline = time.monotonic() + 120
         while True:
             if process.poll() is not None:
-                pytest.fail(f"botbuilder serve exited with {process.returncode}:\n{log_path.read_text()}")
+                pytest.fail(
+                    f"botbuilder serve exited with {process.returncode}:\n{log_path.read_text()}"
+                )
             try:
                 with urllib.request.urlopen(url + "/health", timeout=2) as response:
                     if json.load(response)["status"] == "ok":
@@ -204,7 +220,9 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
             except OSError:
                 pass
             if time.monotonic() > deadline:
-                pytest.fail(f"botbuilder serve did not answer /health in 120 s:\n{log_path.read_text()}")
+                pytest.fail(
+                    f"botbuilder serve did not answer /health in 120 s:\n{log_path.read_text()}"
+                )
             time.sleep(0.25)
         yield Server(url, f"sqlite:///{instance / 'botbuilder.sqlite'}", allowed_site, refused_site)
     finally:
@@ -262,5 +280,11 @@ def page(browser: Any, server: Server) -> Iterator[Any]:
 @pytest.fixture
 def phone(browser: Any, server: Server) -> Iterator[Any]:
     """A phone-sized page: 390×844, touch, mobile viewport."""
-    yield from _new_page(browser, viewport=PHONE, device_scale_factor=2, is_mobile=True,
-                         has_touch=True, locale="nl-NL")
+    yield from _new_page(
+        browser,
+        viewport=PHONE,
+        device_scale_factor=2,
+        is_mobile=True,
+        has_touch=True,
+        locale="nl-NL",
+    )

@@ -144,7 +144,9 @@ def test_unread_agent_message_shows_on_the_closed_launcher(page, server):
     expect(widget.panel).to_be_hidden()
     storage = server.storage()
     try:
-        storage.add_message(widget.conversation_id(), "agent", "Ben je er nog?", html="<p>Ben je er nog?</p>")
+        storage.add_message(
+            widget.conversation_id(), "agent", "Ben je er nog?", html="<p>Ben je er nog?</p>"
+        )
     finally:
         storage.close()
     badge = widget.launcher.locator(".badge")

@@ -284,6 +284,7 @@
   var state = "bot";
   var cursor = null;      // the highest message id fetched with GET; polls ask for newer ones
   var seen = {};          // message ids already on screen
+  var newest = 0;         // the highest of them
   var loaded = false;     // the stored conversation's history is on screen
   var lastBot = null;     // the last bot/agent message: only its quick replies work
   var busy = false;       // a POST is in flight
@@ -573,6 +574,7 @@
       addMessages(r.messages);
       cursor = r.cursor;
       loaded = true;
+      dropDelivered(r.messages);
       setState(r.state);
       outbox.forEach(function (item) { if (!item.node) { item.node = memberBubble(item.label || item.text); markPending(item); } });
       setTimeout(function () { log.setAttribute("aria-live", "polite"); }, 50);
@@ -610,7 +612,7 @@
       .then(function (r) {
         busy = false;
         done(item);
-        if (r.member_message && item.node) { seen[r.member_message.id] = 1; item.node.dataset.id = r.member_message.id; }
+        if (r.member_message) { see(r.member_message.id); item.node.dataset.id = r.member_message.id; }
         addMessages(r.messages);
         setState(r.state);
       }, function (failure) {
@@ -632,13 +634,30 @@
       .then(flush);
   }
 
+  // A message whose answer was lost (the page reloaded while it was on its way)
+  // may have reached the server: if the history has it, it is not sent twice.
+  function dropDelivered(messages) {
+    var claimed = {};
+    outbox = outbox.filter(function (item) {
+      var text = item.label || item.text;
+      var match = messages.filter(function (m) {
+        return m.role === "member" && m.id > (item.after || 0) && m.text === text && !claimed[m.id];
+      })[0];
+      if (match) claimed[match.id] = 1;
+      return !match;
+    });
+    saveOutbox();
+  }
+
   function done(item) {
     outbox.shift();
     saveOutbox();
     if (item.node) item.node.classList.remove("pending");
   }
   function saveOutbox() {
-    save("outbox", outbox.length ? outbox.map(function (i) { return { text: i.text, button: i.button, label: i.label }; }) : null);
+    save("outbox", outbox.length ? outbox.map(function (i) {
+      return { text: i.text, button: i.button, label: i.label, after: i.after };
+    }) : null);
   }
   function markPending(item) {
     if (!item.node) return;
@@ -689,6 +708,7 @@
   function send(item) {
     build();
     item.node = memberBubble(item.label || item.text);
+    item.after = newest;
     outbox.push(item);
     saveOutbox();
     if (navigator.onLine === false) markPending(item);
@@ -696,6 +716,8 @@
   }
 
   function press(b, row) {
+    // The pressed button disappears; keyboard focus goes on to the text box, not to the page.
+    if (row.contains(root.activeElement)) input.focus();
     row.classList.add("old");
     send({ button: b.id, label: b.label });
   }
@@ -762,7 +784,7 @@
     var fresh = false;
     (messages || []).forEach(function (m) {
       if (seen[m.id]) return;
-      seen[m.id] = 1;
+      see(m.id);
       if (m.role === "member") { memberBubble(m.text).dataset.id = m.id; return; }
       fresh = true;
       renderReply(m);
@@ -774,6 +796,11 @@
       applyTexts();
     }
     scrollDown();
+  }
+
+  function see(id) {
+    seen[id] = 1;
+    if (id > newest) newest = id;
   }
 
   function memberBubble(text) {
