@@ -20,7 +20,7 @@ from typing import Any
 
 from botbuilder.errors import BadRequest, Conflict, PayloadTooLarge
 from botbuilder.flows import Bot, Intent
-from botbuilder.handoff import is_open
+from botbuilder.handoff import handoff_text
 from botbuilder.languages import guess_language
 from botbuilder.matcher import ANSWER, CLARIFY, HANDOFF, Match
 from botbuilder.rendering import render_markdown
@@ -225,14 +225,12 @@ class Dialogue:
             conversation.id, "waiting", expect=("bot",), team=team
         )
         self.storage.open_handoff(conversation.id, team, reason, question)
-        settings = bot.settings.handoff.teams.get(team)
         messages = []
-        if settings is not None and not is_open(settings, self.clock()):
-            text = bot.settings.handoff.offline_message.get(lang) or system_text("offline", lang)
+        text = handoff_text(bot, team, lang, reason, self.clock())
+        # An intent that hands off has already said its own words; repeat only
+        # what matters: that nobody is there right now.
+        if not acknowledged or text != system_text("handoff", lang):
             messages.append(self._say(conversation.id, text, decision=HANDOFF))
-        elif not acknowledged:
-            key = "handoff_unsure" if reason == "low_confidence" else "handoff"
-            messages.append(self._say(conversation.id, system_text(key, lang), decision=HANDOFF))
         return Turn(conversation, HANDOFF, messages, member)
 
     # -- helpers --------------------------------------------------------------

@@ -5,9 +5,20 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from botbuilder.flows import TeamSettings
+from botbuilder.flows import Bot, TeamSettings
+from botbuilder.texts import system_text
 
-__all__ = ["is_open", "next_opening"]
+__all__ = ["handoff_text", "is_open", "next_opening"]
+
+
+def handoff_text(bot: Bot, team: str, language: str, reason: str, at: datetime) -> str:
+    """What the member reads when handed to `team`: offline message outside its hours."""
+    settings = bot.settings.handoff.teams.get(team)
+    if settings is not None and not is_open(settings, at):
+        return bot.settings.handoff.offline_message.get(language) or system_text(
+            "offline", language
+        )
+    return system_text("handoff_unsure" if reason == "low_confidence" else "handoff", language)
 
 
 def is_open(team: TeamSettings, at: datetime) -> bool:

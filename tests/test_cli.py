@@ -129,6 +129,8 @@ def test_serve_runs_a_real_server_that_answers_over_http(
 ) -> None:
     port = _free_port()
     env = dict(os.environ, BOTBUILDER_DATABASE_URL="", PYTHONUNBUFFERED="1")
+    log_path = tmp_path / "server.log"
+    log = log_path.open("w")  # a file, not a pipe nobody reads while it fills
     process = subprocess.Popen(
         [
             sys.executable,
@@ -141,7 +143,7 @@ def test_serve_runs_a_real_server_that_answers_over_http(
             "--instance",
             str(tmp_path / "instance"),
         ],
-        stdout=subprocess.PIPE,
+        stdout=log,
         stderr=subprocess.STDOUT,
         env=env,
         text=True,
@@ -153,9 +155,9 @@ def test_serve_runs_a_real_server_that_answers_over_http(
             try:
                 if requests.get(f"{base}/health", timeout=2).status_code == 200:
                     break
-            except requests.ConnectionError:
+            except requests.RequestException:
                 pass
-            assert process.poll() is None, process.stdout.read()  # type: ignore[union-attr]
+            assert process.poll() is None, log_path.read_text()
             assert time.monotonic() < deadline, "server did not start in time"
             time.sleep(0.5)
         started = requests.post(f"{base}/api/v1/conversations", json={}, timeout=10).json()
@@ -176,3 +178,4 @@ def test_serve_runs_a_real_server_that_answers_over_http(
     finally:
         process.terminate()
         process.wait(timeout=30)
+        log.close()
