@@ -144,6 +144,10 @@ def _write_site(directory: Path, server_url: str) -> None:
 <title>Vijandige CSS</title><style>{HOSTILE_CSS}</style></head>
 <body>{HOST_ELEMENTS}</body></html>""",
     }
+    pages["logo.svg"] = (
+        '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 32 32">'
+        '<circle cx="16" cy="16" r="16" fill="#f4b400"/></svg>'
+    )
     for name, html in pages.items():
         (directory / name).write_text(html, encoding="utf-8")
 
@@ -172,6 +176,7 @@ def _bot_dir(target: Path, allowed_origin: str) -> Path:
         "color": "#0b6e4f",
         "welcome": {"nl": WELCOME, "en": "Ask about membership, fees or events."},
         "allowed_origins": [allowed_origin],
+        "logo": f"{allowed_origin}/logo.svg",
     }
     (target / "bot.yml").write_text(yaml.safe_dump(settings, allow_unicode=True), encoding="utf-8")
     return target

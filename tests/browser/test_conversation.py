@@ -19,6 +19,10 @@ def test_question_gets_its_answer_with_buttons(page, server):
     expect(widget.launcher).to_be_visible()
     widget.open()
     expect(widget.host.locator("h2")).to_have_text("Vraag het ons")
+    logo = widget.host.locator("header img")
+    expect(logo).to_have_attribute("src", server.allowed_site + "/logo.svg")
+    expect(logo).to_have_attribute("alt", "")
+    expect(logo).to_be_visible()
     expect(widget.host.get_by_text(WELCOME)).to_be_visible()
     expect(widget.bot_bubbles.first).to_have_text("Hoi! Waar kan ik je mee helpen?")
     expect(widget.input).to_be_focused()
@@ -135,12 +139,24 @@ def test_talk_to_a_person_then_agent_messages_arrive_without_reload(page, server
         storage.close()
 
 
+def test_talk_to_a_person_uses_the_handoff_button_when_the_answer_has_one(page, server):
+    page.goto(server.url + "/")
+    widget = Widget(page).open()
+    widget.ask("Ik wil stoppen als lid")
+    expect(widget.reply("Ik wil iemand spreken")).to_be_visible()
+    widget.host.get_by_role("button", name="Medewerker spreken").click()
+    expect(widget.member_bubbles.last).to_have_text("Ik wil iemand spreken")
+    expect(widget.state).to_contain_text("Je wacht op een medewerker")
+    expect(widget.bot_bubbles.last).to_contain_text("Ik zet je door naar een collega.")
+    expect(widget.reply("Wat is de opzegtermijn?")).to_have_count(0)
+
+
 def test_unread_agent_message_shows_on_the_closed_launcher(page, server):
     page.goto(server.url + "/")
     widget = Widget(page).open()
     widget.ask("medewerker")
     expect(widget.state).to_contain_text("Je wacht op een medewerker")
-    widget.host.get_by_role("button", name="Sluit de chat").click()
+    widget.host.get_by_role("button", name="Sluit de chat", exact=True).click()
     expect(widget.panel).to_be_hidden()
     storage = server.storage()
     try:

@@ -126,6 +126,7 @@
     "border:0;background:var(--a);color:var(--on);display:flex;align-items:center;justify-content:center;",
     "box-shadow:0 4px 14px rgba(0,0,0,.28);transition:transform .15s ease}",
     ".launcher svg{width:28px;height:28px}",
+    ".launcher svg+svg,.open .launcher svg:first-child{display:none}.open .launcher svg+svg{display:block}",
     ".launcher:hover{transform:scale(1.06)}",
     ".launcher:focus-visible{outline:none;box-shadow:0 0 0 3px #fff,0 0 0 6px #1f2328}",
     ".left .launcher{right:auto;left:20px}",
@@ -299,6 +300,7 @@
   var style = el("style", null, CSS);
   var frame = el("div", "bb");
   var launcher = button("launcher", T.open, toggle, "chat");
+  launcher.insertAdjacentHTML("beforeend", ICON.close); // shown while the panel is open
   launcher.setAttribute("aria-expanded", "false");
   launcher.setAttribute("aria-controls", "panel");
   var badge = el("span", "badge");
@@ -426,8 +428,9 @@
 
   function applyTexts() {
     var title = (config && config.title) || T.title;
-    launcher.setAttribute("aria-label", T.open + ": " + title + (unread ? " (" + unread + " " + T.newMessages + ")" : ""));
-    launcher.title = T.open;
+    var action = isOpen ? T.close : T.open;
+    launcher.setAttribute("aria-label", action + ": " + title + (unread ? " (" + unread + " " + T.newMessages + ")" : ""));
+    launcher.title = action;
     frame.setAttribute("lang", lang);
     if (!built) return;
     titleEl.textContent = title;
@@ -497,6 +500,7 @@
     panel.hidden = true;
     frame.classList.remove("open");
     launcher.setAttribute("aria-expanded", "false");
+    applyTexts();
     try { sessionStorage.removeItem(KEY + "open"); } catch (e) { /* no storage */ }
     launcher.focus();
   }
