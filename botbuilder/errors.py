@@ -9,6 +9,7 @@ developer reading an HTTP error.
     ├── ConfigError            a bad setting (environment, bot.yml, CLI)
     ├── ModelError             the embedding model cannot be loaded
     ├── EvaluationFileError    a broken evaluation file
+    ├── ImportFileError        a file to import with bad rows; nothing was written
     └── RequestError           a request the core refuses; carries an HTTP status
         ├── BadRequest         400
         ├── NotFound           404
@@ -30,6 +31,7 @@ __all__ = [
     "Conflict",
     "EvaluationFileError",
     "FlowError",
+    "ImportFileError",
     "FlowProblem",
     "ModelError",
     "NotFound",
@@ -83,6 +85,21 @@ class ModelError(BotbuilderError):
 
 class EvaluationFileError(BotbuilderError):
     """An evaluation file that is not a list of {q, expect} cases."""
+
+
+class ImportFileError(BotbuilderError):
+    """A file to import (Rasa, spreadsheet, QnA) that cannot be imported as it is.
+
+    `problems` lists each bad row or entry; nothing is written when any exist.
+    """
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = problems
+        count = len(problems)
+        super().__init__(
+            f"{count} problem{'s' if count != 1 else ''}; nothing was imported:\n"
+            + "\n".join(problems)
+        )
 
 
 class RequestError(BotbuilderError):
