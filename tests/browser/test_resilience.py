@@ -129,3 +129,17 @@ def test_typing_indicator_shows_while_the_bot_works(page, server):
     release[0].continue_()
     expect(widget.bot_bubbles.last).to_have_text("De contributie is 25 euro per jaar.")
     expect(typing).to_be_hidden()
+
+
+def test_server_down_when_the_chat_opens_then_back(page, server):
+    page.route("**/api/v1/**", lambda route: route.abort("connectionrefused"))
+    page.goto(server.url + "/")
+    widget = Widget(page)
+    widget.launcher.click()
+    expect(widget.alert).to_contain_text("We kunnen de chat nu niet bereiken.")
+    expect(widget.bot_bubbles).to_have_count(0)
+    page.unroute("**/api/v1/**")
+    widget.host.get_by_role("button", name="Opnieuw proberen").click()
+    expect(widget.bot_bubbles.first).to_have_text("Hoi! Waar kan ik je mee helpen?")
+    expect(widget.host.locator("h2")).to_have_text("Vraag het ons")  # the settings, fetched again
+    expect(widget.alert).to_be_hidden()

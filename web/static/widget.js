@@ -286,9 +286,9 @@
   var cursor = null;      // the highest message id fetched with GET; polls ask for newer ones
   var seen = {};          // message ids already on screen
   var newest = 0;         // the highest of them
+  var epoch = 0;          // bumped when a conversation is dropped: late answers for it are ignored
   var loaded = false;     // the stored conversation's history is on screen
   var lastBot = null;     // the last bot/agent message: only its quick replies work
-  var busy = false;       // a POST is in flight
   var pollTimer = 0, retryTimer = 0, retryDelay = 3000, pollFailures = 0;
   var unread = 0;
   var isOpen = false, built = false;
@@ -526,23 +526,30 @@
     });
   }
 
-  var configReady = fetch(API + "/widget-config", { credentials: "omit" })
-    .then(function (r) { return r.ok ? r.json() : null; })
-    .then(function (json) {
-      if (!json) return;
-      config = json;
-      if (!data.language && config.languages.indexOf(pageLang) < 0) {
-        lang = config.language;
-        T = TEXTS[lang] || TEXTS.en;
-      }
-      if (config.origin_allowed === false && window.console) {
-        console.warn("botbuilder: " + location.origin + " is not in widget.allowed_origins in the bot.yml of " +
-          base + "; add it there to use the chat on this site.");
-      }
-      applyTexts();
-      applyConfig();
-    })
-    .catch(function () { /* server unreachable: defaults now, a plain error when the member opens the chat */ });
+  var configFailed = false;
+  function loadConfig() {
+    configFailed = false;
+    return fetch(API + "/widget-config", { credentials: "omit" })
+      .then(function (r) { return r.ok ? r.json() : null; })
+      .then(useConfig)
+      .catch(function () { configFailed = true; }); // unreachable: defaults now, asked again on the next sync
+  }
+  var configReady = loadConfig();
+
+  function useConfig(json) {
+    if (!json) return;
+    config = json;
+    if (!data.language && config.languages.indexOf(pageLang) < 0) {
+      lang = config.language;
+      T = TEXTS[lang] || TEXTS.en;
+    }
+    if (config.origin_allowed === false && window.console) {
+      console.warn("botbuilder: " + location.origin + " is not in widget.allowed_origins in the bot.yml of " +
+        base + "; add it there to use the chat on this site.");
+    }
+    applyTexts();
+    applyConfig();
+  }
 
   var running = null, again = false;
   // Brings the conversation up to date: history, a new conversation if there is
@@ -551,6 +558,7 @@
   function sync() {
     if (running) { again = true; return running; }
     clearTimeout(retryTimer);
+    if (configFailed) configReady = loadConfig();
     running = configReady.then(function step() {
       again = false;
       return syncOnce().then(function () { if (again) return step(); });
@@ -589,10 +597,12 @@
   }
 
   function start() {
+    var mine = epoch;
     showTyping(true);
     var body = {};
     if (config && config.languages.indexOf(lang) >= 0) body.language = lang;
     return request("POST", "/conversations", body).then(function (r) {
+      if (mine !== epoch || conversationId) return;
       build();
       conversationId = r.conversation_id;
       save("conversation", conversationId);
@@ -604,24 +614,23 @@
   }
 
   function flush() {
-    if (!outbox.length) return Promise.resolve();
-    var item = outbox[0];
+    if (!outbox.length || !conversationId) return Promise.resolve();
+    var item = outbox[0], mine = epoch;
     if (!item.node) item.node = memberBubble(item.label || item.text);
-    busy = true;
     showTyping(state === "bot");
-    if (item.node) item.node.classList.remove("pending", "failed");
+    item.node.classList.remove("pending", "failed");
     setNote(item, "");
     var body = item.button ? { button: item.button } : { text: item.text };
     return request("POST", "/conversations/" + encodeURIComponent(conversationId) + "/messages", body)
       .then(function (r) {
-        busy = false;
+        if (mine !== epoch) return;
         done(item);
         if (r.member_message) { see(r.member_message.id); item.node.dataset.id = r.member_message.id; }
         addMessages(r.messages);
         setState(r.state);
       }, function (failure) {
-        busy = false;
         showTyping(false);
+        if (mine !== epoch) return;
         if (failure.kind !== "http") { markPending(item); throw failure; }
         var status = failure.status;
         if (status === 404) { // the conversation is gone: a new one, then send again
@@ -631,7 +640,7 @@
         }
         if (status === 429 || status >= 500) { markPending(item); throw failure; }
         done(item); // 400, 409, 413: sending again would fail the same way
-        if (item.node) item.node.classList.add("failed");
+        item.node.classList.add("failed");
         setNote(item, T.failed + ": " + (status === 413 ? T.tooLong : status === 409 ? T.isClosed : T.stale));
         if (status === 409) setState("closed");
       })
@@ -746,6 +755,7 @@
   }
 
   function forget() {
+    epoch += 1;
     clearTimeout(pollTimer);
     conversationId = null;
     save("conversation", null);
@@ -894,14 +904,16 @@
 
   function poll() {
     if (!conversationId || document.hidden) { pollTimer = setTimeout(poll, POLL_MS); return; }
-    var after = cursor == null ? "" : "?after=" + cursor;
+    var after = cursor == null ? "" : "?after=" + cursor, mine = epoch;
     request("GET", "/conversations/" + encodeURIComponent(conversationId) + "/messages" + after).then(function (r) {
+      if (mine !== epoch) return;
       pollFailures = 0;
       if (r.cursor != null) cursor = r.cursor;
       addMessages(r.messages, true);
       if (alertEl && !outbox.length) hideAlert();
       setState(r.state);
     }, function (failure) {
+      if (mine !== epoch) return;
       if (failure.kind === "http" && failure.status === 404) { forget(); return; }
       // One missed poll is not worth a word; several in a row are.
       if (++pollFailures >= 3 && built) showAlert(failure.kind === "offline" ? T.offline : T.network, true);
