@@ -8,30 +8,49 @@ Conversation states:
 
 A member's message is stored before anything else happens, so nothing a
 member says is lost if matching fails. In `waiting` and `agent` the bot
-stays silent and the message waits for the agent.
+stays silent and the message waits for the agent, with one exception: when
+nobody can answer (outside office hours, no agent online, or nobody claimed
+the conversation within `unclaimed_after`), the member is offered to leave an
+e-mail address, and an address they then type becomes a follow-up item for
+the team (see `botbuilder.agents`). The conversation stays in the queue.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
+from botbuilder.agents import HandoffQueue, find_email, is_email
 from botbuilder.errors import BadRequest, Conflict, PayloadTooLarge
 from botbuilder.flows import Bot, Intent
-from botbuilder.handoff import handoff_text
+from botbuilder.handoff import handoff_text, team_is_open
 from botbuilder.languages import guess_language
 from botbuilder.matcher import ANSWER, CLARIFY, HANDOFF, Match
 from botbuilder.rendering import render_markdown
 from botbuilder.runtime import BotRuntime
-from botbuilder.storage import ConversationRecord, MessageRecord, Storage, utcnow
+from botbuilder.storage import (
+    ConversationRecord,
+    HandoffRecord,
+    MessageRecord,
+    Storage,
+    utcnow,
+)
 from botbuilder.texts import system_text
 from botbuilder.understanding import understand
 
 __all__ = ["Dialogue", "Turn", "MAX_MESSAGE_CHARS"]
 
 MAX_MESSAGE_CHARS = 2000
+# How long a conversation may wait unclaimed before the member is offered the e-mail option.
+UNCLAIMED_AFTER = timedelta(minutes=5)
+
+log = logging.getLogger(__name__)
+
+# Called after each new handoff (e.g. to send a team's webhook); must not block.
+HandoffListener = Callable[[HandoffRecord, ConversationRecord], None]
 
 
 @dataclass(frozen=True)
@@ -56,6 +75,9 @@ class Dialogue:
         self.runtime = runtime
         self.storage = storage
         self.clock = clock
+        self.queue = HandoffQueue(storage, clock=clock)
+        self.unclaimed_after: timedelta | None = UNCLAIMED_AFTER
+        self.handoff_listeners: list[HandoffListener] = []
 
     # -- starting -------------------------------------------------------------
 
@@ -91,6 +113,8 @@ class Dialogue:
             conversation = self.storage.set_state(
                 conversation_id, conversation.state, language=language
             )
+        if conversation.state == "waiting":
+            return Turn(conversation, None, self._follow_up_step(conversation, member), member)
         if conversation.state != "bot":
             return Turn(conversation, None, [], member)
 
@@ -154,6 +178,8 @@ class Dialogue:
         self, conversation_id: str, after: int | None
     ) -> tuple[ConversationRecord, list[MessageRecord]]:
         conversation = self.storage.conversation(conversation_id)
+        if conversation.state == "waiting":
+            self._offer_when_unclaimed(conversation)
         return conversation, self.storage.messages(conversation_id, after)
 
     # -- outcomes -------------------------------------------------------------
@@ -224,14 +250,69 @@ class Dialogue:
         conversation = self.storage.set_state(
             conversation.id, "waiting", expect=("bot",), team=team
         )
-        self.storage.open_handoff(conversation.id, team, reason, question)
+        entry = self.storage.open_handoff(conversation.id, team, reason, question)
         messages = []
-        text = handoff_text(bot, team, lang, reason, self.clock())
+        now = self.clock()
+        text = handoff_text(bot, team, lang, reason, now)
+        if not team_is_open(bot, team, now):
+            self.queue.offer_follow_up(conversation.id, team, lang, question)
+        elif self.queue.nobody_online():
+            text = system_text("no_agent", lang)
+            self.queue.offer_follow_up(conversation.id, team, lang, question)
+        for listener in self.handoff_listeners:
+            try:
+                listener(entry, conversation)
+            except Exception:  # a notification must never cost the member their handoff
+                log.exception("handoff listener failed for conversation %s", conversation.id)
         # An intent that hands off has already said its own words; repeat only
         # what matters: that nobody is there right now.
         if not acknowledged or text != system_text("handoff", lang):
             messages.append(self._say(conversation.id, text, decision=HANDOFF))
         return Turn(conversation, HANDOFF, messages, member)
+
+    # -- nobody there: an e-mail address instead ------------------------------
+
+    def _follow_up_step(
+        self, conversation: ConversationRecord, member: MessageRecord
+    ) -> list[MessageRecord]:
+        """In `waiting`: take an e-mail address the member was asked for, else stay silent."""
+        self._offer_when_unclaimed(conversation)
+        offer = self.queue.asked_follow_up(conversation.id)
+        if offer is None:
+            return []
+        lang = conversation.language
+        email = find_email(member.text)
+        if email is None:
+            return []
+        if not is_email(email):
+            return [
+                self._say(conversation.id, system_text("email_invalid", lang).format(email=email))
+            ]
+        later = [
+            m.text
+            for m in self.storage.messages(conversation.id)
+            if m.role == "member" and m.created_at >= offer.created_at and m.id != member.id
+        ]
+        rest = member.text.replace(email, "").strip(" ,.:;-")
+        question = "\n".join(t for t in [offer.question, *later, rest] if t)
+        self.queue.leave_email(conversation.id, email, question)
+        return [self._say(conversation.id, system_text("email_thanks", lang).format(email=email))]
+
+    def _offer_when_unclaimed(self, conversation: ConversationRecord) -> None:
+        """Offer the e-mail option once when the conversation waited too long unclaimed."""
+        if self.unclaimed_after is None:
+            return
+        handoff = self.queue.current_handoff(conversation.id)
+        if handoff is None or handoff.status != "waiting":
+            return
+        if self.clock() - handoff.created_at < self.unclaimed_after:
+            return
+        if self.queue.follow_up_since(conversation.id, handoff.created_at):
+            return
+        self.queue.offer_follow_up(
+            conversation.id, handoff.team, conversation.language, handoff.question
+        )
+        self._say(conversation.id, system_text("still_waiting", conversation.language))
 
     # -- helpers --------------------------------------------------------------
 

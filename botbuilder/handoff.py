@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 from botbuilder.flows import Bot, TeamSettings
 from botbuilder.texts import system_text
 
-__all__ = ["handoff_text", "is_open", "next_opening"]
+__all__ = ["handoff_text", "is_open", "next_opening", "team_is_open"]
 
 
 def handoff_text(bot: Bot, team: str, language: str, reason: str, at: datetime) -> str:
@@ -19,6 +19,12 @@ def handoff_text(bot: Bot, team: str, language: str, reason: str, at: datetime) 
             "offline", language
         )
     return system_text("handoff_unsure" if reason == "low_confidence" else "handoff", language)
+
+
+def team_is_open(bot: Bot, team: str, at: datetime) -> bool:
+    """True when `team` is within its office hours; a team without settings is always open."""
+    settings = bot.settings.handoff.teams.get(team)
+    return settings is None or is_open(settings, at)
 
 
 def is_open(team: TeamSettings, at: datetime) -> bool:

@@ -20,6 +20,15 @@ _TEXTS: dict[str, dict[str, str]] = {
         "waiting": "Je gesprek staat in de wachtrij; een collega komt zo bij je.",
         "handed_back": "Je praat weer met de bot. Waar kan ik je nog mee helpen?",
         "closed": "Dit gesprek is gesloten.",
+        "agent_joined": "Een collega is er nu en helpt je verder.",
+        "transferred": "Ik zet je door naar een ander team. Een moment geduld alsjeblieft…",
+        "no_agent": "Er is op dit moment geen collega beschikbaar. Laat je e-mailadres en je "
+        "vraag achter, dan nemen we zo snel mogelijk contact met je op.",
+        "still_waiting": "Het duurt langer dan we hadden gehoopt. Je kunt blijven wachten, of "
+        "je e-mailadres achterlaten; dan mailen we je het antwoord.",
+        "email_thanks": "Dank je! We mailen je op {email} zo snel mogelijk.",
+        "email_invalid": "'{email}' lijkt geen geldig e-mailadres. Probeer het nog eens, "
+        "bijvoorbeeld naam@voorbeeld.nl.",
     },
     "en": {
         "greeting": "Hi! How can I help you?",
@@ -32,6 +41,15 @@ _TEXTS: dict[str, dict[str, str]] = {
         "waiting": "You're in the queue; a colleague will be with you shortly.",
         "handed_back": "You're talking to the bot again. What else can I help you with?",
         "closed": "This conversation is closed.",
+        "agent_joined": "A colleague is here now and will help you further.",
+        "transferred": "I'm passing you to another team. One moment please…",
+        "no_agent": "Nobody is available right now. Leave your e-mail address and your "
+        "question, and we'll get back to you as soon as we can.",
+        "still_waiting": "This is taking longer than we hoped. You can keep waiting, or leave "
+        "your e-mail address and we'll mail you the answer.",
+        "email_thanks": "Thank you! We'll e-mail you at {email} as soon as we can.",
+        "email_invalid": "'{email}' doesn't look like a valid e-mail address. Please try again, "
+        "for example name@example.org.",
     },
 }
 
