@@ -66,6 +66,10 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     app.register_blueprint(api.blueprint)
     app.register_blueprint(pages.blueprint)
+    from botbuilder.server import auth, editor
+
+    app.register_blueprint(auth.blueprint)
+    app.register_blueprint(editor.blueprint)
     _register_errors(app)
 
     @app.get("/health")

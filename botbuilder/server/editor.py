@@ -1,0 +1,432 @@
+"""The no-code editor for managers: intents, bot settings, history, and "try it".
+
+Views are thin: they turn forms into `botbuilder.editing` calls and render
+the result. Every page needs role manager or admin; every POST is CSRF-checked
+by `login_required`. After a save the running bot in this process reloads at
+once; other processes pick the files up within their reload interval.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask.typing import ResponseReturnValue
+
+from botbuilder.editing import (
+    ButtonForm,
+    EditConflict,
+    FieldProblem,
+    FlowEditor,
+    IntentForm,
+    InvalidEdit,
+    SettingsForm,
+)
+from botbuilder.errors import BadRequest, FlowError, NotFound
+from botbuilder.history import FlowHistory, diff_lines
+from botbuilder.loader import SETTINGS_FILE
+from botbuilder.rendering import render_markdown
+
+# The runtime's matcher cache: a draft tried here and then saved is indexed only once.
+from botbuilder.runtime import _matcher as shared_matcher
+from botbuilder.server.app import error_response, services
+from botbuilder.server.auth import current_user, login_required
+from botbuilder.understanding import understand
+
+__all__ = ["blueprint", "flow_editor"]
+
+log = logging.getLogger(__name__)
+blueprint = Blueprint("editor", __name__, url_prefix="/editor")
+EDITORS = ("manager", "admin")
+MAX_PREVIEW_CHARS = 20_000
+
+
+@blueprint.record_once
+def _setup(state: Any) -> None:
+    app = state.app
+    storage = app.extensions["botbuilder"].storage
+    app.extensions["botbuilder.editor"] = FlowEditor(
+        app.config["FLOWS_DIR"],
+        FlowHistory(storage),
+        lock_path=Path(app.instance_path) / "flows.lock",
+    )
+
+
+def flow_editor() -> FlowEditor:
+    return current_app.extensions["botbuilder.editor"]  # type: ignore[no-any-return]
+
+
+def _author() -> str:
+    user = current_user()
+    return user.email if user else "unknown"
+
+
+def _running_bot_problem() -> str | None:
+    """The last load error of the running bot: a broken hand edit, for example."""
+    runtime = services().runtime
+    runtime.current()
+    return str(runtime.last_error) if runtime.last_error else None
+
+
+def _reload_now() -> None:
+    """Let this process answer with the saved files at once (others follow within a second)."""
+    try:
+        services().runtime.reload()
+    except FlowError:
+        pass  # shown on the next page as the running bot's problem
+
+
+@blueprint.context_processor
+def _common() -> dict[str, Any]:
+    return {"flows_problem": _running_bot_problem()}
+
+
+# -- forms ---------------------------------------------------------------------------------
+
+
+def _intent_form() -> IntentForm:
+    f = request.form
+    labels, kinds = f.getlist("button_label"), f.getlist("button_kind")
+    gotos, urls = f.getlist("button_goto"), f.getlist("button_url")
+    buttons = []
+    for i, label in enumerate(labels):
+        kind = kinds[i] if i < len(kinds) else "goto"
+        if kind not in ("goto", "url", "handoff"):
+            kind = "goto"
+        target = {"goto": gotos, "url": urls}.get(kind, [])
+        buttons.append(ButtonForm(label, kind, target[i] if i < len(target) else ""))
+    mode = f.get("handoff_mode", "none")
+    handoff = None if mode == "none" else ("" if mode == "default" else f.get("handoff_team", ""))
+    return IntentForm(
+        id=f.get("id", ""),
+        questions=f.getlist("questions"),
+        answer=f.get("answer", ""),
+        buttons=buttons,
+        context_only=f.get("context_only") == "on",
+        handoff=handoff,
+    ).cleaned()
+
+
+def _by_field(problems: list[FieldProblem]) -> dict[str | None, list[FieldProblem]]:
+    grouped: dict[str | None, list[FieldProblem]] = {}
+    for p in problems:
+        grouped.setdefault(p.field, []).append(p)
+    return grouped
+
+
+def _render_intent(
+    file: str,
+    original_id: str | None,
+    form: IntentForm,
+    revision: str,
+    *,
+    problems: list[FieldProblem] | None = None,
+    conflict: EditConflict | None = None,
+    status: int = 200,
+) -> ResponseReturnValue:
+    editor = flow_editor()
+    language = editor.overview().files.get(file) or editor.languages()[0]
+    reference = None
+    source = request.values.get("from", "")
+    if original_id is None and ":" in source:
+        # A translation: show the intent in the language it is translated from.
+        source_file, source_id = source.split(":", 1)
+        try:
+            reference = (source_file, editor.intent(source_file, source_id)[0])
+        except (NotFound, InvalidEdit):
+            reference = None
+    page = render_template(
+        "editor/intent.html",
+        file=file,
+        language=language,
+        original_id=original_id,
+        form=form,
+        revision=revision,
+        problems=_by_field(problems or []),
+        conflict=conflict,
+        intent_ids=[i for i in editor.intent_ids() if i != original_id],
+        teams=editor.teams(),
+        reference=reference,
+        files=editor.flow_files(),
+        source=source,
+    )
+    return page, status
+
+
+# -- intents ---------------------------------------------------------------------------
+
+
+@blueprint.get("/")
+@login_required(EDITORS)
+def intents() -> ResponseReturnValue:
+    query = request.args.get("q", "")[:200]
+    overview = flow_editor().overview(query)
+    return render_template("editor/intents.html", overview=overview, query=query)
+
+
+@blueprint.get("/intent")
+@login_required(EDITORS)
+def edit_intent() -> ResponseReturnValue:
+    file, intent_id = request.args.get("file", ""), request.args.get("id", "")
+    form, _ = flow_editor().intent(file, intent_id)
+    return _render_intent(file, intent_id, form, form.revision())
+
+
+@blueprint.get("/intent/new")
+@login_required(EDITORS)
+def new_intent() -> ResponseReturnValue:
+    editor = flow_editor()
+    language = request.args.get("lang")
+    file = request.args.get("file") or ""
+    if not file:
+        near = (request.args.get("from") or "").split(":", 1)[0] or None
+        file = editor.file_for(language or editor.languages()[0], near)
+    form = IntentForm(id=request.args.get("id", ""))
+    return _render_intent(file, None, form, "")
+
+
+@blueprint.post("/intent")
+@login_required(EDITORS)
+def save_intent() -> ResponseReturnValue:
+    editor = flow_editor()
+    file = request.form.get("file", "")
+    original_id = request.form.get("original_id") or None
+    revision = request.form.get("revision", "")
+    form = _intent_form()
+    try:
+        draft = editor.draft_intent(file, original_id, form, revision if original_id else None)
+        editor.save(draft, _author())
+    except InvalidEdit as exc:
+        return _render_intent(file, original_id, form, revision, problems=exc.problems, status=422)
+    except EditConflict as exc:
+        current = exc.current
+        new_revision = current.revision() if isinstance(current, IntentForm) else revision
+        return _render_intent(file, original_id, form, new_revision, conflict=exc, status=409)
+    _reload_now()
+    flash(f"Saved '{form.id}'. The bot answers with it within 2 seconds.", "saved")
+    return redirect(url_for("editor.edit_intent", file=file, id=form.id))
+
+
+@blueprint.post("/intent/delete")
+@login_required(EDITORS)
+def delete_intent() -> ResponseReturnValue:
+    editor = flow_editor()
+    file, intent_id = request.form.get("file", ""), request.form.get("original_id", "")
+    revision = request.form.get("revision") or None
+    try:
+        editor.save(editor.draft_delete(file, intent_id, revision), _author())
+    except (InvalidEdit, EditConflict) as exc:
+        problems = exc.problems if isinstance(exc, InvalidEdit) else []
+        form, _ = editor.intent(file, intent_id)
+        conflict = exc if isinstance(exc, EditConflict) else None
+        if problems:
+            problems = [
+                FieldProblem(None, p.text, p.message, p.severity)
+                for p in problems
+                if p.severity == "error"
+            ]
+            problems.insert(
+                0,
+                FieldProblem(None, f"'{intent_id}' was not deleted:", "", "error"),
+            )
+        return _render_intent(
+            file, intent_id, form, form.revision(), problems=problems, conflict=conflict, status=409
+        )
+    _reload_now()
+    flash(f"Deleted '{intent_id}' from {file}.", "saved")
+    return redirect(url_for("editor.intents"))
+
+
+# -- preview and try it --------------------------------------------------------------------
+
+
+@blueprint.post("/preview")
+@login_required(EDITORS)
+def preview() -> ResponseReturnValue:
+    data = request.get_json(silent=True) or {}
+    text = data.get("text") if isinstance(data, dict) else None
+    if not isinstance(text, str):
+        return error_response('send {"text": "…"}', 400)
+    return jsonify(html=render_markdown(text[:MAX_PREVIEW_CHARS]))
+
+
+@blueprint.post("/try")
+@login_required(EDITORS)
+def try_it() -> ResponseReturnValue:
+    """Ask the bot as it would be with the form saved: decision, top intents, the answer."""
+    editor = flow_editor()
+    question = request.form.get("question", "").strip()
+    if not question:
+        return error_response("type a question to try", 400)
+    file = request.form.get("file", "")
+    original_id = request.form.get("original_id") or None
+    form = _intent_form()
+    if file == SETTINGS_FILE or not file:
+        raise BadRequest("try it works from an intent's page")
+    try:
+        draft = editor.draft_intent(file, original_id, form, None)
+        bot, problems = editor.check(draft)
+    except InvalidEdit as exc:
+        bot, problems = None, exc.problems
+    errors = [p for p in problems if p.severity == "error"]
+    if bot is None:
+        return jsonify(
+            ok=False,
+            error="fix these first, then try again",
+            problems=[{"field": p.field, "text": p.text} for p in errors],
+        )
+    running = services().runtime.current()
+    matcher = shared_matcher(bot, running.matcher.encoder)
+    match = understand(matcher, question[:2000])
+    language = editor.overview().files.get(file) or bot.settings.language
+    answer = None
+    if match.decision == "answer" and match.intent:
+        intent = bot.intent(match.intent, language)
+        if intent is not None:
+            answer = {
+                "intent": intent.id,
+                "html": render_markdown(intent.answer),
+                "buttons": [b.label for b in intent.buttons],
+                "handoff_team": intent.handoff_team,
+            }
+    return jsonify(
+        ok=True,
+        decision=match.decision,
+        intent=match.intent,
+        confidence=round(match.confidence, 3),
+        thresholds={"answer": matcher.thresholds.answer, "clarify": matcher.thresholds.clarify},
+        candidates=[{"intent": c.intent, "score": c.score} for c in match.candidates[:5]],
+        options=list(match.options),
+        answer=answer,
+        edited=form.id,
+    )
+
+
+# -- settings ------------------------------------------------------------------------------
+
+
+def _settings_form(languages: tuple[str, ...]) -> SettingsForm:
+    f = request.form
+
+    def texts(name: str) -> dict[str, str]:
+        return {lang: f.get(f"{name}_{lang}", "") for lang in languages}
+
+    return SettingsForm(
+        greeting=texts("greeting"),
+        offline_message=texts("offline_message"),
+        welcome=texts("welcome"),
+        answer_threshold=f.get("answer_threshold", "auto"),
+        clarify_threshold=f.get("clarify_threshold", "auto"),
+        widget_title=f.get("widget_title", ""),
+        widget_color=f.get("widget_color", ""),
+    )
+
+
+@blueprint.route("/settings", methods=["GET", "POST"])
+@login_required(EDITORS)
+def settings() -> ResponseReturnValue:
+    editor = flow_editor()
+    _, languages = editor.languages()
+    current = editor.settings()
+    form, revision, problems, conflict, status = current, current.revision(), [], None, 200
+    if request.method == "POST":
+        form = _settings_form(languages)
+        # Languages the form does not show keep their texts.
+        for name in ("greeting", "offline_message", "welcome"):
+            kept = {k: v for k, v in getattr(current, name).items() if k not in languages}
+            getattr(form, name).update(kept)
+        revision = request.form.get("revision", "")
+        try:
+            editor.save(editor.draft_settings(form, revision), _author())
+        except InvalidEdit as exc:
+            problems, status = exc.problems, 422
+        except EditConflict as exc:
+            conflict, revision, status = exc, current.revision(), 409
+        else:
+            _reload_now()
+            flash("Saved the settings. The bot uses them within 2 seconds.", "saved")
+            return redirect(url_for("editor.settings"))
+    running = services().runtime.current().matcher.thresholds
+    page = render_template(
+        "editor/settings.html",
+        form=form,
+        revision=revision,
+        languages=languages,
+        problems=_by_field(problems),
+        conflict=conflict,
+        running=running,
+    )
+    return page, status
+
+
+# -- history -------------------------------------------------------------------------------
+
+
+@blueprint.get("/history")
+@login_required(EDITORS)
+def history() -> ResponseReturnValue:
+    editor = flow_editor()
+    file = request.args.get("file") or None
+    versions = editor.history.versions(file)
+    return render_template(
+        "editor/history.html", versions=versions, file=file, paths=editor.history.paths()
+    )
+
+
+@blueprint.get("/history/<int:version_id>")
+@login_required(EDITORS)
+def version(version_id: int) -> ResponseReturnValue:
+    editor = flow_editor()
+    record = editor.history.version(version_id)
+    previous = editor.history.previous(record)
+    current = editor.read(record.path)
+    return render_template(
+        "editor/version.html",
+        version=record,
+        previous=previous,
+        changes=diff_lines(previous.content if previous else "", record.content),
+        against_disk=diff_lines(current, record.content),
+        is_current=current == record.content,
+    )
+
+
+@blueprint.post("/history/<int:version_id>/restore")
+@login_required(EDITORS)
+def restore(version_id: int) -> ResponseReturnValue:
+    editor = flow_editor()
+    try:
+        restored = editor.restore(version_id, _author())
+    except InvalidEdit as exc:
+        for p in exc.problems:
+            if p.severity == "error":
+                flash(p.text, "error")
+        flash(f"Version {version_id} was not restored: it has errors with today's flows.", "error")
+        return redirect(url_for("editor.version", version_id=version_id))
+    _reload_now()
+    flash(f"Restored version {version_id} of {restored.path}.", "saved")
+    return redirect(url_for("editor.history"))
+
+
+@blueprint.errorhandler(NotFound)
+def _not_found(exc: NotFound) -> ResponseReturnValue:
+    return render_template("auth/refused.html", message=exc.message, title="Not found"), 404
+
+
+@blueprint.errorhandler(BadRequest)
+def _bad_request(exc: BadRequest) -> ResponseReturnValue:
+    if request.accept_mimetypes.best == "application/json":
+        return error_response(exc.message, exc.status)
+    return render_template(
+        "auth/refused.html", message=exc.message, title="Not possible"
+    ), exc.status
