@@ -109,7 +109,8 @@ body { font: italic 30px/3 "Comic Sans MS", cursive !important; color: red !impo
        text-transform: uppercase !important; text-align: right !important; cursor: wait;
        background: #222 !important; min-height: 3000px;
        transform: translateZ(0); /* makes body the box of position: fixed children */ }
-* { box-sizing: content-box !important; display: inline !important; }
+* { box-sizing: content-box !important; }
+:root > :not(head), body * { display: inline !important; }
 div, section, button, textarea, form, header, p, span, svg { all: unset !important;
        border: 5px dashed lime !important; font-size: 50px !important; }
 button { display: none !important; }
