@@ -66,10 +66,11 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     app.register_blueprint(api.blueprint)
     app.register_blueprint(pages.blueprint)
-    from botbuilder.server import auth, editor
+    from botbuilder.server import auth, console, editor
 
     app.register_blueprint(auth.blueprint)
     app.register_blueprint(editor.blueprint)
+    app.register_blueprint(console.blueprint)
     _register_errors(app)
 
     @app.get("/health")

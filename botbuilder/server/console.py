@@ -1,0 +1,361 @@
+"""The agent console, `/console`: the live queue, a conversation, and the agent's moves.
+
+For signed-in users with role agent, manager or admin. Every state change is a
+POST carrying the session's CSRF token (a form field, or the `X-CSRF-Token`
+header from the console's script). The moves themselves live in
+`botbuilder.agents`; a move that lost a race answers 409 Conflict.
+
+Also wired here, when the blueprint is registered: the handoff webhooks
+(`botbuilder.notify`) and the unclaimed-time setting of the dialogue.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+from typing import Any
+
+from flask import (
+    Blueprint,
+    Flask,
+    current_app,
+    has_request_context,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask.typing import ResponseReturnValue
+
+from botbuilder.agents import HandoffQueue
+from botbuilder.errors import BadRequest, RequestError
+from botbuilder.flows import Bot
+from botbuilder.notify import RETRY_DELAYS, Notifier, handoff_payload
+from botbuilder.server import auth
+from botbuilder.server.app import error_response, services
+from botbuilder.storage import ConversationRecord, HandoffRecord, MessageRecord
+
+__all__ = ["blueprint"]
+
+log = logging.getLogger(__name__)
+blueprint = Blueprint("console", __name__, url_prefix="/console")
+CONSOLE_ROLES = ("agent", "manager", "admin")
+staff = auth.login_required(CONSOLE_ROLES)
+auth.STAFF_BLUEPRINTS.add("console")
+
+
+# -- wiring --------------------------------------------------------------------------------
+
+
+def _teams(bot: Bot) -> list[str]:
+    handoff = bot.settings.handoff
+    return list(handoff.teams) or [handoff.default_team]
+
+
+@blueprint.record_once
+def _setup(state: Any) -> None:
+    app: Flask = state.app
+    svc = services_of(app)
+    queue = HandoffQueue(svc.storage, teams=lambda: _teams(svc.runtime.current().bot))
+    notifier = Notifier(
+        svc.storage, retry_delays=app.config.get("WEBHOOK_RETRY_DELAYS", RETRY_DELAYS)
+    )
+    app.extensions["botbuilder.console"] = (queue, notifier)
+    unclaimed = app.config.get("HANDOFF_UNCLAIMED_AFTER")
+    if unclaimed is not None:
+        seconds = float(unclaimed)
+        svc.dialogue.unclaimed_after = timedelta(seconds=seconds) if seconds > 0 else None
+
+    def notify(handoff: HandoffRecord, conversation: ConversationRecord) -> None:
+        team = svc.runtime.current().bot.settings.handoff.teams.get(handoff.team)
+        if team is None or not team.webhook:
+            return
+        notifier.send(
+            team.webhook,
+            handoff_payload(
+                conversation_id=conversation.id,
+                conversation_url=_conversation_url(app, conversation.id),
+                team=handoff.team,
+                question=handoff.question,
+                language=conversation.language,
+                waiting_since=handoff.created_at,
+            ),
+            conversation_id=conversation.id,
+            team=handoff.team,
+        )
+
+    svc.dialogue.handoff_listeners.append(notify)
+
+
+def services_of(app: Flask) -> Any:
+    return app.extensions["botbuilder"]
+
+
+def _conversation_url(app: Flask, conversation_id: str) -> str:
+    path = f"/console/conversations/{conversation_id}"
+    base = app.config.get("PUBLIC_URL")
+    if base:
+        return str(base).rstrip("/") + path
+    if has_request_context():
+        return request.host_url.rstrip("/") + path
+    return path
+
+
+def queue() -> HandoffQueue:
+    return current_app.extensions["botbuilder.console"][0]  # type: ignore[no-any-return]
+
+
+def notifier() -> Notifier:
+    return current_app.extensions["botbuilder.console"][1]  # type: ignore[no-any-return]
+
+
+def me() -> str:
+    user = auth.current_user()
+    assert user is not None  # behind login_required
+    return user.email
+
+
+def _wants_json() -> bool:
+    return request.is_json or request.accept_mimetypes.best == "application/json"
+
+
+@blueprint.errorhandler(RequestError)
+def _refused(exc: RequestError) -> ResponseReturnValue:
+    if _wants_json():
+        return error_response(exc.message, exc.status)
+    back = request.referrer if request.referrer else url_for("console.home")
+    return render_template("console/error.html", message=exc.message, back=back), exc.status
+
+
+# -- views helpers -------------------------------------------------------------------------
+
+
+def _minutes(seconds: int) -> str:
+    if seconds < 60:
+        return f"{seconds} s"
+    if seconds < 3600:
+        return f"{seconds // 60} min"
+    return f"{seconds // 3600} h {seconds % 3600 // 60} min"
+
+
+def _queue_json() -> dict[str, Any]:
+    agent = me()
+
+    def entry(e: Any) -> dict[str, Any]:
+        return {
+            "conversation_id": e.conversation.id,
+            "team": e.handoff.team,
+            "question": e.handoff.question,
+            "language": e.conversation.language,
+            "waiting_since": e.handoff.created_at.isoformat(),
+            "waiting_seconds": e.waiting_seconds,
+            "waiting": _minutes(e.waiting_seconds),
+            "url": url_for("console.conversation", conversation_id=e.conversation.id),
+        }
+
+    q = queue()
+    return {
+        "waiting": [entry(e) for e in q.waiting()],
+        "mine": [entry(e) for e in q.assigned_to(agent)],
+        "follow_ups": len(q.follow_ups()),
+        "presence": q.presence().get(agent, ""),
+        "failed_webhooks": len(notifier().deliveries("failed")),
+    }
+
+
+def _message_json(m: MessageRecord) -> dict[str, Any]:
+    return {
+        "id": m.id,
+        "role": m.role,
+        "text": m.text,
+        "html": m.html,
+        "created_at": m.created_at.isoformat(),
+    }
+
+
+def _done(conversation_id: str | None = None, to_queue: bool = False) -> ResponseReturnValue:
+    """After a move: JSON for the script, a redirect for a plain form."""
+    if _wants_json():
+        state = services().storage.conversation(conversation_id).state if conversation_id else None
+        return jsonify(ok=True, state=state)
+    if conversation_id and not to_queue:
+        return redirect(url_for("console.conversation", conversation_id=conversation_id))
+    return redirect(url_for("console.home"))
+
+
+# -- pages ---------------------------------------------------------------------------------
+
+
+@blueprint.get("")
+@staff
+def home() -> ResponseReturnValue:
+    data = _queue_json()
+    teams = _teams(services().runtime.current().bot)
+    by_team = {team: [e for e in data["waiting"] if e["team"] == team] for team in teams}
+    for e in data["waiting"]:  # a team removed from bot.yml still shows its conversations
+        by_team.setdefault(e["team"], [])
+        if e not in by_team[e["team"]]:
+            by_team[e["team"]].append(e)
+    return render_template(
+        "console/queue.html",
+        data=data,
+        by_team=by_team,
+        follow_ups=queue().follow_ups(),
+        deliveries=notifier().deliveries(),
+        presence=queue().presence(),
+    )
+
+
+@blueprint.get("/api/queue")
+@staff
+def queue_json() -> ResponseReturnValue:
+    return jsonify(_queue_json())
+
+
+@blueprint.get("/conversations/<conversation_id>")
+@staff
+def conversation(conversation_id: str) -> ResponseReturnValue:
+    storage = services().storage
+    conv = storage.conversation(conversation_id)
+    bot = services().runtime.current().bot
+    q = queue()
+    trigger = q.trigger(conversation_id)
+    guesses = []
+    for candidate in (trigger.candidates if trigger else ())[:5]:
+        intent = bot.intent(str(candidate.get("intent")), conv.language)
+        guesses.append(
+            {
+                "intent": candidate.get("intent"),
+                "score": float(candidate.get("score") or 0.0),
+                "title": intent.questions[0] if intent and intent.questions else "",
+            }
+        )
+    handoff = q.current_handoff(conversation_id)
+    return render_template(
+        "console/conversation.html",
+        conversation=conv,
+        messages=storage.messages(conversation_id),
+        notes=q.notes(conversation_id),
+        trigger=trigger,
+        guesses=guesses,
+        handoff=handoff,
+        owner=q.owner(conversation_id),
+        me=me(),
+        teams=_teams(bot),
+        follow_ups=[f for f in q.follow_ups() if f.conversation_id == conversation_id],
+    )
+
+
+@blueprint.get("/api/conversations/<conversation_id>")
+@staff
+def conversation_json(conversation_id: str) -> ResponseReturnValue:
+    raw = request.args.get("after", "")
+    if raw and not raw.isdigit():
+        raise BadRequest("'after' must be a message id")
+    storage = services().storage
+    conv = storage.conversation(conversation_id)
+    messages = storage.messages(conversation_id, int(raw) if raw else None)
+    return jsonify(
+        state=conv.state,
+        owner=queue().owner(conversation_id),
+        messages=[_message_json(m) for m in messages],
+    )
+
+
+@blueprint.get("/api/answers")
+@staff
+def answers() -> ResponseReturnValue:
+    """Canned replies: the bot's own answers that match the search words."""
+    words = [w for w in request.args.get("q", "").lower().split() if w][:8]
+    language = request.args.get("language") or None
+    bot = services().runtime.current().bot
+    found = []
+    for intent in bot.intents.values():
+        if language and intent.language != language:
+            continue
+        haystack = " ".join((intent.id, intent.answer, *intent.questions)).lower()
+        score = sum(haystack.count(w) for w in words) if words else 1
+        if score:
+            title = intent.questions[0] if intent.questions else intent.id
+            found.append((score, intent.id, intent.language, title, intent.answer))
+    found.sort(key=lambda f: (-f[0], f[1]))
+    return jsonify(
+        answers=[
+            {"intent": i, "language": lang, "title": t, "answer": a}
+            for _, i, lang, t, a in found[:8]
+        ]
+    )
+
+
+# -- moves ---------------------------------------------------------------------------------
+
+
+@blueprint.post("/conversations/<conversation_id>/claim")
+@staff
+def claim(conversation_id: str) -> ResponseReturnValue:
+    queue().claim(conversation_id, me())
+    return _done(conversation_id)
+
+
+@blueprint.post("/conversations/<conversation_id>/reply")
+@staff
+def reply(conversation_id: str) -> ResponseReturnValue:
+    queue().reply(conversation_id, me(), _field("text"))
+    return _done(conversation_id)
+
+
+@blueprint.post("/conversations/<conversation_id>/note")
+@staff
+def note(conversation_id: str) -> ResponseReturnValue:
+    queue().note(conversation_id, me(), _field("text"))
+    return _done(conversation_id)
+
+
+@blueprint.post("/conversations/<conversation_id>/transfer")
+@staff
+def transfer(conversation_id: str) -> ResponseReturnValue:
+    queue().transfer(conversation_id, me(), _field("team"))
+    return _done(conversation_id, to_queue=True)
+
+
+@blueprint.post("/conversations/<conversation_id>/close")
+@staff
+def close(conversation_id: str) -> ResponseReturnValue:
+    queue().close(conversation_id, me())
+    return _done(conversation_id, to_queue=True)
+
+
+@blueprint.post("/conversations/<conversation_id>/hand-back")
+@staff
+def hand_back(conversation_id: str) -> ResponseReturnValue:
+    queue().hand_back(conversation_id, me())
+    return _done(conversation_id, to_queue=True)
+
+
+@blueprint.post("/presence")
+@staff
+def presence() -> ResponseReturnValue:
+    status = _field("status")
+    queue().set_presence(me(), status)
+    if _wants_json():
+        return jsonify(ok=True, presence=status)
+    return redirect(url_for("console.home"))
+
+
+@blueprint.post("/follow-ups/<int:follow_up_id>/done")
+@staff
+def follow_up_done(follow_up_id: int) -> ResponseReturnValue:
+    queue().finish_follow_up(follow_up_id, me())
+    return _done()
+
+
+def _field(name: str) -> str:
+    if request.is_json:
+        body = request.get_json(silent=True) or {}
+        value = body.get(name) if isinstance(body, dict) else None
+    else:
+        value = request.form.get(name)
+    if not isinstance(value, str):
+        raise BadRequest(f"'{name}' is missing")
+    return value
