@@ -34,6 +34,15 @@
   }
   document.querySelectorAll(".button-row").forEach(syncKind);
 
+  var handoffMode = document.getElementById("handoff-mode");
+  function syncHandoff() {
+    document.getElementById("handoff-team").hidden = handoffMode.value !== "team";
+  }
+  if (handoffMode) {
+    handoffMode.addEventListener("change", syncHandoff);
+    syncHandoff();
+  }
+
   document.addEventListener("change", function (e) {
     if (e.target.matches("[data-kind]")) syncKind(e.target.closest(".row"));
   });
