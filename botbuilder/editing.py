@@ -638,7 +638,7 @@ class FlowEditor:
                         "look at their version before deleting it",
                         IntentForm.from_node(node),
                     )
-                del intents[i]
+                del data["intents"][i]
                 return Draft({rel: _dump(yaml, data)}, {rel: f"deleted intent '{intent_id}'"})
         raise EditConflict(f"intent '{intent_id}' is no longer in {rel}", None)
 

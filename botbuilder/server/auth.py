@@ -148,9 +148,10 @@ def _wants_json() -> bool:
 
 @blueprint.app_errorhandler(_Refused)
 def _refused(exc: _Refused) -> ResponseReturnValue:
+    code = exc.code or 403
     if _wants_json():
-        return error_response(exc.message, exc.code)
-    return render_template("auth/refused.html", message=exc.message), exc.code
+        return error_response(exc.message, code)
+    return render_template("auth/refused.html", message=exc.message), code
 
 
 def login_required(roles: Iterable[str] | None = None) -> Callable[[F], F]:
