@@ -72,19 +72,31 @@ def load_cases(path: str | os.PathLike[str], known_intents: set[str] | None = No
     try:
         data = YAML(typ="rt").load(p.read_text(encoding="utf-8"))
     except OSError as exc:
-        raise EvaluationFileError(f"{name}: cannot read the evaluation file: {exc.strerror}") from exc
+        raise EvaluationFileError(
+            f"{name}: cannot read the evaluation file: {exc.strerror}"
+        ) from exc
     except YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"{name}:{mark.line + 1}:{mark.column + 1}" if mark else name
-        raise EvaluationFileError(f"{where}: YAML syntax error: {getattr(exc, 'problem', exc)}") from exc
+        raise EvaluationFileError(
+            f"{where}: YAML syntax error: {getattr(exc, 'problem', exc)}"
+        ) from exc
     if not isinstance(data, list) or not data:
-        raise EvaluationFileError(f"{name}: an evaluation file is a list of '- q: …' / 'expect: …' cases")
+        raise EvaluationFileError(
+            f"{name}: an evaluation file is a list of '- q: …' / 'expect: …' cases"
+        )
     cases = []
     problems = []
     for i, item in enumerate(data):
         line = data.lc.item(i)[0] + 1 if hasattr(data, "lc") else 0
-        if not isinstance(item, dict) or not str(item.get("q") or "").strip() or not item.get("expect"):
-            problems.append(f"{name}:{line}: each case needs 'q: <question>' and 'expect: <intent id or handoff>'")
+        if (
+            not isinstance(item, dict)
+            or not str(item.get("q") or "").strip()
+            or not item.get("expect")
+        ):
+            problems.append(
+                f"{name}:{line}: each case needs 'q: <question>' and 'expect: <intent id or handoff>'"
+            )
             continue
         expect = str(item["expect"]).strip()
         if known_intents is not None and expect != HANDOFF and expect not in known_intents:
@@ -128,7 +140,9 @@ def _metrics(outcomes: list[Outcome], latencies: list[float]) -> dict[str, Any]:
     oos = [o for o in outcomes if o.case.expect == HANDOFF]
     handed_off = [o for o in outcomes if o.match.decision == HANDOFF]
     clarified = [o for o in outcomes if o.match.decision == CLARIFY]
-    closed_set = [o for o in in_scope if o.match.candidates and o.match.candidates[0].intent == o.case.expect]
+    closed_set = [
+        o for o in in_scope if o.match.candidates and o.match.candidates[0].intent == o.case.expect
+    ]
     return {
         "n": n,
         "n_in_scope": len(in_scope),
@@ -139,7 +153,9 @@ def _metrics(outcomes: list[Outcome], latencies: list[float]) -> dict[str, Any]:
         "closed_set_accuracy": _share(len(closed_set), len(in_scope)),
         "oos_recall": _share(sum(o.right for o in oos), len(oos)),
         "handoff_rate": _share(len(handed_off), n),
-        "handoff_precision": _share(sum(o.case.expect == HANDOFF for o in handed_off), len(handed_off)),
+        "handoff_precision": _share(
+            sum(o.case.expect == HANDOFF for o in handed_off), len(handed_off)
+        ),
         "wrong_answer_rate": _share(sum(o.wrong_answer for o in outcomes), n),
         "clarify_rate": _share(len(clarified), n),
         "clarify_hit_rate": _share(
@@ -157,7 +173,9 @@ def per_intent(evaluation: Evaluation) -> dict[str, dict[str, float]]:
     for intent in intents:
         expected = [o for o in evaluation.outcomes if o.case.expect == intent]
         answered = [
-            o for o in evaluation.outcomes if o.match.decision == ANSWER and o.match.intent == intent
+            o
+            for o in evaluation.outcomes
+            if o.match.decision == ANSWER and o.match.intent == intent
         ]
         table[intent] = {
             "cases": len(expected),
@@ -194,9 +212,13 @@ def report(evaluation: Evaluation) -> str:
         f"  matching time           p50 {m['latency_ms_p50']} ms, p95 {m['latency_ms_p95']} ms",
         "",
     ]
-    weak = [(i, s) for i, s in per_intent(evaluation).items() if s["recall"] < 1 or s["precision"] < 1]
+    weak = [
+        (i, s) for i, s in per_intent(evaluation).items() if s["recall"] < 1 or s["precision"] < 1
+    ]
     if weak:
-        lines.append("Intents to look at (recall = its questions answered right; precision = its answers right):")
+        lines.append(
+            "Intents to look at (recall = its questions answered right; precision = its answers right):"
+        )
         for intent, s in sorted(weak, key=lambda kv: (kv[1]["recall"], kv[1]["precision"])):
             lines.append(
                 f"  {intent:<28} recall {s['recall']:.0%}  precision {s['precision']:.0%}  ({s['cases']} questions)"
@@ -212,10 +234,10 @@ def report(evaluation: Evaluation) -> str:
     if wrong:
         lines.append("Questions that went wrong:")
         for o in wrong:
-            got = o.match.intent if o.match.decision == ANSWER else o.match.decision
+            got = str(o.match.intent) if o.match.decision == ANSWER else o.match.decision
             extra = f" options {list(o.match.options)}" if o.match.decision == CLARIFY else ""
             lines.append(
-                f"  line {o.case.line}: \"{o.case.question}\" expected {o.case.expect}, "
+                f'  line {o.case.line}: "{o.case.question}" expected {o.case.expect}, '
                 f"got {got}{extra} (score {o.match.confidence:.2f})"
             )
             lines.append(f"      → {_suggestion(o)}")

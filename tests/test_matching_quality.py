@@ -1,0 +1,166 @@
+"""Matching quality with the real bundled model: calibration, handoffs, speed, the table."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pytest
+
+from botbuilder.bench_accuracy import TARGETS, accuracy_table, format_table
+from botbuilder.evaluation import evaluate, load_cases
+from botbuilder.languages import normalise
+from botbuilder.loader import load_bot
+from botbuilder.matcher import ANSWER, CLARIFY, HANDOFF, Matcher, _best_thresholds
+
+from .conftest import EXAMPLE_FLOWS, ROOT, SMALL_BOT
+
+EVAL_FILE = ROOT / "flows-tests" / "eval.yml"
+
+
+@pytest.fixture(scope="module")
+def example_matcher(encoder) -> Matcher:  # type: ignore[no-untyped-def]
+    return Matcher(load_bot(EXAMPLE_FLOWS), encoder)
+
+
+@pytest.fixture(scope="module")
+def small_matcher(encoder) -> Matcher:  # type: ignore[no-untyped-def]
+    return Matcher(load_bot(SMALL_BOT), encoder)
+
+
+def test_thresholds_are_calibrated_and_ordered(example_matcher: Matcher) -> None:
+    t = example_matcher.thresholds
+    assert t.calibrated
+    assert 0.0 < t.clarify <= t.answer < 1.0
+
+
+def test_calibration_is_deterministic(encoder, example_matcher: Matcher) -> None:  # type: ignore[no-untyped-def]
+    again = Matcher(load_bot(EXAMPLE_FLOWS), encoder)
+    assert again.thresholds == example_matcher.thresholds
+
+
+def test_answer_threshold_sits_between_unanswerable_and_answerable_scores() -> None:
+    answerable = np.array([[0.8, 0.1, 0.1], [0.7, 0.2, 0.1], [0.1, 0.9, 0.0]])
+    unanswerable = np.array([[0.3, 0.3, 0.4], [0.35, 0.35, 0.3], [0.4, 0.3, 0.3]])
+    t = _best_thresholds(answerable, np.array([0, 0, 1]), unanswerable)
+    typical_oos, typical_in = 0.4, 0.8
+    assert typical_oos <= t.clarify <= t.answer < typical_in
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "wat wordt het weer morgen in Utrecht",
+        "what's the capital of Australia",
+        "kun je een recept voor pannenkoeken geven",
+    ],
+)
+def test_out_of_scope_question_is_not_answered(example_matcher: Matcher, question: str) -> None:
+    assert example_matcher.match(question).decision != ANSWER
+
+
+@pytest.mark.parametrize(
+    ("question", "intent"),
+    [
+        ("hoe zeg ik mijn lidmaatschap op", "opzeggen"),
+        ("Hoe zeg ik mijn lidmaatschap óp?!", "opzeggen"),
+        ("wat kost het lidmaatschap per jaar", "contributie"),
+        ("ik ben mijn wachtwoord vergeten", "wachtwoord"),
+        ("I forgot my password", "wachtwoord"),
+    ],
+)
+def test_small_bot_answers_clear_questions(
+    small_matcher: Matcher, question: str, intent: str
+) -> None:
+    match = small_matcher.match(question)
+    assert match.intent == intent
+    assert match.decision in (ANSWER, CLARIFY)
+
+
+def test_clarify_offers_the_best_guess_first(small_matcher: Matcher) -> None:
+    row = small_matcher.scores(["lidmaatschap"])[0]
+    best = small_matcher.intent_ids[int(np.argmax(row))]
+    between = (small_matcher.thresholds.answer + small_matcher.thresholds.clarify) / 2
+    forced = np.zeros_like(row)
+    forced[int(np.argmax(row))] = between
+    forced[int(np.argsort(row)[-2])] = between * 0.9
+    match = small_matcher.decide(forced)
+    assert match.decision == CLARIFY
+    assert match.options[0] == best
+
+
+def test_low_scores_hand_off(small_matcher: Matcher) -> None:
+    row = np.full(len(small_matcher.intent_ids), 1.0 / len(small_matcher.intent_ids))
+    row *= min(1.0, small_matcher.thresholds.clarify * 0.5 * len(row))
+    assert small_matcher.decide(row).decision == HANDOFF
+
+
+@pytest.mark.parametrize(
+    ("raw", "normalised"),
+    [
+        ("Hoe zeg ik m'n lidmaatschap óp?!", "hoe zeg ik m n lidmaatschap op"),
+        ("Ik wil   beëindigen", "ik wil beeindigen"),
+        ("CAFÉ-bezoek", "cafe bezoek"),
+    ],
+)
+def test_normalise_folds_case_diacritics_and_punctuation(raw: str, normalised: str) -> None:
+    assert normalise(raw) == normalised
+
+
+def test_example_bot_keeps_the_gate_and_hands_off_most_unanswerable(
+    example_matcher: Matcher,
+) -> None:
+    bot = load_bot(EXAMPLE_FLOWS)
+    figures = evaluate(example_matcher, load_cases(EVAL_FILE, set(bot.intent_ids()))).metrics
+    assert figures["in_scope_accuracy"] >= 0.90, figures
+    assert figures["wrong_answer_rate"] <= 0.05, figures
+    assert figures["oos_recall"] >= 0.70, figures
+    assert figures["in_scope_resolved"] >= 0.92, figures
+
+
+def test_single_question_match_is_close_to_bare_encode_time(example_matcher: Matcher) -> None:
+    questions = [c.question for c in load_cases(EVAL_FILE)][:40]
+    bare, whole = [], []
+    for q in questions:
+        started = time.perf_counter()
+        example_matcher.query_encoder.encode([q])
+        bare.append(time.perf_counter() - started)
+        started = time.perf_counter()
+        example_matcher.match(q)
+        whole.append(time.perf_counter() - started)
+    # Generous: this machine is shared; the bench measures the real ratio.
+    assert np.median(whole) <= 3 * np.median(bare) + 0.01
+
+
+def test_accuracy_table_skips_absent_sets_and_formats_targets(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from botbuilder.bench_accuracy import _sets
+
+    assert [name for name, _, _ in _sets(tmp_path)] == ["example bot"]
+    row = {
+        "set": "xsid-nl",
+        "n": 10,
+        "in_scope_accuracy": 0.95,
+        "in_scope_resolved": 0.98,
+        "oos_recall": 0.2,
+        "wrong_answer_rate": 0.04,
+        "clarify_rate": 0.05,
+        "closed_set_accuracy": 0.96,
+        "targets": dict(
+            zip(
+                ("in_scope_accuracy", "in_scope_resolved", "oos_recall", "wrong_answer_rate"),
+                TARGETS["xsid-nl"],
+                strict=True,
+            )
+        ),
+    }
+    row["passed"] = {
+        "in_scope_accuracy": True,
+        "in_scope_resolved": True,
+        "oos_recall": False,
+        "wrong_answer_rate": True,
+    }
+    row["pass"] = False
+    text = format_table([row])
+    assert "xsid-nl" in text and "0.200 ✗ (≥0.30)" in text and "0.040 ✓ (≤0.05)" in text
+    assert "0 of 1 sets meet all their targets" in text
+    assert callable(accuracy_table)
