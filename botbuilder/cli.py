@@ -79,6 +79,12 @@ def serve(flows_dir: str, host: str, port: int, instance: str | None, threads: i
         f"botbuilder {__version__}: serving '{name}' from {flows_dir} on http://{host}:{port}"
     )
     click.echo(f"database: {app.extensions['botbuilder'].storage.engine.url.render_as_string()}")
+    if app.extensions["botbuilder.accounts"].count() == 0:
+        instance_option = f" --instance {instance}" if instance else ""
+        click.echo(
+            "no accounts yet: create the first admin with "
+            f"'botbuilder user add EMAIL --role admin{instance_option}', then sign in at /login"
+        )
     sys.stdout.flush()
     waitress.serve(
         app,
@@ -240,7 +246,6 @@ def actions(flows_dir: str, host: str, port: int) -> None:
     endpoint.run(executor, port=port, cors_origins=[])
 
 
-main.add_command(__import__("botbuilder.cli_users", fromlist=["users"]).users)
 
 FORMATS = ("rasa", "csv", "xlsx")
 
@@ -315,6 +320,11 @@ def import_command(fmt: str, language: str | None, paths: tuple[str, ...]) -> No
         click.echo(f"changed  {key}")
     click.echo(report.summary())
 
+
+# The user commands live in their own module; registered here so `botbuilder user …` works.
+from botbuilder.cli_users import users  # noqa: E402
+
+main.add_command(users)
 
 if __name__ == "__main__":
     main()

@@ -12,9 +12,13 @@ developer reading an HTTP error.
     ├── ImportFileError        a file to import with bad rows; nothing was written
     └── RequestError           a request the core refuses; carries an HTTP status
         ├── BadRequest         400
+        │   └── InvalidEdit    422, an editor change that fails validation (editing.py)
+        ├── LoginFailed        401 (accounts.py)
         ├── NotFound           404
         ├── Conflict           409
-        └── PayloadTooLarge    413
+        │   └── EditConflict   409, someone else saved the intent first (editing.py)
+        ├── PayloadTooLarge    413
+        └── TooManyAttempts    429, login rate limit (accounts.py)
 
 Core code raises these; only the CLI turns them into exit codes and only the
 server turns them into JSON error responses.

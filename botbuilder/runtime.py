@@ -20,7 +20,7 @@ from botbuilder.flows import Bot
 from botbuilder.loader import SETTINGS_FILE, flow_files, load_bot
 from botbuilder.matcher import Matcher
 
-__all__ = ["BotRuntime", "Loaded"]
+__all__ = ["BotRuntime", "Loaded", "shared_matcher"]
 
 
 # Matchers by (bot fingerprint, model): several runtimes of the same flows in
@@ -30,7 +30,8 @@ _matchers_lock = threading.Lock()
 _MATCHERS_KEPT = 4
 
 
-def _matcher(bot: Bot, encoder: Encoder) -> Matcher:
+def shared_matcher(bot: Bot, encoder: Encoder) -> Matcher:
+    """The matcher for this bot content and model, built once per process."""
     key = (bot.fingerprint, encoder.name)
     with _matchers_lock:
         if key in _matchers:
@@ -101,7 +102,7 @@ class BotRuntime:
                 self._stamp = stamp  # don't retry the same broken files on every request
                 raise
             if self._loaded is None or bot.fingerprint != self._loaded.bot.fingerprint:
-                self._loaded = Loaded(bot, _matcher(bot, self._encoder_for(bot)))
+                self._loaded = Loaded(bot, shared_matcher(bot, self._encoder_for(bot)))
             self._stamp = stamp
             self.last_error = None
             self._checked_at = time.monotonic()

@@ -39,7 +39,7 @@ from botbuilder.loader import SETTINGS_FILE
 from botbuilder.rendering import render_markdown
 
 # The runtime's matcher cache: a draft tried here and then saved is indexed only once.
-from botbuilder.runtime import _matcher as shared_matcher
+from botbuilder.runtime import shared_matcher
 from botbuilder.server.app import error_response, services
 from botbuilder.server.auth import current_user, login_required
 from botbuilder.understanding import understand
