@@ -70,6 +70,12 @@
         announce(fresh.length === 1 ? "A new conversation is waiting." : fresh.length + " new conversations are waiting.");
       }
       if (body.dataset.page !== "queue") return;
+      var status = document.getElementById("presence-status");
+      if (status && data.presence) {
+        presence = data.presence;
+        status.textContent = data.presence;
+        status.className = "presence-" + data.presence;
+      }
       var lists = document.querySelectorAll("#waiting ol[data-team]");
       Array.prototype.forEach.call(lists, function (list) {
         var team = list.dataset.team;
