@@ -147,7 +147,7 @@
     ".tools button{border:1px solid #8c959f;background:#fff;border-radius:16px;padding:4px 12px;font-size:14px}",
     ".tools button:hover{background:#eaeef2}",
     ".state{padding:8px 14px;background:#fff8c5;border-bottom:1px solid #d4a72c;font-size:14px}",
-    ".log{flex:1;overflow-y:auto;padding:14px;display:flex;flex-direction:column;gap:10px;overscroll-behavior:contain}",
+    ".log{flex:1;overflow-y:auto;position:relative;padding:14px;display:flex;flex-direction:column;gap:10px;overscroll-behavior:contain}",
     ".welcome{margin:0 0 4px;color:#57606a;font-size:14px}",
     ".msg{display:flex;flex-direction:column;max-width:88%;align-self:flex-start}",
     ".msg.member{align-self:flex-end;align-items:flex-end}",
@@ -795,13 +795,13 @@
 
   function addMessages(messages, news) {
     build();
-    var fresh = false;
+    var fresh = null;
     (messages || []).forEach(function (m) {
       if (seen[m.id]) return;
       see(m.id);
       if (m.role === "member") { memberBubble(m.text).dataset.id = m.id; return; }
-      fresh = true;
-      renderReply(m);
+      var row = renderReply(m);
+      fresh = fresh || row;
     });
     if (fresh && news && !isOpen) {
       unread += 1;
@@ -809,7 +809,7 @@
       badge.hidden = false;
       applyTexts();
     }
-    scrollDown();
+    scrollDown(fresh);
   }
 
   function see(id) {
@@ -864,6 +864,7 @@
     if (lastBot && lastBot.node) lastBot.node.classList.add("old");
     lastBot = { buttons: buttons, node: row };
     log.appendChild(row);
+    return row;
   }
 
   function notice(text) {
@@ -871,8 +872,11 @@
     log.appendChild(el("p", "welcome notice", text));
   }
 
-  function scrollDown() {
-    if (log) log.scrollTop = log.scrollHeight;
+  // To the end, unless the first new answer is taller than the view: then to its start.
+  function scrollDown(first) {
+    if (!log) return;
+    log.scrollTop = first && log.scrollHeight - first.offsetTop > log.clientHeight
+      ? first.offsetTop - 8 : log.scrollHeight;
   }
 
   function setState(next) {
