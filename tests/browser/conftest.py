@@ -1,9 +1,9 @@
 """Browser fixtures: a real `botbuilder serve`, host pages on two other origins,
 and headless Debian Chromium driven by Playwright (sync API).
 
-One server and one browser for the whole run (starting the server loads the
-sentence model, ~15 s); every test gets a fresh browser context, so fresh
-localStorage and a conversation of its own.
+One server for the whole run (starting it loads the sentence model, ~15 s) and
+one browser per test module; every test gets a fresh browser context, so
+fresh localStorage and a conversation of its own.
 
 Without chromium (or the playwright package) the browser tests are skipped
 with the reason, except under CI, where they fail: CI installs chromium.
@@ -245,7 +245,10 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
 # -- the browser ----------------------------------------------------------------------
 
 
-@pytest.fixture(scope="session")
+# Per module, not per session: Playwright's sync API allows one running instance
+# per thread, and a test module may start its own (test_editor_browser.py does).
+# Launching Chromium takes well under a second.
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
     reason = _missing_browser()
     if reason:
