@@ -23,6 +23,9 @@ DEFAULTS: dict[str, Any] = {
     "SECRET_KEY": None,  # None: generated once and kept in the instance folder
     "RELOAD_INTERVAL": 1.0,  # seconds between checks of the flow files for changes
     "MAX_CONTENT_LENGTH": 64 * 1024,  # bytes per request body
+    "HANDOFF_UNCLAIMED_AFTER": 300,  # seconds before a waiting member is offered to leave an e-mail; 0 = never
+    "WEBHOOK_RETRY_DELAYS": (2, 10, 60),  # seconds between retries of a failed team webhook
+    "PUBLIC_URL": None,  # base of links in webhook messages; default: the request's host
 }
 
 # Each setting and the environment variable that sets it; documented in the README.
@@ -37,11 +40,19 @@ def server_settings(overrides: Mapping[str, Any] | None = None) -> dict[str, Any
         if os.environ.get(variable):
             settings[key] = os.environ[variable]
     settings.update(overrides or {})
+    for key in ("RELOAD_INTERVAL", "HANDOFF_UNCLAIMED_AFTER"):
+        try:
+            settings[key] = float(settings[key])
+        except (TypeError, ValueError) as exc:
+            raise ConfigError(f"{key} must be a number of seconds, not {settings[key]!r}") from exc
+    delays = settings["WEBHOOK_RETRY_DELAYS"]
     try:
-        settings["RELOAD_INTERVAL"] = float(settings["RELOAD_INTERVAL"])
+        if isinstance(delays, str):
+            delays = [part for part in delays.replace(" ", "").split(",") if part]
+        settings["WEBHOOK_RETRY_DELAYS"] = tuple(float(d) for d in delays)
     except (TypeError, ValueError) as exc:
         raise ConfigError(
-            f"RELOAD_INTERVAL must be a number of seconds, not {settings['RELOAD_INTERVAL']!r}"
+            f"WEBHOOK_RETRY_DELAYS must be seconds separated by commas, e.g. 2,10,60, not {delays!r}"
         ) from exc
     settings["FLOWS_DIR"] = str(Path(settings["FLOWS_DIR"]).resolve())
     instance = Path(settings["INSTANCE_PATH"]).resolve()

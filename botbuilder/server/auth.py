@@ -209,12 +209,17 @@ def _staff_headers(response: Any) -> Any:
 # -- pages -------------------------------------------------------------------------------
 
 
-def _safe_next(target: str | None) -> str:
-    """Only a path on this site, so the login form cannot send people elsewhere."""
+def _safe_next(target: str | None, role: str | None = None) -> str:
+    """Only a path on this site, so the login form cannot send people elsewhere.
+
+    Without one, each role lands where its work is: agents in the console.
+    """
     if target and target.startswith("/") and not target.startswith("//"):
         parts = urlsplit(target)
         if not parts.scheme and not parts.netloc and "\\" not in target:
             return target
+    if role == "agent" and "console" in current_app.blueprints:
+        return url_for("console.home")
     return url_for("editor.intents")
 
 
@@ -243,7 +248,7 @@ def login() -> ResponseReturnValue:
     session["key"] = user.session_key
     csrf_token()  # a fresh token for the new session
     log.info("%s signed in", user.email)
-    return redirect(_safe_next(next_url))
+    return redirect(_safe_next(next_url, user.role))
 
 
 @blueprint.post("/logout")
