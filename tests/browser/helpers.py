@@ -61,5 +61,12 @@ def screenshot(page: Any, name: str) -> Path:
     """Save a screenshot for reviewers under test-output/screenshots/."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     path = SCREENSHOTS / f"{name}.png"
-    page.screenshot(path=str(path))
+    # With two pages open (member and agent), headless Chromium can refuse to
+    # capture the one in the background: bring it forward, and try once more.
+    page.bring_to_front()
+    try:
+        page.screenshot(path=str(path))
+    except Exception:
+        page.wait_for_timeout(200)
+        page.screenshot(path=str(path))
     return path
