@@ -264,9 +264,16 @@ class Dialogue:
                 listener(entry, conversation)
             except Exception:  # a notification must never cost the member their handoff
                 log.exception("handoff listener failed for conversation %s", conversation.id)
-        # An intent that hands off has already said its own words; repeat only
-        # what matters: that nobody is there right now.
-        if not acknowledged or text != system_text("handoff", lang):
+        waiting_for_agent = text in (
+            system_text("handoff", lang),
+            system_text("handoff_unsure", lang),
+        )
+        if waiting_for_agent:
+            position = self.storage.queue_position(conversation.id)
+            place = system_text("queue_position", lang).format(position=position) if position else ""
+            # An intent that hands off has already said its own words: add only the place.
+            text = place if acknowledged else f"{text} {place}".strip()
+        if text:
             messages.append(self._say(conversation.id, text, decision=HANDOFF))
         return Turn(conversation, HANDOFF, messages, member)
 

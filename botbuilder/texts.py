@@ -11,6 +11,7 @@ __all__ = ["system_text"]
 _TEXTS: dict[str, dict[str, str]] = {
     "nl": {
         "greeting": "Hoi! Waar kan ik je mee helpen?",
+        "queue_position": "Je bent nummer {position} in de wachtrij.",
         "clarify": "Bedoelde je…?",
         "something_else": "Iets anders / een medewerker",
         "handoff": "Ik zet je door naar een collega. Een moment geduld alsjeblieft…",
@@ -32,6 +33,7 @@ _TEXTS: dict[str, dict[str, str]] = {
     },
     "en": {
         "greeting": "Hi! How can I help you?",
+        "queue_position": "You are number {position} in the queue.",
         "clarify": "Did you mean…?",
         "something_else": "Something else / talk to a person",
         "handoff": "I'm passing you to a colleague. One moment please…",

@@ -18,7 +18,7 @@ from botbuilder.server.app import error_response, services
 from botbuilder.storage import ConversationRecord, MessageRecord
 from botbuilder.understanding import understand
 
-__all__ = ["blueprint", "message_json"]
+__all__ = ["allowed_origin", "blueprint", "message_json"]
 
 blueprint = Blueprint("api", __name__, url_prefix="/api/v1")
 
@@ -53,7 +53,7 @@ def _body() -> dict[str, Any]:
     return data
 
 
-def _allowed_origin(origin: str) -> bool:
+def allowed_origin(origin: str) -> bool:
     if origin == request.host_url.rstrip("/"):
         return True
     allowed = services().runtime.current().bot.settings.widget.allowed_origins
@@ -63,7 +63,7 @@ def _allowed_origin(origin: str) -> bool:
 @blueprint.before_request
 def check_origin() -> ResponseReturnValue | None:
     origin = request.headers.get("Origin")
-    if origin and not _allowed_origin(origin):
+    if origin and not allowed_origin(origin):
         return error_response(
             f"origin {origin} may not use this bot; add it to widget.allowed_origins in bot.yml",
             403,
@@ -76,7 +76,7 @@ def check_origin() -> ResponseReturnValue | None:
 @blueprint.after_request
 def cors_headers(response: Any) -> Any:
     origin = request.headers.get("Origin")
-    if origin and _allowed_origin(origin):
+    if origin and allowed_origin(origin):
         response.headers["Access-Control-Allow-Origin"] = origin
         response.headers["Access-Control-Allow-Methods"] = "GET, POST, OPTIONS"
         response.headers["Access-Control-Allow-Headers"] = "Content-Type"
@@ -101,6 +101,8 @@ def _turn_json(
     }
     if member is not None:
         data["member_message"] = message_json(member)
+    if conversation.state == "waiting":
+        data["queue_position"] = services().storage.queue_position(conversation.id)
     ids = [m.id for m in messages] + ([member.id] if member else [])
     data["cursor"] = max(ids) if ids else None
     return data

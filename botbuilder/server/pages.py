@@ -16,7 +16,7 @@ from flask import Blueprint, jsonify, render_template, request, send_from_direct
 from flask.typing import ResponseReturnValue
 
 # api.py owns the origin rule; both blueprints apply the same one.
-from botbuilder.server.api import _allowed_origin as allowed_origin
+from botbuilder.server.api import allowed_origin
 from botbuilder.server.app import services, web_root
 
 __all__ = ["blueprint", "widget_config"]
