@@ -109,14 +109,14 @@ def _answer_scalar(answer: str) -> str:
 
 
 def write_entries(
-    entries: list[Entry], directory: Path, default_language: str = "nl"
+    entries: list[Entry], directory: Path, default_language: str = "nl", dry_run: bool = False
 ) -> ImportReport:
     """Merge entries into the bot at `directory` (created if new); all or nothing.
 
     An existing intent gets the new questions added and its answer replaced,
     in its own file, with comments and formatting elsewhere kept. A new intent
     goes to `<language>/imported.yml`. Raises ImportFileError, writing nothing,
-    if the result would not load.
+    if the result would not load. With `dry_run`, only reports what would change.
     """
     directory = Path(directory)
     existing: Bot | None = None
@@ -201,6 +201,8 @@ def write_entries(
             raise ImportFileError(
                 [str(p).replace(str(trial), str(directory)) for p in exc.problems]
             ) from exc
+    if dry_run:  # a preview: checked like a real import, nothing written
+        return report
     for path, text in texts.items():
         atomic_write(path, text)
     return report
