@@ -246,7 +246,6 @@ def actions(flows_dir: str, host: str, port: int) -> None:
     endpoint.run(executor, port=port, cors_origins=[])
 
 
-
 FORMATS = ("rasa", "csv", "xlsx")
 
 

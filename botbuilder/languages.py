@@ -71,8 +71,7 @@ def guess_language(text: str, candidates: tuple[str, ...] | list[str]) -> str | 
     if not words:
         return None
     scores = {
-        lang: sum(1 for w in words if w in _STOPWORDS.get(lang, frozenset()))
-        for lang in candidates
+        lang: sum(1 for w in words if w in _STOPWORDS.get(lang, frozenset())) for lang in candidates
     }
     ranked = sorted(scores.items(), key=lambda kv: kv[1], reverse=True)
     if not ranked or ranked[0][1] == 0:

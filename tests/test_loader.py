@@ -46,7 +46,9 @@ def test_shipped_example_bot_validates_without_warnings() -> None:
     bot, problems = inspect_bot(EXAMPLE_FLOWS)
     assert bot is not None, "\n".join(map(str, problems))
     assert [str(p) for p in problems] == []
-    per_language = {lang: {i for (language, i) in bot.intents if language == lang} for lang in ("nl", "en")}
+    per_language = {
+        lang: {i for (language, i) in bot.intents if language == lang} for lang in ("nl", "en")
+    }
     assert len(per_language["nl"]) >= 25 and len(per_language["en"]) >= 25
     assert any(i.handoff_team for i in bot.intents.values()), "a complaint intent hands off"
     assert any(i.buttons for i in bot.intents.values())
