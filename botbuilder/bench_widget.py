@@ -21,10 +21,11 @@ from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
-__all__ = ["launcher_timing", "widget_figures", "widget_size"]
+__all__ = ["CHROMIUM", "CHROMIUM_ARGS", "launcher_timing", "widget_figures", "widget_size"]
 
 SIZE_BUDGET_BYTES = 30 * 1024
 LAUNCHER_BUDGET_MS = 100.0
+# Debian's chromium, headless, quiet on a closed network; shared with the browser tests.
 CHROMIUM = os.environ.get("BOTBUILDER_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--headless",

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -17,6 +15,7 @@ from click.testing import CliRunner
 from botbuilder.cli import main
 
 from .conftest import SMALL_BOT
+from .servers import free_port, wait_until_healthy
 
 EVALUATION_KEYS = {
     "n",
@@ -118,16 +117,10 @@ def test_chat_shows_decision_intent_and_confidence(runner: CliRunner) -> None:
     assert "[handoff · - · " in out and "state waiting" in out
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def test_serve_runs_a_real_server_that_answers_over_http(
     tmp_path: Path, embedding_cache: Path
 ) -> None:
-    port = _free_port()
+    port = free_port()
     env = dict(os.environ, BOTBUILDER_DATABASE_URL="", PYTHONUNBUFFERED="1")
     log_path = tmp_path / "server.log"
     log = log_path.open("w")  # a file, not a pipe nobody reads while it fills
@@ -150,16 +143,7 @@ def test_serve_runs_a_real_server_that_answers_over_http(
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 120
-        while True:
-            try:
-                if requests.get(f"{base}/health", timeout=2).status_code == 200:
-                    break
-            except requests.RequestException:
-                pass
-            assert process.poll() is None, log_path.read_text()
-            assert time.monotonic() < deadline, "server did not start in time"
-            time.sleep(0.5)
+        wait_until_healthy(f"{base}/health", process, log_path)
         started = requests.post(f"{base}/api/v1/conversations", json={}, timeout=10).json()
         conversation = started["conversation_id"]
         reply = requests.post(

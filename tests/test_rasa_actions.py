@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -15,17 +13,12 @@ import pytest
 import requests
 
 from .conftest import SMALL_BOT
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+from .servers import free_port, wait_until_healthy
 
 
 @pytest.fixture(scope="module")
 def action_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    port = _free_port()
+    port = free_port()
     instance = tmp_path_factory.mktemp("actions-instance")
     env = dict(os.environ, BOTBUILDER_INSTANCE_PATH=str(instance), PYTHONUNBUFFERED="1")
     log = (instance / "server.log").open("w")  # a file, not a pipe nobody reads while it fills
@@ -39,17 +32,8 @@ def action_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         start_new_session=True,  # Sanic runs worker processes: stop the whole group
     )
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 120
     try:
-        while True:
-            try:
-                if requests.get(f"{url}/health", timeout=2).status_code == 200:
-                    break
-            except requests.RequestException:
-                pass
-            assert process.poll() is None, (instance / "server.log").read_text()
-            assert time.monotonic() < deadline, "action server did not start"
-            time.sleep(0.5)
+        wait_until_healthy(f"{url}/health", process, instance / "server.log")
         yield url
     finally:
         os.killpg(process.pid, signal.SIGTERM)

@@ -30,19 +30,11 @@ from typing import Any
 import pytest
 import yaml
 
+from botbuilder.bench_widget import CHROMIUM, CHROMIUM_ARGS
+
 ROOT = Path(__file__).resolve().parents[2]
 SMALL_BOT = ROOT / "tests" / "fixtures" / "small_bot"
 XSS_FLOW = Path(__file__).parent / "fixtures" / "xss.yml"
-CHROMIUM = os.environ.get("BOTBUILDER_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 DESKTOP = {"width": 1280, "height": 800}
 PHONE = {"width": 390, "height": 844}
 WELCOME = "Stel je vraag over lidmaatschap, contributie of activiteiten."

@@ -23,19 +23,11 @@ from typing import Any
 
 import pytest
 
+from botbuilder.bench_widget import CHROMIUM, CHROMIUM_ARGS
+
 ROOT = Path(__file__).resolve().parents[2]
 SMALL_BOT = ROOT / "tests" / "fixtures" / "small_bot"
 SCREENSHOTS = ROOT / "test-output" / "screenshots"
-CHROMIUM = os.environ.get("BOTBUILDER_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 LAPTOP = {"width": 1366, "height": 900}
 TABLET = {"width": 820, "height": 1180}
 EMAIL, PASSWORD = "manager@example.org", "fietsen zonder zijwieltjes"
