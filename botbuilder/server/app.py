@@ -66,11 +66,12 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     app.register_blueprint(api.blueprint)
     app.register_blueprint(pages.blueprint)
-    from botbuilder.server import auth, console, editor
+    from botbuilder.server import auth, console, editor, transfer
 
     app.register_blueprint(auth.blueprint)
     app.register_blueprint(editor.blueprint)
     app.register_blueprint(console.blueprint)
+    app.register_blueprint(transfer.blueprint)
     _register_errors(app)
 
     @app.get("/health")
