@@ -104,6 +104,10 @@ def check(flows_dir: str) -> None:
     from botbuilder.loader import inspect_bot
 
     bot, problems = inspect_bot(flows_dir)
+    if bot is not None:
+        from botbuilder.advice import advise
+
+        problems = [*problems, *advise(bot)]
     for problem in sorted(problems, key=lambda p: (p.path, p.line, p.column)):
         prefix = "warning: " if problem.severity == "warning" else ""
         click.echo(

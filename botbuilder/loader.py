@@ -13,6 +13,7 @@ import hashlib
 import os
 import re
 from collections.abc import Iterable
+from dataclasses import replace
 from datetime import date, time
 from pathlib import Path
 from typing import Any
@@ -586,10 +587,21 @@ def inspect_bot(directory: str | os.PathLike[str]) -> tuple[Bot | None, list[Flo
         )
         return None, problems
     settings = _settings(root, problems)
+    declared = _declared_keys(root)
     raw: list[_RawIntent] = []
     files = flow_files(root)
+    # Without a `languages:` list in bot.yml, the flow files say which languages there are.
+    checked = settings if "languages" in declared else replace(settings, languages=())
     for path in files:
-        _flow_file(path, settings, problems, raw)
+        _flow_file(path, checked, problems, raw)
+    if "languages" not in declared:
+        found = tuple(dict.fromkeys(r.intent.language for r in raw))
+        language = settings.language
+        if "language" not in declared and found and language not in found:
+            language = found[0]
+        settings = replace(
+            settings, language=language, languages=tuple(dict.fromkeys((language, *found)))
+        )
 
     intents: dict[tuple[str, str], Intent] = {}
     first_seen: dict[tuple[str, str], _RawIntent] = {}
@@ -665,9 +677,18 @@ def inspect_bot(directory: str | os.PathLike[str]) -> tuple[Bot | None, list[Flo
 
 
 def _replace_team(intent: Intent, team: str) -> Intent:
-    from dataclasses import replace
-
     return replace(intent, handoff_team=team)
+
+
+def _declared_keys(root: Path) -> set[str]:
+    """The top-level keys bot.yml sets (errors in it are reported by _settings)."""
+    for name in (SETTINGS_FILE, "bot.yaml"):
+        try:
+            data = YAML(typ="safe").load((root / name).read_text(encoding="utf-8"))
+        except (OSError, YAMLError, UnicodeDecodeError):
+            continue
+        return set(data) if isinstance(data, dict) else set()
+    return set()
 
 
 def _fingerprint(root: Path, files: list[Path]) -> str:

@@ -41,7 +41,9 @@ def runner(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> CliRunner:
 def test_check_ok_prints_a_one_line_summary(runner: CliRunner) -> None:
     result = runner.invoke(main, ["check", str(SMALL_BOT)])
     assert result.exit_code == 0
-    assert result.output == "OK: 6 intents (5 matchable) in nl, en, 60 example questions\n"
+    lines = result.output.splitlines()
+    assert lines[-1] == "OK: 6 intents (5 matchable) in nl, en, 60 example questions, 1 warning"
+    assert "faq_en.yml:18:5: warning: 3 of the 6 questions of 'contributie'" in lines[0]
 
 
 def test_check_lists_every_error_and_exits_1(runner: CliRunner, tmp_path: Path) -> None:
