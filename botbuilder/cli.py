@@ -198,56 +198,45 @@ def _show(messages: list) -> None:  # type: ignore[type-arg]
 @click.option(
     "--tests",
     "tests_file",
-    required=True,
     type=click.Path(dir_okay=False),
     help="Evaluation file: a YAML list of {q, expect}.",
 )
+@click.option(
+    "--cross-validate",
+    "cross",
+    is_flag=True,
+    help="Without a tests file: hold out each example question in turn and score the bot on it.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object with the figures.")
-def evaluate(flows_dir: str, tests_file: str, as_json: bool) -> None:
+def evaluate(flows_dir: str, tests_file: str | None, cross: bool, as_json: bool) -> None:
     """Score the bot on questions it has never seen."""
+    from botbuilder.evaluation import cross_validate, load_cases, report
     from botbuilder.evaluation import evaluate as run
-    from botbuilder.evaluation import load_cases, report
 
+    if bool(tests_file) == cross:
+        raise click.UsageError("give either --tests FILE or --cross-validate")
     with _people_errors():
         bot, matcher = _matcher_for(flows_dir)
-        cases = load_cases(tests_file, set(bot.intent_ids()))
-        result = run(matcher, cases)
+        if cross:
+            result = cross_validate(bot, matcher.encoder)
+        else:
+            cases = load_cases(tests_file, set(bot.intent_ids()))  # type: ignore[arg-type]
+            result = run(matcher, cases)
     if as_json:
         figures = dict(result.metrics)
         figures["thresholds"] = {
             "answer": matcher.thresholds.answer,
             "clarify": matcher.thresholds.clarify,
         }
+        if cross:
+            figures["cross_validated"] = True
         click.echo(json.dumps(figures, indent=2))
     else:
+        if cross:
+            click.echo(
+                "Cross-validation: each example question held out once (no out-of-scope questions).\n"
+            )
         click.echo(report(result))
-
-
-@main.command()
-@click.argument("flows_dir", default="flows", type=click.Path(file_okay=False))
-@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
-@click.option("--port", default=5055, show_default=True, type=click.IntRange(0, 65535))
-def actions(flows_dir: str, host: str, port: int) -> None:
-    """Run a rasa-sdk action server with action_botbuilder_faq for an existing Rasa assistant."""
-    from rasa_sdk import endpoint
-    from rasa_sdk.executor import ActionExecutor
-
-    from botbuilder.loader import load_bot
-    from botbuilder.rasa_actions import ActionBotbuilderFaq, configure
-
-    with _people_errors():
-        bot = load_bot(flows_dir)  # report broken flows now, not on Rasa's first call
-    configure(flows_dir)
-    os.environ["SANIC_HOST"] = host  # rasa-sdk listens on 0.0.0.0 unless told
-    executor = ActionExecutor()
-    executor.register_action(ActionBotbuilderFaq)
-    click.echo(
-        f"botbuilder {__version__}: action_botbuilder_faq for '{bot.settings.name}' "
-        f"on http://{host}:{port}/webhook"
-    )
-    sys.stdout.flush()
-    # Rasa calls the action server from its own process, never from a browser: no CORS.
-    endpoint.run(executor, port=port, cors_origins=[])
 
 
 FORMATS = ("rasa", "csv", "xlsx")

@@ -165,3 +165,18 @@ def test_serve_runs_a_real_server_that_answers_over_http(
         process.terminate()
         process.wait(timeout=30)
         log.close()
+
+
+def test_cross_validation_scores_a_bot_without_a_tests_file(runner: CliRunner) -> None:
+    result = runner.invoke(main, ["evaluate", str(SMALL_BOT), "--cross-validate", "--json"])
+    assert result.exit_code == 0, result.output
+    figures = json.loads(result.stdout)
+    assert figures["cross_validated"] is True
+    assert figures["n"] == 60 and figures["n_out_of_scope"] == 0  # every example held out once
+    assert EVALUATION_KEYS <= set(figures)
+    assert figures["closed_set_accuracy"] >= 0.6
+
+
+def test_evaluate_needs_tests_or_cross_validate(runner: CliRunner) -> None:
+    result = runner.invoke(main, ["evaluate", str(SMALL_BOT)])
+    assert result.exit_code == 2 and "give either --tests FILE or --cross-validate" in result.output
