@@ -110,9 +110,9 @@ class Dialogue:
         member = self.storage.add_message(conversation_id, "member", text)
         language = guess_language(text, bot.languages) or conversation.language
         if language != conversation.language:
-            conversation = self.storage.set_state(
-                conversation_id, conversation.state, language=language
-            )
+            # Only the language: writing the state back could undo an agent's claim
+            # made in the meantime by another process.
+            conversation = self.storage.set_language(conversation_id, language)
         if conversation.state == "waiting":
             return Turn(conversation, None, self._follow_up_step(conversation, member), member)
         if conversation.state != "bot":

@@ -260,7 +260,6 @@ class Storage:
         *,
         expect: tuple[str, ...] | None = None,
         team: str | None = None,
-        language: str | None = None,
     ) -> ConversationRecord:
         """Move a conversation to `state`; with `expect`, only from one of those states.
 
@@ -272,8 +271,6 @@ class Storage:
         values: dict[str, Any] = {"state": state, "updated_at": utcnow()}
         if team is not None:
             values["team"] = team
-        if language is not None:
-            values["language"] = language
         with self.session() as s, s.begin():
             stmt = update(Conversation).where(Conversation.id == conversation_id)
             if expect is not None:
@@ -283,6 +280,16 @@ class Storage:
         if not changed:
             current = self.conversation(conversation_id)  # raises NotFound if missing
             raise Conflict(f"conversation is '{current.state}', so it cannot become '{state}'")
+        return self.conversation(conversation_id)
+
+    def set_language(self, conversation_id: str, language: str) -> ConversationRecord:
+        """Record the language the member now writes in."""
+        with self.session() as s, s.begin():
+            s.execute(
+                update(Conversation)
+                .where(Conversation.id == conversation_id)
+                .values(language=language, updated_at=utcnow())
+            )
         return self.conversation(conversation_id)
 
     # -- messages -------------------------------------------------------------
