@@ -239,6 +239,33 @@ def evaluate(flows_dir: str, tests_file: str | None, cross: bool, as_json: bool)
         click.echo(report(result))
 
 
+@main.command()
+@click.argument("flows_dir", default="flows", type=click.Path(file_okay=False))
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=5055, show_default=True, type=click.IntRange(0, 65535))
+def actions(flows_dir: str, host: str, port: int) -> None:
+    """Run a rasa-sdk action server with action_botbuilder_faq for an existing Rasa assistant."""
+    from rasa_sdk import endpoint
+    from rasa_sdk.executor import ActionExecutor
+
+    from botbuilder.loader import load_bot
+    from botbuilder.rasa_actions import ActionBotbuilderFaq, configure
+
+    with _people_errors():
+        bot = load_bot(flows_dir)  # report broken flows now, not on Rasa's first call
+    configure(flows_dir)
+    os.environ["SANIC_HOST"] = host  # rasa-sdk listens on 0.0.0.0 unless told
+    executor = ActionExecutor()
+    executor.register_action(ActionBotbuilderFaq)
+    click.echo(
+        f"botbuilder {__version__}: action_botbuilder_faq for '{bot.settings.name}' "
+        f"on http://{host}:{port}/webhook"
+    )
+    sys.stdout.flush()
+    # Rasa calls the action server from its own process, never from a browser: no CORS.
+    endpoint.run(executor, port=port, cors_origins=[])
+
+
 FORMATS = ("rasa", "csv", "xlsx")
 
 

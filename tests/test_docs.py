@@ -83,3 +83,11 @@ def test_core_never_imports_flask_or_click() -> None:
         source = (ROOT / "botbuilder" / f"{name}.py").read_text(encoding="utf-8")
         assert "import flask" not in source and "from flask" not in source, name
         assert "import click" not in source and "from click" not in source, name
+
+
+def test_every_command_the_readme_shows_exists() -> None:
+    import re
+
+    shown = set(re.findall(r"`botbuilder ([a-z-]+)", README))
+    assert shown, "the README shows no commands"
+    assert shown <= set(main.commands), shown - set(main.commands)
