@@ -37,14 +37,14 @@ def test_every_environment_setting_is_in_the_readme(variable: str) -> None:
 
 
 def test_every_bot_yml_key_is_in_the_readme() -> None:
-    from botbuilder import loader
+    from botbuilder import bot_settings
 
     keys = (
-        loader._BOT_KEYS
-        + loader._MATCHER_KEYS
-        + loader._HANDOFF_KEYS
-        + loader._TEAM_KEYS
-        + loader._WIDGET_KEYS
+        bot_settings.BOT_KEYS
+        + bot_settings.MATCHER_KEYS
+        + bot_settings.HANDOFF_KEYS
+        + bot_settings.TEAM_KEYS
+        + bot_settings.WIDGET_KEYS
     )
     for key in keys:
         assert f"`{key}`" in README or f".{key}`" in README or f"`{key}." in README, key
@@ -65,6 +65,8 @@ def test_every_name_in_dunder_all_exists() -> None:
 def test_core_never_imports_flask_or_click() -> None:
     core = [
         "loader",
+        "bot_settings",
+        "yaml_source",
         "flows",
         "matcher",
         "dialogue",
