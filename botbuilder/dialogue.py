@@ -270,7 +270,9 @@ class Dialogue:
         )
         if waiting_for_agent:
             position = self.storage.queue_position(conversation.id)
-            place = system_text("queue_position", lang).format(position=position) if position else ""
+            place = (
+                system_text("queue_position", lang).format(position=position) if position else ""
+            )
             # An intent that hands off has already said its own words: add only the place.
             text = place if acknowledged else f"{text} {place}".strip()
         if text:
