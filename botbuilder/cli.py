@@ -79,12 +79,6 @@ def serve(flows_dir: str, host: str, port: int, instance: str | None, threads: i
         f"botbuilder {__version__}: serving '{name}' from {flows_dir} on http://{host}:{port}"
     )
     click.echo(f"database: {app.extensions['botbuilder'].storage.engine.url.render_as_string()}")
-    if app.extensions["botbuilder.accounts"].count() == 0:
-        instance_option = f" --instance {instance}" if instance else ""
-        click.echo(
-            "no accounts yet: create the first admin with "
-            f"'botbuilder user add EMAIL --role admin{instance_option}', then sign in at /login"
-        )
     sys.stdout.flush()
     waitress.serve(
         app,
