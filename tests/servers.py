@@ -6,6 +6,7 @@ import socket
 import subprocess
 import time
 from pathlib import Path
+from typing import Any
 
 import requests
 
@@ -17,7 +18,7 @@ def free_port() -> int:
 
 
 def wait_until_healthy(
-    url: str, process: subprocess.Popen[str], log_path: Path, timeout: float = 120
+    url: str, process: subprocess.Popen[Any], log_path: Path, timeout: float = 120
 ) -> None:
     """Poll `url` until it answers 200; fail with the server's log if it dies or takes too long."""
     deadline = time.monotonic() + timeout
@@ -30,3 +31,13 @@ def wait_until_healthy(
         assert process.poll() is None, log_path.read_text()
         assert time.monotonic() < deadline, f"{url} did not answer in {timeout:.0f} s"
         time.sleep(0.5)
+
+
+def stop(process: subprocess.Popen[Any], timeout: float = 10) -> None:
+    """Terminate a server process, killing it if it does not stop in time."""
+    process.terminate()
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()

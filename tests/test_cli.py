@@ -15,7 +15,7 @@ from click.testing import CliRunner
 from botbuilder.cli import main
 
 from .conftest import SMALL_BOT
-from .servers import free_port, wait_until_healthy
+from .servers import free_port, stop, wait_until_healthy
 
 EVALUATION_KEYS = {
     "n",
@@ -162,8 +162,7 @@ def test_serve_runs_a_real_server_that_answers_over_http(
             == 404
         )
     finally:
-        process.terminate()
-        process.wait(timeout=30)
+        stop(process, timeout=30)
         log.close()
 
 

@@ -13,15 +13,11 @@ from __future__ import annotations
 
 import functools
 import http.server
-import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import threading
-import time
-import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,6 +27,7 @@ import pytest
 import yaml
 
 from botbuilder.bench_widget import CHROMIUM, CHROMIUM_ARGS
+from tests.servers import free_port, stop, wait_until_healthy
 
 ROOT = Path(__file__).resolve().parents[2]
 SMALL_BOT = ROOT / "tests" / "fixtures" / "small_bot"
@@ -50,12 +47,6 @@ def _missing_browser() -> str | None:
             f"chromium not found at {CHROMIUM}; install it with `make system-deps` (Debian package)"
         )
     return None
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @dataclass(frozen=True)
@@ -189,7 +180,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     allowed_httpd, allowed_site = _static_site(work / "allowed-site")
     refused_httpd, refused_site = _static_site(work / "refused-site")
     flows = _bot_dir(work / "flows", allowed_site)
-    port = _free_port()
+    port = free_port()
     url = f"http://127.0.0.1:{port}"
     _write_site(work / "allowed-site", url)
     _write_site(work / "refused-site", url)
@@ -205,31 +196,10 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
             cwd=work,
         )
     try:
-        deadline = time.monotonic() + 120
-        while True:
-            if process.poll() is not None:
-                pytest.fail(
-                    f"botbuilder serve exited with {process.returncode}:\n{log_path.read_text()}"
-                )
-            try:
-                with urllib.request.urlopen(url + "/health", timeout=2) as response:
-                    if json.load(response)["status"] == "ok":
-                        break
-            except OSError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail(
-                    f"botbuilder serve did not answer /health in 120 s:\n{log_path.read_text()}"
-                )
-            time.sleep(0.25)
+        wait_until_healthy(url + "/health", process, log_path)
         yield Server(url, f"sqlite:///{instance / 'botbuilder.sqlite'}", allowed_site, refused_site)
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop(process)
         allowed_httpd.shutdown()
         refused_httpd.shutdown()
 

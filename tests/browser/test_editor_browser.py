@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -22,6 +21,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
+from tests.servers import free_port, stop, wait_until_healthy
 
 ROOT = Path(__file__).resolve().parents[2]
 SMALL_BOT = ROOT / "tests" / "fixtures" / "small_bot"
@@ -34,12 +35,6 @@ EMAIL, PASSWORD = "manager@example.org", "fietsen zonder zijwieltjes"
 def _botbuilder() -> list[str]:
     script = Path(sys.executable).parent / "botbuilder"
     return [str(script)] if script.exists() else [sys.executable, "-m", "botbuilder.cli"]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _post(url: str, body: dict[str, Any]) -> dict[str, Any]:
@@ -90,7 +85,7 @@ def editor_server(
         timeout=60,
     )
     assert added.returncode == 0, added.stderr
-    port = _free_port()
+    port = free_port()
     url = f"http://127.0.0.1:{port}"
     log_path = work / "server.log"
     with log_path.open("wb") as log:
@@ -102,27 +97,10 @@ def editor_server(
             cwd=work,
         )
     try:
-        deadline = time.monotonic() + 120
-        while True:
-            if process.poll() is not None:
-                pytest.fail(f"botbuilder serve exited:\n{log_path.read_text()}")
-            try:
-                with urllib.request.urlopen(url + "/health", timeout=2) as response:
-                    if json.load(response)["status"] == "ok":
-                        break
-            except OSError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail(f"botbuilder serve did not start:\n{log_path.read_text()}")
-            time.sleep(0.25)
+        wait_until_healthy(url + "/health", process, log_path)
         yield url, flows
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop(process)
 
 
 def _bot_says(url: str, question: str, expected: str, within: float = 2.0) -> str:
