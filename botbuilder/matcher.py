@@ -22,17 +22,15 @@ bot's own held-out phrasings, which a manager writes to be different.)
 from __future__ import annotations
 
 import time
-import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
-from scipy.sparse import csr_matrix, hstack
-from sklearn.exceptions import ConvergenceWarning
 from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.linear_model import LogisticRegression
 from threadpoolctl import threadpool_limits
 
+from botbuilder.classifier import SoftmaxRegression
 from botbuilder.encoder import Encoder
 from botbuilder.flows import Bot
 from botbuilder.languages import normalise
@@ -92,31 +90,78 @@ class IndexStats:
     build_seconds: float = 0.0
 
 
-def _vectorizer() -> TfidfVectorizer:
-    return TfidfVectorizer(
-        analyzer="char_wb", ngram_range=(2, 4), sublinear_tf=True, preprocessor=normalise
-    )
+def _ngrams_of() -> Callable[[str], tuple[str, ...]]:
+    """Character 2-4-grams of the normalised text, within word boundaries."""
+    analyse = TfidfVectorizer(
+        analyzer="char_wb", ngram_range=(2, 4), preprocessor=normalise
+    ).build_analyzer()
+    return lambda text: tuple(analyse(text))
+
+
+# Analysing text is the slow part of building n-gram features; a bot that
+# changes one intent re-analyses only that intent's questions.
+_ngrams = lru_cache(maxsize=100_000)(_ngrams_of())
 
 
 class _Model:
-    """TF-IDF fitted on the training texts plus a logistic regression over both views."""
+    """Character n-gram TF-IDF fitted on the training texts plus the classifier over both views."""
 
-    def __init__(self, embeddings: np.ndarray, texts: Sequence[str], labels: np.ndarray) -> None:
-        self.classes = np.unique(labels)
-        self.tfidf = _vectorizer().fit(texts)
+    def __init__(
+        self,
+        embeddings: np.ndarray,
+        texts: Sequence[str],
+        labels: np.ndarray,
+        intent_ids: Sequence[str],
+        warm: _Model | None = None,
+    ) -> None:
+        self.classes = np.unique(labels)  # indices into intent_ids
+        self.names = [intent_ids[c] for c in self.classes]
+        self.tfidf = TfidfVectorizer(analyzer=_ngrams, sublinear_tf=True, dtype=np.float32)
+        ngrams = self.tfidf.fit_transform(texts)
         self.single = len(self.classes) < 2
+        self.iterations = 0
         if not self.single:
+            init = warm.weights_for(self, embeddings.shape[1]) if warm else None
             # One BLAS thread: these matrices are small, and on a busy 2-core
             # machine (a server answering while it re-indexes) more threads only
             # spin against each other: measured 3-5x slower.
-            with warnings.catch_warnings(), threadpool_limits(1):
-                warnings.simplefilter("ignore", ConvergenceWarning)
-                self.lr = LogisticRegression(C=_C, max_iter=300, tol=1e-3).fit(
-                    self.features(embeddings, texts), labels
+            with threadpool_limits(1):
+                self.lr = SoftmaxRegression(C=_C).fit(
+                    embeddings,
+                    ngrams,
+                    np.searchsorted(self.classes, labels),
+                    len(self.classes),
+                    init=init,
                 )
+            self.iterations = self.lr.iterations
 
-    def features(self, embeddings: np.ndarray, texts: Sequence[str]) -> csr_matrix:
-        return hstack([csr_matrix(embeddings), self.tfidf.transform(texts)]).tocsr()
+    def weights_for(
+        self, new: _Model, dims: int
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+        """This model's weights laid out for `new` (matched by intent id and n-gram): a warm start."""
+        if self.single or self.lr.dense.shape[0] != dims:
+            return None
+        mine = {name: n for n, name in enumerate(self.names)}
+        columns = [(c, mine[name]) for c, name in enumerate(new.names) if name in mine]
+        if not columns:
+            return None
+        new_cols = np.array([c for c, _ in columns])
+        old_cols = np.array([o for _, o in columns])
+        k = len(new.names)
+        dense = np.zeros((dims, k), np.float32)
+        dense[:, new_cols] = self.lr.dense[:, old_cols]
+        bias = np.zeros(k, np.float32)
+        bias[new_cols] = self.lr.bias[old_cols]
+        old_vocabulary = self.tfidf.vocabulary_
+        shared = [
+            (j, old_vocabulary[g]) for g, j in new.tfidf.vocabulary_.items() if g in old_vocabulary
+        ]
+        sparse = np.zeros((len(new.tfidf.vocabulary_), k), np.float32)
+        if shared:
+            new_rows = np.array([j for j, _ in shared])
+            old_rows = np.array([i for _, i in shared])
+            sparse[np.ix_(new_rows, new_cols)] = self.lr.sparse[np.ix_(old_rows, old_cols)]
+        return dense, sparse, bias
 
     def proba(self, embeddings: np.ndarray, texts: Sequence[str], n_classes: int) -> np.ndarray:
         """queries × all intents; intents this model never saw get 0."""
@@ -124,7 +169,7 @@ class _Model:
         if self.single:
             out[:, self.classes[0]] = 1.0
         else:
-            out[:, self.classes] = self.lr.predict_proba(self.features(embeddings, texts))
+            out[:, self.classes] = self.lr.proba(embeddings, self.tfidf.transform(texts))
         return out
 
 
@@ -148,7 +193,7 @@ class Matcher:
         t0 = time.perf_counter()
         self._embeddings = encoder.encode(self._texts)
         t1 = time.perf_counter()
-        self._model = _Model(self._embeddings, self._texts, self._labels)
+        self._model = _Model(self._embeddings, self._texts, self._labels, self.intent_ids)
         t2 = time.perf_counter()
         calibrated = self._calibrate()
         t3 = time.perf_counter()
@@ -233,7 +278,9 @@ class Matcher:
             train = ~unknown & ~held
             if not unknown.any() or not held.any() or len(np.unique(labels[train])) < 2:
                 continue
-            model = _Model(self._embeddings[train], _pick(self._texts, train), labels[train])
+            model = _Model(
+                self._embeddings[train], _pick(self._texts, train), labels[train], self.intent_ids
+            )
             for mask, out in ((held, in_probs), (unknown, oos_probs)):
                 out.append(model.proba(self._embeddings[mask], _pick(self._texts, mask), n_intents))
             in_labels.append(labels[held])

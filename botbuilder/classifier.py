@@ -1,0 +1,151 @@
+"""Multinomial logistic regression over a dense and a sparse block of features.
+
+The matcher's classifier: the same model and objective as scikit-learn's
+LogisticRegression (C · cross-entropy + ½‖W‖², bias unpenalised), trained
+with our own L-BFGS because of what a bot needs from it:
+
+- Speed. The features are a dense sentence embedding next to sparse
+  character n-grams. scikit-learn wants one matrix, and a dense block stored
+  as sparse plus SciPy's L-BFGS-B bookkeeping over ~10⁶ weights made one fit
+  of a 150-intent bot take several seconds; kept apart, in float32, it is
+  several times faster.
+- Warm starts. When a manager changes one intent, training starts from the
+  running model's weights and takes a few steps instead of dozens.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.sparse import csr_matrix
+
+__all__ = ["SoftmaxRegression"]
+
+_HISTORY = 10  # L-BFGS memory: the usual choice; more buys nothing here
+_DTYPE = np.float32
+
+
+@dataclass
+class SoftmaxRegression:
+    """Fit with `fit`; `dense` (d × k), `sparse` (v × k) and `bias` (k) hold the weights."""
+
+    C: float = 25.0
+    max_iter: int = 100
+    # Stop when the largest gradient entry is this small relative to the one at
+    # zero weights: 1e-2 reaches the accuracy of a tight fit on every benchmark set.
+    tol: float = 1e-2
+
+    def __post_init__(self) -> None:
+        self.dense = np.zeros((0, 0), _DTYPE)
+        self.sparse = np.zeros((0, 0), _DTYPE)
+        self.bias = np.zeros(0, _DTYPE)
+        self.iterations = 0
+
+    def fit(
+        self,
+        dense: np.ndarray,
+        sparse: csr_matrix,
+        labels: np.ndarray,
+        n_classes: int,
+        init: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
+    ) -> SoftmaxRegression:
+        """Train on rows of [dense | sparse] with integer labels 0..n_classes-1.
+
+        `init`: starting (dense, sparse, bias) weights, e.g. a previous model's.
+        """
+        D = np.ascontiguousarray(dense, dtype=_DTYPE)
+        S = csr_matrix(sparse, dtype=_DTYPE)
+        St = S.T.tocsr()
+        n, d = D.shape
+        v = S.shape[1]
+        k = n_classes
+        Y = np.zeros((n, k), _DTYPE)
+        Y[np.arange(n), labels] = 1.0
+        C = _DTYPE(self.C)
+        split = (d * k, (d + v) * k)
+
+        def loss_and_gradient(w: np.ndarray) -> tuple[float, np.ndarray]:
+            Wd = w[: split[0]].reshape(d, k)
+            Ws = w[split[0] : split[1]].reshape(v, k)
+            Z = D @ Wd + S @ Ws + w[split[1] :]
+            Z -= Z.max(axis=1, keepdims=True)
+            expZ = np.exp(Z)
+            total = expZ.sum(axis=1, keepdims=True)
+            G = C * (expZ / total - Y)
+            penalised = w[: split[1]]
+            loss = self.C * float(np.log(total).sum() - (Z * Y).sum()) + 0.5 * float(
+                penalised @ penalised
+            )
+            grad = np.concatenate([(D.T @ G + Wd).ravel(), (St @ G + Ws).ravel(), G.sum(axis=0)])
+            return loss, grad
+
+        # The stopping scale is the gradient at zero weights, so that a warm
+        # start, already close, stops after a few steps rather than chasing a
+        # tolerance relative to its own small gradient.
+        _, grad_at_zero = loss_and_gradient(np.zeros(split[1] + k, _DTYPE))
+        stop = self.tol * max(float(np.abs(grad_at_zero).max()), 1e-12)
+        if init is None:
+            w = np.zeros(split[1] + k, _DTYPE)
+        else:
+            w = np.concatenate([np.ravel(part) for part in init]).astype(_DTYPE)
+        w, self.iterations = _lbfgs(loss_and_gradient, w, stop, self.max_iter)
+        self.dense = w[: split[0]].reshape(d, k)
+        self.sparse = w[split[0] : split[1]].reshape(v, k)
+        self.bias = w[split[1] :].copy()
+        return self
+
+    def proba(self, dense: np.ndarray, sparse: csr_matrix) -> np.ndarray:
+        Z = np.asarray(dense, _DTYPE) @ self.dense + sparse @ self.sparse + self.bias
+        Z = Z - Z.max(axis=1, keepdims=True)
+        P = np.exp(Z).astype(np.float64)
+        return P / P.sum(axis=1, keepdims=True)
+
+
+def _lbfgs(
+    f: Callable[[np.ndarray], tuple[float, np.ndarray]], w: np.ndarray, stop: float, max_iter: int
+) -> tuple[np.ndarray, int]:
+    """Minimise f (returning loss and gradient) from w; Armijo backtracking."""
+    loss, grad = f(w)
+    steps: list[tuple[np.ndarray, np.ndarray, float]] = []  # (s, y, 1 / yᵀs)
+    iteration = 0
+    for iteration in range(1, max_iter + 1):
+        if float(np.abs(grad).max()) <= stop:
+            return w, iteration - 1
+        # Two-loop recursion: direction = -H·grad with H from the recent steps.
+        q = grad.copy()
+        alphas = []
+        for s, y, rho in reversed(steps):
+            a = rho * float(s @ q)
+            q -= a * y
+            alphas.append(a)
+        if steps:
+            s, y, _ = steps[-1]
+            q *= float(s @ y) / float(y @ y)
+        else:
+            q /= max(float(np.linalg.norm(grad)), 1e-12)
+        for (s, y, rho), a in zip(steps, reversed(alphas), strict=True):
+            q += (a - rho * float(y @ q)) * s
+        direction = -q
+        slope = float(grad @ direction)
+        if slope >= 0:  # not a descent direction: forget the history, go downhill
+            steps.clear()
+            direction = -grad / max(float(np.linalg.norm(grad)), 1e-12)
+            slope = float(grad @ direction)
+        step = 1.0
+        while True:
+            candidate = w + _DTYPE(step) * direction
+            new_loss, new_grad = f(candidate)
+            if new_loss <= loss + 1e-4 * step * slope or step < 1e-6:
+                break
+            step *= 0.5
+        s = candidate - w
+        y = new_grad - grad
+        sy = float(s @ y)
+        if sy > 1e-10:
+            steps.append((s, y, 1.0 / sy))
+            if len(steps) > _HISTORY:
+                steps.pop(0)
+        w, loss, grad = candidate, new_loss, new_grad
+    return w, iteration
