@@ -31,13 +31,14 @@ def _people_errors() -> Iterator[None]:
 
 def _matcher_for(flows_dir: str):  # type: ignore[no-untyped-def]
     from botbuilder.encoder import CachedEncoder, SentenceTransformerEncoder
+    from botbuilder.index_store import IndexStore
     from botbuilder.loader import load_bot
     from botbuilder.matcher import Matcher
 
     bot = load_bot(flows_dir)
     cache = Path(os.environ.get("BOTBUILDER_INSTANCE_PATH", "instance")) / "embeddings.sqlite"
     encoder = CachedEncoder(SentenceTransformerEncoder(bot.settings.matcher.model), cache)
-    return bot, Matcher(bot, encoder)
+    return bot, Matcher(bot, encoder, store=IndexStore(cache))
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})

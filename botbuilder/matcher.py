@@ -21,6 +21,8 @@ bot's own held-out phrasings, which a manager writes to be different.)
 
 from __future__ import annotations
 
+import hashlib
+import json
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -33,6 +35,7 @@ from threadpoolctl import threadpool_limits
 from botbuilder.classifier import SoftmaxRegression
 from botbuilder.encoder import Encoder
 from botbuilder.flows import Bot
+from botbuilder.index_store import IndexStore
 from botbuilder.languages import normalise
 
 __all__ = ["ANSWER", "CLARIFY", "HANDOFF", "Candidate", "Match", "Matcher", "Thresholds"]
@@ -54,6 +57,12 @@ _ANSWER_POSITION = 0.25
 # answered: with dozens of intents the probabilities stay low even when one
 # intent clearly wins, and asking "did you mean X?" with one real option helps nobody.
 _DOMINANCE = 3.0
+# From this many examples a rebuild with a previous index keeps its thresholds
+# and calibrates afterwards: four extra fits cost seconds on a large bot, and
+# one edited intent moves the thresholds very little. Small bots calibrate at once.
+_CALIBRATE_LATER = 400
+# Bump when the index layout or training changes: old saved indexes then miss.
+_INDEX_FORMAT = 1
 
 
 @dataclass(frozen=True)
@@ -88,6 +97,7 @@ class IndexStats:
     train_seconds: float = 0.0
     calibrate_seconds: float = 0.0
     build_seconds: float = 0.0
+    loaded: bool = False  # from the index store, not trained
 
 
 def _ngrams_of() -> Callable[[str], tuple[str, ...]]:
@@ -176,10 +186,26 @@ class _Model:
 class Matcher:
     """An index over one bot's example questions; safe to share between threads."""
 
-    def __init__(self, bot: Bot, encoder: Encoder, query_encoder: Encoder | None = None) -> None:
+    def __init__(
+        self,
+        bot: Bot,
+        encoder: Encoder,
+        query_encoder: Encoder | None = None,
+        *,
+        previous: Matcher | None = None,
+        store: IndexStore | None = None,
+    ) -> None:
+        """Build the index (or load it from `store`).
+
+        `previous`: the running matcher of an earlier version of this bot.
+        Training starts from its weights, and a large bot keeps its
+        thresholds for now: `calibration_pending` is then true and the caller
+        runs `calibrate()`, typically in the background.
+        """
         started = time.perf_counter()
         self.bot = bot
         self.encoder = encoder
+        self.store = store
         # Member questions are rarely repeated: encode them without the disk cache.
         self.query_encoder: Encoder = query_encoder or getattr(encoder, "encoder", None) or encoder
         examples: list[tuple[str, str]] = []  # (intent id, text)
@@ -189,17 +215,47 @@ class Matcher:
         position = {intent_id: n for n, intent_id in enumerate(self.intent_ids)}
         self._labels = np.array([position[i] for i, _ in examples], dtype=np.int64)
         self._texts = [t for _, t in examples]
+        self._key = _index_key(encoder.name, examples)
+        self.calibration_pending = False
+        self.stats = IndexStats(examples=len(self._texts), intents=len(self.intent_ids))
+        self._embeddings: np.ndarray | None = None
 
-        t0 = time.perf_counter()
-        self._embeddings = encoder.encode(self._texts)
-        t1 = time.perf_counter()
-        self._model = _Model(self._embeddings, self._texts, self._labels, self.intent_ids)
-        t2 = time.perf_counter()
-        calibrated = self._calibrate()
-        t3 = time.perf_counter()
-        configured = bot.settings.matcher
+        saved = store.load(self._key) if store else None
+        restored = _restore(saved, self.intent_ids) if saved else None
+        if restored:
+            self._model, calibrated = restored
+            self.stats.loaded = True
+        else:
+            t0 = time.perf_counter()
+            self._embeddings = encoder.encode(self._texts)
+            t1 = time.perf_counter()
+            warm = previous._model if previous and previous.encoder.name == encoder.name else None
+            self._model = _Model(
+                self._embeddings, self._texts, self._labels, self.intent_ids, warm=warm
+            )
+            t2 = time.perf_counter()
+            self.stats.encode_seconds, self.stats.train_seconds = t1 - t0, t2 - t1
+            if (
+                previous
+                and previous._calibrated.calibrated
+                and len(self._texts) >= _CALIBRATE_LATER
+            ):
+                calibrated = previous._calibrated
+                self.calibration_pending = True
+            else:
+                calibrated = self._calibrate()
+                self.stats.calibrate_seconds = time.perf_counter() - t2
+                self._save(calibrated)
+        self._set_thresholds(calibrated)
+        self.stats.build_seconds = time.perf_counter() - started
+
+    def _set_thresholds(self, calibrated: Thresholds) -> None:
+        """Calibrated thresholds, overridden by the ones bot.yml sets."""
+        self._calibrated = calibrated
+        configured = self.bot.settings.matcher
         answer = configured.answer_threshold
         clarify = configured.clarify_threshold
+        # One assignment: a request reading self.thresholds sees old or new, never a mix.
         self.thresholds = Thresholds(
             answer=calibrated.answer if answer is None else answer,
             clarify=min(
@@ -208,14 +264,21 @@ class Matcher:
             ),
             calibrated=calibrated.calibrated and (answer is None or clarify is None),
         )
-        self.stats = IndexStats(
-            examples=len(self._texts),
-            intents=len(self.intent_ids),
-            encode_seconds=t1 - t0,
-            train_seconds=t2 - t1,
-            calibrate_seconds=t3 - t2,
-            build_seconds=time.perf_counter() - started,
-        )
+
+    def calibrate(self) -> None:
+        """Calibrate the thresholds now (after a build that left it pending) and save the index."""
+        if not self.calibration_pending:
+            return
+        started = time.perf_counter()
+        calibrated = self._calibrate()
+        self.stats.calibrate_seconds = time.perf_counter() - started
+        self._set_thresholds(calibrated)
+        self.calibration_pending = False
+        self._save(calibrated)
+
+    def _save(self, calibrated: Thresholds) -> None:
+        if self.store is not None:
+            self.store.save(self._key, _snapshot(self._model, calibrated))
 
     # -- scoring -------------------------------------------------------------
 
@@ -257,6 +320,7 @@ class Matcher:
 
     def _calibrate(self) -> Thresholds:
         """Thresholds from held-out examples and held-out intents: see the module docstring."""
+        assert self._embeddings is not None  # a loaded index comes calibrated
         n_intents = len(self.intent_ids)
         labels = self._labels
         if n_intents < 3 or len(labels) < 2 * n_intents:
@@ -306,3 +370,49 @@ def _best_thresholds(
     oos_typical = float(np.median(oos_probs.max(axis=1)))
     answer = oos_typical + _ANSWER_POSITION * max(in_typical - oos_typical, 0.0)
     return Thresholds(answer=round(answer, 4), clarify=round(min(oos_typical, answer), 4))
+
+
+def _index_key(model: str, examples: list[tuple[str, str]]) -> str:
+    """Digest of everything a fitted index depends on."""
+    payload = json.dumps([_INDEX_FORMAT, model, _C, examples], ensure_ascii=False)
+    return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+
+
+def _snapshot(model: _Model, calibrated: Thresholds) -> dict[str, np.ndarray]:
+    """A fitted model and its calibration as plain arrays, for the index store."""
+    arrays = {
+        "classes": model.classes,
+        "names": np.array(model.names, dtype=str),
+        "vocabulary": np.array(sorted(model.tfidf.vocabulary_, key=model.tfidf.vocabulary_.get)),
+        "idf": model.tfidf.idf_,
+        "thresholds": np.array([calibrated.answer, calibrated.clarify, calibrated.calibrated]),
+    }
+    if not model.single:
+        arrays.update(dense=model.lr.dense, sparse=model.lr.sparse, bias=model.lr.bias)
+    return arrays
+
+
+def _restore(
+    arrays: dict[str, np.ndarray], intent_ids: list[str]
+) -> tuple[_Model, Thresholds] | None:
+    """The model and calibration saved by `_snapshot`, or None if they don't fit this bot."""
+    names = [str(n) for n in arrays["names"]]
+    if [intent_ids[c] for c in arrays["classes"] if c < len(intent_ids)] != names:
+        return None
+    model = _Model.__new__(_Model)
+    model.classes = arrays["classes"].astype(np.int64)
+    model.names = names
+    model.single = len(names) < 2
+    model.iterations = 0
+    model.tfidf = TfidfVectorizer(analyzer=_ngrams, sublinear_tf=True, dtype=np.float32)
+    model.tfidf.vocabulary_ = {str(g): n for n, g in enumerate(arrays["vocabulary"])}
+    model.tfidf.idf_ = arrays["idf"]
+    if not model.single:
+        model.lr = SoftmaxRegression(C=_C)
+        model.lr.dense, model.lr.sparse, model.lr.bias = (
+            arrays["dense"],
+            arrays["sparse"],
+            arrays["bias"],
+        )
+    answer, clarify, calibrated = (float(x) for x in arrays["thresholds"])
+    return model, Thresholds(answer, clarify, bool(calibrated))

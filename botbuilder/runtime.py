@@ -17,6 +17,7 @@ from pathlib import Path
 from botbuilder.encoder import CachedEncoder, Encoder, SentenceTransformerEncoder
 from botbuilder.errors import FlowError
 from botbuilder.flows import Bot
+from botbuilder.index_store import IndexStore
 from botbuilder.loader import SETTINGS_FILE, flow_files, load_bot
 from botbuilder.matcher import Matcher
 
@@ -30,13 +31,26 @@ _matchers_lock = threading.Lock()
 _MATCHERS_KEPT = 4
 
 
-def shared_matcher(bot: Bot, encoder: Encoder) -> Matcher:
-    """The matcher for this bot content and model, built once per process."""
+def shared_matcher(
+    bot: Bot,
+    encoder: Encoder,
+    *,
+    previous: Matcher | None = None,
+    store: IndexStore | None = None,
+) -> Matcher:
+    """The matcher for this bot content and model, built once per process.
+
+    When the build left calibration pending (a large bot changed: see
+    Matcher), it runs in a background thread; the bot answers meanwhile with
+    the new index and the previous thresholds.
+    """
     key = (bot.fingerprint, encoder.name)
     with _matchers_lock:
         if key in _matchers:
             return _matchers[key]
-    matcher = Matcher(bot, encoder)
+    matcher = Matcher(bot, encoder, previous=previous, store=store)
+    if matcher.calibration_pending:
+        threading.Thread(target=matcher.calibrate, name="calibrate", daemon=True).start()
     with _matchers_lock:
         while len(_matchers) >= _MATCHERS_KEPT:
             _matchers.pop(next(iter(_matchers)))
@@ -63,6 +77,7 @@ class BotRuntime:
     ) -> None:
         self.flows_dir = Path(flows_dir)
         self.cache_path = Path(cache_path) if cache_path else None
+        self.index_store = IndexStore(self.cache_path) if self.cache_path else None
         self._encoder = encoder
         self.check_interval = check_interval
         self._lock = threading.Lock()
@@ -102,7 +117,11 @@ class BotRuntime:
                 self._stamp = stamp  # don't retry the same broken files on every request
                 raise
             if self._loaded is None or bot.fingerprint != self._loaded.bot.fingerprint:
-                self._loaded = Loaded(bot, shared_matcher(bot, self._encoder_for(bot)))
+                previous = self._loaded.matcher if self._loaded else None
+                matcher = shared_matcher(
+                    bot, self._encoder_for(bot), previous=previous, store=self.index_store
+                )
+                self._loaded = Loaded(bot, matcher)
             self._stamp = stamp
             self.last_error = None
             self._checked_at = time.monotonic()

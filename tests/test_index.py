@@ -1,0 +1,122 @@
+"""Index builds that reuse work: the saved index, warm starts after an edit, calibration later.
+
+All with the real bundled model and the example bot (867 phrasings: large
+enough that an edit calibrates in the background).
+"""
+
+from __future__ import annotations
+
+import shutil
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from botbuilder.evaluation import load_cases
+from botbuilder.index_store import IndexStore
+from botbuilder.loader import load_bot
+from botbuilder.matcher import Matcher
+from botbuilder.runtime import BotRuntime
+
+from .conftest import EXAMPLE_FLOWS, ROOT
+
+QUESTIONS = [c.question for c in load_cases(ROOT / "flows-tests" / "eval.yml")]
+
+
+def _edited_copy(tmp_path: Path) -> Path:
+    """The example bot with one phrasing of one intent changed, as a manager would."""
+    target = tmp_path / "flows"
+    shutil.copytree(EXAMPLE_FLOWS, target)
+    path = target / "nl" / "account.yml"
+    text = path.read_text(encoding="utf-8")
+    assert "      - wachtwoord vergeten\n" in text
+    path.write_text(
+        text.replace("      - wachtwoord vergeten\n", "      - help, wachtwoord kwijt\n"),
+        encoding="utf-8",
+    )
+    return target
+
+
+@pytest.fixture(scope="module")
+def example_matcher(encoder) -> Matcher:  # type: ignore[no-untyped-def]
+    return Matcher(load_bot(EXAMPLE_FLOWS), encoder)
+
+
+def test_a_saved_index_loads_with_the_same_scores_and_thresholds(
+    encoder,  # type: ignore[no-untyped-def]
+    example_matcher: Matcher,
+    tmp_path: Path,
+) -> None:
+    store = IndexStore(tmp_path / "indexes.sqlite")
+    built = Matcher(load_bot(EXAMPLE_FLOWS), encoder, store=store)
+    loaded = Matcher(load_bot(EXAMPLE_FLOWS), encoder, store=store)
+    assert not built.stats.loaded and loaded.stats.loaded
+    assert loaded.thresholds == built.thresholds == example_matcher.thresholds
+    assert np.allclose(loaded.scores(QUESTIONS), built.scores(QUESTIONS), atol=1e-6)
+
+
+def test_a_changed_bot_does_not_get_the_saved_index(encoder, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    store = IndexStore(tmp_path / "indexes.sqlite")
+    Matcher(load_bot(EXAMPLE_FLOWS), encoder, store=store)
+    edited = Matcher(load_bot(_edited_copy(tmp_path)), encoder, store=store)
+    assert not edited.stats.loaded
+
+
+def test_a_damaged_saved_index_is_rebuilt(encoder, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    store = IndexStore(tmp_path / "indexes.sqlite")
+    first = Matcher(load_bot(EXAMPLE_FLOWS), encoder, store=store)
+    import sqlite3
+
+    with sqlite3.connect(store.path) as db:
+        db.execute("UPDATE matcher_indexes SET data = ?", (b"not an index",))
+    again = Matcher(load_bot(EXAMPLE_FLOWS), encoder, store=store)
+    assert not again.stats.loaded
+    assert again.thresholds == first.thresholds
+
+
+def test_an_edit_trains_from_the_running_index_and_calibrates_later(
+    encoder,  # type: ignore[no-untyped-def]
+    example_matcher: Matcher,
+    tmp_path: Path,
+) -> None:
+    bot = load_bot(_edited_copy(tmp_path))
+    warm = Matcher(bot, encoder, previous=example_matcher)
+    fresh = Matcher(bot, encoder)
+    # Until calibrated, the running thresholds stay; the new index answers already.
+    assert warm.calibration_pending
+    assert warm.thresholds == example_matcher.thresholds
+    assert warm._model.iterations < fresh._model.iterations / 2
+    agree = warm.scores(QUESTIONS).argmax(1) == fresh.scores(QUESTIONS).argmax(1)
+    assert agree.mean() >= 0.98
+    warm.calibrate()
+    assert not warm.calibration_pending
+    assert warm.thresholds == fresh.thresholds
+
+
+def test_the_runtime_calibrates_an_edited_bot_in_the_background(
+    encoder,  # type: ignore[no-untyped-def]
+    tmp_path: Path,
+) -> None:
+    flows = tmp_path / "flows"
+    shutil.copytree(EXAMPLE_FLOWS, flows)
+    runtime = BotRuntime(flows, encoder=encoder, cache_path=tmp_path / "cache.sqlite")
+    before = runtime.current().matcher
+    path = flows / "nl" / "account.yml"
+    path.write_text(
+        path.read_text(encoding="utf-8").replace(
+            "      - wachtwoord vergeten\n", "      - help, wachtwoord kwijt\n"
+        ),
+        encoding="utf-8",
+    )
+    after = runtime.reload().matcher
+    assert after is not before
+    deadline = time.monotonic() + 60
+    while after.calibration_pending and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not after.calibration_pending
+    assert after.thresholds.calibrated
+    # The calibrated index was saved: a restart loads it instead of training.
+    restarted = BotRuntime(flows, encoder=encoder, cache_path=tmp_path / "cache.sqlite")
+    assert restarted.current().matcher is after  # the same process shares it
+    assert Matcher(load_bot(flows), encoder, store=runtime.index_store).stats.loaded
