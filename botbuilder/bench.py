@@ -13,12 +13,17 @@ import argparse
 import statistics
 import tempfile
 import time
+from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import numpy as np
+import yaml
 
 from botbuilder.encoder import CachedEncoder, SentenceTransformerEncoder
 from botbuilder.evaluation import load_cases
+from botbuilder.index_store import IndexStore
 from botbuilder.loader import load_bot
 from botbuilder.matcher import Matcher
 
@@ -92,6 +97,91 @@ def speed() -> None:
         print(f"  {key}: {value}")
 
 
+def _large_bot(target: Path, intents: int = 150, phrasings: int = 10) -> Path | None:
+    """A 150-intent × 10-phrasing bot (in a temporary directory) from the
+    benchmark sets and the example bot's English intents, or None without ../shared."""
+    sources = [SHARED_BENCH / "hwu64-10shot" / "flows", SHARED_BENCH / "banking77-10shot" / "flows"]
+    if not all(s.is_dir() for s in sources):
+        return None
+    collected = []
+    for n, source in enumerate([*sources, ROOT / "flows"]):
+        bot = load_bot(source)
+        for intent in bot.matchable():
+            if intent.language == "en" and len(intent.questions) >= phrasings:
+                collected.append(
+                    {
+                        "id": f"s{n}_{intent.id}",
+                        "questions": list(intent.questions[:phrasings]),
+                        "answer": f"Answer for {intent.id}.",
+                    }
+                )
+    target.mkdir(parents=True, exist_ok=True)
+    (target / "bot.yml").write_text("name: Large bench bot\nlanguage: en\n", encoding="utf-8")
+    (target / "intents.yml").write_text(
+        yaml.safe_dump({"language": "en", "intents": collected[:intents]}, allow_unicode=True),
+        encoding="utf-8",
+    )
+    return target
+
+
+def builds() -> None:
+    """Index builds of a 150-intent bot: cold, cached, saved, and after a one-intent edit."""
+    with tempfile.TemporaryDirectory() as tmp:
+        flows = _large_bot(Path(tmp) / "flows")
+        if flows is None:
+            print("(no ../shared/bench: the 150-intent build figures need it)")
+            return
+        encoder = SentenceTransformerEncoder()
+        encoder.load()
+        cache = Path(tmp) / "embeddings.sqlite"
+        bot = load_bot(flows)
+        figures: dict[str, list[float]] = {}
+
+        def timed(name: str, build: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+            started = time.perf_counter()
+            result = build(*args, **kwargs)
+            figures.setdefault(name, []).append(time.perf_counter() - started)
+            return result
+
+        cold = "cold (empty embedding cache)"
+        for n in range(3):
+            timed(cold, Matcher, bot, CachedEncoder(encoder, Path(tmp) / f"cold{n}.sqlite"))
+        cached = "embedding cache, no saved index"
+        running = [timed(cached, Matcher, bot, CachedEncoder(encoder, cache)) for _ in range(3)][-1]
+        store = IndexStore(cache)
+        Matcher(bot, CachedEncoder(encoder, cache), store=store)
+        for _ in range(5):
+            timed(
+                "embedding cache and saved index",
+                Matcher,
+                bot,
+                CachedEncoder(encoder, cache),
+                store=store,
+            )
+        intent = bot.matchable()[len(bot.matchable()) // 2]
+        for n in range(5):
+            # A manager replaces one phrasing of one intent.
+            questions = (*intent.questions[1:], f"{intent.questions[0]} please ({n})")
+            edited = replace(
+                bot,
+                intents={
+                    **bot.intents,
+                    (intent.language, intent.id): replace(intent, questions=questions),
+                },
+            )
+            changed = timed(
+                "one intent changed (answering again)",
+                Matcher,
+                edited,
+                CachedEncoder(encoder, cache),
+                previous=running,
+            )
+            timed("  then finished in the background", changed.finish)
+        print(f"index builds, {len(bot.matchable())} intents × 10 phrasings (median of runs):")
+        for name, seconds in figures.items():
+            print(f"  {name:<40} {statistics.median(seconds):6.2f} s   ({len(seconds)} runs)")
+
+
 def accuracy() -> None:
     from botbuilder.bench_accuracy import accuracy_table, format_table
 
@@ -102,7 +192,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--accuracy", action="store_true", help="print the accuracy table instead")
     args = parser.parse_args()
-    accuracy() if args.accuracy else speed()
+    if args.accuracy:
+        accuracy()
+        return
+    speed()
+    print()
+    builds()
 
 
 if __name__ == "__main__":

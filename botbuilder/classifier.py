@@ -19,6 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
+from scipy.linalg.blas import saxpy as _axpy
 from scipy.sparse import csr_matrix
 
 __all__ = ["SoftmaxRegression"]
@@ -111,14 +112,16 @@ def _lbfgs(
     steps: list[tuple[np.ndarray, np.ndarray, float]] = []  # (s, y, 1 / yᵀs)
     iteration = 0
     for iteration in range(1, max_iter + 1):
-        if float(np.abs(grad).max()) <= stop:
+        if max(float(grad.max()), -float(grad.min())) <= stop:
             return w, iteration - 1
         # Two-loop recursion: direction = -H·grad with H from the recent steps.
+        # In-place BLAS axpy: these vectors have ~10⁶ entries, and temporaries
+        # cost as much as the arithmetic.
         q = grad.copy()
         alphas = []
         for s, y, rho in reversed(steps):
             a = rho * float(s @ q)
-            q -= a * y
+            q = _axpy(y, q, a=-a)
             alphas.append(a)
         if steps:
             s, y, _ = steps[-1]
@@ -126,7 +129,7 @@ def _lbfgs(
         else:
             q /= max(float(np.linalg.norm(grad)), 1e-12)
         for (s, y, rho), a in zip(steps, reversed(alphas), strict=True):
-            q += (a - rho * float(y @ q)) * s
+            q = _axpy(s, q, a=a - rho * float(y @ q))
         direction = -q
         slope = float(grad @ direction)
         if slope >= 0:  # not a descent direction: forget the history, go downhill

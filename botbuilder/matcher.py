@@ -57,10 +57,15 @@ _ANSWER_POSITION = 0.25
 # answered: with dozens of intents the probabilities stay low even when one
 # intent clearly wins, and asking "did you mean X?" with one real option helps nobody.
 _DOMINANCE = 3.0
-# From this many examples a rebuild with a previous index keeps its thresholds
-# and calibrates afterwards: four extra fits cost seconds on a large bot, and
-# one edited intent moves the thresholds very little. Small bots calibrate at once.
-_CALIBRATE_LATER = 400
+# From this many examples, a rebuild with a previous index is provisional at
+# first (see Matcher): a fresh fit plus four calibration fits take seconds on
+# a large bot, and one edited intent moves the thresholds very little. Small
+# bots are built fresh at once.
+_PROVISIONAL_FROM = 400
+# Training stops when the gradient has shrunk this much (see classifier.py).
+# A provisional, warm-started index only serves until `finish()` replaces it.
+_TOL = 1e-2
+_WARM_TOL = 5e-2
 # Bump when the index layout or training changes: old saved indexes then miss.
 _INDEX_FORMAT = 1
 
@@ -136,7 +141,7 @@ class _Model:
             # machine (a server answering while it re-indexes) more threads only
             # spin against each other: measured 3-5x slower.
             with threadpool_limits(1):
-                self.lr = SoftmaxRegression(C=_C).fit(
+                self.lr = SoftmaxRegression(C=_C, tol=_WARM_TOL if init else _TOL).fit(
                     embeddings,
                     ngrams,
                     np.searchsorted(self.classes, labels),
@@ -197,10 +202,12 @@ class Matcher:
     ) -> None:
         """Build the index (or load it from `store`).
 
-        `previous`: the running matcher of an earlier version of this bot.
-        Training starts from its weights, and a large bot keeps its
-        thresholds for now: `calibration_pending` is then true and the caller
-        runs `calibrate()`, typically in the background.
+        `previous`: the running matcher of an earlier version of this bot. A
+        large bot then gets a provisional index in a fraction of the time:
+        trained from the previous weights with a looser tolerance, keeping
+        the previous thresholds. `provisional` is then true, and the caller
+        runs `finish()`, typically in the background, which makes the index
+        exactly what a fresh build gives.
         """
         started = time.perf_counter()
         self.bot = bot
@@ -216,7 +223,7 @@ class Matcher:
         self._labels = np.array([position[i] for i, _ in examples], dtype=np.int64)
         self._texts = [t for _, t in examples]
         self._key = _index_key(encoder.name, examples)
-        self.calibration_pending = False
+        self.provisional = False
         self.stats = IndexStats(examples=len(self._texts), intents=len(self.intent_ids))
         self._embeddings: np.ndarray | None = None
 
@@ -229,21 +236,22 @@ class Matcher:
             t0 = time.perf_counter()
             self._embeddings = encoder.encode(self._texts)
             t1 = time.perf_counter()
-            warm = previous._model if previous and previous.encoder.name == encoder.name else None
-            self._model = _Model(
-                self._embeddings, self._texts, self._labels, self.intent_ids, warm=warm
-            )
-            t2 = time.perf_counter()
-            self.stats.encode_seconds, self.stats.train_seconds = t1 - t0, t2 - t1
+            self.stats.encode_seconds = t1 - t0
             if (
-                previous
+                previous is not None
+                and previous.encoder.name == encoder.name
                 and previous._calibrated.calibrated
-                and len(self._texts) >= _CALIBRATE_LATER
+                and len(self._texts) >= _PROVISIONAL_FROM
             ):
+                self._model = self._train(warm=previous._model)
                 calibrated = previous._calibrated
-                self.calibration_pending = True
+                self.provisional = True
+                self.stats.train_seconds = time.perf_counter() - t1
             else:
+                self._model = self._train()
+                t2 = time.perf_counter()
                 calibrated = self._calibrate()
+                self.stats.train_seconds = t2 - t1
                 self.stats.calibrate_seconds = time.perf_counter() - t2
                 self._save(calibrated)
         self._set_thresholds(calibrated)
@@ -265,15 +273,21 @@ class Matcher:
             calibrated=calibrated.calibrated and (answer is None or clarify is None),
         )
 
-    def calibrate(self) -> None:
-        """Calibrate the thresholds now (after a build that left it pending) and save the index."""
-        if not self.calibration_pending:
+    def _train(self, warm: _Model | None = None) -> _Model:
+        assert self._embeddings is not None
+        return _Model(self._embeddings, self._texts, self._labels, self.intent_ids, warm=warm)
+
+    def finish(self) -> None:
+        """Replace a provisional index with a fresh build's model and thresholds, and save it."""
+        if not self.provisional:
             return
         started = time.perf_counter()
+        model = self._train()
         calibrated = self._calibrate()
         self.stats.calibrate_seconds = time.perf_counter() - started
+        self._model = model
         self._set_thresholds(calibrated)
-        self.calibration_pending = False
+        self.provisional = False
         self._save(calibrated)
 
     def _save(self, calibrated: Thresholds) -> None:

@@ -40,17 +40,17 @@ def shared_matcher(
 ) -> Matcher:
     """The matcher for this bot content and model, built once per process.
 
-    When the build left calibration pending (a large bot changed: see
-    Matcher), it runs in a background thread; the bot answers meanwhile with
-    the new index and the previous thresholds.
+    When the build is provisional (a large bot changed: see Matcher), the
+    full build finishes in a background thread; the bot answers meanwhile
+    with the provisional index.
     """
     key = (bot.fingerprint, encoder.name)
     with _matchers_lock:
         if key in _matchers:
             return _matchers[key]
     matcher = Matcher(bot, encoder, previous=previous, store=store)
-    if matcher.calibration_pending:
-        threading.Thread(target=matcher.calibrate, name="calibrate", daemon=True).start()
+    if matcher.provisional:
+        threading.Thread(target=matcher.finish, name="finish-index", daemon=True).start()
     with _matchers_lock:
         while len(_matchers) >= _MATCHERS_KEPT:
             _matchers.pop(next(iter(_matchers)))
