@@ -65,7 +65,8 @@ _PROVISIONAL_FROM = 400
 # Training stops when the gradient has shrunk this much (see classifier.py).
 # A provisional, warm-started index only serves until `finish()` replaces it.
 _TOL = 1e-2
-_WARM_TOL = 5e-2
+_WARM_TOL = 3e-2
+_CALIBRATION_TOL = 3e-2
 # Bump when the index layout or training changes: old saved indexes then miss.
 _INDEX_FORMAT = 1
 
@@ -128,6 +129,7 @@ class _Model:
         labels: np.ndarray,
         intent_ids: Sequence[str],
         warm: _Model | None = None,
+        tol: float | None = None,
     ) -> None:
         self.classes = np.unique(labels)  # indices into intent_ids
         self.names = [intent_ids[c] for c in self.classes]
@@ -141,7 +143,7 @@ class _Model:
             # machine (a server answering while it re-indexes) more threads only
             # spin against each other: measured 3-5x slower.
             with threadpool_limits(1):
-                self.lr = SoftmaxRegression(C=_C, tol=_WARM_TOL if init else _TOL).fit(
+                self.lr = SoftmaxRegression(C=_C, tol=tol or (_WARM_TOL if init else _TOL)).fit(
                     embeddings,
                     ngrams,
                     np.searchsorted(self.classes, labels),
@@ -357,7 +359,11 @@ class Matcher:
             if not unknown.any() or not held.any() or len(np.unique(labels[train])) < 2:
                 continue
             model = _Model(
-                self._embeddings[train], _pick(self._texts, train), labels[train], self.intent_ids
+                self._embeddings[train],
+                _pick(self._texts, train),
+                labels[train],
+                self.intent_ids,
+                tol=_CALIBRATION_TOL,
             )
             for mask, out in ((held, in_probs), (unknown, oos_probs)):
                 out.append(model.proba(self._embeddings[mask], _pick(self._texts, mask), n_intents))
