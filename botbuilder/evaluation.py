@@ -22,10 +22,10 @@ from botbuilder.encoder import Encoder
 from botbuilder.errors import EvaluationFileError
 from botbuilder.flows import Bot
 from botbuilder.loader import display_path
-from botbuilder.matcher import ANSWER, CLARIFY, HANDOFF, Match, Matcher
+from botbuilder.matcher import ANSWER, CLARIFY, HANDOFF, Match, Matcher, Thresholds
 from botbuilder.understanding import asks_for_person
 
-__all__ = ["Case", "Evaluation", "cross_validate", "evaluate", "load_cases"]
+__all__ = ["Case", "Evaluation", "cross_validate", "evaluate", "figures_at", "load_cases"]
 
 LATENCY_SAMPLE = 200
 
@@ -116,6 +116,23 @@ def _decide_all(matcher: Matcher, questions: list[str]) -> list[Match]:
         Match(HANDOFF, None, m.confidence, m.candidates) if asks_for_person(q) else m
         for q, m in zip(questions, matches, strict=True)
     ]
+
+
+def figures_at(
+    matcher: Matcher, cases: list[Case], scores: np.ndarray, thresholds: Thresholds
+) -> dict[str, Any]:
+    """The figures `evaluate` would give with other thresholds, from precomputed
+    `matcher.scores` of the cases' questions (no latency figures)."""
+    outcomes = [
+        Outcome(
+            case,
+            Match(HANDOFF, None, 0.0, ())
+            if asks_for_person(case.question)
+            else matcher.decide(row, thresholds),
+        )
+        for case, row in zip(cases, scores, strict=True)
+    ]
+    return _metrics(outcomes, [])
 
 
 def evaluate(matcher: Matcher, cases: list[Case]) -> Evaluation:
@@ -301,6 +318,12 @@ def report(evaluation: Evaluation) -> str:
 
 
 def _suggestion(o: Outcome) -> str:
+    if o.case.expect == HANDOFF and o.match.decision == CLARIFY:
+        options = ", ".join(f"'{i}'" for i in o.match.options)
+        return (
+            f"out of scope, and asked back with {options}: the member can still ask for a "
+            "person; raise clarify_threshold to hand such questions off at once"
+        )
     if o.case.expect == HANDOFF:
         return (
             f"out of scope but answered as '{o.match.intent}': make that intent's questions more "

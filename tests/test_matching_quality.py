@@ -160,7 +160,53 @@ def test_accuracy_table_skips_absent_sets_and_formats_targets(tmp_path) -> None:
         "wrong_answer_rate": True,
     }
     row["pass"] = False
+    row["ceiling"] = {
+        "in_scope_accuracy": 0.93,
+        "in_scope_resolved": 0.98,
+        "oos_recall": 0.31,
+        "wrong_answer_rate": 0.06,
+        "shortfall": 0.01,
+        "answer": 0.6,
+        "clarify": 0.4,
+    }
     text = format_table([row])
     assert "xsid-nl" in text and "0.200 ✗ (≥0.30)" in text and "0.040 ✓ (≤0.05)" in text
     assert "0 of 1 sets meet all their targets" in text
+    assert "answer ≥ 0.600, clarify ≥ 0.400" in text and "wrong answer rate 0.060 ✗" in text
+
+
+def test_the_ceiling_is_at_least_as_close_to_the_targets_as_the_calibrated_thresholds(
+    example_matcher: Matcher,
+) -> None:
+    from botbuilder.bench_accuracy import _shortfall, ceiling
+
+    cases = load_cases(EVAL_FILE, set(example_matcher.intent_ids))
+    targets = dict(
+        zip(
+            ("in_scope_accuracy", "in_scope_resolved", "oos_recall", "wrong_answer_rate"),
+            TARGETS["example bot"],
+            strict=True,
+        )
+    )
+    best = ceiling(example_matcher, cases, targets)
+    calibrated = evaluate(example_matcher, cases).metrics
+    assert best["shortfall"] <= _shortfall(calibrated, targets) + 0.02  # the grid is 0.05 wide
+    assert 0 < best["clarify"] <= best["answer"] < 1
     assert callable(accuracy_table)
+
+
+def test_report_tells_an_asked_back_off_topic_question_from_a_wrong_answer() -> None:
+    from botbuilder.evaluation import Case, Outcome, _suggestion
+    from botbuilder.matcher import Candidate, Match
+
+    ranked = (Candidate("huisregels", 0.28), Candidate("forum", 0.1))
+    asked = Outcome(
+        Case("vertel eens een mop", HANDOFF),
+        Match(CLARIFY, "huisregels", 0.28, ranked, ("huisregels",)),
+    )
+    answered = Outcome(
+        Case("vertel eens een mop", HANDOFF), Match(ANSWER, "huisregels", 0.6, ranked)
+    )
+    assert "asked back with 'huisregels'" in _suggestion(asked)
+    assert "clarify_threshold" in _suggestion(asked)
+    assert "answered as 'huisregels'" in _suggestion(answered)
