@@ -115,8 +115,10 @@ def _ngrams_of() -> Callable[[str], tuple[str, ...]]:
 
 
 # Analysing text is the slow part of building n-gram features; a bot that
-# changes one intent re-analyses only that intent's questions.
-_ngrams = lru_cache(maxsize=100_000)(_ngrams_of())
+# changes one intent re-analyses only that intent's questions. Member
+# questions pass through too (and are evicted first): the size bounds the
+# memory at a few tens of MB while holding the examples of any real bot.
+_ngrams = lru_cache(maxsize=8192)(_ngrams_of())
 
 
 class _Model:
@@ -416,6 +418,11 @@ def _restore(
     arrays: dict[str, np.ndarray], intent_ids: list[str]
 ) -> tuple[_Model, Thresholds] | None:
     """The model and calibration saved by `_snapshot`, or None if they don't fit this bot."""
+    needed = {"classes", "names", "vocabulary", "idf", "thresholds"}
+    if len(arrays.get("names", ())) >= 2:
+        needed |= {"dense", "sparse", "bias"}
+    if not needed <= set(arrays):
+        return None
     names = [str(n) for n in arrays["names"]]
     if [intent_ids[c] for c in arrays["classes"] if c < len(intent_ids)] != names:
         return None

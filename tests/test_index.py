@@ -73,6 +73,8 @@ def test_a_damaged_saved_index_is_rebuilt(encoder, tmp_path: Path) -> None:  # t
     again = Matcher(load_bot(EXAMPLE_FLOWS), encoder, store=store)
     assert not again.stats.loaded
     assert again.thresholds == first.thresholds
+    store.save(first._key, {"names": np.array(["only", "names"])})  # arrays missing
+    assert not Matcher(load_bot(EXAMPLE_FLOWS), encoder, store=store).stats.loaded
 
 
 def test_an_edit_is_answered_at_once_by_a_provisional_index_then_finished(
