@@ -8,9 +8,11 @@ takes a working bot down. The last problem is kept for the editor to show.
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
 import time
+import weakref
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,6 +24,8 @@ from botbuilder.loader import SETTINGS_FILE, flow_files, load_bot
 from botbuilder.matcher import Matcher
 
 __all__ = ["BotRuntime", "Loaded", "shared_matcher"]
+
+log = logging.getLogger(__name__)
 
 
 # Matchers by (bot fingerprint, model): several runtimes of the same flows in
@@ -50,12 +54,30 @@ def shared_matcher(
             return _matchers[key]
     matcher = Matcher(bot, encoder, previous=previous, store=store)
     if matcher.provisional:
-        threading.Thread(target=matcher.finish, name="finish-index", daemon=True).start()
+        threading.Thread(
+            target=_finish, args=(weakref.ref(matcher),), name="finish-index", daemon=True
+        ).start()
     with _matchers_lock:
         while len(_matchers) >= _MATCHERS_KEPT:
             _matchers.pop(next(iter(_matchers)))
         _matchers[key] = matcher
     return matcher
+
+
+# One background build at a time: a manager saving five times in a minute
+# must not have five builds fight the server for two cores.
+_finishing = threading.Lock()
+
+
+def _finish(ref: weakref.ref[Matcher]) -> None:
+    with _finishing:
+        matcher = ref()  # None: replaced and dropped meanwhile, no need to finish it
+        if matcher is None:
+            return
+        try:
+            matcher.finish()
+        except Exception:  # the provisional index keeps serving; say why in the log
+            log.exception("finishing the index of %s failed", matcher.bot.directory)
 
 
 @dataclass(frozen=True)
