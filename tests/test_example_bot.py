@@ -38,6 +38,10 @@ def test_evaluation_questions_are_not_copied_from_the_flows() -> None:
 
 
 def test_example_bot_answers_unseen_questions_right(evaluation) -> None:  # type: ignore[no-untyped-def]
+    # The figures of `make bench-accuracy` (0.930 / 0.952 / 0.850 / 0.026), each
+    # guarded with at most one question to spare: a regression shows here.
     figures = evaluation.metrics
-    assert figures["in_scope_accuracy"] >= 0.90, figures
-    assert figures["wrong_answer_rate"] <= 0.05, figures
+    assert figures["in_scope_accuracy"] >= 0.92, figures  # issue 3's target
+    assert figures["in_scope_resolved"] >= 0.945, figures  # target 0.97: not reached
+    assert figures["oos_recall"] >= 0.825, figures  # target 0.85
+    assert figures["wrong_answer_rate"] <= 0.03, figures  # issue 3's target
