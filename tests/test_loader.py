@@ -277,3 +277,19 @@ def test_question_under_two_intents_is_a_warning_not_an_error(tmp_path: Path) ->
 def test_empty_directory_is_an_error(tmp_path: Path) -> None:
     (error,) = errors_of(tmp_path)
     assert "no flow files" in error
+
+
+def test_an_unchanged_file_is_not_parsed_again_and_a_changed_one_is(bot_dir: Path) -> None:
+    from botbuilder.yaml_source import SourceFile, read_yaml
+
+    path = bot_dir / "faq.yml"
+    first = read_yaml(path, SourceFile(path, []))
+    assert read_yaml(path, SourceFile(path, [])) is first  # same text: the parse is reused
+    path.write_text(path.read_text(encoding="utf-8").replace("opzeggen", "stoppen", 1))
+    changed = read_yaml(path, SourceFile(path, []))
+    assert changed is not first and changed["intents"][0]["id"] == "stoppen"
+    # A file broken after a good version is reported, never served from the cache.
+    path.write_text("intents: [oops\n")
+    problems: list = []  # type: ignore[type-arg]
+    assert read_yaml(path, SourceFile(path, problems)) is None
+    assert problems and "YAML syntax error" in problems[0].message
