@@ -291,8 +291,8 @@ class Matcher:
         self.stats.calibrate_seconds = time.perf_counter() - started
         self._model = model
         self._set_thresholds(calibrated)
-        self.provisional = False
         self._save(calibrated)
+        self.provisional = False  # last: whoever waits for this finds the index saved too
 
     def _save(self, calibrated: Thresholds) -> None:
         if self.store is not None:
