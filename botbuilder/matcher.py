@@ -23,8 +23,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import time
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -67,6 +69,8 @@ _PROVISIONAL_FROM = 400
 _TOL = 1e-2
 _WARM_TOL = 3e-2
 _CALIBRATION_TOL = 3e-2
+# Threads for the calibration fits of a build the caller waits for.
+_FOREGROUND_WORKERS = min(2, os.cpu_count() or 1)
 # Bump when the index layout or training changes: old saved indexes then miss.
 _INDEX_FORMAT = 1
 
@@ -254,7 +258,7 @@ class Matcher:
             else:
                 self._model = self._train()
                 t2 = time.perf_counter()
-                calibrated = self._calibrate()
+                calibrated = self._calibrate(workers=_FOREGROUND_WORKERS)
                 self.stats.train_seconds = t2 - t1
                 self.stats.calibrate_seconds = time.perf_counter() - t2
                 self._save(calibrated)
@@ -336,7 +340,7 @@ class Matcher:
 
     # -- calibration ---------------------------------------------------------
 
-    def _calibrate(self) -> Thresholds:
+    def _calibrate(self, workers: int = 1) -> Thresholds:
         """Thresholds from held-out examples and held-out intents: see the module docstring."""
         assert self._embeddings is not None  # a loaded index comes calibrated
         n_intents = len(self.intent_ids)
@@ -351,25 +355,34 @@ class Matcher:
             members = np.flatnonzero(labels == label)
             if len(members) >= 2:  # never hold out an intent's only example
                 turn[rng.permutation(members)] = (np.arange(len(members)) + label) % len(members)
-        in_probs: list[np.ndarray] = []
-        in_labels: list[np.ndarray] = []
-        oos_probs: list[np.ndarray] = []
-        for k in range(_FOLDS):
+        embeddings = self._embeddings
+
+        def fold(k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
             unknown = group[labels] == k
             held = ~unknown & (turn == k)
             train = ~unknown & ~held
             if not unknown.any() or not held.any() or len(np.unique(labels[train])) < 2:
-                continue
+                return None
             model = _Model(
-                self._embeddings[train],
+                embeddings[train],
                 _pick(self._texts, train),
                 labels[train],
                 self.intent_ids,
                 tol=_CALIBRATION_TOL,
             )
-            for mask, out in ((held, in_probs), (unknown, oos_probs)):
-                out.append(model.proba(self._embeddings[mask], _pick(self._texts, mask), n_intents))
-            in_labels.append(labels[held])
+            in_scope = model.proba(embeddings[held], _pick(self._texts, held), n_intents)
+            unanswerable = model.proba(embeddings[unknown], _pick(self._texts, unknown), n_intents)
+            return in_scope, labels[held], unanswerable
+
+        # The folds are independent: on a cold build nobody is waiting to be
+        # answered yet, so they may take both cores (NumPy and SciPy release
+        # the GIL); a background rebuild next to a serving bot takes one.
+        # BLAS stays at one thread meanwhile: see _Model.
+        with threadpool_limits(1), ThreadPoolExecutor(max_workers=workers) as pool:
+            results = [r for r in pool.map(fold, range(_FOLDS)) if r is not None]
+        in_probs = [r[0] for r in results]
+        in_labels = [r[1] for r in results]
+        oos_probs = [r[2] for r in results]
         if not in_probs:
             return Thresholds(*_FALLBACK, calibrated=False)
         return _best_thresholds(
