@@ -69,7 +69,8 @@ _PROVISIONAL_FROM = 400
 _TOL = 1e-2
 _WARM_TOL = 3e-2
 _CALIBRATION_TOL = 3e-2
-# Threads for the calibration fits of a build the caller waits for.
+# Threads for the fits of a build the caller waits for (a background rebuild,
+# next to a serving bot, keeps to one).
 _FOREGROUND_WORKERS = min(2, os.cpu_count() or 1)
 # Bump when the index layout or training changes: old saved indexes then miss.
 _INDEX_FORMAT = 1
@@ -104,8 +105,8 @@ class IndexStats:
     examples: int = 0
     intents: int = 0
     encode_seconds: float = 0.0
-    train_seconds: float = 0.0
-    calibrate_seconds: float = 0.0
+    train_seconds: float = 0.0  # the fit, and the calibration when built at once
+    finish_seconds: float = 0.0  # a provisional index's background build
     build_seconds: float = 0.0
     loaded: bool = False  # from the index store, not trained
 
@@ -256,11 +257,17 @@ class Matcher:
                 self.provisional = True
                 self.stats.train_seconds = time.perf_counter() - t1
             else:
-                self._model = self._train()
-                t2 = time.perf_counter()
-                calibrated = self._calibrate(workers=_FOREGROUND_WORKERS)
-                self.stats.train_seconds = t2 - t1
-                self.stats.calibrate_seconds = time.perf_counter() - t2
+                # The fit and the calibration folds are independent: on a
+                # build the caller waits for, they share both cores (NumPy
+                # and SciPy release the GIL). BLAS stays at one thread: see _Model.
+                with (
+                    threadpool_limits(1),
+                    ThreadPoolExecutor(max_workers=_FOREGROUND_WORKERS) as pool,
+                ):
+                    model = pool.submit(self._train)
+                    calibrated = self._calibrate(pool)
+                    self._model = model.result()
+                self.stats.train_seconds = time.perf_counter() - t1
                 self._save(calibrated)
         self._set_thresholds(calibrated)
         self.stats.build_seconds = time.perf_counter() - started
@@ -292,7 +299,7 @@ class Matcher:
         started = time.perf_counter()
         model = self._train()
         calibrated = self._calibrate()
-        self.stats.calibrate_seconds = time.perf_counter() - started
+        self.stats.finish_seconds = time.perf_counter() - started
         self._model = model
         self._set_thresholds(calibrated)
         self._save(calibrated)
@@ -340,7 +347,7 @@ class Matcher:
 
     # -- calibration ---------------------------------------------------------
 
-    def _calibrate(self, workers: int = 1) -> Thresholds:
+    def _calibrate(self, pool: ThreadPoolExecutor | None = None) -> Thresholds:
         """Thresholds from held-out examples and held-out intents: see the module docstring."""
         assert self._embeddings is not None  # a loaded index comes calibrated
         n_intents = len(self.intent_ids)
@@ -374,12 +381,7 @@ class Matcher:
             unanswerable = model.proba(embeddings[unknown], _pick(self._texts, unknown), n_intents)
             return in_scope, labels[held], unanswerable
 
-        # The folds are independent: on a cold build nobody is waiting to be
-        # answered yet, so they may take both cores (NumPy and SciPy release
-        # the GIL); a background rebuild next to a serving bot takes one.
-        # BLAS stays at one thread meanwhile: see _Model.
-        with threadpool_limits(1), ThreadPoolExecutor(max_workers=workers) as pool:
-            results = [r for r in pool.map(fold, range(_FOLDS)) if r is not None]
+        results = [r for r in (pool.map if pool else map)(fold, range(_FOLDS)) if r is not None]
         in_probs = [r[0] for r in results]
         in_labels = [r[1] for r in results]
         oos_probs = [r[2] for r in results]
