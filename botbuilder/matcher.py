@@ -59,6 +59,10 @@ _ANSWER_POSITION = 0.25
 # answered: with dozens of intents the probabilities stay low even when one
 # intent clearly wins, and asking "did you mean X?" with one real option helps nobody.
 _DOMINANCE = 3.0
+# A question split between two intents that together hold this much of the
+# probability ("lidmaatschap?": the fee or cancelling?) is asked back even
+# below the clarify threshold: it is ambiguous, not off-topic.
+_TWO_WAY = 0.9
 # From this many examples, a rebuild with a previous index is provisional at
 # first (see Matcher): a fresh fit plus four calibration fits take seconds on
 # a large bot, and one edited intent moves the thresholds very little. Small
@@ -338,7 +342,9 @@ class Matcher:
             best.score >= t.clarify and best.score >= _DOMINANCE * runner_up
         ):
             return Match(ANSWER, best.intent, best.score, ranked)
-        if best.score >= t.clarify:
+        if best.score >= t.clarify or (
+            best.score + runner_up >= _TWO_WAY and runner_up >= best.score / 2
+        ):
             # Offer the plausible ones: those carrying real probability mass.
             floor = max(t.clarify / 2, best.score / 4)
             options = tuple(c.intent for c in ranked[:MAX_OPTIONS] if c.score >= floor)

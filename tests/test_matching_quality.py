@@ -89,6 +89,25 @@ def test_clarify_offers_the_best_guess_first(small_matcher: Matcher) -> None:
     assert match.options[0] == best
 
 
+def test_a_question_split_between_two_intents_is_asked_back_not_handed_off(
+    small_matcher: Matcher,
+) -> None:
+    # "lidmaatschap?": the fee or cancelling? Both score under the clarify
+    # threshold of this 5-intent bot, but together they hold nearly everything.
+    match = small_matcher.match("lidmaatschap?")
+    assert match.decision == CLARIFY, match
+    assert set(match.options) == {"contributie", "opzeggen"}
+    # Spread over several intents it is a stranger: a person takes it.
+    row = np.zeros(len(small_matcher.intent_ids))
+    row[:3] = [0.45, 0.3, 0.25]
+    assert row[0] < small_matcher.thresholds.clarify
+    assert small_matcher.decide(row).decision == HANDOFF
+    # Two-way but lopsided: no real second option, so no question back.
+    row[:3] = [small_matcher.thresholds.clarify * 0.95, 0.1, 0.0]
+    row[3:] = (1 - row[:3].sum()) / (len(row) - 3)
+    assert small_matcher.decide(row).decision == HANDOFF
+
+
 def test_low_scores_hand_off(small_matcher: Matcher) -> None:
     row = np.full(len(small_matcher.intent_ids), 1.0 / len(small_matcher.intent_ids))
     row *= min(1.0, small_matcher.thresholds.clarify * 0.5 * len(row))
