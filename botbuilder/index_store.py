@@ -17,6 +17,7 @@ import os
 import sqlite3
 import threading
 import time
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -50,8 +51,8 @@ class IndexStore:
         try:
             with np.load(io.BytesIO(row[0]), allow_pickle=False) as data:
                 return {name: data[name] for name in data.files}
-        except (OSError, ValueError):  # a damaged entry is a cache miss
-            return None
+        except (OSError, ValueError, EOFError, KeyError, zipfile.BadZipFile):
+            return None  # a damaged entry is a cache miss
 
     def save(self, key: str, arrays: dict[str, np.ndarray]) -> None:
         buffer = io.BytesIO()

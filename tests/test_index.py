@@ -73,6 +73,10 @@ def test_a_damaged_saved_index_is_rebuilt(encoder, tmp_path: Path) -> None:  # t
     again = Matcher(load_bot(EXAMPLE_FLOWS), encoder, store=store)
     assert not again.stats.loaded
     assert again.thresholds == first.thresholds
+    with sqlite3.connect(store.path) as db:  # cut off halfway, as a full disk might
+        (blob,) = db.execute("SELECT data FROM matcher_indexes").fetchone()
+        db.execute("UPDATE matcher_indexes SET data = ?", (blob[: len(blob) // 2],))
+    assert not Matcher(load_bot(EXAMPLE_FLOWS), encoder, store=store).stats.loaded
     store.save(first._key, {"names": np.array(["only", "names"])})  # arrays missing
     assert not Matcher(load_bot(EXAMPLE_FLOWS), encoder, store=store).stats.loaded
 
