@@ -110,8 +110,19 @@ def load_cases(path: str | os.PathLike[str], known_intents: set[str] | None = No
     return cases
 
 
-def _decide_all(matcher: Matcher, questions: list[str]) -> list[Match]:
-    matches = matcher.match_many(questions)
+def _decide_all(
+    matcher: Matcher,
+    questions: list[str],
+    scores: np.ndarray | None = None,
+    thresholds: Thresholds | None = None,
+) -> list[Match]:
+    """Each question's decision as a member gets it: a request for a person is
+    handed off whatever it scores. `scores` and `thresholds` replay precomputed
+    `matcher.scores` under other thresholds."""
+    if not questions:
+        return []
+    rows = matcher.scores(questions) if scores is None else scores
+    matches = [matcher.decide(row, thresholds) for row in rows]
     return [
         Match(HANDOFF, None, m.confidence, m.candidates) if asks_for_person(q) else m
         for q, m in zip(questions, matches, strict=True)
@@ -123,15 +134,8 @@ def figures_at(
 ) -> dict[str, Any]:
     """The figures `evaluate` would give with other thresholds, from precomputed
     `matcher.scores` of the cases' questions (no latency figures)."""
-    outcomes = [
-        Outcome(
-            case,
-            Match(HANDOFF, None, 0.0, ())
-            if asks_for_person(case.question)
-            else matcher.decide(row, thresholds),
-        )
-        for case, row in zip(cases, scores, strict=True)
-    ]
+    matches = _decide_all(matcher, [c.question for c in cases], scores, thresholds)
+    outcomes = [Outcome(c, m) for c, m in zip(cases, matches, strict=True)]
     return _metrics(outcomes, [])
 
 
