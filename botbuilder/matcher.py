@@ -261,16 +261,7 @@ class Matcher:
                 self.provisional = True
                 self.stats.train_seconds = time.perf_counter() - t1
             else:
-                # The fit and the calibration folds are independent: on a
-                # build the caller waits for, they share both cores (NumPy
-                # and SciPy release the GIL). BLAS stays at one thread: see _Model.
-                with (
-                    threadpool_limits(1),
-                    ThreadPoolExecutor(max_workers=_FOREGROUND_WORKERS) as pool,
-                ):
-                    model = pool.submit(self._train)
-                    calibrated = self._calibrate(pool)
-                    self._model = model.result()
+                self._model, calibrated = self._fit_and_calibrate(_FOREGROUND_WORKERS)
                 self.stats.train_seconds = time.perf_counter() - t1
                 self._save(calibrated)
         self._set_thresholds(calibrated)
@@ -296,13 +287,21 @@ class Matcher:
         assert self._embeddings is not None
         return _Model(self._embeddings, self._texts, self._labels, self.intent_ids, warm=warm)
 
+    def _fit_and_calibrate(self, workers: int) -> tuple[_Model, Thresholds]:
+        """A fresh fit and its calibration. They are independent: a build the
+        caller waits for runs them on both cores (NumPy and SciPy release the
+        GIL). BLAS stays at one thread: see _Model."""
+        with threadpool_limits(1), ThreadPoolExecutor(max_workers=workers) as pool:
+            model = pool.submit(self._train)
+            calibrated = self._calibrate(pool)
+            return model.result(), calibrated
+
     def finish(self) -> None:
         """Replace a provisional index with a fresh build's model and thresholds, and save it."""
         if not self.provisional:
             return
         started = time.perf_counter()
-        model = self._train()
-        calibrated = self._calibrate()
+        model, calibrated = self._fit_and_calibrate(workers=1)  # next to a serving bot
         self.stats.finish_seconds = time.perf_counter() - started
         self._model = model
         self._set_thresholds(calibrated)
@@ -353,7 +352,7 @@ class Matcher:
 
     # -- calibration ---------------------------------------------------------
 
-    def _calibrate(self, pool: ThreadPoolExecutor | None = None) -> Thresholds:
+    def _calibrate(self, pool: ThreadPoolExecutor) -> Thresholds:
         """Thresholds from held-out examples and held-out intents: see the module docstring."""
         assert self._embeddings is not None  # a loaded index comes calibrated
         n_intents = len(self.intent_ids)
@@ -387,7 +386,7 @@ class Matcher:
             unanswerable = model.proba(embeddings[unknown], _pick(self._texts, unknown), n_intents)
             return in_scope, labels[held], unanswerable
 
-        results = [r for r in (pool.map if pool else map)(fold, range(_FOLDS)) if r is not None]
+        results = [r for r in pool.map(fold, range(_FOLDS)) if r is not None]
         in_probs = [r[0] for r in results]
         in_labels = [r[1] for r in results]
         oos_probs = [r[2] for r in results]
