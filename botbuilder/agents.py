@@ -449,11 +449,7 @@ class HandoffQueue:
     ) -> FollowUpRecord:
         """Note that the member was offered the e-mail option (once per conversation)."""
         with self.storage.session() as s, s.begin():
-            row = s.scalars(
-                select(FollowUp).where(
-                    FollowUp.conversation_id == conversation_id, FollowUp.status == "asked"
-                )
-            ).first()
+            row = _asked(s, conversation_id)
             if row is None:
                 now = self.clock()
                 row = FollowUp(
@@ -471,11 +467,7 @@ class HandoffQueue:
     def asked_follow_up(self, conversation_id: str) -> FollowUpRecord | None:
         """The pending e-mail offer of a conversation, if the member has not answered it."""
         with self.storage.session() as s:
-            row = s.scalars(
-                select(FollowUp).where(
-                    FollowUp.conversation_id == conversation_id, FollowUp.status == "asked"
-                )
-            ).first()
+            row = _asked(s, conversation_id)
             return _follow_up(row) if row else None
 
     def follow_up_since(self, conversation_id: str, since: datetime) -> bool:
@@ -489,11 +481,7 @@ class HandoffQueue:
         if not is_email(email):
             raise BadRequest(f"'{email}' is not an e-mail address")
         with self.storage.session() as s, s.begin():
-            row = s.scalars(
-                select(FollowUp).where(
-                    FollowUp.conversation_id == conversation_id, FollowUp.status == "asked"
-                )
-            ).first()
+            row = _asked(s, conversation_id)
             if row is None:
                 raise Conflict("this conversation was not offered an e-mail follow-up")
             row.status, row.email, row.updated_at = "open", email, self.clock()
@@ -554,3 +542,12 @@ def _refusal(verb: str, state: str) -> str:
         "closed": "it is closed",
     }.get(state, f"it is '{state}'")
     return f"cannot {verb} this conversation: {why}"
+
+
+def _asked(s: Session, conversation_id: str) -> FollowUp | None:
+    """The conversation's e-mail offer the member has not answered yet."""
+    return s.scalars(
+        select(FollowUp).where(
+            FollowUp.conversation_id == conversation_id, FollowUp.status == "asked"
+        )
+    ).first()
