@@ -130,6 +130,11 @@ def _ngrams_of() -> Callable[[str], tuple[str, ...]]:
 _ngrams = lru_cache(maxsize=8192)(_ngrams_of())
 
 
+def _vectorizer() -> TfidfVectorizer:
+    """TF-IDF over the cached n-grams: the same for a fit and a restored index."""
+    return TfidfVectorizer(analyzer=_ngrams, sublinear_tf=True, dtype=np.float32)
+
+
 class _Model:
     """Character n-gram TF-IDF fitted on the training texts plus the classifier over both views."""
 
@@ -144,7 +149,7 @@ class _Model:
     ) -> None:
         self.classes = np.unique(labels)  # indices into intent_ids
         self.names = [intent_ids[c] for c in self.classes]
-        self.tfidf = TfidfVectorizer(analyzer=_ngrams, sublinear_tf=True, dtype=np.float32)
+        self.tfidf = _vectorizer()
         ngrams = self.tfidf.fit_transform(texts)
         self.single = len(self.classes) < 2
         self.iterations = 0
@@ -451,7 +456,7 @@ def _restore(
     model.names = names
     model.single = len(names) < 2
     model.iterations = 0
-    model.tfidf = TfidfVectorizer(analyzer=_ngrams, sublinear_tf=True, dtype=np.float32)
+    model.tfidf = _vectorizer()
     model.tfidf.vocabulary_ = {str(g): n for n, g in enumerate(arrays["vocabulary"])}
     model.tfidf.idf_ = arrays["idf"]
     if not model.single:
