@@ -45,10 +45,10 @@ lint: install
 	$(BIN)/mypy botbuilder
 
 bench: install
-	$(BIN)/python -m botbuilder.bench
+	$(BIN)/python -m benchmarks
 
 bench-accuracy: install
-	$(BIN)/python -m botbuilder.bench --accuracy
+	$(BIN)/python -m benchmarks --accuracy
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache test-output

@@ -25,8 +25,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from botbuilder.conversations.store import Base, Storage, _aware, utcnow
 from botbuilder.errors import BadRequest, Conflict, NotFound, RequestError
-from botbuilder.storage import Base, Storage, _aware, utcnow
 
 __all__ = [
     "Accounts",

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from botbuilder.encoder import CachedEncoder, SentenceTransformerEncoder
+from botbuilder.matching.encoder import CachedEncoder, SentenceTransformerEncoder
 
 ROOT = Path(__file__).resolve().parent.parent
 SMALL_BOT = Path(__file__).parent / "fixtures" / "small_bot"

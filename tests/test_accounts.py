@@ -15,8 +15,8 @@ from botbuilder.accounts import (
     TooManyAttempts,
 )
 from botbuilder.cli import main
+from botbuilder.conversations.store import Storage
 from botbuilder.errors import BadRequest, Conflict, NotFound
-from botbuilder.storage import Storage
 
 PASSWORD = "correct horse battery"
 

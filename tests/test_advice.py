@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from botbuilder.advice import advise
-from botbuilder.loader import load_bot
+from botbuilder.content.advice import advise
+from botbuilder.content.loader import load_bot
 
 
 def bot_with(tmp_path: Path, intents: str) -> list[str]:

@@ -11,11 +11,11 @@ from pathlib import Path
 
 import pytest
 
-from botbuilder.agents import HandoffQueue, is_email
-from botbuilder.dialogue import Dialogue
+from botbuilder.conversations.dialogue import Dialogue
+from botbuilder.conversations.queue import HandoffQueue, is_email
+from botbuilder.conversations.store import Storage
 from botbuilder.errors import BadRequest, Conflict
-from botbuilder.runtime import BotRuntime
-from botbuilder.storage import Storage
+from botbuilder.matching.runtime import BotRuntime
 
 ANN, BOB = "ann@example.org", "bob@example.org"
 

@@ -7,9 +7,9 @@ import multiprocessing
 import queue as queue_module
 from typing import Any
 
-from botbuilder.agents import HandoffQueue
+from botbuilder.conversations.queue import HandoffQueue
+from botbuilder.conversations.store import Storage
 from botbuilder.errors import Conflict
-from botbuilder.storage import Storage
 
 ROUNDS = 8
 

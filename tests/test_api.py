@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from botbuilder.storage import Storage
+from botbuilder.conversations.store import Storage
 
 
 def start(client: Any, **body: Any) -> dict[str, Any]:

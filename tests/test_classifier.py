@@ -6,7 +6,7 @@ import numpy as np
 from scipy.sparse import csr_matrix
 from sklearn.linear_model import LogisticRegression
 
-from botbuilder.classifier import SoftmaxRegression
+from botbuilder.matching.classifier import SoftmaxRegression
 
 
 def _problem(seed: int = 0) -> tuple[np.ndarray, csr_matrix, np.ndarray]:

@@ -8,13 +8,13 @@ from pathlib import Path
 
 import pytest
 
-from botbuilder.dialogue import Dialogue
+from botbuilder.content.loader import load_bot
+from botbuilder.content.model import TeamSettings
+from botbuilder.conversations.dialogue import Dialogue
+from botbuilder.conversations.office_hours import is_open, next_opening
+from botbuilder.conversations.store import Storage
 from botbuilder.errors import Conflict, FlowError
-from botbuilder.flows import TeamSettings
-from botbuilder.handoff import is_open, next_opening
-from botbuilder.loader import load_bot
-from botbuilder.runtime import BotRuntime
-from botbuilder.storage import Storage
+from botbuilder.matching.runtime import BotRuntime
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from botbuilder.loader import inspect_bot
+from botbuilder.content.loader import inspect_bot
 
 PASSWORD = "correct horse battery"
 FAQ_COMMENTED = """\

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from botbuilder.evaluation import evaluate, load_cases
-from botbuilder.languages import guess_language
-from botbuilder.loader import load_bot
-from botbuilder.matcher import Matcher
+from botbuilder.content.languages import guess_language
+from botbuilder.content.loader import load_bot
+from botbuilder.matching.evaluation import evaluate, load_cases
+from botbuilder.matching.matcher import Matcher
 
 from .conftest import EXAMPLE_FLOWS, ROOT
 

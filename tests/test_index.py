@@ -13,11 +13,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from botbuilder.evaluation import load_cases
-from botbuilder.index_store import IndexStore
-from botbuilder.loader import load_bot
-from botbuilder.matcher import Matcher
-from botbuilder.runtime import BotRuntime
+from botbuilder.content.loader import load_bot
+from botbuilder.matching.evaluation import load_cases
+from botbuilder.matching.index_store import IndexStore
+from botbuilder.matching.matcher import Matcher
+from botbuilder.matching.runtime import BotRuntime
 
 from .conftest import EXAMPLE_FLOWS, ROOT
 

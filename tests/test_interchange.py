@@ -9,7 +9,7 @@ import pytest
 from click.testing import CliRunner
 
 from botbuilder.cli import main
-from botbuilder.loader import load_bot
+from botbuilder.content.loader import load_bot
 
 from .conftest import EXAMPLE_FLOWS
 

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from botbuilder.content.loader import inspect_bot, load_bot
 from botbuilder.errors import FlowError
-from botbuilder.loader import inspect_bot, load_bot
 
 from .conftest import EXAMPLE_FLOWS, SMALL_BOT
 
@@ -280,7 +280,7 @@ def test_empty_directory_is_an_error(tmp_path: Path) -> None:
 
 
 def test_an_unchanged_file_is_not_parsed_again_and_a_changed_one_is(bot_dir: Path) -> None:
-    from botbuilder.yaml_source import SourceFile, read_yaml
+    from botbuilder.content.yaml_source import SourceFile, read_yaml
 
     path = bot_dir / "faq.yml"
     first = read_yaml(path, SourceFile(path, []))

@@ -7,11 +7,11 @@ import time
 import numpy as np
 import pytest
 
-from botbuilder.bench_accuracy import TARGETS, accuracy_table, format_table
-from botbuilder.evaluation import evaluate, load_cases
-from botbuilder.languages import normalise
-from botbuilder.loader import load_bot
-from botbuilder.matcher import ANSWER, CLARIFY, HANDOFF, Matcher, _best_thresholds
+from benchmarks.accuracy import TARGETS, accuracy_table, format_table
+from botbuilder.content.languages import normalise
+from botbuilder.content.loader import load_bot
+from botbuilder.matching.evaluation import evaluate, load_cases
+from botbuilder.matching.matcher import ANSWER, CLARIFY, HANDOFF, Matcher, _best_thresholds
 
 from .conftest import EXAMPLE_FLOWS, ROOT, SMALL_BOT
 
@@ -152,7 +152,7 @@ def test_single_question_match_is_close_to_bare_encode_time(example_matcher: Mat
 
 
 def test_accuracy_table_skips_absent_sets_and_formats_targets(tmp_path) -> None:  # type: ignore[no-untyped-def]
-    from botbuilder.bench_accuracy import _sets
+    from benchmarks.accuracy import _sets
 
     assert [name for name, _, _ in _sets(tmp_path)] == ["example bot"]
     row = {
@@ -197,7 +197,7 @@ def test_accuracy_table_skips_absent_sets_and_formats_targets(tmp_path) -> None:
 def test_the_ceiling_is_at_least_as_close_to_the_targets_as_the_calibrated_thresholds(
     example_matcher: Matcher,
 ) -> None:
-    from botbuilder.bench_accuracy import _shortfall, ceiling
+    from benchmarks.accuracy import _shortfall, ceiling
 
     cases = load_cases(EVAL_FILE, set(example_matcher.intent_ids))
     targets = dict(
@@ -215,8 +215,8 @@ def test_the_ceiling_is_at_least_as_close_to_the_targets_as_the_calibrated_thres
 
 
 def test_report_tells_an_asked_back_off_topic_question_from_a_wrong_answer() -> None:
-    from botbuilder.evaluation import Case, Outcome, _suggestion
-    from botbuilder.matcher import Candidate, Match
+    from botbuilder.matching.evaluation import Case, Outcome, _suggestion
+    from botbuilder.matching.matcher import Candidate, Match
 
     ranked = (Candidate("huisregels", 0.28), Candidate("forum", 0.1))
     asked = Outcome(

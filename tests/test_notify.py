@@ -15,8 +15,8 @@ from typing import Any
 import pytest
 import yaml
 
-from botbuilder.notify import Notifier, handoff_payload
-from botbuilder.storage import Storage
+from botbuilder.conversations.notify import Notifier, handoff_payload
+from botbuilder.conversations.store import Storage
 
 
 class Receiver:

@@ -6,7 +6,7 @@ from html.parser import HTMLParser
 
 import pytest
 
-from botbuilder.rendering import render_markdown
+from botbuilder.content.rendering import render_markdown
 
 PAYLOADS = [
     "<script>alert(1)</script>",

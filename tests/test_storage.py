@@ -8,9 +8,9 @@ import pytest
 from alembic.script import ScriptDirectory
 from sqlalchemy import inspect
 
+from botbuilder.conversations.store import Storage
+from botbuilder.db.migrations import _config
 from botbuilder.errors import Conflict, NotFound
-from botbuilder.migrations import _config
-from botbuilder.storage import Storage
 
 
 @pytest.fixture

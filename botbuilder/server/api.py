@@ -12,11 +12,11 @@ from typing import Any
 from flask import Blueprint, jsonify, request
 from flask.typing import ResponseReturnValue
 
-from botbuilder.dialogue import MAX_MESSAGE_CHARS
+from botbuilder.conversations.dialogue import MAX_MESSAGE_CHARS
+from botbuilder.conversations.store import ConversationRecord, MessageRecord
 from botbuilder.errors import BadRequest, PayloadTooLarge
+from botbuilder.matching.understanding import understand
 from botbuilder.server.app import error_response, services
-from botbuilder.storage import ConversationRecord, MessageRecord
-from botbuilder.understanding import understand
 
 __all__ = ["allowed_origin", "blueprint", "message_json"]
 

@@ -13,11 +13,11 @@ from flask import Flask, current_app, jsonify, request
 from werkzeug.exceptions import HTTPException
 
 from botbuilder import __version__
-from botbuilder.dialogue import Dialogue
+from botbuilder.config import server_settings
+from botbuilder.conversations.dialogue import Dialogue
+from botbuilder.conversations.store import Storage, database_url
 from botbuilder.errors import BotbuilderError, RequestError
-from botbuilder.runtime import BotRuntime
-from botbuilder.settings import server_settings
-from botbuilder.storage import Storage, database_url
+from botbuilder.matching.runtime import BotRuntime
 
 __all__ = ["Services", "create_app", "services"]
 

@@ -3,10 +3,10 @@
 For signed-in users with role agent, manager or admin. Every state change is a
 POST carrying the session's CSRF token (a form field, or the `X-CSRF-Token`
 header from the console's script). The moves themselves live in
-`botbuilder.agents`; a move that lost a race answers 409 Conflict.
+`botbuilder.conversations.queue`; a move that lost a race answers 409 Conflict.
 
 Also wired here, when the blueprint is registered: the handoff webhooks
-(`botbuilder.notify`) and the unclaimed-time setting of the dialogue.
+(`botbuilder.conversations.notify`) and the unclaimed-time setting of the dialogue.
 """
 
 from __future__ import annotations
@@ -28,13 +28,13 @@ from flask import (
 )
 from flask.typing import ResponseReturnValue
 
-from botbuilder.agents import HandoffQueue
+from botbuilder.content.model import Bot
+from botbuilder.conversations.notify import RETRY_DELAYS, Notifier, handoff_payload
+from botbuilder.conversations.queue import HandoffQueue
+from botbuilder.conversations.store import ConversationRecord, HandoffRecord, MessageRecord
 from botbuilder.errors import BadRequest, RequestError
-from botbuilder.flows import Bot
-from botbuilder.notify import RETRY_DELAYS, Notifier, handoff_payload
 from botbuilder.server import auth
 from botbuilder.server.app import error_response, services
-from botbuilder.storage import ConversationRecord, HandoffRecord, MessageRecord
 
 __all__ = ["blueprint"]
 

@@ -1,6 +1,6 @@
 """The no-code editor for managers: intents, bot settings, history, and "try it".
 
-Views are thin: they turn forms into `botbuilder.editing` calls and render
+Views are thin: they turn forms into `botbuilder.editing.service` calls and render
 the result. Every page needs role manager or admin; every POST is CSRF-checked
 by `login_required`. After a save the running bot in this process reloads at
 once; other processes pick the files up within their reload interval.
@@ -24,7 +24,10 @@ from flask import (
 )
 from flask.typing import ResponseReturnValue
 
-from botbuilder.editing import (
+from botbuilder.content.loader import SETTINGS_FILE
+from botbuilder.content.rendering import render_markdown
+from botbuilder.editing.history import FlowHistory, diff_lines
+from botbuilder.editing.service import (
     ButtonForm,
     EditConflict,
     FieldProblem,
@@ -34,15 +37,12 @@ from botbuilder.editing import (
     SettingsForm,
 )
 from botbuilder.errors import BadRequest, FlowError, NotFound
-from botbuilder.history import FlowHistory, diff_lines
-from botbuilder.loader import SETTINGS_FILE
-from botbuilder.rendering import render_markdown
 
 # The runtime's matcher cache: a draft tried here and then saved is indexed only once.
-from botbuilder.runtime import shared_matcher
+from botbuilder.matching.runtime import shared_matcher
+from botbuilder.matching.understanding import understand
 from botbuilder.server.app import error_response, services
 from botbuilder.server.auth import current_user, login_required
-from botbuilder.understanding import understand
 
 __all__ = ["blueprint", "flow_editor"]
 

@@ -33,11 +33,11 @@ from flask.typing import ResponseReturnValue
 from werkzeug.datastructures import FileStorage
 from werkzeug.utils import secure_filename
 
-from botbuilder.editing import Draft, InvalidEdit
+from botbuilder.content.loader import load_bot
+from botbuilder.content.model import Bot
+from botbuilder.editing.service import Draft, InvalidEdit
 from botbuilder.errors import BadRequest, FlowError, ImportFileError, NotFound
-from botbuilder.flows import Bot
-from botbuilder.interchange import Entry, ImportReport, bot_entries, slug, write_entries
-from botbuilder.loader import load_bot
+from botbuilder.interchange.entries import Entry, ImportReport, bot_entries, slug, write_entries
 from botbuilder.server import auth
 from botbuilder.server.auth import current_user, login_required
 from botbuilder.server.editor import EDITORS, _reload_now, _running_bot_problem, flow_editor
@@ -146,15 +146,15 @@ def _entries(folder: Path, meta: dict[str, Any], bot: Bot) -> list[Entry]:
     main = folder / f"upload{_SUFFIX[fmt]}"
     try:
         if fmt == "rasa":
-            from botbuilder.rasa_format import import_rasa
+            from botbuilder.interchange.rasa import import_rasa
 
             domain = folder / "domain.yml"
             return import_rasa(main, domain if domain.is_file() else None, lang)
         if fmt == "qna":
-            from botbuilder.qna import import_qna
+            from botbuilder.interchange.qna import import_qna
 
             return import_qna(main, lang, set(bot.intent_ids()))
-        from botbuilder.spreadsheet import read_rows, rows_to_entries
+        from botbuilder.interchange.spreadsheet import read_rows, rows_to_entries
 
         return rows_to_entries(read_rows(main), lang, set(bot.intents))
     except ImportFileError as exc:
@@ -295,7 +295,7 @@ def export() -> ResponseReturnValue:
     with tempfile.TemporaryDirectory(prefix="botbuilder-export-") as tmp:
         out = Path(tmp)
         if fmt == "rasa":
-            from botbuilder.rasa_format import export_rasa
+            from botbuilder.interchange.rasa import export_rasa
 
             language = language or bot.settings.language
             buffer = io.BytesIO()
@@ -305,7 +305,7 @@ def export() -> ResponseReturnValue:
             data, mimetype = buffer.getvalue(), "application/zip"
             download = f"{name}-rasa-{language}.zip"
         else:
-            from botbuilder.spreadsheet import write_csv, write_xlsx
+            from botbuilder.interchange.spreadsheet import write_csv, write_xlsx
 
             path = out / f"export.{fmt}"
             (write_csv if fmt == "csv" else write_xlsx)(bot_entries(bot, language), path)

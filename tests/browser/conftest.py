@@ -26,7 +26,7 @@ from typing import Any
 import pytest
 import yaml
 
-from botbuilder.bench_widget import CHROMIUM, CHROMIUM_ARGS
+from tests.browser.helpers import CHROMIUM, CHROMIUM_ARGS
 from tests.servers import free_port, stop, wait_until_healthy
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -59,7 +59,7 @@ class Server:
     refused_site: str  # an origin that is not
 
     def storage(self):  # type: ignore[no-untyped-def]
-        from botbuilder.storage import Storage
+        from botbuilder.conversations.store import Storage
 
         return Storage(self.database_url, migrate=False)
 

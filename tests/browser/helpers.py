@@ -5,12 +5,24 @@ shadow roots, so these are ordinary locators."""
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
 from playwright.sync_api import Locator, expect
 
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-output" / "screenshots"
+# Debian's chromium, headless, quiet on a closed network; `make bench` uses it too.
+CHROMIUM = os.environ.get("BOTBUILDER_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 
 
 class Widget:

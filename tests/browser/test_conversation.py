@@ -7,7 +7,7 @@ import time
 
 from playwright.sync_api import expect
 
-from botbuilder.rendering import render_markdown
+from botbuilder.content.rendering import render_markdown
 
 from .conftest import WELCOME
 from .helpers import Widget, screenshot

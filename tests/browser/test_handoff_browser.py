@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
-from botbuilder.agents import HandoffQueue
+from botbuilder.conversations.queue import HandoffQueue
 
 from .conftest import DESKTOP, _new_page
 from .helpers import Widget, screenshot
@@ -35,7 +35,7 @@ def agent(server: Any) -> Iterator[str]:
     from sqlalchemy import delete
 
     from botbuilder.accounts import Accounts
-    from botbuilder.agents import AgentPresence
+    from botbuilder.conversations.queue import AgentPresence
 
     storage = server.storage()
     email = f"agent-{uuid.uuid4().hex[:8]}@example.org"

@@ -8,7 +8,7 @@ import urllib.request
 
 from playwright.sync_api import expect
 
-from botbuilder.rendering import render_markdown
+from botbuilder.content.rendering import render_markdown
 
 from .helpers import Widget, screenshot
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from playwright.sync_api import expect
 
-from botbuilder.bench_widget import LAUNCHER_BUDGET_MS, SIZE_BUDGET_BYTES, widget_size
+from benchmarks.widget import LAUNCHER_BUDGET_MS, SIZE_BUDGET_BYTES, widget_size
 
 from .helpers import Widget
 

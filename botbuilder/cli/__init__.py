@@ -1,0 +1,341 @@
+"""The `botbuilder` command: serve, check, chat, evaluate.
+
+The only place where errors become exit codes: core code raises
+`BotbuilderError`, and this module turns it into a `click.ClickException`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import click
+
+from botbuilder import __version__
+from botbuilder.errors import BotbuilderError
+
+__all__ = ["main"]
+
+
+@contextmanager
+def _people_errors() -> Iterator[None]:
+    try:
+        yield
+    except BotbuilderError as exc:
+        raise click.ClickException(exc.message) from exc
+
+
+def _matcher_for(flows_dir: str):  # type: ignore[no-untyped-def]
+    from botbuilder.content.loader import load_bot
+    from botbuilder.matching.encoder import CachedEncoder, SentenceTransformerEncoder
+    from botbuilder.matching.index_store import IndexStore
+    from botbuilder.matching.matcher import Matcher
+
+    bot = load_bot(flows_dir)
+    cache = Path(os.environ.get("BOTBUILDER_INSTANCE_PATH", "instance")) / "embeddings.sqlite"
+    encoder = CachedEncoder(SentenceTransformerEncoder(bot.settings.matcher.model), cache)
+    return bot, Matcher(bot, encoder, store=IndexStore(cache))
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="botbuilder")
+def main() -> None:
+    """botbuilder: FAQ chatbots for communities, from YAML flows."""
+
+
+@main.command()
+@click.argument("flows_dir", default="flows", type=click.Path(file_okay=False))
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=5000, show_default=True, type=click.IntRange(0, 65535))
+@click.option(
+    "--instance",
+    type=click.Path(file_okay=False),
+    help="Folder for the SQLite database, secret key and caches "
+    "[default: $BOTBUILDER_INSTANCE_PATH or ./instance].",
+)
+@click.option(
+    "--threads",
+    default=8,
+    show_default=True,
+    type=click.IntRange(1, 64),
+    help="Requests handled at once.",
+)
+def serve(flows_dir: str, host: str, port: int, instance: str | None, threads: int) -> None:
+    """Run the bot server (widget API, demo page) with a production WSGI server."""
+    import waitress
+
+    from botbuilder.server import create_app
+
+    config: dict[str, object] = {"FLOWS_DIR": flows_dir}
+    if instance:
+        config["INSTANCE_PATH"] = instance
+    with _people_errors():
+        app = create_app(config)
+    name = app.extensions["botbuilder"].runtime.current().bot.settings.name
+    click.echo(
+        f"botbuilder {__version__}: serving '{name}' from {flows_dir} on http://{host}:{port}"
+    )
+    click.echo(f"database: {app.extensions['botbuilder'].storage.engine.url.render_as_string()}")
+    sys.stdout.flush()
+    waitress.serve(
+        app,
+        host=host,
+        port=port,
+        threads=threads,
+        ident="botbuilder",
+        channel_timeout=60,
+        max_request_body_size=app.config["MAX_CONTENT_LENGTH"],
+    )
+
+
+@main.command()
+@click.argument("flows_dir", type=click.Path(file_okay=False))
+def check(flows_dir: str) -> None:
+    """Validate a bot directory: every error with file, line and fix (exit 1 on errors)."""
+    from botbuilder.content.loader import inspect_bot
+
+    bot, problems = inspect_bot(flows_dir)
+    if bot is not None:
+        from botbuilder.content.advice import advise
+
+        problems = [*problems, *advise(bot)]
+    for problem in sorted(problems, key=lambda p: (p.path, p.line, p.column)):
+        prefix = "warning: " if problem.severity == "warning" else ""
+        click.echo(
+            f"{problem.path}:{problem.line}:{problem.column}: {prefix}{problem.message}",
+            err=problem.severity == "error",
+        )
+    if bot is None:
+        errors = sum(1 for p in problems if p.severity == "error")
+        raise click.ClickException(
+            f"{errors} error{'s' if errors != 1 else ''} in {flows_dir}; fix them and check again"
+        )
+    warnings = sum(1 for p in problems if p.severity == "warning")
+    matchable = len({i.id for i in bot.matchable()})
+    click.echo(
+        f"OK: {len(bot.intent_ids())} intents ({matchable} matchable) in "
+        f"{', '.join(bot.languages)}, {sum(len(i.questions) for i in bot.intents.values())} "
+        f"example questions"
+        + (f", {warnings} warning{'s' if warnings != 1 else ''}" if warnings else "")
+    )
+
+
+@main.command()
+@click.argument("flows_dir", default="flows", type=click.Path(file_okay=False))
+@click.option("--language", help="Start in this language (default: the bot's).")
+def chat(flows_dir: str, language: str | None) -> None:
+    """Talk to the bot in the terminal; shows decision, intent and confidence."""
+    import tempfile
+
+    from botbuilder.conversations.dialogue import Dialogue
+    from botbuilder.conversations.store import Storage, database_url
+    from botbuilder.matching.runtime import BotRuntime
+
+    with _people_errors(), tempfile.TemporaryDirectory() as tmp:
+        instance = os.environ.get("BOTBUILDER_INSTANCE_PATH", "instance")
+        runtime = BotRuntime(flows_dir, cache_path=Path(instance) / "embeddings.sqlite")
+        storage = Storage(database_url(None, tmp))
+        dialogue = Dialogue(runtime, storage)
+        turn = dialogue.start(language)
+        conversation_id = turn.conversation.id
+        _show(turn.messages)
+        click.echo("(type a question; a button's number to press it; 'quit' to stop)")
+        buttons: list[dict[str, str]] = []
+        while True:
+            try:
+                text = click.prompt("you", prompt_suffix="> ").strip()
+            except (EOFError, click.Abort):
+                break
+            if text.lower() in ("quit", "exit", "stop"):
+                break
+            try:
+                if text.isdigit() and 0 < int(text) <= len(buttons):
+                    turn = dialogue.press_button(conversation_id, buttons[int(text) - 1]["id"])
+                else:
+                    turn = dialogue.receive_text(conversation_id, text)
+            except BotbuilderError as exc:
+                click.echo(f"  ! {exc.message}")
+                continue
+            member = turn.member_message
+            if member is not None and member.decision:
+                click.secho(
+                    f"  [{member.decision} · {member.intent or '-'} · {member.confidence or 0:.2f} · "
+                    f"state {turn.conversation.state}]",
+                    fg="cyan",
+                )
+            elif turn.conversation.state != "bot":
+                click.secho(
+                    f"  [state {turn.conversation.state}: waiting for a colleague]", fg="cyan"
+                )
+            buttons = [b for m in turn.messages for b in m.buttons if not b.get("url")]
+            _show(turn.messages)
+        storage.close()
+
+
+def _show(messages: list) -> None:  # type: ignore[type-arg]
+    number = 0
+    for message in messages:
+        click.echo(f"bot> {message.text.strip()}")
+        for button in message.buttons:
+            if button.get("url"):
+                click.echo(f"     ↗ {button['label']} ({button['url']})")
+            else:
+                number += 1
+                click.echo(f"     [{number}] {button['label']}")
+
+
+@main.command()
+@click.argument("flows_dir", type=click.Path(file_okay=False))
+@click.option(
+    "--tests",
+    "tests_file",
+    type=click.Path(dir_okay=False),
+    help="Evaluation file: a YAML list of {q, expect}.",
+)
+@click.option(
+    "--cross-validate",
+    "cross",
+    is_flag=True,
+    help="Without a tests file: hold out each example question in turn and score the bot on it.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object with the figures.")
+def evaluate(flows_dir: str, tests_file: str | None, cross: bool, as_json: bool) -> None:
+    """Score the bot on questions it has never seen."""
+    from botbuilder.matching.evaluation import cross_validate, load_cases, report
+    from botbuilder.matching.evaluation import evaluate as run
+
+    if bool(tests_file) == cross:
+        raise click.UsageError("give either --tests FILE or --cross-validate")
+    with _people_errors():
+        bot, matcher = _matcher_for(flows_dir)
+        if cross:
+            result = cross_validate(bot, matcher.encoder)
+        else:
+            cases = load_cases(tests_file, set(bot.intent_ids()))  # type: ignore[arg-type]
+            result = run(matcher, cases)
+    if as_json:
+        figures = dict(result.metrics)
+        figures["thresholds"] = {
+            "answer": matcher.thresholds.answer,
+            "clarify": matcher.thresholds.clarify,
+        }
+        if cross:
+            figures["cross_validated"] = True
+        click.echo(json.dumps(figures, indent=2))
+    else:
+        if cross:
+            click.echo(
+                "Cross-validation: each example question held out once (no out-of-scope questions).\n"
+            )
+        click.echo(report(result))
+
+
+@main.command()
+@click.argument("flows_dir", default="flows", type=click.Path(file_okay=False))
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=5055, show_default=True, type=click.IntRange(0, 65535))
+def actions(flows_dir: str, host: str, port: int) -> None:
+    """Run a rasa-sdk action server with action_botbuilder_faq for an existing Rasa assistant."""
+    from rasa_sdk import endpoint
+    from rasa_sdk.executor import ActionExecutor
+
+    from botbuilder.content.loader import load_bot
+    from botbuilder.integrations.rasa_actions import ActionBotbuilderFaq, configure
+
+    with _people_errors():
+        bot = load_bot(flows_dir)  # report broken flows now, not on Rasa's first call
+    configure(flows_dir)
+    os.environ["SANIC_HOST"] = host  # rasa-sdk listens on 0.0.0.0 unless told
+    executor = ActionExecutor()
+    executor.register_action(ActionBotbuilderFaq)
+    click.echo(
+        f"botbuilder {__version__}: action_botbuilder_faq for '{bot.settings.name}' "
+        f"on http://{host}:{port}/webhook"
+    )
+    sys.stdout.flush()
+    # Rasa calls the action server from its own process, never from a browser: no CORS.
+    endpoint.run(executor, port=port, cors_origins=[])
+
+
+FORMATS = ("rasa", "csv", "xlsx")
+
+
+@main.command("export")
+@click.argument("flows_dir", type=click.Path(file_okay=False, exists=True))
+@click.option("--format", "fmt", type=click.Choice(FORMATS), required=True)
+@click.option("--language", help="Only this language (rasa: default the bot's language).")
+@click.argument("out", type=click.Path())
+def export_command(flows_dir: str, fmt: str, language: str | None, out: str) -> None:
+    """Write the bot as Rasa training data (OUT is a folder) or a spreadsheet (OUT is a file)."""
+    from botbuilder.content.loader import load_bot
+    from botbuilder.interchange.entries import bot_entries
+
+    with _people_errors():
+        bot = load_bot(flows_dir)
+        if fmt == "rasa":
+            from botbuilder.interchange.rasa import export_rasa
+
+            paths = export_rasa(bot, Path(out), language)
+            click.echo(f"wrote {', '.join(str(p) for p in paths)}")
+            return
+        from botbuilder.interchange.spreadsheet import write_csv, write_xlsx
+
+        entries = bot_entries(bot, language)
+        (write_csv if fmt == "csv" else write_xlsx)(entries, Path(out))
+        click.echo(f"wrote {len(entries)} intents to {out}")
+
+
+@main.command("import")
+@click.option("--format", "fmt", type=click.Choice((*FORMATS, "qna")), required=True)
+@click.option("--language", help="Language of the imported questions [default: the bot's, or nl].")
+@click.argument("paths", nargs=-1, required=True, type=click.Path())
+def import_command(fmt: str, language: str | None, paths: tuple[str, ...]) -> None:
+    """Import FILES into the bot folder OUT_DIR (new or existing): import --format F FILES... OUT_DIR.
+
+    rasa takes nlu.yml and optionally domain.yml (for the answers); csv/xlsx a
+    spreadsheet with columns intent, question, answer, language; qna a QnA Maker TSV.
+    Existing intents get new questions and answers; nothing is written if any row is bad.
+    """
+    from botbuilder.content.loader import load_bot
+    from botbuilder.interchange.entries import write_entries
+
+    if len(paths) < 2:
+        raise click.UsageError("give the file(s) to import and then the bot folder to import into")
+    *files, out_dir = (Path(p) for p in paths)
+    for f in files:
+        if not f.is_file():
+            raise click.UsageError(f"no such file: {f}")
+    target = Path(out_dir)
+    with _people_errors():
+        existing = load_bot(target) if target.exists() and any(target.iterdir()) else None
+        lang = language or (existing.settings.language if existing else "nl")
+        if fmt == "rasa":
+            from botbuilder.interchange.rasa import import_rasa
+
+            entries = import_rasa(files[0], files[1] if len(files) > 1 else None, lang)
+        elif fmt == "qna":
+            from botbuilder.interchange.qna import import_qna
+
+            taken = set(existing.intent_ids()) if existing else set()
+            entries = [e for f in files for e in import_qna(f, lang, taken)]
+        else:
+            from botbuilder.interchange.spreadsheet import read_rows, rows_to_entries
+
+            known = set(existing.intents) if existing else set()
+            entries = [e for f in files for e in rows_to_entries(read_rows(f), lang, known)]
+        report = write_entries(entries, target, lang)
+    for key in report.added:
+        click.echo(f"added    {key}")
+    for key in report.changed:
+        click.echo(f"changed  {key}")
+    click.echo(report.summary())
+
+
+# The user commands live in their own module; registered here so `botbuilder user …` works.
+from botbuilder.cli.users import users  # noqa: E402
+
+main.add_command(users)

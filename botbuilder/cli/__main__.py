@@ -1,0 +1,3 @@
+from botbuilder.cli import main
+
+main()

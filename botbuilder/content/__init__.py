@@ -1,0 +1,6 @@
+"""A bot's content: the typed model, YAML read with positions, bot.yml settings,
+the loader and its advice, languages, system texts and Markdown rendering.
+
+The foundation of the other rooms: imports only `botbuilder.errors` and
+third-party libraries, never matching, conversations, editing or the server.
+"""

@@ -1,0 +1,278 @@
+"""bot.yml: a bot's settings (name, languages, greeting, matcher, handoff, widget).
+
+Everything has a default, so a bot without bot.yml works. Problems are
+reported with file, line and column like those of flow files.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, time
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from ruamel.yaml import YAML
+from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.error import YAMLError
+
+from botbuilder.content.model import (
+    BotSettings,
+    HandoffSettings,
+    MatcherSettings,
+    TeamSettings,
+    WidgetSettings,
+)
+from botbuilder.content.yaml_source import (
+    SourceFile,
+    describe,
+    language_code,
+    per_language,
+    read_yaml,
+    suggest,
+)
+from botbuilder.errors import FlowProblem
+
+__all__ = [
+    "BOT_KEYS",
+    "HANDOFF_KEYS",
+    "MATCHER_KEYS",
+    "SETTINGS_FILE",
+    "TEAM_KEYS",
+    "WIDGET_KEYS",
+    "declared_keys",
+    "read_settings",
+]
+
+SETTINGS_FILE = "bot.yml"
+BOT_KEYS = ("name", "language", "languages", "greeting", "matcher", "handoff", "widget")
+MATCHER_KEYS = ("model", "answer_threshold", "clarify_threshold")
+HANDOFF_KEYS = ("teams", "offline_message", "default_team")
+TEAM_KEYS = ("hours", "timezone", "closed_days", "webhook")
+WIDGET_KEYS = ("title", "color", "allowed_origins", "position", "logo", "welcome")
+_DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+_HOURS = re.compile(r"^(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})$")
+_COLOR = re.compile(r"^#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{6})$")
+_ORIGIN = re.compile(r"^https?://[^/\s]+$|^\*$")
+
+
+def _threshold(f: SourceFile, node: CommentedMap, key: str) -> float | None:
+    value = node.get(key, "auto")
+    if value == "auto" or value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 1:
+        f.error(
+            f.value_pos(node, key),
+            f"'{key}' must be 'auto' or a number from 0 to 1, not {describe(value)}",
+        )
+        return None
+    return float(value)
+
+
+def _hours(f: SourceFile, node: CommentedMap) -> dict[int, tuple[tuple[time, time], ...]]:
+    hours: dict[int, tuple[tuple[time, time], ...]] = {}
+    for spec, ranges in node.items():
+        days = _days(str(spec))
+        if days is None:
+            f.error(
+                f.pos_of(node, spec),
+                f"'{spec}' is not a day or day range; use e.g. mon-fri, sat or sun",
+            )
+            continue
+        parsed: list[tuple[time, time]] = []
+        text = "" if ranges in (None, "closed", False) else str(ranges)
+        for part in filter(None, (p.strip() for p in text.split(","))):
+            m = _HOURS.match(part)
+            start = end = None
+            if m:
+                h1, m1, h2, m2 = (int(x) for x in m.groups())
+                if h1 < 24 and m1 < 60 and (h2 < 24 or (h2 == 24 and m2 == 0)) and m2 < 60:
+                    start = time(h1, m1)
+                    end = time(23, 59, 59) if h2 == 24 else time(h2, m2)
+            if start is None or end is None or end <= start:
+                f.error(
+                    f.value_pos(node, spec),
+                    f"opening hours '{part}' not understood; write e.g. \"09:00-17:00\"",
+                )
+                continue
+            parsed.append((start, end))
+        for day in days:
+            hours[day] = tuple(parsed)
+    return hours
+
+
+def _days(spec: str) -> list[int] | None:
+    spec = spec.strip().lower()
+    if spec in _DAYS:
+        return [_DAYS.index(spec)]
+    if "-" in spec:
+        first, _, last = spec.partition("-")
+        if first in _DAYS and last in _DAYS and _DAYS.index(first) <= _DAYS.index(last):
+            return list(range(_DAYS.index(first), _DAYS.index(last) + 1))
+    return None
+
+
+def read_settings(directory: Path, problems: list[FlowProblem]) -> BotSettings:
+    path = directory / SETTINGS_FILE
+    if not path.exists() and (directory / "bot.yaml").exists():
+        path = directory / "bot.yaml"
+    if not path.exists():
+        return BotSettings()
+    f = SourceFile(path, problems)
+    data = read_yaml(path, f)
+    if data is None:
+        return BotSettings()
+    if not isinstance(data, CommentedMap):
+        f.error(
+            f.pos_of(data), "bot.yml must be a mapping of settings such as 'name:' and 'language:'"
+        )
+        return BotSettings()
+    f.check_keys(data, BOT_KEYS, "bot.yml")
+    language = language_code(f, data, "language", data["language"]) if "language" in data else "nl"
+    language = language or "nl"
+    languages: list[str] = [language]
+    if "languages" in data:
+        raw = data["languages"]
+        if not isinstance(raw, list):
+            f.error(f.value_pos(data, "languages"), "'languages' must be a list such as [nl, en]")
+        else:
+            for i, code in enumerate(raw):
+                checked = language_code(f, raw, i, code) if isinstance(raw, CommentedSeq) else None
+                if checked and checked not in languages:
+                    languages.append(checked)
+
+    matcher = MatcherSettings()
+    if isinstance(data.get("matcher"), CommentedMap):
+        m = data["matcher"]
+        f.check_keys(m, MATCHER_KEYS, "matcher settings")
+        model = f.string(m, "model", "matcher") or matcher.model
+        answer = _threshold(f, m, "answer_threshold")
+        clarify = _threshold(f, m, "clarify_threshold")
+        if answer is not None and clarify is not None and clarify > answer:
+            f.error(
+                f.value_pos(m, "clarify_threshold"),
+                f"clarify_threshold ({clarify}) is above answer_threshold ({answer}); "
+                "it must be lower or equal: below answer the bot asks, below clarify it hands off",
+            )
+        matcher = MatcherSettings(model=model, answer_threshold=answer, clarify_threshold=clarify)
+    elif "matcher" in data and data["matcher"] is not None:
+        f.error(f.value_pos(data, "matcher"), "'matcher' must be a mapping (model, thresholds)")
+
+    handoff = HandoffSettings()
+    if isinstance(data.get("handoff"), CommentedMap):
+        h = data["handoff"]
+        f.check_keys(h, HANDOFF_KEYS, "handoff settings")
+        teams: dict[str, TeamSettings] = {}
+        raw_teams = h.get("teams") or {}
+        if not isinstance(raw_teams, CommentedMap):
+            f.error(f.value_pos(h, "teams"), "'teams' must be a mapping of team name to settings")
+            raw_teams = {}
+        for team, spec in raw_teams.items():
+            teams[str(team)] = _team(f, raw_teams, str(team), spec)
+        default_team = f.string(h, "default_team", "handoff") or (
+            next(iter(teams)) if teams else "default"
+        )
+        if teams and default_team not in teams:
+            f.error(
+                f.value_pos(h, "default_team"),
+                f"default_team '{default_team}' is not a team{suggest(default_team, teams)}",
+            )
+        handoff = HandoffSettings(
+            teams=teams,
+            default_team=default_team,
+            offline_message=per_language(f, h, "offline_message", language),
+        )
+
+    widget = WidgetSettings()
+    if isinstance(data.get("widget"), CommentedMap):
+        w = data["widget"]
+        f.check_keys(w, WIDGET_KEYS, "widget settings")
+        color = f.string(w, "color", "widget") or widget.color
+        if not _COLOR.match(color):
+            f.error(
+                f.value_pos(w, "color"), f"color '{color}' must be a hex colour like \"#0b6e4f\""
+            )
+        origins: list[str] = []
+        raw_origins = w.get("allowed_origins") or []
+        if not isinstance(raw_origins, list):
+            f.error(
+                f.value_pos(w, "allowed_origins"), "'allowed_origins' must be a list of origins"
+            )
+            raw_origins = []
+        for i, origin in enumerate(raw_origins):
+            text = str(origin).rstrip("/")
+            if not _ORIGIN.match(text):
+                f.error(
+                    f.pos_of(raw_origins, i),
+                    f"'{origin}' is not an origin; write scheme and host, e.g. https://example.org",
+                )
+            else:
+                origins.append(text)
+        position = f.string(w, "position", "widget") or "right"
+        if position not in ("left", "right"):
+            f.error(f.value_pos(w, "position"), "widget position must be 'left' or 'right'")
+        widget = WidgetSettings(
+            title=f.string(w, "title", "widget") or widget.title,
+            color=color,
+            allowed_origins=tuple(origins),
+            position=position,
+            logo=f.string(w, "logo", "widget"),
+            welcome=per_language(f, w, "welcome", language),
+        )
+
+    return BotSettings(
+        name=f.string(data, "name", "bot.yml") or directory.resolve().name,
+        language=language,
+        languages=tuple(languages),
+        greeting=per_language(f, data, "greeting", language),
+        matcher=matcher,
+        handoff=handoff,
+        widget=widget,
+    )
+
+
+def _team(f: SourceFile, teams: Any, name: str, spec: Any) -> TeamSettings:
+    if spec is None:
+        return TeamSettings(name=name)
+    if not isinstance(spec, CommentedMap):
+        f.error(f.value_pos(teams, name), f"team '{name}' must be a mapping (hours, webhook, …)")
+        return TeamSettings(name=name)
+    f.check_keys(spec, TEAM_KEYS, f"team '{name}'")
+    hours = {}
+    if isinstance(spec.get("hours"), CommentedMap):
+        hours = _hours(f, spec["hours"])
+    elif spec.get("hours") is not None:
+        f.error(f.value_pos(spec, "hours"), 'hours must be a mapping like {mon-fri: "09:00-17:00"}')
+    timezone = f.string(spec, "timezone", f"team '{name}'") or "Europe/Amsterdam"
+    try:
+        ZoneInfo(timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        f.error(
+            f.value_pos(spec, "timezone"), f"unknown time zone '{timezone}'; e.g. Europe/Amsterdam"
+        )
+    closed: list[date] = []
+    for i, day in enumerate(spec.get("closed_days") or []):
+        try:
+            closed.append(day if isinstance(day, date) else date.fromisoformat(str(day)))
+        except ValueError:
+            f.error(
+                f.pos_of(spec["closed_days"], i),
+                f"closed day '{day}' must be a date like 2026-12-25",
+            )
+    webhook = f.string(spec, "webhook", f"team '{name}'")
+    if webhook and not webhook.lower().startswith(("http://", "https://")):
+        f.error(f.value_pos(spec, "webhook"), "webhook must be an http(s) URL")
+    return TeamSettings(
+        name=name, hours=hours, timezone=timezone, closed_days=tuple(closed), webhook=webhook
+    )
+
+
+def declared_keys(root: Path) -> set[str]:
+    """The top-level keys bot.yml sets (errors in it are reported by _settings)."""
+    for name in (SETTINGS_FILE, "bot.yaml"):
+        try:
+            data = YAML(typ="safe").load((root / name).read_text(encoding="utf-8"))
+        except (OSError, YAMLError, UnicodeDecodeError):
+            continue
+        return set(data) if isinstance(data, dict) else set()
+    return set()

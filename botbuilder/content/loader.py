@@ -1,0 +1,329 @@
+"""Load a bot directory into `botbuilder.content.model.Bot`, validating everything.
+
+A bot is a directory: `bot.yml` (optional, see `botbuilder.content.bot_settings`)
+holds settings, every other `*.yml` / `*.yaml` file below it is a flow file.
+All problems of a directory are collected and reported at once, each as
+`file:line:col: message`, with the fix where one can be guessed ("did you
+mean …?").
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+from dataclasses import replace
+from pathlib import Path
+
+from ruamel.yaml.comments import CommentedMap, CommentedSeq
+
+from botbuilder.content.bot_settings import SETTINGS_FILE, declared_keys, read_settings
+from botbuilder.content.languages import normalise
+from botbuilder.content.model import Bot, BotSettings, Button, Intent
+from botbuilder.content.yaml_source import (
+    SourceFile,
+    display_path,
+    language_code,
+    read_yaml,
+    suggest,
+)
+from botbuilder.errors import FlowError, FlowProblem
+
+__all__ = ["SETTINGS_FILE", "display_path", "flow_files", "inspect_bot", "load_bot"]
+
+_FLOW_KEYS = ("language", "intents")
+_INTENT_KEYS = ("id", "questions", "answer", "buttons", "context_only", "handoff")
+_BUTTON_KEYS = ("label", "goto", "url", "handoff")
+_ID = re.compile(r"^[^\s:]{1,100}$")
+_SAFE_URL = re.compile(r"^(https?://|mailto:|tel:|/)", re.IGNORECASE)
+
+
+def flow_files(directory: Path) -> list[Path]:
+    """Every flow file of a bot directory, sorted; bot.yml excluded."""
+    files = [
+        p
+        for p in directory.rglob("*")
+        if p.suffix in (".yml", ".yaml")
+        and p.is_file()
+        and not (p.parent == directory and p.name in (SETTINGS_FILE, "bot.yaml"))
+        and not any(part.startswith(".") for part in p.relative_to(directory).parts)
+    ]
+    return sorted(files)
+
+
+class _RawIntent:
+    """An intent as parsed, before cross-file checks (goto targets)."""
+
+    def __init__(self, f: SourceFile, node: CommentedMap, intent: Intent) -> None:
+        self.file = f
+        self.node = node
+        self.intent = intent
+
+
+def _flow_file(
+    path: Path, settings: BotSettings, problems: list[FlowProblem], raw: list[_RawIntent]
+) -> None:
+    f = SourceFile(path, problems)
+    data = read_yaml(path, f)
+    if data is None:
+        if not any(p.path == f.name for p in problems):
+            f.warn((0, 0), "file is empty; add 'intents:' or remove it")
+        return
+    if not isinstance(data, CommentedMap):
+        f.error(
+            f.pos_of(data),
+            "a flow file must be a mapping with 'intents:' (and optionally 'language:')",
+        )
+        return
+    f.check_keys(data, _FLOW_KEYS, "a flow file")
+    language = settings.language
+    if "language" in data:
+        language = language_code(f, data, "language", data["language"]) or language
+        if settings.languages and language not in settings.languages and data.get("language"):
+            f.error(
+                f.value_pos(data, "language"),
+                f"language '{language}' is not in bot.yml's languages "
+                f"[{', '.join(settings.languages)}]; add it there",
+            )
+    intents = data.get("intents")
+    if not isinstance(intents, CommentedSeq):
+        if intents is None:
+            f.error(f.pos_of(data), "no 'intents:' list in this file; add at least one intent")
+        else:
+            f.error(f.value_pos(data, "intents"), "'intents' must be a list of intents ('- id: …')")
+        return
+    for index, node in enumerate(intents):
+        if not isinstance(node, CommentedMap):
+            f.error(
+                f.pos_of(intents, index), "each intent must be a mapping starting with '- id: …'"
+            )
+            continue
+        intent = _intent(f, node, language)
+        if intent:
+            raw.append(_RawIntent(f, node, intent))
+
+
+def _intent(f: SourceFile, node: CommentedMap, language: str) -> Intent | None:
+    f.check_keys(node, _INTENT_KEYS, "an intent")
+    intent_id = f.string(node, "id", "this intent", required=True)
+    if intent_id and not _ID.match(intent_id):
+        f.error(
+            f.value_pos(node, "id"),
+            f"intent id '{intent_id}' must be one word of at most 100 characters without ':'",
+        )
+    where = f"intent '{intent_id}'" if intent_id else "this intent"
+    context_only = node.get("context_only", False)
+    if not isinstance(context_only, bool):
+        f.error(f.value_pos(node, "context_only"), "context_only must be true or false")
+        context_only = False
+    questions: list[str] = []
+    raw_questions = node.get("questions")
+    if raw_questions is not None and not isinstance(raw_questions, CommentedSeq):
+        f.error(f.value_pos(node, "questions"), "'questions' must be a list ('- Hoe …?')")
+    elif raw_questions is not None:
+        for i, q in enumerate(raw_questions):
+            if not isinstance(q, (str, int, float)) or isinstance(q, bool) or not str(q).strip():
+                f.error(
+                    f.pos_of(raw_questions, i), f"question {i + 1} of {where} is empty or not text"
+                )
+            else:
+                questions.append(str(q).strip())
+    if not questions and not context_only:
+        f.error(
+            f.pos_of(node),
+            f"{where} has no questions; add example questions, or mark it 'context_only: true' "
+            "if it is reached through buttons only",
+        )
+    if context_only and questions:
+        f.warn(
+            f.pos_of(node, "questions"),
+            f"{where} is context_only, so its questions are never matched",
+        )
+    answer = f.string(node, "answer", where, required=True)
+    handoff_team: str | None = None
+    if "handoff" in node:
+        value = node["handoff"]
+        if value is True:
+            handoff_team = ""  # the default team, resolved against settings later
+        elif isinstance(value, str) and value.strip():
+            handoff_team = value.strip()
+        elif value not in (False, None):
+            f.error(f.value_pos(node, "handoff"), "intent 'handoff' must be a team name or true")
+    buttons = _buttons(f, node, where)
+    if not intent_id:
+        return None
+    # An intent with a missing answer is still returned (the error is already
+    # recorded) so that duplicate ids and goto targets are checked too.
+    return Intent(
+        id=intent_id,
+        language=language,
+        answer=answer or "",
+        questions=tuple(questions),
+        buttons=tuple(buttons),
+        context_only=context_only,
+        handoff_team=handoff_team,
+        source=str(f.path),
+        line=f.pos_of(node)[0] + 1,
+    )
+
+
+def _buttons(f: SourceFile, node: CommentedMap, where: str) -> list[Button]:
+    raw = node.get("buttons")
+    if raw is None:
+        return []
+    if not isinstance(raw, CommentedSeq):
+        f.error(f.value_pos(node, "buttons"), "'buttons' must be a list ('- label: …')")
+        return []
+    buttons = []
+    for i, b in enumerate(raw):
+        if not isinstance(b, CommentedMap):
+            f.error(f.pos_of(raw, i), f"button {i + 1} of {where} must be a mapping with 'label:'")
+            continue
+        f.check_keys(b, _BUTTON_KEYS, "a button")
+        label = f.string(b, "label", f"button {i + 1} of {where}", required=True)
+        actions = [k for k in ("goto", "url", "handoff") if k in b and b[k] not in (None, False)]
+        if len(actions) != 1:
+            f.error(
+                f.pos_of(raw, i),
+                f"button {i + 1} of {where} needs exactly one of goto, url or handoff"
+                + (f" (it has {', '.join(actions)})" if actions else ""),
+            )
+            continue
+        goto = f.string(b, "goto", "button") if "goto" in b else None
+        url = f.string(b, "url", "button") if "url" in b else None
+        if url and not _SAFE_URL.match(url):
+            f.error(
+                f.value_pos(b, "url"),
+                f"url '{url}' must start with https://, http://, mailto:, tel: or /",
+            )
+            continue
+        if "handoff" in b and b["handoff"] is not True:
+            f.error(f.value_pos(b, "handoff"), "button 'handoff' must be true")
+            continue
+        if label:
+            buttons.append(
+                Button(label=label, goto=goto, url=url, handoff=b.get("handoff") is True)
+            )
+    return buttons
+
+
+def inspect_bot(directory: str | os.PathLike[str]) -> tuple[Bot | None, list[FlowProblem]]:
+    """Load and check a bot directory: the bot (None if it has errors) and every problem."""
+    root = Path(directory)
+    problems: list[FlowProblem] = []
+    if not root.is_dir():
+        problems.append(
+            FlowProblem(
+                display_path(root), 1, 1, "no such directory; give the bot's flows directory"
+            )
+        )
+        return None, problems
+    settings = read_settings(root, problems)
+    declared = declared_keys(root)
+    raw: list[_RawIntent] = []
+    files = flow_files(root)
+    # Without a `languages:` list in bot.yml, the flow files say which languages there are.
+    checked = settings if "languages" in declared else replace(settings, languages=())
+    for path in files:
+        _flow_file(path, checked, problems, raw)
+    if "languages" not in declared:
+        found = tuple(dict.fromkeys(r.intent.language for r in raw))
+        language = settings.language
+        if "language" not in declared and found and language not in found:
+            language = found[0]
+        settings = replace(
+            settings, language=language, languages=tuple(dict.fromkeys((language, *found)))
+        )
+
+    intents: dict[tuple[str, str], Intent] = {}
+    first_seen: dict[tuple[str, str], _RawIntent] = {}
+    for r in raw:
+        key = (r.intent.language, r.intent.id)
+        if key in first_seen:
+            other = first_seen[key]
+            r.file.error(
+                r.file.value_pos(r.node, "id"),
+                f"duplicate intent id '{r.intent.id}' in language '{r.intent.language}' "
+                f"(first defined at {other.file.name}:{other.intent.line}); rename one of them",
+            )
+            continue
+        first_seen[key] = r
+        intents[key] = r.intent
+
+    all_ids = {intent_id for _, intent_id in intents}
+    teams = settings.handoff.teams
+    questions_seen: dict[tuple[str, str], tuple[str, _RawIntent]] = {}
+    for r in first_seen.values():
+        intent = r.intent
+        if intent.handoff_team == "":
+            intent = _replace_team(intent, settings.handoff.default_team)
+            intents[(intent.language, intent.id)] = intent
+        elif intent.handoff_team and teams and intent.handoff_team not in teams:
+            r.file.error(
+                r.file.value_pos(r.node, "handoff"),
+                f"handoff team '{intent.handoff_team}' is not in bot.yml's handoff.teams"
+                f"{suggest(intent.handoff_team, teams)}",
+            )
+        raw_buttons = r.node.get("buttons") or []
+        for b in raw_buttons:
+            goto = b.get("goto") if isinstance(b, CommentedMap) else None
+            if isinstance(goto, str) and goto not in all_ids:
+                r.file.error(
+                    r.file.value_pos(b, "goto"),
+                    f"button 'goto: {goto}' names no intent{suggest(goto, all_ids)}",
+                )
+        for i, q in enumerate(intent.questions):
+            key = (intent.language, normalise(q))
+            if key in questions_seen and questions_seen[key][0] != intent.id:
+                other_id, other = questions_seen[key]
+                pos = r.file.pos_of(r.node["questions"], i)
+                r.file.warn(
+                    pos,
+                    f"question '{q}' is listed under intents '{other_id}' and '{intent.id}'; "
+                    "keep it under one of them",
+                )
+            questions_seen[key] = (intent.id, r)
+
+    if not files and not problems:
+        problems.append(
+            FlowProblem(display_path(root), 1, 1, "no flow files; add a *.yml file with 'intents:'")
+        )
+    elif not any(i for i in intents.values() if not i.context_only) and not any(
+        p.severity == "error" for p in problems
+    ):
+        problems.append(
+            FlowProblem(
+                display_path(root),
+                1,
+                1,
+                "the bot has no intents to match; add intents with questions",
+            )
+        )
+
+    if any(p.severity == "error" for p in problems):
+        return None, problems
+    bot = Bot(
+        directory=root, settings=settings, intents=intents, fingerprint=_fingerprint(root, files)
+    )
+    return bot, problems
+
+
+def _replace_team(intent: Intent, team: str) -> Intent:
+    return replace(intent, handoff_team=team)
+
+
+def _fingerprint(root: Path, files: list[Path]) -> str:
+    digest = hashlib.sha256()
+    for path in [root / SETTINGS_FILE, *files]:
+        if path.exists():
+            digest.update(str(path.relative_to(root)).encode())
+            digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def load_bot(directory: str | os.PathLike[str]) -> Bot:
+    """Load a bot directory; raise FlowError listing every error if it has any."""
+    bot, problems = inspect_bot(directory)
+    if bot is None:
+        raise FlowError([p for p in problems if p.severity == "error"])
+    return bot

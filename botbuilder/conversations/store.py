@@ -1,0 +1,452 @@
+"""Conversations, messages, handoffs and feedback, behind one class.
+
+SQLAlchemy keeps the same code on SQLite (the default, a file in the
+instance folder) and PostgreSQL (`postgresql://…`, shared by several server
+processes). The schema is created and upgraded by Alembic migrations on
+start. Callers get frozen records, never live ORM objects, so nothing
+outside this module depends on a session.
+"""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    Float,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    create_engine,
+    event,
+    select,
+    update,
+)
+from sqlalchemy.engine import CursorResult, Engine
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
+
+from botbuilder.errors import BadRequest, ConfigError, Conflict, NotFound
+
+__all__ = [
+    "ConversationRecord",
+    "HandoffRecord",
+    "MessageRecord",
+    "Storage",
+    "STATES",
+]
+
+STATES = ("bot", "waiting", "agent", "closed")
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def _aware(value: datetime) -> datetime:
+    # SQLite hands datetimes back without a zone; everything is stored in UTC.
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Conversation(Base):
+    __tablename__ = "conversations"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    language: Mapped[str] = mapped_column(String(8))
+    state: Mapped[str] = mapped_column(String(16), default="bot", index=True)
+    team: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class Message(Base):
+    __tablename__ = "messages"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    conversation_id: Mapped[str] = mapped_column(ForeignKey("conversations.id"), index=True)
+    role: Mapped[str] = mapped_column(String(16))
+    text: Mapped[str] = mapped_column(Text)
+    html: Mapped[str] = mapped_column(Text, default="")
+    buttons: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    intent: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    decision: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    confidence: Mapped[float | None] = mapped_column(Float, nullable=True)
+    candidates: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class Handoff(Base):
+    __tablename__ = "handoffs"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    conversation_id: Mapped[str] = mapped_column(ForeignKey("conversations.id"), index=True)
+    team: Mapped[str] = mapped_column(String(64))
+    reason: Mapped[str] = mapped_column(String(32))
+    question: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[str] = mapped_column(String(16), default="waiting", index=True)
+    claimed_by: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    claimed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class Feedback(Base):
+    __tablename__ = "feedback"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    conversation_id: Mapped[str] = mapped_column(ForeignKey("conversations.id"), index=True)
+    message_id: Mapped[int] = mapped_column(ForeignKey("messages.id"), unique=True)
+    helpful: Mapped[bool] = mapped_column(Boolean)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+@dataclass(frozen=True)
+class ConversationRecord:
+    id: str
+    language: str
+    state: str
+    team: str | None
+    created_at: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True)
+class MessageRecord:
+    id: int
+    conversation_id: str
+    role: str
+    text: str
+    html: str
+    buttons: tuple[dict[str, Any], ...]
+    intent: str | None
+    decision: str | None
+    confidence: float | None
+    candidates: tuple[dict[str, Any], ...]
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class HandoffRecord:
+    id: int
+    conversation_id: str
+    team: str
+    reason: str
+    question: str
+    status: str
+    claimed_by: str | None
+    created_at: datetime
+
+
+def _conversation(row: Conversation) -> ConversationRecord:
+    return ConversationRecord(
+        row.id, row.language, row.state, row.team, _aware(row.created_at), _aware(row.updated_at)
+    )
+
+
+def _message(row: Message) -> MessageRecord:
+    return MessageRecord(
+        id=row.id,
+        conversation_id=row.conversation_id,
+        role=row.role,
+        text=row.text,
+        html=row.html or "",
+        buttons=tuple(row.buttons or ()),
+        intent=row.intent,
+        decision=row.decision,
+        confidence=row.confidence,
+        candidates=tuple(row.candidates or ()),
+        created_at=_aware(row.created_at),
+    )
+
+
+def _handoff(row: Handoff) -> HandoffRecord:
+    return HandoffRecord(
+        row.id,
+        row.conversation_id,
+        row.team,
+        row.reason,
+        row.question,
+        row.status,
+        row.claimed_by,
+        _aware(row.created_at),
+    )
+
+
+def database_url(url: str | None, instance_path: str | Path) -> str:
+    """The URL to use: the given one, else SQLite in the instance folder."""
+    if url:
+        if url.startswith("postgres://"):  # the old Heroku-style scheme
+            url = "postgresql://" + url[len("postgres://") :]
+        if url.startswith("postgresql://"):
+            url = "postgresql+psycopg://" + url[len("postgresql://") :]
+        return url
+    path = Path(instance_path)
+    path.mkdir(parents=True, exist_ok=True)
+    return f"sqlite:///{(path / 'botbuilder.sqlite').resolve()}"
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    # WAL lets server processes read while one writes; busy_timeout makes a
+    # writer wait for the lock instead of failing at once.
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()
+
+
+class Storage:
+    """The database of one botbuilder installation."""
+
+    def __init__(self, url: str, migrate: bool = True) -> None:
+        self.url = url
+        try:
+            self.engine: Engine = create_engine(url, future=True, pool_pre_ping=True)
+        except Exception as exc:  # bad URL or missing driver
+            raise ConfigError(f"cannot use database URL '{_redact(url)}': {exc}") from exc
+        if url.startswith("sqlite"):
+            event.listen(self.engine, "connect", _sqlite_pragmas)
+        self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self._lock = threading.Lock()
+        if migrate:
+            self.migrate()
+
+    def migrate(self) -> None:
+        """Create or upgrade the schema to the newest migration."""
+        from botbuilder.db.migrations import upgrade
+
+        try:
+            upgrade(self.engine)
+        except Exception as exc:
+            raise ConfigError(f"cannot prepare database '{_redact(self.url)}': {exc}") from exc
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    def session(self) -> Session:
+        return self._sessions()
+
+    # -- conversations --------------------------------------------------------
+
+    def create_conversation(self, language: str) -> ConversationRecord:
+        now = utcnow()
+        row = Conversation(
+            id=uuid.uuid4().hex, language=language, state="bot", created_at=now, updated_at=now
+        )
+        with self.session() as s, s.begin():
+            s.add(row)
+        return _conversation(row)
+
+    def conversation(self, conversation_id: str) -> ConversationRecord:
+        with self.session() as s:
+            row = s.get(Conversation, conversation_id) if _is_id(conversation_id) else None
+            if row is None:
+                raise NotFound(
+                    f"no conversation '{conversation_id}'; start one with POST /api/v1/conversations"
+                )
+            return _conversation(row)
+
+    def set_state(
+        self,
+        conversation_id: str,
+        state: str,
+        *,
+        expect: tuple[str, ...] | None = None,
+        team: str | None = None,
+    ) -> ConversationRecord:
+        """Move a conversation to `state`; with `expect`, only from one of those states.
+
+        The check and the change are one UPDATE, so two processes racing for
+        the same conversation cannot both win.
+        """
+        if state not in STATES:
+            raise BadRequest(f"unknown state '{state}'; one of {', '.join(STATES)}")
+        values: dict[str, Any] = {"state": state, "updated_at": utcnow()}
+        if team is not None:
+            values["team"] = team
+        with self.session() as s, s.begin():
+            stmt = update(Conversation).where(Conversation.id == conversation_id)
+            if expect is not None:
+                stmt = stmt.where(Conversation.state.in_(expect))
+            result: CursorResult[Any] = s.execute(stmt.values(**values))  # type: ignore[assignment]
+            changed = result.rowcount
+        if not changed:
+            current = self.conversation(conversation_id)  # raises NotFound if missing
+            raise Conflict(f"conversation is '{current.state}', so it cannot become '{state}'")
+        return self.conversation(conversation_id)
+
+    def set_language(self, conversation_id: str, language: str) -> ConversationRecord:
+        """Record the language the member now writes in."""
+        with self.session() as s, s.begin():
+            s.execute(
+                update(Conversation)
+                .where(Conversation.id == conversation_id)
+                .values(language=language, updated_at=utcnow())
+            )
+        return self.conversation(conversation_id)
+
+    # -- messages -------------------------------------------------------------
+
+    def add_message(
+        self,
+        conversation_id: str,
+        role: str,
+        text: str,
+        *,
+        html: str = "",
+        buttons: list[dict[str, Any]] | tuple[dict[str, Any], ...] = (),
+        intent: str | None = None,
+        decision: str | None = None,
+        confidence: float | None = None,
+        candidates: list[dict[str, Any]] | tuple[dict[str, Any], ...] = (),
+    ) -> MessageRecord:
+        now = utcnow()
+        row = Message(
+            conversation_id=conversation_id,
+            role=role,
+            text=text,
+            html=html,
+            buttons=list(buttons),
+            intent=intent,
+            decision=decision,
+            confidence=confidence,
+            candidates=list(candidates),
+            created_at=now,
+        )
+        with self.session() as s, s.begin():
+            s.add(row)
+            s.execute(
+                update(Conversation)
+                .where(Conversation.id == conversation_id)
+                .values(updated_at=now)
+            )
+        return _message(row)
+
+    def annotate_message(
+        self,
+        message_id: int,
+        *,
+        decision: str | None = None,
+        intent: str | None = None,
+        confidence: float | None = None,
+        candidates: list[dict[str, Any]] | None = None,
+    ) -> MessageRecord:
+        """Record what the bot made of a member message stored earlier."""
+        with self.session() as s, s.begin():
+            row = s.get(Message, message_id)
+            if row is None:
+                raise NotFound(f"no message {message_id}")
+            row.decision = decision
+            row.intent = intent
+            row.confidence = confidence
+            if candidates is not None:
+                row.candidates = candidates
+        return _message(row)
+
+    def messages(self, conversation_id: str, after: int | None = None) -> list[MessageRecord]:
+        """Messages of a conversation in order, optionally only those after a cursor."""
+        with self.session() as s:
+            stmt = select(Message).where(Message.conversation_id == conversation_id)
+            if after is not None:
+                stmt = stmt.where(Message.id > after)
+            return [_message(m) for m in s.scalars(stmt.order_by(Message.id))]
+
+    def last_message(self, conversation_id: str, roles: tuple[str, ...]) -> MessageRecord | None:
+        with self.session() as s:
+            row = s.scalars(
+                select(Message)
+                .where(Message.conversation_id == conversation_id, Message.role.in_(roles))
+                .order_by(Message.id.desc())
+                .limit(1)
+            ).first()
+            return _message(row) if row else None
+
+    def message(self, conversation_id: str, message_id: int) -> MessageRecord:
+        with self.session() as s:
+            row = s.get(Message, message_id)
+            if row is None or row.conversation_id != conversation_id:
+                raise NotFound(f"no message {message_id} in this conversation")
+            return _message(row)
+
+    # -- handoffs -------------------------------------------------------------
+
+    def open_handoff(
+        self, conversation_id: str, team: str, reason: str, question: str
+    ) -> HandoffRecord:
+        row = Handoff(
+            conversation_id=conversation_id,
+            team=team,
+            reason=reason,
+            question=question,
+            status="waiting",
+            created_at=utcnow(),
+        )
+        with self.session() as s, s.begin():
+            s.add(row)
+        return _handoff(row)
+
+    def handoffs(
+        self, status: str | None = "waiting", team: str | None = None
+    ) -> list[HandoffRecord]:
+        """Queue entries, oldest first."""
+        with self.session() as s:
+            stmt = select(Handoff)
+            if status:
+                stmt = stmt.where(Handoff.status == status)
+            if team:
+                stmt = stmt.where(Handoff.team == team)
+            return [_handoff(h) for h in s.scalars(stmt.order_by(Handoff.id))]
+
+    def queue_position(self, conversation_id: str) -> int | None:
+        """1-based place of a waiting conversation in its team's queue."""
+        waiting = self.handoffs("waiting")
+        mine = next((h for h in waiting if h.conversation_id == conversation_id), None)
+        if mine is None:
+            return None
+        return sum(1 for h in waiting if h.team == mine.team and h.id <= mine.id)
+
+    # -- feedback -------------------------------------------------------------
+
+    def set_feedback(self, conversation_id: str, message_id: int, helpful: bool) -> None:
+        """Record (or change) a member's thumbs up/down on a bot message."""
+        message = self.message(conversation_id, message_id)
+        if message.role != "bot":
+            raise BadRequest("feedback is for bot messages only")
+        with self.session() as s, s.begin():
+            row = s.scalars(select(Feedback).where(Feedback.message_id == message_id)).first()
+            if row is None:
+                s.add(
+                    Feedback(
+                        conversation_id=conversation_id,
+                        message_id=message_id,
+                        helpful=helpful,
+                        created_at=utcnow(),
+                    )
+                )
+            else:
+                row.helpful = helpful
+
+    def feedback(self, conversation_id: str) -> dict[int, bool]:
+        with self.session() as s:
+            rows = s.scalars(select(Feedback).where(Feedback.conversation_id == conversation_id))
+            return {f.message_id: f.helpful for f in rows}
+
+
+def _is_id(value: str) -> bool:
+    return isinstance(value, str) and 0 < len(value) <= 36 and value.isalnum()
+
+
+def _redact(url: str) -> str:
+    """A database URL without its password, for error messages."""
+    if "@" in url and "://" in url:
+        scheme, rest = url.split("://", 1)
+        creds, host = rest.rsplit("@", 1)
+        return f"{scheme}://{creds.split(':')[0]}:***@{host}"
+    return url

@@ -1,0 +1,152 @@
+"""Rasa training data: our intents as nlu.yml + domain.yml, and back.
+
+Export writes, for one language, `nlu.yml` (intents with their examples),
+`domain.yml` (intents and `utter_<intent>` responses, with goto buttons as
+`/<intent>` payloads) and `rules.yml` (each intent answered by its response),
+which together make a working FAQ in Rasa 3. Import reads `nlu.yml` and, for
+the answers, `domain.yml`.
+
+Lost in translation: a Rasa project has one language, so one is exported at
+a time; `handoff` (buttons and teams) has no Rasa equivalent and becomes a
+plain `/botbuilder_handoff` payload; `context_only` intents are exported
+without examples. On import, entity annotations (`[Amsterdam](city)`) keep
+their text only.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+from ruamel.yaml import YAML
+from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.error import YAMLError
+from ruamel.yaml.scalarstring import LiteralScalarString
+
+from botbuilder.content.model import Bot
+from botbuilder.errors import ImportFileError
+from botbuilder.interchange.entries import Entry, atomic_write
+
+__all__ = ["export_rasa", "import_rasa"]
+
+_ENTITY = re.compile(r"\[([^\]]+)\]\s*(?:\([^)]*\)|\{[^}]*\})")
+
+
+def _dump(data: Any) -> str:
+    from io import StringIO
+
+    yaml = YAML(typ="rt")
+    yaml.indent(mapping=2, sequence=4, offset=2)
+    yaml.width = 4096
+    out = StringIO()
+    yaml.dump(data, out)
+    return out.getvalue()
+
+
+def export_rasa(bot: Bot, out_dir: Path, language: str | None = None) -> list[Path]:
+    """Write nlu.yml, domain.yml and rules.yml for one language; return the paths."""
+    language = language or bot.settings.language
+    intents = sorted(
+        (i for (lang, _), i in bot.intents.items() if lang == language), key=lambda i: i.id
+    )
+    nlu = CommentedSeq()
+    domain_intents = CommentedSeq()
+    responses = CommentedMap()
+    rules = CommentedSeq()
+    for intent in intents:
+        domain_intents.append(intent.id)
+        if intent.questions and not intent.context_only:
+            examples = "".join(f"- {q}\n" for q in intent.questions)
+            nlu.append(CommentedMap(intent=intent.id, examples=LiteralScalarString(examples)))
+        response = CommentedMap(text=LiteralScalarString(intent.answer.strip() + "\n"))
+        buttons = CommentedSeq()
+        for b in intent.buttons:
+            if b.goto:
+                buttons.append(CommentedMap(title=b.label, payload=f"/{b.goto}"))
+            elif b.handoff:
+                buttons.append(CommentedMap(title=b.label, payload="/botbuilder_handoff"))
+            else:
+                buttons.append(CommentedMap(title=b.label, url=b.url, payload=b.url))
+        if buttons:
+            response["buttons"] = buttons
+        responses[f"utter_{intent.id}"] = CommentedSeq([response])
+        rules.append(
+            CommentedMap(
+                rule=f"answer {intent.id}",
+                steps=CommentedSeq(
+                    [CommentedMap(intent=intent.id), CommentedMap(action=f"utter_{intent.id}")]
+                ),
+            )
+        )
+    out_dir.mkdir(parents=True, exist_ok=True)
+    files = {
+        out_dir / "nlu.yml": CommentedMap(version="3.1", nlu=nlu),
+        out_dir / "domain.yml": CommentedMap(
+            version="3.1", intents=domain_intents, responses=responses
+        ),
+        out_dir / "rules.yml": CommentedMap(version="3.1", rules=rules),
+    }
+    for path, data in files.items():
+        atomic_write(
+            path,
+            f"# Exported by botbuilder from '{bot.settings.name}' ({language})\n" + _dump(data),
+        )
+    return list(files)
+
+
+def _load(path: Path) -> Any:
+    try:
+        return YAML(typ="safe").load(path.read_text(encoding="utf-8"))
+    except (OSError, YAMLError) as exc:
+        raise ImportFileError([f"{path}: cannot read: {exc}"]) from exc
+
+
+def import_rasa(nlu_path: Path, domain_path: Path | None, language: str) -> list[Entry]:
+    """Entries from Rasa's nlu.yml and (for answers) domain.yml."""
+    problems: list[str] = []
+    nlu = _load(nlu_path)
+    if not isinstance(nlu, dict) or not isinstance(nlu.get("nlu"), list):
+        raise ImportFileError([f"{nlu_path}: not Rasa NLU data (expected a top-level 'nlu:' list)"])
+    answers: dict[str, str] = {}
+    domain_intents: list[str] = []
+    if domain_path is not None:
+        domain = _load(domain_path)
+        domain_intents = [str(i) for i in (domain or {}).get("intents") or [] if isinstance(i, str)]
+        for name, variants in ((domain or {}).get("responses") or {}).items():
+            texts = [v.get("text") for v in variants or [] if isinstance(v, dict) and v.get("text")]
+            if str(name).startswith("utter_") and texts:
+                answers[str(name)[len("utter_") :]] = str(texts[0]).strip()
+    entries: dict[str, Entry] = {}
+    for n, item in enumerate(nlu["nlu"], start=1):
+        if not isinstance(item, dict) or "intent" not in item:
+            continue  # synonyms, regexes and lookup tables have no place in a FAQ bot
+        intent = str(item["intent"])
+        raw = item.get("examples") or ""
+        lines = raw.splitlines() if isinstance(raw, str) else [str(x) for x in raw]
+        questions = [
+            _ENTITY.sub(r"\1", line.strip()[1:].strip())
+            for line in lines
+            if line.strip().startswith("-")
+        ]
+        questions = [q for q in questions if q]
+        if not questions:
+            problems.append(f"{nlu_path}: intent '{intent}' (item {n}) has no examples")
+            continue
+        entry = entries.setdefault(intent, Entry(intent, language))
+        entry.questions.extend(questions)
+    for intent, entry in entries.items():
+        entry.answer = answers.get(intent, "")
+        if not entry.answer:
+            problems.append(
+                f"{domain_path or nlu_path}: intent '{intent}' has no response 'utter_{intent}' with a text; "
+                "give domain.yml with the answers"
+            )
+    # Intents reached only through buttons exist in the domain without examples:
+    # they come back as context_only intents.
+    for intent in domain_intents:
+        if intent not in entries and intent in answers:
+            entries[intent] = Entry(intent, language, [], answers[intent])
+    if problems:
+        raise ImportFileError(problems)
+    return list(entries.values())
