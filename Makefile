@@ -40,8 +40,8 @@ system-deps:
 	bash .ci/system-deps.sh
 
 lint: install
-	$(BIN)/ruff check botbuilder tests
-	$(BIN)/ruff format --check botbuilder tests
+	$(BIN)/ruff check botbuilder tests benchmarks
+	$(BIN)/ruff format --check botbuilder tests benchmarks
 	$(BIN)/mypy botbuilder
 
 bench: install
