@@ -113,6 +113,7 @@ def _days(spec: str) -> list[int] | None:
 
 
 def read_settings(directory: Path, problems: list[FlowProblem]) -> BotSettings:
+    """The bot's settings from bot.yml (or bot.yaml); defaults where it says nothing."""
     path = directory / SETTINGS_FILE
     if not path.exists() and (directory / "bot.yaml").exists():
         path = directory / "bot.yaml"
@@ -128,6 +129,24 @@ def read_settings(directory: Path, problems: list[FlowProblem]) -> BotSettings:
         )
         return BotSettings()
     f.check_keys(data, BOT_KEYS, "bot.yml")
+    language, languages = _languages(f, data)
+    # Read section by section, in file order, so problems are listed as before.
+    matcher = _matcher(f, data)
+    handoff = _handoff(f, data, language)
+    widget = _widget(f, data, language)
+    return BotSettings(
+        name=f.string(data, "name", "bot.yml") or directory.resolve().name,
+        language=language,
+        languages=languages,
+        greeting=per_language(f, data, "greeting", language),
+        matcher=matcher,
+        handoff=handoff,
+        widget=widget,
+    )
+
+
+def _languages(f: SourceFile, data: CommentedMap) -> tuple[str, tuple[str, ...]]:
+    """The bot's main language and all its languages, the main one first."""
     language = language_code(f, data, "language", data["language"]) if "language" in data else "nl"
     language = language or "nl"
     languages: list[str] = [language]
@@ -140,95 +159,100 @@ def read_settings(directory: Path, problems: list[FlowProblem]) -> BotSettings:
                 checked = language_code(f, raw, i, code) if isinstance(raw, CommentedSeq) else None
                 if checked and checked not in languages:
                     languages.append(checked)
+    return language, tuple(languages)
 
+
+def _matcher(f: SourceFile, data: CommentedMap) -> MatcherSettings:
     matcher = MatcherSettings()
-    if isinstance(data.get("matcher"), CommentedMap):
-        m = data["matcher"]
-        f.check_keys(m, MATCHER_KEYS, "matcher settings")
-        model = f.string(m, "model", "matcher") or matcher.model
-        answer = _threshold(f, m, "answer_threshold")
-        clarify = _threshold(f, m, "clarify_threshold")
-        if answer is not None and clarify is not None and clarify > answer:
-            f.error(
-                f.value_pos(m, "clarify_threshold"),
-                f"clarify_threshold ({clarify}) is above answer_threshold ({answer}); "
-                "it must be lower or equal: below answer the bot asks, below clarify it hands off",
-            )
-        matcher = MatcherSettings(model=model, answer_threshold=answer, clarify_threshold=clarify)
-    elif "matcher" in data and data["matcher"] is not None:
-        f.error(f.value_pos(data, "matcher"), "'matcher' must be a mapping (model, thresholds)")
-
-    handoff = HandoffSettings()
-    if isinstance(data.get("handoff"), CommentedMap):
-        h = data["handoff"]
-        f.check_keys(h, HANDOFF_KEYS, "handoff settings")
-        teams: dict[str, TeamSettings] = {}
-        raw_teams = h.get("teams") or {}
-        if not isinstance(raw_teams, CommentedMap):
-            f.error(f.value_pos(h, "teams"), "'teams' must be a mapping of team name to settings")
-            raw_teams = {}
-        for team, spec in raw_teams.items():
-            teams[str(team)] = _team(f, raw_teams, str(team), spec)
-        default_team = f.string(h, "default_team", "handoff") or (
-            next(iter(teams)) if teams else "default"
+    if not isinstance(data.get("matcher"), CommentedMap):
+        if "matcher" in data and data["matcher"] is not None:
+            f.error(f.value_pos(data, "matcher"), "'matcher' must be a mapping (model, thresholds)")
+        return matcher
+    m = data["matcher"]
+    f.check_keys(m, MATCHER_KEYS, "matcher settings")
+    model = f.string(m, "model", "matcher") or matcher.model
+    answer = _threshold(f, m, "answer_threshold")
+    clarify = _threshold(f, m, "clarify_threshold")
+    if answer is not None and clarify is not None and clarify > answer:
+        f.error(
+            f.value_pos(m, "clarify_threshold"),
+            f"clarify_threshold ({clarify}) is above answer_threshold ({answer}); "
+            "it must be lower or equal: below answer the bot asks, below clarify it hands off",
         )
-        if teams and default_team not in teams:
-            f.error(
-                f.value_pos(h, "default_team"),
-                f"default_team '{default_team}' is not a team{suggest(default_team, teams)}",
-            )
-        handoff = HandoffSettings(
-            teams=teams,
-            default_team=default_team,
-            offline_message=per_language(f, h, "offline_message", language),
-        )
+    return MatcherSettings(model=model, answer_threshold=answer, clarify_threshold=clarify)
 
-    widget = WidgetSettings()
-    if isinstance(data.get("widget"), CommentedMap):
-        w = data["widget"]
-        f.check_keys(w, WIDGET_KEYS, "widget settings")
-        color = f.string(w, "color", "widget") or widget.color
-        if not _COLOR.match(color):
-            f.error(
-                f.value_pos(w, "color"), f"color '{color}' must be a hex colour like \"#0b6e4f\""
-            )
-        origins: list[str] = []
-        raw_origins = w.get("allowed_origins") or []
-        if not isinstance(raw_origins, list):
-            f.error(
-                f.value_pos(w, "allowed_origins"), "'allowed_origins' must be a list of origins"
-            )
-            raw_origins = []
-        for i, origin in enumerate(raw_origins):
-            text = str(origin).rstrip("/")
-            if not _ORIGIN.match(text):
-                f.error(
-                    f.pos_of(raw_origins, i),
-                    f"'{origin}' is not an origin; write scheme and host, e.g. https://example.org",
-                )
-            else:
-                origins.append(text)
-        position = f.string(w, "position", "widget") or "right"
-        if position not in ("left", "right"):
-            f.error(f.value_pos(w, "position"), "widget position must be 'left' or 'right'")
-        widget = WidgetSettings(
-            title=f.string(w, "title", "widget") or widget.title,
-            color=color,
-            allowed_origins=tuple(origins),
-            position=position,
-            logo=f.string(w, "logo", "widget"),
-            welcome=per_language(f, w, "welcome", language),
-        )
 
-    return BotSettings(
-        name=f.string(data, "name", "bot.yml") or directory.resolve().name,
-        language=language,
-        languages=tuple(languages),
-        greeting=per_language(f, data, "greeting", language),
-        matcher=matcher,
-        handoff=handoff,
-        widget=widget,
+def _handoff(f: SourceFile, data: CommentedMap, language: str) -> HandoffSettings:
+    if not isinstance(data.get("handoff"), CommentedMap):
+        return HandoffSettings()
+    h = data["handoff"]
+    f.check_keys(h, HANDOFF_KEYS, "handoff settings")
+    teams = _teams(f, h)
+    default_team = f.string(h, "default_team", "handoff") or (
+        next(iter(teams)) if teams else "default"
     )
+    if teams and default_team not in teams:
+        f.error(
+            f.value_pos(h, "default_team"),
+            f"default_team '{default_team}' is not a team{suggest(default_team, teams)}",
+        )
+    return HandoffSettings(
+        teams=teams,
+        default_team=default_team,
+        offline_message=per_language(f, h, "offline_message", language),
+    )
+
+
+def _teams(f: SourceFile, handoff: CommentedMap) -> dict[str, TeamSettings]:
+    raw_teams = handoff.get("teams") or {}
+    if not isinstance(raw_teams, CommentedMap):
+        f.error(f.value_pos(handoff, "teams"), "'teams' must be a mapping of team name to settings")
+        return {}
+    return {str(team): _team(f, raw_teams, str(team), spec) for team, spec in raw_teams.items()}
+
+
+def _widget(f: SourceFile, data: CommentedMap, language: str) -> WidgetSettings:
+    widget = WidgetSettings()
+    if not isinstance(data.get("widget"), CommentedMap):
+        return widget
+    w = data["widget"]
+    f.check_keys(w, WIDGET_KEYS, "widget settings")
+    color = f.string(w, "color", "widget") or widget.color
+    if not _COLOR.match(color):
+        f.error(f.value_pos(w, "color"), f"color '{color}' must be a hex colour like \"#0b6e4f\"")
+    origins = _origins(f, w)
+    position = f.string(w, "position", "widget") or "right"
+    if position not in ("left", "right"):
+        f.error(f.value_pos(w, "position"), "widget position must be 'left' or 'right'")
+    return WidgetSettings(
+        title=f.string(w, "title", "widget") or widget.title,
+        color=color,
+        allowed_origins=origins,
+        position=position,
+        logo=f.string(w, "logo", "widget"),
+        welcome=per_language(f, w, "welcome", language),
+    )
+
+
+def _origins(f: SourceFile, widget: CommentedMap) -> tuple[str, ...]:
+    """The web origins allowed to embed the widget, without a trailing slash."""
+    raw_origins = widget.get("allowed_origins") or []
+    if not isinstance(raw_origins, list):
+        f.error(
+            f.value_pos(widget, "allowed_origins"), "'allowed_origins' must be a list of origins"
+        )
+        return ()
+    origins: list[str] = []
+    for i, origin in enumerate(raw_origins):
+        text = str(origin).rstrip("/")
+        if not _ORIGIN.match(text):
+            f.error(
+                f.pos_of(raw_origins, i),
+                f"'{origin}' is not an origin; write scheme and host, e.g. https://example.org",
+            )
+        else:
+            origins.append(text)
+    return tuple(origins)
 
 
 def _team(f: SourceFile, teams: Any, name: str, spec: Any) -> TeamSettings:

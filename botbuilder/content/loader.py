@@ -116,6 +116,29 @@ def _intent(f: SourceFile, node: CommentedMap, language: str) -> Intent | None:
     if not isinstance(context_only, bool):
         f.error(f.value_pos(node, "context_only"), "context_only must be true or false")
         context_only = False
+    questions = _questions(f, node, where, context_only)
+    answer = f.string(node, "answer", where, required=True)
+    handoff_team = _handoff_team(f, node)
+    buttons = _buttons(f, node, where)
+    if not intent_id:
+        return None
+    # An intent with a missing answer is still returned (the error is already
+    # recorded) so that duplicate ids and goto targets are checked too.
+    return Intent(
+        id=intent_id,
+        language=language,
+        answer=answer or "",
+        questions=tuple(questions),
+        buttons=tuple(buttons),
+        context_only=context_only,
+        handoff_team=handoff_team,
+        source=str(f.path),
+        line=f.pos_of(node)[0] + 1,
+    )
+
+
+def _questions(f: SourceFile, node: CommentedMap, where: str, context_only: bool) -> list[str]:
+    """The intent's example questions, stripped; none is an error unless context_only."""
     questions: list[str] = []
     raw_questions = node.get("questions")
     if raw_questions is not None and not isinstance(raw_questions, CommentedSeq):
@@ -139,32 +162,21 @@ def _intent(f: SourceFile, node: CommentedMap, language: str) -> Intent | None:
             f.pos_of(node, "questions"),
             f"{where} is context_only, so its questions are never matched",
         )
-    answer = f.string(node, "answer", where, required=True)
-    handoff_team: str | None = None
-    if "handoff" in node:
-        value = node["handoff"]
-        if value is True:
-            handoff_team = ""  # the default team, resolved against settings later
-        elif isinstance(value, str) and value.strip():
-            handoff_team = value.strip()
-        elif value not in (False, None):
-            f.error(f.value_pos(node, "handoff"), "intent 'handoff' must be a team name or true")
-    buttons = _buttons(f, node, where)
-    if not intent_id:
+    return questions
+
+
+def _handoff_team(f: SourceFile, node: CommentedMap) -> str | None:
+    """The team an intent hands off to: "" for the default team, None when it does not."""
+    if "handoff" not in node:
         return None
-    # An intent with a missing answer is still returned (the error is already
-    # recorded) so that duplicate ids and goto targets are checked too.
-    return Intent(
-        id=intent_id,
-        language=language,
-        answer=answer or "",
-        questions=tuple(questions),
-        buttons=tuple(buttons),
-        context_only=context_only,
-        handoff_team=handoff_team,
-        source=str(f.path),
-        line=f.pos_of(node)[0] + 1,
-    )
+    value = node["handoff"]
+    if value is True:
+        return ""  # the default team, resolved against settings later
+    if isinstance(value, str) and value.strip():
+        return value.strip()
+    if value not in (False, None):
+        f.error(f.value_pos(node, "handoff"), "intent 'handoff' must be a team name or true")
+    return None
 
 
 def _buttons(f: SourceFile, node: CommentedMap, where: str) -> list[Button]:
@@ -227,15 +239,31 @@ def inspect_bot(directory: str | os.PathLike[str]) -> tuple[Bot | None, list[Flo
     for path in files:
         _flow_file(path, checked, problems, raw)
     if "languages" not in declared:
-        found = tuple(dict.fromkeys(r.intent.language for r in raw))
-        language = settings.language
-        if "language" not in declared and found and language not in found:
-            language = found[0]
-        settings = replace(
-            settings, language=language, languages=tuple(dict.fromkeys((language, *found)))
-        )
+        settings = _found_languages(settings, declared, raw)
+    first_seen = _first_of_each_id(raw)
+    intents = _cross_checked(first_seen, settings)
+    problems += _whole_bot_problems(root, files, intents, problems)
+    if any(p.severity == "error" for p in problems):
+        return None, problems
+    bot = Bot(
+        directory=root, settings=settings, intents=intents, fingerprint=_fingerprint(root, files)
+    )
+    return bot, problems
 
-    intents: dict[tuple[str, str], Intent] = {}
+
+def _found_languages(
+    settings: BotSettings, declared: set[str], raw: list[_RawIntent]
+) -> BotSettings:
+    """Settings whose languages are those the flow files use, the main one first."""
+    found = tuple(dict.fromkeys(r.intent.language for r in raw))
+    language = settings.language
+    if "language" not in declared and found and language not in found:
+        language = found[0]
+    return replace(settings, language=language, languages=tuple(dict.fromkeys((language, *found))))
+
+
+def _first_of_each_id(raw: list[_RawIntent]) -> dict[tuple[str, str], _RawIntent]:
+    """The first intent of each (language, id); later ones are reported as duplicates."""
     first_seen: dict[tuple[str, str], _RawIntent] = {}
     for r in raw:
         key = (r.intent.language, r.intent.id)
@@ -248,15 +276,21 @@ def inspect_bot(directory: str | os.PathLike[str]) -> tuple[Bot | None, list[Flo
             )
             continue
         first_seen[key] = r
-        intents[key] = r.intent
+    return first_seen
 
+
+def _cross_checked(
+    first_seen: dict[tuple[str, str], _RawIntent], settings: BotSettings
+) -> dict[tuple[str, str], Intent]:
+    """The intents with default teams filled in, after the checks across intents and files."""
+    intents = {key: r.intent for key, r in first_seen.items()}
     all_ids = {intent_id for _, intent_id in intents}
     teams = settings.handoff.teams
     questions_seen: dict[tuple[str, str], tuple[str, _RawIntent]] = {}
     for r in first_seen.values():
         intent = r.intent
         if intent.handoff_team == "":
-            intent = _replace_team(intent, settings.handoff.default_team)
+            intent = replace(intent, handoff_team=settings.handoff.default_team)
             intents[(intent.language, intent.id)] = intent
         elif intent.handoff_team and teams and intent.handoff_team not in teams:
             r.file.error(
@@ -264,52 +298,53 @@ def inspect_bot(directory: str | os.PathLike[str]) -> tuple[Bot | None, list[Flo
                 f"handoff team '{intent.handoff_team}' is not in bot.yml's handoff.teams"
                 f"{suggest(intent.handoff_team, teams)}",
             )
-        raw_buttons = r.node.get("buttons") or []
-        for b in raw_buttons:
-            goto = b.get("goto") if isinstance(b, CommentedMap) else None
-            if isinstance(goto, str) and goto not in all_ids:
-                r.file.error(
-                    r.file.value_pos(b, "goto"),
-                    f"button 'goto: {goto}' names no intent{suggest(goto, all_ids)}",
-                )
+        _check_gotos(r, all_ids)
         for i, q in enumerate(intent.questions):
             key = (intent.language, normalise(q))
             if key in questions_seen and questions_seen[key][0] != intent.id:
                 other_id, other = questions_seen[key]
-                pos = r.file.pos_of(r.node["questions"], i)
                 r.file.warn(
-                    pos,
+                    r.file.pos_of(r.node["questions"], i),
                     f"question '{q}' is listed under intents '{other_id}' and '{intent.id}'; "
                     "keep it under one of them",
                 )
             questions_seen[key] = (intent.id, r)
+    return intents
 
+
+def _check_gotos(r: _RawIntent, all_ids: set[str]) -> None:
+    for b in r.node.get("buttons") or []:
+        goto = b.get("goto") if isinstance(b, CommentedMap) else None
+        if isinstance(goto, str) and goto not in all_ids:
+            r.file.error(
+                r.file.value_pos(b, "goto"),
+                f"button 'goto: {goto}' names no intent{suggest(goto, all_ids)}",
+            )
+
+
+def _whole_bot_problems(
+    root: Path,
+    files: list[Path],
+    intents: dict[tuple[str, str], Intent],
+    problems: list[FlowProblem],
+) -> list[FlowProblem]:
+    """A bot without flow files, or without an intent to match (when nothing else is wrong)."""
     if not files and not problems:
-        problems.append(
+        return [
             FlowProblem(display_path(root), 1, 1, "no flow files; add a *.yml file with 'intents:'")
-        )
-    elif not any(i for i in intents.values() if not i.context_only) and not any(
+        ]
+    if not any(i for i in intents.values() if not i.context_only) and not any(
         p.severity == "error" for p in problems
     ):
-        problems.append(
+        return [
             FlowProblem(
                 display_path(root),
                 1,
                 1,
                 "the bot has no intents to match; add intents with questions",
             )
-        )
-
-    if any(p.severity == "error" for p in problems):
-        return None, problems
-    bot = Bot(
-        directory=root, settings=settings, intents=intents, fingerprint=_fingerprint(root, files)
-    )
-    return bot, problems
-
-
-def _replace_team(intent: Intent, team: str) -> Intent:
-    return replace(intent, handoff_team=team)
+        ]
+    return []
 
 
 def _fingerprint(root: Path, files: list[Path]) -> str:
