@@ -71,11 +71,13 @@ class Dialogue:
         runtime: BotRuntime,
         storage: Storage,
         clock: Callable[[], datetime] = utcnow,
+        queue: HandoffQueue | None = None,
     ) -> None:
         self.runtime = runtime
         self.storage = storage
         self.clock = clock
-        self.queue = HandoffQueue(storage, clock=clock)
+        # The server passes its one queue; a dialogue on its own (CLI chat, Rasa) makes one.
+        self.queue = queue if queue is not None else HandoffQueue(storage, clock=clock)
         self.unclaimed_after: timedelta | None = UNCLAIMED_AFTER
         self.handoff_listeners: list[HandoffListener] = []
 
