@@ -1,4 +1,4 @@
-"""The /api/v1 contract of DESIGN.md through the Flask test client, on SQLite and PostgreSQL."""
+"""The /api/v1 contract of web/openapi.yaml through the Flask test client, on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 

@@ -21,7 +21,7 @@ _URL_SCHEMES = {"http", "https", "mailto", "tel"}
 
 @lru_cache(maxsize=1)
 def _parser() -> MarkdownIt:
-    # "zero" enables nothing; we switch on just the subset DESIGN.md promises.
+    # "zero" enables nothing; we switch on just the subset docs/flow-format.md promises.
     md = MarkdownIt("zero", {"html": False, "linkify": False, "breaks": True, "typographer": False})
     md.enable(["emphasis", "link", "list", "newline", "backticks", "escape", "autolink"])
     return md

@@ -1,7 +1,7 @@
 """Check a bot against questions it has never seen (the evaluation file).
 
 The file is a YAML list of `{q: question, expect: intent id | handoff}`.
-`evaluate` returns the figures DESIGN.md names plus the details a manager
+`evaluate` returns the figures docs/evaluation.md names plus the details a manager
 needs to improve the bot: per-intent scores, confused pairs, wrong cases.
 """
 

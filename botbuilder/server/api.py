@@ -1,4 +1,4 @@
-"""The widget and integration API, `/api/v1`: the contract in DESIGN.md.
+"""The widget and integration API, `/api/v1`: the contract in web/openapi.yaml.
 
 Public (no login), so every input is checked and size-limited here or in
 the core, and cross-origin use is allowed only for the origins listed in
