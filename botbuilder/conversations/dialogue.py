@@ -23,21 +23,23 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from botbuilder.content.emails import find_email, is_email
 from botbuilder.content.languages import guess_language
-from botbuilder.content.model import Bot, Intent
+from botbuilder.content.model import Button
 from botbuilder.content.rendering import render_markdown
 from botbuilder.content.texts import system_text
-from botbuilder.conversations.office_hours import handoff_text, team_is_open
-from botbuilder.conversations.queue import HandoffQueue, find_email, is_email
-from botbuilder.conversations.store import (
-    ConversationRecord,
-    HandoffRecord,
-    MessageRecord,
-    Storage,
-    utcnow,
+from botbuilder.conversations.queue import HandoffQueue
+from botbuilder.conversations.store import ConversationRecord, HandoffRecord, MessageRecord, Storage
+from botbuilder.conversations.turns import (
+    PERSON_REQUEST,
+    Handoff,
+    Outcome,
+    Reply,
+    chosen,
+    reply,
 )
+from botbuilder.db.base import utcnow
 from botbuilder.errors import BadRequest, Conflict, PayloadTooLarge
-from botbuilder.matching.matcher import ANSWER, CLARIFY, HANDOFF, Match
 from botbuilder.matching.runtime import BotRuntime
 from botbuilder.matching.understanding import understand
 
@@ -58,7 +60,7 @@ class Turn:
     """What one member action produced."""
 
     conversation: ConversationRecord
-    decision: str | None  # answer | clarify | handoff, None when the bot stays silent
+    decision: Outcome | None  # None when the bot stays silent
     messages: list[MessageRecord] = field(default_factory=list)
     member_message: MessageRecord | None = None
 
@@ -128,12 +130,8 @@ class Dialogue:
             confidence=match.confidence,
             candidates=[{"intent": c.intent, "score": c.score} for c in match.candidates],
         )
-        if match.decision == ANSWER and match.intent:
-            return self._answer(conversation, bot, match.intent, member, match.confidence)
-        if match.decision == CLARIFY:
-            return self._clarify(conversation, bot, match, member)
-        reason = "member_request" if match.intent is None else "low_confidence"
-        return self._handoff(conversation, bot, reason, text, member)
+        answer = reply(bot, match, conversation.language, self.clock())
+        return self._reply(conversation, answer, member)
 
     def press_button(self, conversation_id: str, button_id: Any) -> Turn:
         """A quick reply from the conversation's last bot message."""
@@ -155,18 +153,21 @@ class Dialogue:
             )
         bot = self.runtime.current().bot
         member = self.storage.add_message(conversation_id, "member", button["label"])
+        now = self.clock()
         if button_id == "handoff":
-            member = self.storage.annotate_message(member.id, decision=HANDOFF)
-            return self._handoff(conversation, bot, "member_request", button["label"], member)
+            member = self.storage.annotate_message(member.id, decision=Outcome.HANDOFF.value)
+            answer = reply(bot, PERSON_REQUEST, conversation.language, now)
+            return self._reply(conversation, answer, member)
         target = button_id.removeprefix("goto:")
         if bot.intent(target, conversation.language) is None:
             raise Conflict(
                 f"'{target}' is no longer an answer of this bot; ask your question again"
             )
         member = self.storage.annotate_message(
-            member.id, decision=ANSWER, intent=target, confidence=1.0
+            member.id, decision=Outcome.ANSWER.value, intent=target, confidence=1.0
         )
-        return self._answer(conversation, bot, target, member, 1.0)
+        answer = reply(bot, chosen(target), conversation.language, now)
+        return self._reply(conversation, answer, member)
 
     def feedback(self, conversation_id: str, message_id: Any, helpful: Any) -> None:
         if not isinstance(message_id, int) or isinstance(message_id, bool):
@@ -186,100 +187,60 @@ class Dialogue:
 
     # -- outcomes -------------------------------------------------------------
 
-    def _answer(
-        self,
-        conversation: ConversationRecord,
-        bot: Bot,
-        intent_id: str,
-        member: MessageRecord,
-        confidence: float,
+    def _reply(
+        self, conversation: ConversationRecord, answer: Reply, member: MessageRecord
     ) -> Turn:
-        intent = bot.intent(intent_id, conversation.language)
-        assert intent is not None  # the matcher only returns intents of this bot
-        message = self._say(
-            conversation.id,
-            intent.answer,
-            buttons=_buttons(intent),
-            intent=intent.id,
-            decision=ANSWER,
-            confidence=confidence,
-        )
-        if intent.handoff_team is not None:
-            turn = self._handoff(
-                conversation,
-                bot,
-                "intent",
-                member.text,
-                member,
-                team=intent.handoff_team,
-                acknowledged=True,
+        """Say the reply in the conversation, and hand the conversation over if it says so."""
+        messages = []
+        if answer.text:
+            # With a handoff after it, the intent's answer is still an answer.
+            said = Outcome.CLARIFY if answer.outcome == Outcome.CLARIFY else Outcome.ANSWER
+            messages.append(
+                self._say(
+                    conversation.id,
+                    answer.text,
+                    html=answer.html,
+                    buttons=_buttons(answer.buttons),
+                    decision=said.value,
+                    intent=answer.intent,
+                    confidence=answer.confidence,
+                )
             )
-            return Turn(turn.conversation, HANDOFF, [message, *turn.messages], member)
-        return Turn(conversation, ANSWER, [message], member)
+        if answer.handoff is not None:
+            conversation, handed = self._hand_off(conversation, answer.handoff, member)
+            messages += handed
+        return Turn(conversation, answer.outcome, messages, member)
 
-    def _clarify(
-        self, conversation: ConversationRecord, bot: Bot, match: Match, member: MessageRecord
-    ) -> Turn:
+    def _hand_off(
+        self, conversation: ConversationRecord, handoff: Handoff, member: MessageRecord
+    ) -> tuple[ConversationRecord, list[MessageRecord]]:
+        """Put the conversation in the team's queue and tell the member where they stand."""
         lang = conversation.language
-        buttons = []
-        for option in match.options:
-            intent = bot.intent(option, lang)
-            if intent is not None:
-                buttons.append({"id": f"goto:{option}", "label": _title(intent)})
-        buttons.append({"id": "handoff", "label": system_text("something_else", lang)})
-        message = self._say(
-            conversation.id,
-            system_text("clarify", lang),
-            buttons=buttons,
-            decision=CLARIFY,
-            intent=match.intent,
-            confidence=match.confidence,
-        )
-        return Turn(conversation, CLARIFY, [message], member)
-
-    def _handoff(
-        self,
-        conversation: ConversationRecord,
-        bot: Bot,
-        reason: str,
-        question: str,
-        member: MessageRecord,
-        team: str | None = None,
-        acknowledged: bool = False,
-    ) -> Turn:
-        lang = conversation.language
-        team = team or bot.settings.handoff.default_team
+        team = handoff.team
         conversation = self.storage.set_state(
             conversation.id, "waiting", expect=("bot",), team=team
         )
-        entry = self.storage.open_handoff(conversation.id, team, reason, question)
-        messages = []
-        now = self.clock()
-        text = handoff_text(bot, team, lang, reason, now)
-        if not team_is_open(bot, team, now):
-            self.queue.offer_follow_up(conversation.id, team, lang, question)
-        elif self.queue.nobody_online():
-            text = system_text("no_agent", lang)
-            self.queue.offer_follow_up(conversation.id, team, lang, question)
+        entry = self.storage.open_handoff(conversation.id, team, handoff.reason, member.text)
+        text = handoff.text
+        agent_will_come = handoff.team_open and not self.queue.nobody_online()
+        if not agent_will_come:
+            if handoff.team_open:
+                text = system_text("no_agent", lang)
+            self.queue.offer_follow_up(conversation.id, team, lang, member.text)
         for listener in self.handoff_listeners:
             try:
                 listener(entry, conversation)
             except Exception:  # a notification must never cost the member their handoff
                 log.exception("handoff listener failed for conversation %s", conversation.id)
-        waiting_for_agent = text in (
-            system_text("handoff", lang),
-            system_text("handoff_unsure", lang),
-        )
-        if waiting_for_agent:
+        if agent_will_come:
             position = self.storage.queue_position(conversation.id)
             place = (
                 system_text("queue_position", lang).format(position=position) if position else ""
             )
-            # An intent that hands off has already said its own words: add only the place.
-            text = place if acknowledged else f"{text} {place}".strip()
-        if text:
-            messages.append(self._say(conversation.id, text, decision=HANDOFF))
-        return Turn(conversation, HANDOFF, messages, member)
+            text = f"{text} {place}".strip()
+        if not text:
+            return conversation, []
+        return conversation, [self._say(conversation.id, text, decision=Outcome.HANDOFF.value)]
 
     # -- nobody there: an e-mail address instead ------------------------------
 
@@ -333,22 +294,19 @@ class Dialogue:
             raise Conflict("this conversation is closed; start a new one")
         return conversation
 
-    def _say(self, conversation_id: str, text: str, **fields: Any) -> MessageRecord:
-        return self.storage.add_message(
-            conversation_id, "bot", text, html=render_markdown(text), **fields
-        )
+    def _say(
+        self, conversation_id: str, text: str, html: str | None = None, **fields: Any
+    ) -> MessageRecord:
+        html = render_markdown(text) if html is None else html
+        return self.storage.add_message(conversation_id, "bot", text, html=html, **fields)
 
 
-def _title(intent: Intent) -> str:
-    """How an intent is named in a "did you mean" button: its first example question."""
-    return intent.questions[0] if intent.questions else intent.id
-
-
-def _buttons(intent: Intent) -> list[dict[str, str]]:
-    buttons = []
-    for button in intent.buttons:
+def _buttons(buttons: tuple[Button, ...]) -> list[dict[str, str]]:
+    """Buttons as a message stores them: the id a client posts back, the label, a link's url."""
+    stored = []
+    for button in buttons:
         entry = {"id": button.id, "label": button.label}
         if button.url:
             entry["url"] = button.url
-        buttons.append(entry)
-    return buttons
+        stored.append(entry)
+    return stored

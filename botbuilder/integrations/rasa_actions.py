@@ -14,6 +14,9 @@ and decision, and answers through the dispatcher:
 Buttons carry Rasa's `/intent{"entity": "value"}` payloads: the domain adds
 the intents `botbuilder_goto` and `botbuilder_handoff`, routed by rules back to
 this action (see the README's "Using botbuilder with Rasa").
+
+What to reply is decided by `botbuilder.conversations.turns.reply`, the same
+policy the widget's dialogue uses; this module only speaks it in Rasa's terms.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from __future__ import annotations
 import json
 import os
 import threading
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -29,11 +33,9 @@ from rasa_sdk.events import ConversationPaused, EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from botbuilder.content.languages import guess_language
-from botbuilder.content.model import Bot, Intent
+from botbuilder.content.model import Bot, Button
 from botbuilder.content.texts import system_text
-from botbuilder.conversations.office_hours import handoff_text
-from botbuilder.conversations.store import utcnow
-from botbuilder.matching.matcher import ANSWER, CLARIFY
+from botbuilder.conversations.turns import PERSON_REQUEST, Outcome, Reply, chosen, reply
 from botbuilder.matching.runtime import BotRuntime
 from botbuilder.matching.understanding import understand
 
@@ -83,39 +85,22 @@ class ActionBotbuilderFaq(Action):
         rasa_intent = (latest.get("intent") or {}).get("name")
         language = self._language(tracker, bot, text)
 
+        match = None
         if rasa_intent == HANDOFF_INTENT:
-            return self._handoff(dispatcher, bot, language, "member_request", text, None)
-        if rasa_intent == GOTO_INTENT:
+            match = PERSON_REQUEST
+        elif rasa_intent == GOTO_INTENT:
             target = next(
                 (e.get("value") for e in latest.get("entities") or [] if e.get("entity") == ENTITY),
                 None,
             )
-            intent = bot.intent(str(target), language) if target else None
-            if intent is not None:
-                return self._answer(dispatcher, bot, intent, language, text)
-        if not text:
-            dispatcher.utter_message(text=system_text("greeting", language))
-            return []
-
-        match = understand(loaded.matcher, text)
-        if match.decision == ANSWER and match.intent:
-            intent = bot.intent(match.intent, language)
-            assert intent is not None
-            return self._answer(dispatcher, bot, intent, language, text)
-        if match.decision == CLARIFY:
-            buttons = []
-            for option in match.options:
-                intent = bot.intent(option, language)
-                if intent is not None:
-                    title = intent.questions[0] if intent.questions else intent.id
-                    buttons.append({"title": title, "payload": goto_payload(option)})
-            buttons.append(
-                {"title": system_text("something_else", language), "payload": f"/{HANDOFF_INTENT}"}
-            )
-            dispatcher.utter_message(text=system_text("clarify", language), buttons=buttons)
-            return [SlotSet("botbuilder_intent", None)]
-        reason = "member_request" if match.intent is None else "low_confidence"
-        return self._handoff(dispatcher, bot, language, reason, text, None)
+            if target and bot.intent(str(target), language) is not None:
+                match = chosen(str(target))
+        if match is None:
+            if not text:
+                dispatcher.utter_message(text=system_text("greeting", language))
+                return []
+            match = understand(loaded.matcher, text)
+        return _say(dispatcher, reply(bot, match, language, datetime.now(UTC)), text)
 
     @staticmethod
     def _language(tracker: Tracker, bot: Bot, text: str) -> str:
@@ -124,44 +109,38 @@ class ActionBotbuilderFaq(Action):
             return slot
         return guess_language(text, bot.languages) or bot.settings.language
 
-    def _answer(
-        self, dispatcher: CollectingDispatcher, bot: Bot, intent: Intent, language: str, text: str
-    ) -> list[EventType]:
-        answer = intent.answer.strip()
-        # Rasa buttons carry a payload only; links go into the text as Markdown.
-        links = [f"[{b.label}]({b.url})" for b in intent.buttons if b.url]
-        if links:
-            answer += "\n\n" + "\n".join(links)
-        buttons = []
-        for button in intent.buttons:
-            if button.goto:
-                buttons.append({"title": button.label, "payload": goto_payload(button.goto)})
-            elif button.handoff:
-                buttons.append({"title": button.label, "payload": f"/{HANDOFF_INTENT}"})
-        dispatcher.utter_message(text=answer, buttons=buttons or None)
-        events: list[EventType] = [SlotSet("botbuilder_intent", intent.id)]
-        if intent.handoff_team is not None:
-            events += self._handoff(
-                dispatcher, bot, language, "intent", text, intent.handoff_team, acknowledged=True
-            )
-        return events
 
-    @staticmethod
-    def _handoff(
-        dispatcher: CollectingDispatcher,
-        bot: Bot,
-        language: str,
-        reason: str,
-        question: str,
-        team: str | None,
-        acknowledged: bool = False,
-    ) -> list[EventType]:
-        team = team or bot.settings.handoff.default_team
-        message = handoff_text(bot, team, language, reason, utcnow())
-        if not acknowledged or message != system_text("handoff", language):
-            dispatcher.utter_message(text=message)
-        return [
-            SlotSet("botbuilder_handoff_team", team),
+def _say(dispatcher: CollectingDispatcher, answer: Reply, question: str) -> list[EventType]:
+    """Utter the reply through Rasa; a handoff pauses the conversation for a human."""
+    events: list[EventType] = []
+    if answer.outcome == Outcome.CLARIFY:
+        dispatcher.utter_message(text=answer.text, buttons=_buttons(answer.buttons))
+        events.append(SlotSet("botbuilder_intent", None))
+    elif answer.text:
+        # Rasa buttons carry a payload only; links go into the text as Markdown.
+        links = [f"[{b.label}]({b.url})" for b in answer.buttons if b.url]
+        text = answer.text.strip()
+        if links:
+            text += "\n\n" + "\n".join(links)
+        dispatcher.utter_message(text=text, buttons=_buttons(answer.buttons) or None)
+        events.append(SlotSet("botbuilder_intent", answer.intent))
+    if answer.handoff is not None:
+        if answer.handoff.text:
+            dispatcher.utter_message(text=answer.handoff.text)
+        events += [
+            SlotSet("botbuilder_handoff_team", answer.handoff.team),
             SlotSet("botbuilder_question", question),
             ConversationPaused(),
         ]
+    return events
+
+
+def _buttons(buttons: tuple[Button, ...]) -> list[dict[str, str]]:
+    """Quick replies as Rasa payloads that route back to this action; links are left out."""
+    payloads = []
+    for button in buttons:
+        if button.goto:
+            payloads.append({"title": button.label, "payload": goto_payload(button.goto)})
+        elif button.handoff:
+            payloads.append({"title": button.label, "payload": f"/{HANDOFF_INTENT}"})
+    return payloads
