@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import hashlib
 import math
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -25,7 +24,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from botbuilder.conversations.store import Base, Storage, _aware, utcnow
+from botbuilder.content.emails import is_email
+from botbuilder.db.base import Base, aware_utc, utcnow
+from botbuilder.db.engine import Database
 from botbuilder.errors import BadRequest, Conflict, NotFound, RequestError
 
 __all__ = [
@@ -42,7 +43,6 @@ MIN_PASSWORD_LENGTH = 10
 WINDOW = timedelta(minutes=15)
 MAX_FAILURES_PER_EMAIL = 5
 MAX_FAILURES_PER_ADDRESS = 20
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 # Checked when the address is unknown, so a wrong address takes as long as a wrong password.
 _DUMMY_HASH = generate_password_hash("not a password of anyone", method="scrypt")
 
@@ -84,7 +84,7 @@ class UserRecord:
 
 def _record(row: User) -> UserRecord:
     key = hashlib.sha256(row.password_hash.encode()).hexdigest()[:16]
-    return UserRecord(row.id, row.email, row.role, _aware(row.created_at), key)
+    return UserRecord(row.id, row.email, row.role, aware_utc(row.created_at), key)
 
 
 def normalise_email(email: str) -> str:
@@ -109,8 +109,8 @@ def check_password(password: str) -> str:
 class Accounts:
     """The users of one installation, in its database."""
 
-    def __init__(self, storage: Storage, clock: Callable[[], datetime] = utcnow) -> None:
-        self.storage = storage
+    def __init__(self, database: Database, clock: Callable[[], datetime] = utcnow) -> None:
+        self.database = database
         self.clock = clock
 
     # -- managing users -------------------------------------------------------
@@ -118,7 +118,7 @@ class Accounts:
     def add(self, email: str, password: str, role: str) -> UserRecord:
         """Create a user; Conflict if the address is taken."""
         address = normalise_email(email)
-        if not _EMAIL.match(address):
+        if not is_email(address):
             raise BadRequest(f"'{email}' is not an e-mail address")
         check_role(role)
         check_password(password)
@@ -129,7 +129,7 @@ class Accounts:
             created_at=self.clock(),
         )
         try:
-            with self.storage.session() as s, s.begin():
+            with self.database.session() as s, s.begin():
                 s.add(row)
         except IntegrityError as exc:
             raise Conflict(f"there is already a user {address}") from exc
@@ -137,7 +137,7 @@ class Accounts:
 
     def remove(self, email: str) -> None:
         address = normalise_email(email)
-        with self.storage.session() as s, s.begin():
+        with self.database.session() as s, s.begin():
             deleted = s.execute(delete(User).where(User.email == address)).rowcount  # type: ignore[attr-defined]
         if not deleted:
             raise NotFound(f"no user {address}")
@@ -146,7 +146,7 @@ class Accounts:
         """A new password; sessions signed with the old one end."""
         check_password(password)
         address = normalise_email(email)
-        with self.storage.session() as s, s.begin():
+        with self.database.session() as s, s.begin():
             row = s.scalars(select(User).where(User.email == address)).first()
             if row is None:
                 raise NotFound(f"no user {address}")
@@ -154,16 +154,16 @@ class Accounts:
         return _record(row)
 
     def users(self) -> list[UserRecord]:
-        with self.storage.session() as s:
+        with self.database.session() as s:
             return [_record(u) for u in s.scalars(select(User).order_by(User.email))]
 
     def user(self, user_id: int) -> UserRecord | None:
-        with self.storage.session() as s:
+        with self.database.session() as s:
             row = s.get(User, user_id)
             return _record(row) if row else None
 
     def count(self) -> int:
-        with self.storage.session() as s:
+        with self.database.session() as s:
             return int(s.scalar(select(func.count()).select_from(User)) or 0)
 
     # -- signing in -----------------------------------------------------------
@@ -173,20 +173,20 @@ class Accounts:
         email = normalise_email(email)[:255]
         address = (address or "unknown")[:64]
         self._check_limits(email, address)
-        with self.storage.session() as s:
+        with self.database.session() as s:
             row = s.scalars(select(User).where(User.email == email)).first()
             stored_hash = row.password_hash if row else _DUMMY_HASH
         if not check_password_hash(stored_hash, password) or row is None:
-            with self.storage.session() as s, s.begin():
+            with self.database.session() as s, s.begin():
                 s.add(LoginFailure(email=email, address=address, created_at=self.clock()))
             raise LoginFailed("that e-mail address and password do not match an account")
-        with self.storage.session() as s, s.begin():
+        with self.database.session() as s, s.begin():
             s.execute(delete(LoginFailure).where(LoginFailure.email == email))
         return _record(row)
 
     def _check_limits(self, email: str, address: str) -> None:
         since = self.clock() - WINDOW
-        with self.storage.session() as s:
+        with self.database.session() as s:
             for column, value, limit in (
                 (LoginFailure.email, email, MAX_FAILURES_PER_EMAIL),
                 (LoginFailure.address, address, MAX_FAILURES_PER_ADDRESS),
@@ -200,7 +200,7 @@ class Accounts:
                     )
                 )
                 if len(times) >= limit:
-                    free_at = _aware(times[-1]) + WINDOW
+                    free_at = aware_utc(times[-1]) + WINDOW
                     minutes = max(1, math.ceil((free_at - self.clock()).total_seconds() / 60))
                     raise TooManyAttempts(
                         f"too many failed logins; try again in {minutes} minute"

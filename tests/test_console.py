@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from botbuilder.conversations.store import utcnow
+from botbuilder.db.base import utcnow
 
 PASSWORD = "correct horse battery"
 ANN, BOB = "ann@example.org", "bob@example.org"

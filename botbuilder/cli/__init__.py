@@ -132,7 +132,8 @@ def chat(flows_dir: str, language: str | None) -> None:
     import tempfile
 
     from botbuilder.conversations.dialogue import Dialogue
-    from botbuilder.conversations.store import Storage, database_url
+    from botbuilder.conversations.store import Storage
+    from botbuilder.db.engine import database_url
     from botbuilder.matching.runtime import BotRuntime
 
     with _people_errors(), tempfile.TemporaryDirectory() as tmp:

@@ -24,7 +24,8 @@ _INSTANCE_HELP = (
 
 def _accounts(instance: str | None):  # type: ignore[no-untyped-def]
     from botbuilder.accounts import Accounts
-    from botbuilder.conversations.store import Storage, database_url
+    from botbuilder.conversations.store import Storage
+    from botbuilder.db.engine import database_url
 
     folder = instance or os.environ.get("BOTBUILDER_INSTANCE_PATH") or "instance"
     url = database_url(os.environ.get("BOTBUILDER_DATABASE_URL"), folder)

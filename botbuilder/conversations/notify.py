@@ -23,7 +23,8 @@ from typing import Any
 from sqlalchemy import DateTime, Integer, String, Text, select
 from sqlalchemy.orm import Mapped, mapped_column
 
-from botbuilder.conversations.store import Base, Storage, _aware, utcnow
+from botbuilder.db.base import Base, aware_utc, utcnow
+from botbuilder.db.engine import Database
 
 __all__ = ["DeliveryRecord", "Notifier", "handoff_payload"]
 
@@ -71,8 +72,8 @@ def _record(row: WebhookDelivery) -> DeliveryRecord:
         row.status,
         row.attempts,
         row.last_error,
-        _aware(row.created_at),
-        _aware(row.updated_at),
+        aware_utc(row.created_at),
+        aware_utc(row.updated_at),
     )
 
 
@@ -104,11 +105,11 @@ class Notifier:
 
     def __init__(
         self,
-        storage: Storage,
+        database: Database,
         retry_delays: Sequence[float] = RETRY_DELAYS,
         timeout: float = TIMEOUT,
     ) -> None:
-        self.storage = storage
+        self.database = database
         self.retry_delays = tuple(retry_delays)
         self.timeout = timeout
         self._threads: list[threading.Thread] = []
@@ -125,7 +126,7 @@ class Notifier:
             created_at=now,
             updated_at=now,
         )
-        with self.storage.session() as s, s.begin():
+        with self.database.session() as s, s.begin():
             s.add(row)
         body = json.dumps(payload).encode("utf-8")
         thread = threading.Thread(
@@ -143,7 +144,7 @@ class Notifier:
 
     def deliveries(self, status: str | None = None, limit: int = 20) -> list[DeliveryRecord]:
         """The latest deliveries, newest first."""
-        with self.storage.session() as s:
+        with self.database.session() as s:
             stmt = select(WebhookDelivery)
             if status:
                 stmt = stmt.where(WebhookDelivery.status == status)
@@ -182,7 +183,7 @@ class Notifier:
 
     def _update(self, delivery_id: int, status: str, attempts: int, error: str | None) -> None:
         try:
-            with self.storage.session() as s, s.begin():
+            with self.database.session() as s, s.begin():
                 row = s.get(WebhookDelivery, delivery_id)
                 if row is not None:
                     row.status, row.attempts, row.updated_at = status, attempts, utcnow()

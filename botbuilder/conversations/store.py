@@ -1,19 +1,16 @@
 """Conversations, messages, handoffs and feedback, behind one class.
 
-SQLAlchemy keeps the same code on SQLite (the default, a file in the
-instance folder) and PostgreSQL (`postgresql://…`, shared by several server
-processes). The schema is created and upgraded by Alembic migrations on
-start. Callers get frozen records, never live ORM objects, so nothing
-outside this module depends on a session.
+`Storage` is the installation's `Database` (see `botbuilder.db.engine`) with
+the conversation tables on top. Callers get frozen records, never live ORM
+objects, so nothing outside the conversations room depends on a session.
+A conversation's state changes only along `states.TRANSITIONS`.
 """
 
 from __future__ import annotations
 
-import threading
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from pathlib import Path
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
@@ -25,38 +22,27 @@ from sqlalchemy import (
     Integer,
     String,
     Text,
-    create_engine,
-    event,
     select,
     update,
 )
-from sqlalchemy.engine import CursorResult, Engine
-from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
+from sqlalchemy.engine import CursorResult
+from sqlalchemy.orm import Mapped, mapped_column
 
-from botbuilder.errors import BadRequest, ConfigError, Conflict, NotFound
+from botbuilder.conversations.states import STATES, refusal, sources_of
+from botbuilder.db.base import Base, aware_utc, utcnow
+from botbuilder.db.engine import Database
+from botbuilder.errors import BadRequest, Conflict, NotFound
 
 __all__ = [
     "ConversationRecord",
     "HandoffRecord",
     "MessageRecord",
     "Storage",
-    "STATES",
+    "conversation_record",
+    "handoff_record",
+    "is_conversation_id",
+    "message_record",
 ]
-
-STATES = ("bot", "waiting", "agent", "closed")
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
-def _aware(value: datetime) -> datetime:
-    # SQLite hands datetimes back without a zone; everything is stored in UTC.
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
-
-
-class Base(DeclarativeBase):
-    pass
 
 
 class Conversation(Base):
@@ -144,13 +130,18 @@ class HandoffRecord:
     created_at: datetime
 
 
-def _conversation(row: Conversation) -> ConversationRecord:
+def conversation_record(row: Conversation) -> ConversationRecord:
     return ConversationRecord(
-        row.id, row.language, row.state, row.team, _aware(row.created_at), _aware(row.updated_at)
+        row.id,
+        row.language,
+        row.state,
+        row.team,
+        aware_utc(row.created_at),
+        aware_utc(row.updated_at),
     )
 
 
-def _message(row: Message) -> MessageRecord:
+def message_record(row: Message) -> MessageRecord:
     return MessageRecord(
         id=row.id,
         conversation_id=row.conversation_id,
@@ -162,11 +153,11 @@ def _message(row: Message) -> MessageRecord:
         decision=row.decision,
         confidence=row.confidence,
         candidates=tuple(row.candidates or ()),
-        created_at=_aware(row.created_at),
+        created_at=aware_utc(row.created_at),
     )
 
 
-def _handoff(row: Handoff) -> HandoffRecord:
+def handoff_record(row: Handoff) -> HandoffRecord:
     return HandoffRecord(
         row.id,
         row.conversation_id,
@@ -175,63 +166,12 @@ def _handoff(row: Handoff) -> HandoffRecord:
         row.question,
         row.status,
         row.claimed_by,
-        _aware(row.created_at),
+        aware_utc(row.created_at),
     )
 
 
-def database_url(url: str | None, instance_path: str | Path) -> str:
-    """The URL to use: the given one, else SQLite in the instance folder."""
-    if url:
-        if url.startswith("postgres://"):  # the old Heroku-style scheme
-            url = "postgresql://" + url[len("postgres://") :]
-        if url.startswith("postgresql://"):
-            url = "postgresql+psycopg://" + url[len("postgresql://") :]
-        return url
-    path = Path(instance_path)
-    path.mkdir(parents=True, exist_ok=True)
-    return f"sqlite:///{(path / 'botbuilder.sqlite').resolve()}"
-
-
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
-    cursor = dbapi_connection.cursor()
-    # WAL lets server processes read while one writes; busy_timeout makes a
-    # writer wait for the lock instead of failing at once.
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA busy_timeout=30000")
-    cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.close()
-
-
-class Storage:
-    """The database of one botbuilder installation."""
-
-    def __init__(self, url: str, migrate: bool = True) -> None:
-        self.url = url
-        try:
-            self.engine: Engine = create_engine(url, future=True, pool_pre_ping=True)
-        except Exception as exc:  # bad URL or missing driver
-            raise ConfigError(f"cannot use database URL '{_redact(url)}': {exc}") from exc
-        if url.startswith("sqlite"):
-            event.listen(self.engine, "connect", _sqlite_pragmas)
-        self._sessions = sessionmaker(self.engine, expire_on_commit=False)
-        self._lock = threading.Lock()
-        if migrate:
-            self.migrate()
-
-    def migrate(self) -> None:
-        """Create or upgrade the schema to the newest migration."""
-        from botbuilder.db.migrations import upgrade
-
-        try:
-            upgrade(self.engine)
-        except Exception as exc:
-            raise ConfigError(f"cannot prepare database '{_redact(self.url)}': {exc}") from exc
-
-    def close(self) -> None:
-        self.engine.dispose()
-
-    def session(self) -> Session:
-        return self._sessions()
+class Storage(Database):
+    """Conversations, messages, handoffs and feedback in the installation's database."""
 
     # -- conversations --------------------------------------------------------
 
@@ -242,16 +182,20 @@ class Storage:
         )
         with self.session() as s, s.begin():
             s.add(row)
-        return _conversation(row)
+        return conversation_record(row)
 
     def conversation(self, conversation_id: str) -> ConversationRecord:
         with self.session() as s:
-            row = s.get(Conversation, conversation_id) if _is_id(conversation_id) else None
+            row = (
+                s.get(Conversation, conversation_id)
+                if is_conversation_id(conversation_id)
+                else None
+            )
             if row is None:
                 raise NotFound(
                     f"no conversation '{conversation_id}'; start one with POST /api/v1/conversations"
                 )
-            return _conversation(row)
+            return conversation_record(row)
 
     def set_state(
         self,
@@ -261,25 +205,27 @@ class Storage:
         expect: tuple[str, ...] | None = None,
         team: str | None = None,
     ) -> ConversationRecord:
-        """Move a conversation to `state`; with `expect`, only from one of those states.
+        """Move a conversation to `state`, if `TRANSITIONS` allows it from where it is;
+        with `expect`, only from one of those states.
 
         The check and the change are one UPDATE, so two processes racing for
         the same conversation cannot both win.
         """
-        if state not in STATES:
-            raise BadRequest(f"unknown state '{state}'; one of {', '.join(STATES)}")
+        sources = sources_of(state, expect or STATES)
         values: dict[str, Any] = {"state": state, "updated_at": utcnow()}
         if team is not None:
             values["team"] = team
         with self.session() as s, s.begin():
-            stmt = update(Conversation).where(Conversation.id == conversation_id)
-            if expect is not None:
-                stmt = stmt.where(Conversation.state.in_(expect))
-            result: CursorResult[Any] = s.execute(stmt.values(**values))  # type: ignore[assignment]
+            stmt = (
+                update(Conversation)
+                .where(Conversation.id == conversation_id, Conversation.state.in_(sources))
+                .values(**values)
+            )
+            result: CursorResult[Any] = s.execute(stmt)  # type: ignore[assignment]
             changed = result.rowcount
         if not changed:
             current = self.conversation(conversation_id)  # raises NotFound if missing
-            raise Conflict(f"conversation is '{current.state}', so it cannot become '{state}'")
+            raise Conflict(refusal(current.state, state))
         return self.conversation(conversation_id)
 
     def set_language(self, conversation_id: str, language: str) -> ConversationRecord:
@@ -327,7 +273,7 @@ class Storage:
                 .where(Conversation.id == conversation_id)
                 .values(updated_at=now)
             )
-        return _message(row)
+        return message_record(row)
 
     def annotate_message(
         self,
@@ -348,7 +294,7 @@ class Storage:
             row.confidence = confidence
             if candidates is not None:
                 row.candidates = candidates
-        return _message(row)
+        return message_record(row)
 
     def messages(self, conversation_id: str, after: int | None = None) -> list[MessageRecord]:
         """Messages of a conversation in order, optionally only those after a cursor."""
@@ -356,7 +302,7 @@ class Storage:
             stmt = select(Message).where(Message.conversation_id == conversation_id)
             if after is not None:
                 stmt = stmt.where(Message.id > after)
-            return [_message(m) for m in s.scalars(stmt.order_by(Message.id))]
+            return [message_record(m) for m in s.scalars(stmt.order_by(Message.id))]
 
     def last_message(self, conversation_id: str, roles: tuple[str, ...]) -> MessageRecord | None:
         with self.session() as s:
@@ -366,14 +312,14 @@ class Storage:
                 .order_by(Message.id.desc())
                 .limit(1)
             ).first()
-            return _message(row) if row else None
+            return message_record(row) if row else None
 
     def message(self, conversation_id: str, message_id: int) -> MessageRecord:
         with self.session() as s:
             row = s.get(Message, message_id)
             if row is None or row.conversation_id != conversation_id:
                 raise NotFound(f"no message {message_id} in this conversation")
-            return _message(row)
+            return message_record(row)
 
     # -- handoffs -------------------------------------------------------------
 
@@ -390,7 +336,7 @@ class Storage:
         )
         with self.session() as s, s.begin():
             s.add(row)
-        return _handoff(row)
+        return handoff_record(row)
 
     def handoffs(
         self, status: str | None = "waiting", team: str | None = None
@@ -402,7 +348,7 @@ class Storage:
                 stmt = stmt.where(Handoff.status == status)
             if team:
                 stmt = stmt.where(Handoff.team == team)
-            return [_handoff(h) for h in s.scalars(stmt.order_by(Handoff.id))]
+            return [handoff_record(h) for h in s.scalars(stmt.order_by(Handoff.id))]
 
     def queue_position(self, conversation_id: str) -> int | None:
         """1-based place of a waiting conversation in its team's queue."""
@@ -439,14 +385,6 @@ class Storage:
             return {f.message_id: f.helpful for f in rows}
 
 
-def _is_id(value: str) -> bool:
+def is_conversation_id(value: str) -> bool:
+    """Whether `value` can be a conversation id at all (saves a query on junk)."""
     return isinstance(value, str) and 0 < len(value) <= 36 and value.isalnum()
-
-
-def _redact(url: str) -> str:
-    """A database URL without its password, for error messages."""
-    if "@" in url and "://" in url:
-        scheme, rest = url.split("://", 1)
-        creds, host = rest.rsplit("@", 1)
-        return f"{scheme}://{creds.split(':')[0]}:***@{host}"
-    return url

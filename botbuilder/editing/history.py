@@ -15,7 +15,8 @@ from datetime import datetime
 from sqlalchemy import DateTime, Integer, String, Text, select
 from sqlalchemy.orm import Mapped, mapped_column
 
-from botbuilder.conversations.store import Base, Storage, _aware, utcnow
+from botbuilder.db.base import Base, aware_utc, utcnow
+from botbuilder.db.engine import Database
 from botbuilder.errors import NotFound
 
 __all__ = ["DiffLine", "FlowHistory", "VersionRecord", "diff_lines"]
@@ -49,7 +50,7 @@ class DiffLine:
 
 def _record(row: FlowVersion) -> VersionRecord:
     return VersionRecord(
-        row.id, row.path, row.content, row.author, row.note, _aware(row.created_at)
+        row.id, row.path, row.content, row.author, row.note, aware_utc(row.created_at)
     )
 
 
@@ -78,20 +79,20 @@ def diff_lines(
 class FlowHistory:
     """Versions of the flow files of one installation."""
 
-    def __init__(self, storage: Storage) -> None:
-        self.storage = storage
+    def __init__(self, database: Database) -> None:
+        self.database = database
 
     def record(self, path: str, content: str, author: str | None, note: str) -> VersionRecord:
         row = FlowVersion(
             path=path, content=content, author=author, note=note[:500], created_at=utcnow()
         )
-        with self.storage.session() as s, s.begin():
+        with self.database.session() as s, s.begin():
             s.add(row)
         return _record(row)
 
     def versions(self, path: str | None = None, limit: int = 200) -> list[VersionRecord]:
         """Newest first, optionally of one file."""
-        with self.storage.session() as s:
+        with self.database.session() as s:
             stmt = select(FlowVersion)
             if path:
                 stmt = stmt.where(FlowVersion.path == path)
@@ -99,7 +100,7 @@ class FlowHistory:
             return [_record(r) for r in rows]
 
     def version(self, version_id: int) -> VersionRecord:
-        with self.storage.session() as s:
+        with self.database.session() as s:
             row = s.get(FlowVersion, version_id)
             if row is None:
                 raise NotFound(f"no version {version_id}; see the history page for the list")
@@ -111,7 +112,7 @@ class FlowHistory:
 
     def previous(self, version: VersionRecord) -> VersionRecord | None:
         """The version of the same file just before this one."""
-        with self.storage.session() as s:
+        with self.database.session() as s:
             row = s.scalars(
                 select(FlowVersion)
                 .where(FlowVersion.path == version.path, FlowVersion.id < version.id)
@@ -121,5 +122,5 @@ class FlowHistory:
             return _record(row) if row else None
 
     def paths(self) -> list[str]:
-        with self.storage.session() as s:
+        with self.database.session() as s:
             return sorted(set(s.scalars(select(FlowVersion.path).distinct())))

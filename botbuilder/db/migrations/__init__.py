@@ -1,4 +1,4 @@
-"""Alembic migrations of botbuilder's database, run on start by `Storage`.
+"""Alembic migrations of botbuilder's database, run on start by `botbuilder.db.engine.Database`.
 
 Add a migration with a new file in `versions/` (revision, down_revision,
 upgrade()); never edit one that has shipped.

@@ -1,10 +1,21 @@
-"""Alembic environment: runs on the connection `botbuilder.db.migrations.upgrade` passes in."""
+"""Alembic environment: runs on the connection `botbuilder.db.migrations.upgrade` passes in.
+
+The imports below register every room's tables on the one `Base.metadata`, so
+`alembic revision --autogenerate` compares the migrations with all of them.
+"""
 
 from __future__ import annotations
 
 from alembic import context
 
-from botbuilder.conversations.store import Base
+import botbuilder.accounts
+import botbuilder.conversations.followups
+import botbuilder.conversations.notify
+import botbuilder.conversations.presence
+import botbuilder.conversations.queue
+import botbuilder.conversations.store
+import botbuilder.editing.history  # noqa: F401
+from botbuilder.db.base import Base
 
 connection = context.config.attributes["connection"]
 context.configure(
