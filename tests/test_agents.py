@@ -11,8 +11,10 @@ from pathlib import Path
 
 import pytest
 
+from botbuilder.content.emails import find_email, is_email
 from botbuilder.conversations.dialogue import Dialogue
-from botbuilder.conversations.queue import HandoffQueue, is_email
+from botbuilder.conversations.queue import HandoffQueue
+from botbuilder.conversations.states import HANDOFF_STATUSES, TRANSITIONS, check_handoff_move
 from botbuilder.conversations.store import Storage
 from botbuilder.errors import BadRequest, Conflict
 from botbuilder.matching.runtime import BotRuntime
@@ -238,6 +240,47 @@ def test_presence_goes_away_when_an_agent_falls_silent(storage: Storage) -> None
 )
 def test_email_validation(text: str, valid: bool) -> None:
     assert is_email(text) is valid
+
+
+@pytest.mark.parametrize(
+    "text, found",
+    [
+        ("Mail me at (jan@example.org).", "jan@example.org"),
+        ("mijn adres: <j.de.vries@groene-spaak.nl>, dank", "j.de.vries@groene-spaak.nl"),
+        ("jan@example is what I have", "jan@example"),
+        ("no address here, or @ alone", None),
+    ],
+)
+def test_an_address_in_running_text_is_found_valid_or_not(text: str, found: str | None) -> None:
+    assert find_email(text) == found
+
+
+# -- the state tables ---------------------------------------------------------------------
+
+
+def test_every_move_of_the_queue_is_a_transition_the_conversation_table_allows() -> None:
+    for (_move, before), after in ALLOWED.items():
+        assert after in TRANSITIONS[before], f"{before} -> {after}"
+
+
+@pytest.mark.parametrize("ended", ["transferred", "closed", "returned"])
+def test_an_ended_handoff_never_changes_again(ended: str) -> None:
+    for status in HANDOFF_STATUSES:
+        with pytest.raises(Conflict, match=f"the handoff is '{ended}', so it cannot become"):
+            check_handoff_move(ended, status)
+
+
+def test_a_claimed_handoff_cannot_be_claimed_again_even_when_its_conversation_waits(
+    storage: Storage, queue: HandoffQueue
+) -> None:
+    conversation = conversation_in(storage, queue, "agent")
+    storage.set_state(conversation, "waiting")  # ANN's handoff stays claimed
+    before = storage.messages(conversation)
+    with pytest.raises(Conflict, match="the handoff is 'claimed', so it cannot become 'claimed'"):
+        queue.claim(conversation, BOB)
+    assert storage.conversation(conversation).state == "waiting"
+    assert queue.owner(conversation) == ANN
+    assert storage.messages(conversation) == before
 
 
 # -- through the dialogue: nobody there, an e-mail address instead ----------------------

@@ -12,17 +12,17 @@ same conversation at once exactly one wins; the other gets `Conflict` (409).
     close       waiting, agent  closed    "this conversation is closed"
     hand_back   agent (owner)   bot       "you're talking to the bot again"
 
-Anything else is a `Conflict`. Also here: agents' presence (online/away),
-which tells the dialogue whether anyone is there to answer, and follow-up
-items (an e-mail address a member left when nobody was there).
+Anything else is a `Conflict`. Each move's change of the conversation and of
+its handoff is also checked against the tables in `states`. The queue is also
+agents' `Presence` and members' `FollowUps`, so the console and the dialogue
+hold one object with one clock.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import DateTime, Integer, String, Text, select, update
@@ -31,8 +31,10 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from botbuilder.content.rendering import render_markdown
 from botbuilder.content.texts import system_text
+from botbuilder.conversations.followups import FollowUps
+from botbuilder.conversations.presence import Presence
+from botbuilder.conversations.states import HANDOFF_TRANSITIONS, check_handoff_move, sources_of
 from botbuilder.conversations.store import (
-    Base,
     Conversation,
     ConversationRecord,
     Handoff,
@@ -40,67 +42,26 @@ from botbuilder.conversations.store import (
     Message,
     MessageRecord,
     Storage,
-    _aware,
-    _handoff,
-    _message,
-    utcnow,
+    conversation_record,
+    handoff_record,
+    is_conversation_id,
+    message_record,
 )
+from botbuilder.db.base import Base, aware_utc, utcnow
 from botbuilder.errors import BadRequest, Conflict, NotFound
 
-__all__ = [
-    "FollowUpRecord",
-    "HandoffQueue",
-    "NoteRecord",
-    "PRESENCE_TIMEOUT",
-    "QueueEntry",
-    "is_email",
-]
+__all__ = ["HandoffQueue", "NoteRecord", "QueueEntry"]
 
 MAX_REPLY_CHARS = 4000
-# An agent whose console has not been heard from for this long counts as away.
-PRESENCE_TIMEOUT = timedelta(seconds=90)
-PRESENCE = ("online", "away")
-_EMAIL = re.compile(
-    r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}$"
-)
-_EMAIL_IN_TEXT = re.compile(r"[^\s<>(),;:\"']+@[^\s<>(),;:\"']+")
 
 
-# -- tables (created by migration 0003) ---------------------------------------------------
-
-
-class AgentNote(Base):
+class AgentNote(Base):  # created by migration 0003
     __tablename__ = "agent_notes"
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     conversation_id: Mapped[str] = mapped_column(String(36), index=True)
     author: Mapped[str] = mapped_column(String(255))
     text: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-
-
-class FollowUp(Base):
-    __tablename__ = "follow_ups"
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    conversation_id: Mapped[str] = mapped_column(String(36), index=True)
-    team: Mapped[str] = mapped_column(String(64))
-    # asked: the member was offered the e-mail option; open: they left an address; done
-    status: Mapped[str] = mapped_column(String(16), index=True)
-    email: Mapped[str | None] = mapped_column(String(255), nullable=True)
-    question: Mapped[str] = mapped_column(Text, default="")
-    language: Mapped[str] = mapped_column(String(8))
-    done_by: Mapped[str | None] = mapped_column(String(255), nullable=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-
-
-class AgentPresence(Base):
-    __tablename__ = "agent_presence"
-    agent: Mapped[str] = mapped_column(String(255), primary_key=True)
-    status: Mapped[str] = mapped_column(String(16))
-    seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-
-
-# -- records ------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -121,45 +82,7 @@ class NoteRecord:
     created_at: datetime
 
 
-@dataclass(frozen=True)
-class FollowUpRecord:
-    id: int
-    conversation_id: str
-    team: str
-    status: str
-    email: str | None
-    question: str
-    language: str
-    done_by: str | None
-    created_at: datetime
-
-
-def _follow_up(row: FollowUp) -> FollowUpRecord:
-    return FollowUpRecord(
-        row.id,
-        row.conversation_id,
-        row.team,
-        row.status,
-        row.email,
-        row.question,
-        row.language,
-        row.done_by,
-        _aware(row.created_at),
-    )
-
-
-def is_email(text: str) -> bool:
-    """A plausible e-mail address (one @, a dot in the domain, no spaces)."""
-    return len(text) <= 254 and bool(_EMAIL.match(text))
-
-
-def find_email(text: str) -> str | None:
-    """The first thing in `text` that looks like an e-mail address, valid or not."""
-    found = _EMAIL_IN_TEXT.search(text)
-    return found.group(0).rstrip(".") if found else None
-
-
-class HandoffQueue:
+class HandoffQueue(Presence, FollowUps):
     """Waiting conversations and the agents who take them, on one storage."""
 
     def __init__(
@@ -168,6 +91,7 @@ class HandoffQueue:
         teams: Callable[[], list[str]] | None = None,
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
+        # Presence and FollowUps need nothing else: they share these two attributes.
         self.storage = storage
         self.teams = teams  # the bot's team names, to check a transfer target
         self.clock = clock
@@ -199,11 +123,11 @@ class HandoffQueue:
             rows = s.execute(stmt.order_by(Handoff.created_at, Handoff.id)).all()
             entries = []
             for handoff, conversation in rows:
-                record = _handoff(handoff)
+                record = handoff_record(handoff)
                 entries.append(
                     QueueEntry(
                         record,
-                        _conversation_record(conversation),
+                        conversation_record(conversation),
                         max(0, int((now - record.created_at).total_seconds())),
                     )
                 )
@@ -218,7 +142,7 @@ class HandoffQueue:
                 .order_by(Handoff.id.desc())
                 .limit(1)
             ).first()
-            return _handoff(row) if row else None
+            return handoff_record(row) if row else None
 
     def owner(self, conversation_id: str) -> str | None:
         """The agent who has the conversation now, if any."""
@@ -242,22 +166,19 @@ class HandoffQueue:
                 .order_by(Message.id.desc())
             )
             for row in rows:
-                if _aware(row.created_at) <= handoff.created_at:
-                    return _message(row)
+                if aware_utc(row.created_at) <= handoff.created_at:
+                    return message_record(row)
         return None
 
     # -- moves --------------------------------------------------------------------------
 
     def claim(self, conversation_id: str, agent: str) -> ConversationRecord:
         """Take a waiting conversation; Conflict if someone else was first."""
-        now = self.clock()
         with self.storage.session() as s, s.begin():
             conversation = self._move(s, conversation_id, "agent", ("waiting",), "claim")
-            s.execute(
-                update(Handoff)
-                .where(Handoff.conversation_id == conversation_id, Handoff.status == "waiting")
-                .values(status="claimed", claimed_by=agent, claimed_at=now)
-            )
+            handoff = self._advance(s, conversation_id, "claimed")
+            if handoff is not None and handoff.status == "claimed":
+                handoff.claimed_by, handoff.claimed_at = agent, self.clock()
             self._say(s, conversation, system_text("agent_joined", conversation.language))
         return self.storage.conversation(conversation_id)
 
@@ -276,7 +197,7 @@ class HandoffQueue:
                 created_at=self.clock(),
             )
             s.add(row)
-        return _message(row)
+        return message_record(row)
 
     def note(self, conversation_id: str, agent: str, text: str) -> NoteRecord:
         """An internal note on a conversation: for agents only, never sent to the member."""
@@ -287,7 +208,7 @@ class HandoffQueue:
         )
         with self.storage.session() as s, s.begin():
             s.add(row)
-        return NoteRecord(row.id, conversation_id, agent, text, _aware(row.created_at))
+        return NoteRecord(row.id, conversation_id, agent, text, aware_utc(row.created_at))
 
     def notes(self, conversation_id: str) -> list[NoteRecord]:
         with self.storage.session() as s:
@@ -297,7 +218,7 @@ class HandoffQueue:
                 .order_by(AgentNote.id)
             )
             return [
-                NoteRecord(n.id, n.conversation_id, n.author, n.text, _aware(n.created_at))
+                NoteRecord(n.id, n.conversation_id, n.author, n.text, aware_utc(n.created_at))
                 for n in rows
             ]
 
@@ -317,11 +238,8 @@ class HandoffQueue:
                 owner=agent,
                 team=team,
             )
-            current = self._latest(s, conversation_id)
+            current = self._advance(s, conversation_id, "transferred")
             question = current.question if current else ""
-            if current is not None and current.status in ("waiting", "claimed"):
-                current.status = "transferred"
-                current.closed_at = now
             s.add(
                 Handoff(
                     conversation_id=conversation_id,
@@ -350,10 +268,7 @@ class HandoffQueue:
         verb = "hand back" if state == "bot" else "close"
         with self.storage.session() as s, s.begin():
             conversation = self._move(s, conversation_id, state, expect, verb, owner=agent)
-            current = self._latest(s, conversation_id)
-            if current is not None and current.status in ("waiting", "claimed"):
-                current.status = status
-                current.closed_at = self.clock()
+            self._advance(s, conversation_id, status)
             self._say(s, conversation, system_text(text_key, conversation.language))
         return self.storage.conversation(conversation_id)
 
@@ -367,16 +282,21 @@ class HandoffQueue:
         owner: str | None = None,
         team: str | None = None,
     ) -> Conversation:
-        """The conditional UPDATE every move starts with; the row stays locked until commit."""
+        """The conditional UPDATE every move starts with; the row stays locked until commit.
+
+        It changes the state only from those of `expect` that the conversation table
+        allows, so no move can make a transition `states.TRANSITIONS` does not list.
+        """
+        sources = sources_of(state, expect)
         values: dict[str, Any] = {"state": state, "updated_at": self.clock()}
         if team is not None:
             values["team"] = team
         result: CursorResult[Any] = s.execute(  # type: ignore[assignment]
             update(Conversation)
-            .where(Conversation.id == conversation_id, Conversation.state.in_(expect))
+            .where(Conversation.id == conversation_id, Conversation.state.in_(sources))
             .values(**values)
         )
-        row = s.get(Conversation, conversation_id) if _is_id(conversation_id) else None
+        row = s.get(Conversation, conversation_id) if is_conversation_id(conversation_id) else None
         if row is None:
             raise NotFound(f"no conversation '{conversation_id}'")
         if not result.rowcount:
@@ -387,6 +307,18 @@ class HandoffQueue:
             if holder is not None and holder != owner:
                 raise Conflict(f"{holder} has this conversation; only they can {verb} it")
         return row
+
+    def _advance(self, s: Session, conversation_id: str, status: str) -> Handoff | None:
+        """Move the conversation's latest handoff to `status` if it is still open,
+        along `states.HANDOFF_TRANSITIONS`; an ended one is left as it ended."""
+        current = self._latest(s, conversation_id)
+        if current is None or not HANDOFF_TRANSITIONS.get(current.status):
+            return current
+        check_handoff_move(current.status, status)
+        current.status = status
+        if status != "claimed":
+            current.closed_at = self.clock()
+        return current
 
     @staticmethod
     def _latest(s: Session, conversation_id: str) -> Handoff | None:
@@ -410,114 +342,6 @@ class HandoffQueue:
             )
         )
 
-    # -- presence -----------------------------------------------------------------------
-
-    def set_presence(self, agent: str, status: str) -> None:
-        """Record that `agent` is online or away (the console calls this as a heartbeat)."""
-        if status not in PRESENCE:
-            raise BadRequest(f"presence must be one of {', '.join(PRESENCE)}, not '{status}'")
-        now = self.clock()
-        with self.storage.session() as s, s.begin():
-            row = s.get(AgentPresence, agent)
-            if row is None:
-                s.add(AgentPresence(agent=agent, status=status, seen_at=now))
-            else:
-                row.status, row.seen_at = status, now
-
-    def presence(self) -> dict[str, str]:
-        """Every agent ever seen: 'online', or 'away' when they said so or went quiet."""
-        cutoff = self.clock() - PRESENCE_TIMEOUT
-        with self.storage.session() as s:
-            return {
-                p.agent: p.status if _aware(p.seen_at) >= cutoff else "away"
-                for p in s.scalars(select(AgentPresence).order_by(AgentPresence.agent))
-            }
-
-    def nobody_online(self) -> bool:
-        """True when agents use the console but none is online now.
-
-        An installation whose console was never opened is not "empty": its
-        handoffs behave as before (office hours alone decide).
-        """
-        presence = self.presence()
-        return bool(presence) and "online" not in presence.values()
-
-    # -- follow-ups ---------------------------------------------------------------------
-
-    def offer_follow_up(
-        self, conversation_id: str, team: str, language: str, question: str
-    ) -> FollowUpRecord:
-        """Note that the member was offered the e-mail option (once per conversation)."""
-        with self.storage.session() as s, s.begin():
-            row = _asked(s, conversation_id)
-            if row is None:
-                now = self.clock()
-                row = FollowUp(
-                    conversation_id=conversation_id,
-                    team=team,
-                    status="asked",
-                    question=question,
-                    language=language,
-                    created_at=now,
-                    updated_at=now,
-                )
-                s.add(row)
-        return _follow_up(row)
-
-    def asked_follow_up(self, conversation_id: str) -> FollowUpRecord | None:
-        """The pending e-mail offer of a conversation, if the member has not answered it."""
-        with self.storage.session() as s:
-            row = _asked(s, conversation_id)
-            return _follow_up(row) if row else None
-
-    def follow_up_since(self, conversation_id: str, since: datetime) -> bool:
-        """Whether the member was offered the e-mail option since `since`, or has one pending."""
-        with self.storage.session() as s:
-            rows = s.scalars(select(FollowUp).where(FollowUp.conversation_id == conversation_id))
-            return any(r.status in ("asked", "open") or _aware(r.created_at) >= since for r in rows)
-
-    def leave_email(self, conversation_id: str, email: str, question: str) -> FollowUpRecord:
-        """The member's address and question: a follow-up item for the team."""
-        if not is_email(email):
-            raise BadRequest(f"'{email}' is not an e-mail address")
-        with self.storage.session() as s, s.begin():
-            row = _asked(s, conversation_id)
-            if row is None:
-                raise Conflict("this conversation was not offered an e-mail follow-up")
-            row.status, row.email, row.updated_at = "open", email, self.clock()
-            if question:
-                row.question = question
-        return _follow_up(row)
-
-    def follow_ups(self, status: str = "open", team: str | None = None) -> list[FollowUpRecord]:
-        """Follow-up items, oldest first."""
-        with self.storage.session() as s:
-            stmt = select(FollowUp).where(FollowUp.status == status)
-            if team:
-                stmt = stmt.where(FollowUp.team == team)
-            return [_follow_up(f) for f in s.scalars(stmt.order_by(FollowUp.id))]
-
-    def finish_follow_up(self, follow_up_id: int, agent: str) -> FollowUpRecord:
-        """Mark a follow-up as handled (the agent has written to the member)."""
-        with self.storage.session() as s, s.begin():
-            result: CursorResult[Any] = s.execute(  # type: ignore[assignment]
-                update(FollowUp)
-                .where(FollowUp.id == follow_up_id, FollowUp.status == "open")
-                .values(status="done", done_by=agent, updated_at=self.clock())
-            )
-            row = s.get(FollowUp, follow_up_id)
-            if row is None:
-                raise NotFound(f"no follow-up {follow_up_id}")
-            if not result.rowcount:
-                raise Conflict(f"follow-up {follow_up_id} is '{row.status}', not open")
-            return _follow_up(row)
-
-
-def _conversation_record(row: Conversation) -> ConversationRecord:
-    return ConversationRecord(
-        row.id, row.language, row.state, row.team, _aware(row.created_at), _aware(row.updated_at)
-    )
-
 
 def _text(text: Any, what: str) -> str:
     if not isinstance(text, str) or not text.strip():
@@ -530,10 +354,6 @@ def _text(text: Any, what: str) -> str:
     return text
 
 
-def _is_id(value: str) -> bool:
-    return isinstance(value, str) and 0 < len(value) <= 36 and value.isalnum()
-
-
 def _refusal(verb: str, state: str) -> str:
     why = {
         "bot": "the bot has it (nobody asked for a person)",
@@ -542,12 +362,3 @@ def _refusal(verb: str, state: str) -> str:
         "closed": "it is closed",
     }.get(state, f"it is '{state}'")
     return f"cannot {verb} this conversation: {why}"
-
-
-def _asked(s: Session, conversation_id: str) -> FollowUp | None:
-    """The conversation's e-mail offer the member has not answered yet."""
-    return s.scalars(
-        select(FollowUp).where(
-            FollowUp.conversation_id == conversation_id, FollowUp.status == "asked"
-        )
-    ).first()

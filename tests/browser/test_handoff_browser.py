@@ -35,7 +35,7 @@ def agent(server: Any) -> Iterator[str]:
     from sqlalchemy import delete
 
     from botbuilder.accounts import Accounts
-    from botbuilder.conversations.queue import AgentPresence
+    from botbuilder.conversations.presence import AgentPresence
 
     storage = server.storage()
     email = f"agent-{uuid.uuid4().hex[:8]}@example.org"
