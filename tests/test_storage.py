@@ -8,9 +8,10 @@ import pytest
 from alembic.script import ScriptDirectory
 from sqlalchemy import inspect
 
+from botbuilder.conversations.states import STATES, TRANSITIONS
 from botbuilder.conversations.store import Storage
 from botbuilder.db.migrations import _config
-from botbuilder.errors import Conflict, NotFound
+from botbuilder.errors import BadRequest, Conflict, NotFound
 
 
 @pytest.fixture
@@ -81,6 +82,51 @@ def test_state_change_with_expectation_lets_exactly_one_racer_win(storage: Stora
         t.join()
     assert sorted(results) == ["lost"] * 7 + ["won"]
     assert storage.conversation(conversation.id).state == "agent"
+
+
+# How a conversation reaches each state by legal moves only.
+ROUTES = {
+    "bot": (),
+    "waiting": ("waiting",),
+    "agent": ("waiting", "agent"),
+    "closed": ("closed",),
+}
+
+
+@pytest.mark.parametrize("after", STATES)
+@pytest.mark.parametrize("before", STATES)
+def test_a_state_change_the_transition_table_does_not_list_is_refused(
+    storage: Storage, before: str, after: str
+) -> None:
+    conversation = storage.create_conversation("nl").id
+    for step in ROUTES[before]:
+        storage.set_state(conversation, step)
+    if after in TRANSITIONS[before]:
+        assert storage.set_state(conversation, after).state == after
+    else:
+        with pytest.raises(Conflict, match=f"is '{before}', so it cannot become '{after}'"):
+            storage.set_state(conversation, after)
+        assert storage.conversation(conversation).state == before
+
+
+def test_a_closed_conversation_is_never_reopened(storage: Storage) -> None:
+    conversation = storage.create_conversation("nl").id
+    storage.set_state(conversation, "closed")
+    for state in STATES:
+        with pytest.raises(Conflict, match="cannot become"):
+            storage.set_state(conversation, state)
+
+
+def test_a_conversation_with_the_bot_cannot_skip_the_queue(storage: Storage) -> None:
+    conversation = storage.create_conversation("nl").id
+    with pytest.raises(Conflict, match="conversation is 'bot', so it cannot become 'agent'"):
+        storage.set_state(conversation, "agent")
+
+
+def test_an_unknown_state_is_a_bad_request(storage: Storage) -> None:
+    conversation = storage.create_conversation("nl").id
+    with pytest.raises(BadRequest, match="unknown state 'paused'"):
+        storage.set_state(conversation, "paused")
 
 
 def test_concurrent_writers_lose_no_message(storage: Storage) -> None:
