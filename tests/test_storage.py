@@ -10,7 +10,7 @@ from sqlalchemy import inspect
 
 from botbuilder.conversations.states import STATES, TRANSITIONS
 from botbuilder.conversations.store import Storage
-from botbuilder.db.migrations import _config
+from botbuilder.db.migrations import alembic_config
 from botbuilder.errors import BadRequest, Conflict, NotFound
 
 
@@ -30,7 +30,7 @@ def test_schema_is_created_by_migrations_and_upgrading_again_is_a_no_op(database
         (version,) = connection.exec_driver_sql(
             "SELECT version_num FROM alembic_version"
         ).fetchone()  # type: ignore[misc]
-    assert version == ScriptDirectory.from_config(_config()).get_current_head()
+    assert version == ScriptDirectory.from_config(alembic_config()).get_current_head()
     first.close()
     second.close()
 

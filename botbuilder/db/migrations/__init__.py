@@ -13,12 +13,13 @@ from alembic.config import Config
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
-__all__ = ["upgrade"]
+__all__ = ["alembic_config", "upgrade"]
 
 _LOCK_KEY = 7_262_001  # any constant: serialises migrations across processes on PostgreSQL
 
 
-def _config() -> Config:
+def alembic_config() -> Config:
+    """Alembic's configuration for these migrations (a test reads the head from it)."""
     config = Config()
     config.set_main_option("script_location", str(Path(__file__).parent))
     return config
@@ -26,7 +27,7 @@ def _config() -> Config:
 
 def upgrade(engine: Engine, revision: str = "head") -> None:
     """Bring the schema to `revision`; safe when several processes start at once."""
-    config = _config()
+    config = alembic_config()
     for attempt in range(3):
         try:
             with engine.begin() as connection:
