@@ -37,7 +37,7 @@ def _snapshot(directory: Path) -> dict[str, str]:
 @pytest.fixture
 def transfer_app(app_factory, bot_dir: Path):  # type: ignore[no-untyped-def]
     app = app_factory(bot_dir)
-    accounts = app.extensions["botbuilder.accounts"]
+    accounts = app.extensions["botbuilder"].accounts
     accounts.add("manager@example.org", PASSWORD, "manager")
     accounts.add("agent@example.org", PASSWORD, "agent")
     yield app

@@ -262,81 +262,11 @@ def actions(flows_dir: str, host: str, port: int) -> None:
     endpoint.run(executor, port=port, cors_origins=[])
 
 
-FORMATS = ("rasa", "csv", "xlsx")
-
-
-@main.command("export")
-@click.argument("flows_dir", type=click.Path(file_okay=False, exists=True))
-@click.option("--format", "fmt", type=click.Choice(FORMATS), required=True)
-@click.option("--language", help="Only this language (rasa: default the bot's language).")
-@click.argument("out", type=click.Path())
-def export_command(flows_dir: str, fmt: str, language: str | None, out: str) -> None:
-    """Write the bot as Rasa training data (OUT is a folder) or a spreadsheet (OUT is a file)."""
-    from botbuilder.content.loader import load_bot
-    from botbuilder.interchange.entries import bot_entries
-
-    with _people_errors():
-        bot = load_bot(flows_dir)
-        if fmt == "rasa":
-            from botbuilder.interchange.rasa import export_rasa
-
-            paths = export_rasa(bot, Path(out), language)
-            click.echo(f"wrote {', '.join(str(p) for p in paths)}")
-            return
-        from botbuilder.interchange.spreadsheet import write_csv, write_xlsx
-
-        entries = bot_entries(bot, language)
-        (write_csv if fmt == "csv" else write_xlsx)(entries, Path(out))
-        click.echo(f"wrote {len(entries)} intents to {out}")
-
-
-@main.command("import")
-@click.option("--format", "fmt", type=click.Choice((*FORMATS, "qna")), required=True)
-@click.option("--language", help="Language of the imported questions [default: the bot's, or nl].")
-@click.argument("paths", nargs=-1, required=True, type=click.Path())
-def import_command(fmt: str, language: str | None, paths: tuple[str, ...]) -> None:
-    """Import FILES into the bot folder OUT_DIR (new or existing): import --format F FILES... OUT_DIR.
-
-    rasa takes nlu.yml and optionally domain.yml (for the answers); csv/xlsx a
-    spreadsheet with columns intent, question, answer, language; qna a QnA Maker TSV.
-    Existing intents get new questions and answers; nothing is written if any row is bad.
-    """
-    from botbuilder.content.loader import load_bot
-    from botbuilder.interchange.entries import write_entries
-
-    if len(paths) < 2:
-        raise click.UsageError("give the file(s) to import and then the bot folder to import into")
-    *files, out_dir = (Path(p) for p in paths)
-    for f in files:
-        if not f.is_file():
-            raise click.UsageError(f"no such file: {f}")
-    target = Path(out_dir)
-    with _people_errors():
-        existing = load_bot(target) if target.exists() and any(target.iterdir()) else None
-        lang = language or (existing.settings.language if existing else "nl")
-        if fmt == "rasa":
-            from botbuilder.interchange.rasa import import_rasa
-
-            entries = import_rasa(files[0], files[1] if len(files) > 1 else None, lang)
-        elif fmt == "qna":
-            from botbuilder.interchange.qna import import_qna
-
-            taken = set(existing.intent_ids()) if existing else set()
-            entries = [e for f in files for e in import_qna(f, lang, taken)]
-        else:
-            from botbuilder.interchange.spreadsheet import read_rows, rows_to_entries
-
-            known = set(existing.intents) if existing else set()
-            entries = [e for f in files for e in rows_to_entries(read_rows(f), lang, known)]
-        report = write_entries(entries, target, lang)
-    for key in report.added:
-        click.echo(f"added    {key}")
-    for key in report.changed:
-        click.echo(f"changed  {key}")
-    click.echo(report.summary())
-
-
-# The user commands live in their own module; registered here so `botbuilder user …` works.
+# These commands live in their own modules; registered here so `botbuilder user …`,
+# `botbuilder export` and `botbuilder import` work.
+from botbuilder.cli.transfer import export_command, import_command  # noqa: E402
 from botbuilder.cli.users import users  # noqa: E402
 
 main.add_command(users)
+main.add_command(export_command)
+main.add_command(import_command)

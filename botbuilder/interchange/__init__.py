@@ -1,5 +1,9 @@
-"""Bringing FAQs in and out: Rasa, QnA Maker and spreadsheets, all through one
-list of entries (`entries`).
+"""Bringing FAQs in and out: Rasa, QnA Maker and spreadsheets.
 
-Imports `content`; never the server or conversations.
+`registry` is the one table of formats, each with its reader and writer;
+every format reads into and writes from the same list of entries
+(`entries`), and never writes flow files itself: `editing` turns entries
+into a draft that the editor service saves.
+
+Imports `content`; never editing, the server or conversations.
 """

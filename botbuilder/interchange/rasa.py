@@ -24,24 +24,14 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import YAMLError
 from ruamel.yaml.scalarstring import LiteralScalarString
 
+from botbuilder.content.files import atomic_write, dump_yaml
 from botbuilder.content.model import Bot
 from botbuilder.errors import ImportFileError
-from botbuilder.interchange.entries import Entry, atomic_write
+from botbuilder.interchange.entries import Entry
 
 __all__ = ["export_rasa", "import_rasa"]
 
 _ENTITY = re.compile(r"\[([^\]]+)\]\s*(?:\([^)]*\)|\{[^}]*\})")
-
-
-def _dump(data: Any) -> str:
-    from io import StringIO
-
-    yaml = YAML(typ="rt")
-    yaml.indent(mapping=2, sequence=4, offset=2)
-    yaml.width = 4096
-    out = StringIO()
-    yaml.dump(data, out)
-    return out.getvalue()
 
 
 def export_rasa(bot: Bot, out_dir: Path, language: str | None = None) -> list[Path]:
@@ -90,7 +80,7 @@ def export_rasa(bot: Bot, out_dir: Path, language: str | None = None) -> list[Pa
     for path, data in files.items():
         atomic_write(
             path,
-            f"# Exported by botbuilder from '{bot.settings.name}' ({language})\n" + _dump(data),
+            f"# Exported by botbuilder from '{bot.settings.name}' ({language})\n" + dump_yaml(data),
         )
     return list(files)
 

@@ -15,9 +15,10 @@ import csv
 import io
 from pathlib import Path
 
+from botbuilder.content.files import atomic_write
 from botbuilder.content.languages import ISO_639_1
 from botbuilder.errors import ImportFileError
-from botbuilder.interchange.entries import Entry, atomic_write
+from botbuilder.interchange.entries import Entry
 
 __all__ = ["COLUMNS", "export_rows", "read_rows", "rows_to_entries", "write_csv", "write_xlsx"]
 
@@ -130,6 +131,6 @@ def write_xlsx(entries: list[Entry], path: Path) -> None:
     sheet.title = "intents"  # type: ignore[union-attr]
     for row in export_rows(entries):
         sheet.append(row)  # type: ignore[union-attr]
-    tmp = path.with_name(f".{path.name}.tmp")
-    book.save(tmp)
-    tmp.replace(path)
+    out = io.BytesIO()
+    book.save(out)
+    atomic_write(path, out.getvalue())

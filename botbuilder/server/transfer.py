@@ -1,16 +1,17 @@
 """Import and export in the editor: upload a file, preview what will change, confirm.
 
-The same formats and the same rules as `botbuilder import` / `botbuilder export`
-(csv, xlsx, QnA Maker TSV, Rasa nlu.yml + domain.yml). An upload is kept in
-the instance folder under a random token between preview and confirm; the
-preview is a dry run against the bot's files, the confirm runs the import
-again on the files as they are then and saves the result through the
-editor (same checks, same lock, a version per written file in the history).
-Managers and admins only; every POST is CSRF-checked by `login_required`.
+The same formats (the one registry in `botbuilder.interchange.registry`) and
+the same rules as `botbuilder import` / `botbuilder export`. An upload is read
+once, at the preview: its entries (not the file) are kept in the instance
+folder under a random token until the confirm, which merges them into the
+files as they are then and saves the draft through the editor (same checks,
+same lock, a version per written file in the history). Managers and admins
+only; every POST is CSRF-checked by `login_required`.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import json
 import re
@@ -22,41 +23,31 @@ import zipfile
 from pathlib import Path
 from typing import Any
 
-from flask import (
-    Blueprint,
-    current_app,
-    render_template,
-    request,
-    send_file,
-)
+from flask import Blueprint, current_app, render_template, request, send_file
 from flask.typing import ResponseReturnValue
 from werkzeug.datastructures import FileStorage
 from werkzeug.utils import secure_filename
 
 from botbuilder.content.loader import load_bot
 from botbuilder.content.model import Bot
-from botbuilder.editing.service import Draft, InvalidEdit
+from botbuilder.editing.importing import ImportReport, check_import, draft_import, save_import
 from botbuilder.errors import BadRequest, FlowError, ImportFileError, NotFound
-from botbuilder.interchange.entries import Entry, ImportReport, bot_entries, slug, write_entries
+from botbuilder.interchange.entries import Entry, slug
+from botbuilder.interchange.registry import FORMATS, Format, format_named
 from botbuilder.server import auth
-from botbuilder.server.auth import current_user, login_required
-from botbuilder.server.editor import EDITORS, _reload_now, _running_bot_problem, flow_editor
+from botbuilder.server.auth import login_required
+from botbuilder.server.common import current_author, current_user
+from botbuilder.server.editor_shared import EDITORS, flow_editor, reload_now, running_bot_problem
 
-__all__ = ["FORMATS", "blueprint"]
+__all__ = ["blueprint"]
 
 blueprint = Blueprint("transfer", __name__, url_prefix="/editor/transfer")
 auth.STAFF_BLUEPRINTS.add("transfer")
 
-FORMATS = {
-    "csv": "Spreadsheet (.csv)",
-    "xlsx": "Excel (.xlsx)",
-    "qna": "QnA Maker (.tsv)",
-    "rasa": "Rasa (nlu.yml + domain.yml)",
-}
-_SUFFIX = {"csv": ".csv", "xlsx": ".xlsx", "qna": ".tsv", "rasa": ".yml"}
 MAX_UPLOAD = 2 * 1024 * 1024  # bytes per upload request (the app's default is 64 KB)
 KEEP_SECONDS = 3600  # an upload not confirmed within an hour is thrown away
 _TOKEN = re.compile(r"^[A-Za-z0-9_-]{20,64}$")
+_GONE = "This upload has expired or was imported already; upload the file again."
 
 
 @blueprint.before_request
@@ -68,25 +59,16 @@ def _larger_uploads() -> None:
 
 @blueprint.context_processor
 def _common() -> dict[str, Any]:
-    return {"flows_problem": _running_bot_problem()}
-
-
-def _flows_dir() -> Path:
-    return Path(current_app.config["FLOWS_DIR"])
+    return {"flows_problem": running_bot_problem()}
 
 
 def _uploads() -> Path:
     return Path(current_app.instance_path) / "uploads"
 
 
-def _author() -> str:
-    user = current_user()
-    return user.email if user else "unknown"
-
-
 def _bot() -> Bot:
     try:
-        return load_bot(_flows_dir())
+        return load_bot(flow_editor().root)
     except FlowError as exc:
         raise BadRequest(
             "The flow files have errors; fix them (or restore a version) before importing or "
@@ -94,11 +76,31 @@ def _bot() -> Bot:
         ) from exc
 
 
-def _languages() -> tuple[str, tuple[str, ...]]:
-    return flow_editor().languages()
+# -- reading an upload, and keeping its entries between preview and confirm ---------------
 
 
-# -- the upload between preview and confirm ---------------------------------------------
+def _read_upload(
+    fmt: Format, meta: dict[str, Any], main: FileStorage, domain: FileStorage | None, bot: Bot
+) -> list[Entry]:
+    """The uploaded file(s) as entries, read as `botbuilder import` reads them."""
+    with tempfile.TemporaryDirectory(prefix="botbuilder-upload-") as tmp:
+        files = [Path(tmp) / f"upload{fmt.suffix}"]
+        main.save(files[0])
+        if domain is not None:
+            files.append(Path(tmp) / "domain.yml")
+            domain.save(files[1])
+        try:
+            return fmt.read(files, meta["language"], bot)
+        except ImportFileError as exc:
+            # Name the files as the manager knows them, not by their place on the server.
+            names = {
+                str(files[0]): meta["names"]["main"],
+                str(Path(tmp) / "domain.yml"): "domain.yml",
+            }
+            problems = list(exc.problems)
+            for path, name in names.items():
+                problems = [p.replace(path, name) for p in problems]
+            raise ImportFileError(problems) from exc
 
 
 def _clean_old() -> None:
@@ -113,82 +115,37 @@ def _clean_old() -> None:
             pass
 
 
-def _store(fmt: str, language: str, main: FileStorage, domain: FileStorage | None) -> str:
+def _store(meta: dict[str, Any], entries: list[Entry]) -> str:
     token = secrets.token_urlsafe(24)
     folder = _uploads() / token
     folder.mkdir(parents=True, mode=0o700)
-    names = {"main": secure_filename(main.filename or "") or f"upload{_SUFFIX[fmt]}"}
-    main.save(folder / f"upload{_SUFFIX[fmt]}")
-    if domain is not None:
-        names["domain"] = secure_filename(domain.filename or "") or "domain.yml"
-        domain.save(folder / "domain.yml")
-    user = current_user()
-    meta = {"format": fmt, "language": language, "names": names, "user": user.id if user else None}
+    (folder / "entries.json").write_text(
+        json.dumps([dataclasses.asdict(e) for e in entries], ensure_ascii=False), encoding="utf-8"
+    )
     (folder / "meta.json").write_text(json.dumps(meta), encoding="utf-8")
     return token
 
 
-def _stored(token: str) -> tuple[Path, dict[str, Any]]:
+def _stored(token: str) -> tuple[Path, dict[str, Any], list[Entry]]:
     """The upload under `token`, if it exists and belongs to the signed-in user."""
     folder = _uploads() / token
     user = current_user()
     if not _TOKEN.match(token) or not (folder / "meta.json").is_file():
-        raise NotFound("This upload has expired or was imported already; upload the file again.")
+        raise NotFound(_GONE)
     meta = json.loads((folder / "meta.json").read_text(encoding="utf-8"))
     if meta.get("user") != (user.id if user else None):
-        raise NotFound("This upload has expired or was imported already; upload the file again.")
-    return folder, meta
+        raise NotFound(_GONE)
+    entries = json.loads((folder / "entries.json").read_text(encoding="utf-8"))
+    return folder, meta, [Entry(**e) for e in entries]
 
 
-def _entries(folder: Path, meta: dict[str, Any], bot: Bot) -> list[Entry]:
-    """The uploaded file(s) as entries, as `botbuilder import` reads them."""
-    fmt, lang = meta["format"], meta["language"]
-    main = folder / f"upload{_SUFFIX[fmt]}"
-    try:
-        if fmt == "rasa":
-            from botbuilder.interchange.rasa import import_rasa
-
-            domain = folder / "domain.yml"
-            return import_rasa(main, domain if domain.is_file() else None, lang)
-        if fmt == "qna":
-            from botbuilder.interchange.qna import import_qna
-
-            return import_qna(main, lang, set(bot.intent_ids()))
-        from botbuilder.interchange.spreadsheet import read_rows, rows_to_entries
-
-        return rows_to_entries(read_rows(main), lang, set(bot.intents))
-    except ImportFileError as exc:
-        # Name the files as the manager knows them, not by their place on the server.
-        names = {str(main): meta["names"]["main"], str(folder / "domain.yml"): "domain.yml"}
-        problems = list(exc.problems)
-        for path, name in names.items():
-            problems = [p.replace(path, name) for p in problems]
-        raise ImportFileError(problems) from exc
+def _note(meta: dict[str, Any]) -> str:
+    return f"imported {meta['names']['main']} ({meta['format']})"
 
 
-def _import(folder: Path, meta: dict[str, Any], dry_run: bool) -> ImportReport:
-    bot = _bot()
-    entries = _entries(folder, meta, bot)
-    return write_entries(entries, _flows_dir(), bot.settings.language, dry_run=dry_run)
-
-
-def _save(folder: Path, meta: dict[str, Any]) -> tuple[ImportReport, list[str]]:
-    """Import into a scratch copy, then save the changed files through the editor."""
-    editor = flow_editor()
-    bot = _bot()
-    entries = _entries(folder, meta, bot)
-    with tempfile.TemporaryDirectory(prefix="botbuilder-import-") as tmp:
-        scratch = Path(tmp) / "bot"
-        shutil.copytree(editor.root, scratch)
-        report = write_entries(entries, scratch, bot.settings.language)
-        changes = {
-            p.resolve().relative_to(scratch.resolve()).as_posix(): p.read_text(encoding="utf-8")
-            for p in report.files
-        }
-    note = f"imported {meta['names']['main']} ({meta['format']})"
-    draft = Draft(changes, {rel: note for rel in changes})
-    versions = editor.save(draft, _author())
-    return report, [v.path for v in versions]
+def _page(meta: dict[str, Any], **context: Any) -> str:
+    context = {"problems": [], "report": None, "files": [], "token": None, "done": False, **context}
+    return render_template("editor/transfer_preview.html", meta=meta, **context)
 
 
 # -- pages ---------------------------------------------------------------------------------
@@ -197,128 +154,102 @@ def _save(folder: Path, meta: dict[str, Any]) -> tuple[ImportReport, list[str]]:
 @blueprint.get("")
 @login_required(EDITORS)
 def home() -> ResponseReturnValue:
-    default, languages = _languages()
+    default, languages = flow_editor().languages()
+    formats = {name: f.label for name, f in FORMATS.items()}
     return render_template(
-        "editor/transfer.html", formats=FORMATS, languages=languages, default=default
+        "editor/transfer.html", formats=formats, languages=languages, default=default
     )
+
+
+def _upload_meta() -> tuple[Format, dict[str, Any], FileStorage, FileStorage | None]:
+    """The preview form, checked: the format, what to keep about the upload, and its files."""
+    default, languages = flow_editor().languages()
+    fmt = format_named(request.form.get("format", ""))
+    language = request.form.get("language") or default
+    if language not in languages:
+        raise BadRequest(f"choose one of the bot's languages: {', '.join(languages)}")
+    main = request.files.get("file")
+    if main is None or not main.filename:
+        raise BadRequest("choose a file to import")
+    domain = request.files.get("domain") if fmt.name == "rasa" else None
+    if domain is not None and not domain.filename:
+        domain = None
+    names = {"main": secure_filename(main.filename) or f"upload{fmt.suffix}"}
+    if domain is not None:
+        names["domain"] = secure_filename(domain.filename or "") or "domain.yml"
+    user = current_user()
+    meta = {
+        "format": fmt.name,
+        "language": language,
+        "names": names,
+        "user": user.id if user else None,
+    }
+    return fmt, meta, main, domain
 
 
 @blueprint.post("/preview")
 @login_required(EDITORS)
 def preview() -> ResponseReturnValue:
-    default, languages = _languages()
-    fmt = request.form.get("format", "")
-    language = request.form.get("language") or default
-    main = request.files.get("file")
-    domain = request.files.get("domain") if fmt == "rasa" else None
-    if fmt not in FORMATS:
-        raise BadRequest(f"choose one of the formats: {', '.join(FORMATS)}")
-    if language not in languages:
-        raise BadRequest(f"choose one of the bot's languages: {', '.join(languages)}")
-    if main is None or not main.filename:
-        raise BadRequest("choose a file to import")
-    if domain is not None and not domain.filename:
-        domain = None
+    fmt, meta, main, domain = _upload_meta()
     _clean_old()
-    token = _store(fmt, language, main, domain)
-    folder, meta = _stored(token)
+    editor, bot = flow_editor(), _bot()
     try:
-        report = _import(folder, meta, dry_run=True)
+        entries = _read_upload(fmt, meta, main, domain, bot)
+        draft, report = draft_import(editor, entries, bot, bot.settings.language, _note(meta))
+        check_import(editor, draft)  # a dry run: the same checks as the confirm
     except ImportFileError as exc:
-        shutil.rmtree(folder, ignore_errors=True)
-        page = render_template(
-            "editor/transfer_preview.html", meta=meta, problems=exc.problems, report=None
-        )
-        return page, 422
-    return render_template(
-        "editor/transfer_preview.html",
-        meta=meta,
-        problems=[],
-        report=report,
-        files=_relative(report),
-        token=token,
-        done=False,
-    )
+        return _page(meta, problems=exc.problems), 422
+    token = _store(meta, entries)
+    return _page(meta, report=report, files=report.files, token=token)
 
 
 @blueprint.post("/confirm")
 @login_required(EDITORS)
 def confirm() -> ResponseReturnValue:
-    folder, meta = _stored(request.form.get("token", ""))
+    folder, meta, entries = _stored(request.form.get("token", ""))
+    editor, bot = flow_editor(), _bot()
+    report: ImportReport
     try:
-        report, written = _save(folder, meta)
+        # Merged into the files as they are now, which may have changed since the preview.
+        draft, report = draft_import(editor, entries, bot, bot.settings.language, _note(meta))
+        versions = save_import(editor, draft, current_author())
     except ImportFileError as exc:
-        # The files changed since the preview in a way that makes the import fail.
-        page = render_template(
-            "editor/transfer_preview.html",
-            meta=meta,
-            problems=exc.problems,
-            report=None,
-        )
-        return page, 422
-    except InvalidEdit as exc:
-        page = render_template(
-            "editor/transfer_preview.html",
-            meta=meta,
-            problems=[p.text for p in exc.problems if p.severity == "error"],
-            report=None,
-        )
-        return page, 422
+        return _page(meta, problems=exc.problems), 422
     shutil.rmtree(folder, ignore_errors=True)
-    _reload_now()
-    return render_template(
-        "editor/transfer_preview.html",
-        meta=meta,
-        problems=[],
-        report=report,
-        files=written,
-        done=True,
-    )
-
-
-def _relative(report: ImportReport) -> list[str]:
-    root = _flows_dir().resolve()
-    return [p.resolve().relative_to(root).as_posix() for p in report.files]
+    reload_now()
+    return _page(meta, report=report, files=[v.path for v in versions], done=True)
 
 
 @blueprint.get("/export")
 @login_required(EDITORS)
 def export() -> ResponseReturnValue:
-    fmt = request.args.get("format", "")
+    fmt = format_named(request.args.get("format", ""), export=True)
     language = request.args.get("language") or None
-    if fmt not in ("csv", "xlsx", "rasa"):
-        raise BadRequest("export as csv, xlsx or rasa")
     bot = _bot()
     if language is not None and language not in bot.languages:
         raise BadRequest(f"the bot has no language '{language}'")
+    if fmt.folder:  # one language per folder: the bot's unless one is asked for
+        language = language or bot.settings.language
+    data, download = _exported(bot, fmt, language)
+    return send_file(
+        io.BytesIO(data), mimetype=fmt.mimetype, as_attachment=True, download_name=download
+    )
+
+
+def _exported(bot: Bot, fmt: Format, language: str | None) -> tuple[bytes, str]:
+    """The bot written in `fmt` (a folder zipped), and the name to download it as."""
+    assert fmt.write is not None
     name = slug(bot.settings.name) or "bot"
     with tempfile.TemporaryDirectory(prefix="botbuilder-export-") as tmp:
-        out = Path(tmp)
-        if fmt == "rasa":
-            from botbuilder.interchange.rasa import export_rasa
-
-            language = language or bot.settings.language
+        if fmt.folder:
             buffer = io.BytesIO()
             with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-                for path in export_rasa(bot, out / "rasa", language):
+                for path in fmt.write(bot, Path(tmp) / fmt.name, language):
                     archive.write(path, path.name)
-            data, mimetype = buffer.getvalue(), "application/zip"
-            download = f"{name}-rasa-{language}.zip"
-        else:
-            from botbuilder.interchange.spreadsheet import write_csv, write_xlsx
-
-            path = out / f"export.{fmt}"
-            (write_csv if fmt == "csv" else write_xlsx)(bot_entries(bot, language), path)
-            data = path.read_bytes()
-            mimetype = (
-                "text/csv"
-                if fmt == "csv"
-                else "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-            )
-            download = f"{name}{'-' + language if language else ''}.{fmt}"
-    return send_file(
-        io.BytesIO(data), mimetype=mimetype, as_attachment=True, download_name=download
-    )
+            return buffer.getvalue(), f"{name}-{fmt.name}-{language}.zip"
+        path = Path(tmp) / f"export{fmt.suffix}"
+        fmt.write(bot, path, language)
+        return path.read_bytes(), f"{name}{'-' + language if language else ''}{fmt.suffix}"
 
 
 @blueprint.errorhandler(NotFound)
