@@ -591,3 +591,37 @@ def test_intent_list_groups_files_shows_languages_and_searches(manager) -> None:
     assert '<th scope="col">NL</th>' in page and '<th scope="col">EN</th>' in page
     found = manager.get("/editor/?q=wachtwoord").text
     assert "<code>wachtwoord</code>" in found and "<code>contributie</code>" not in found
+
+
+def test_a_save_waits_while_another_process_holds_the_flows_lock(
+    bot_dir: Path, tmp_path: Path
+) -> None:
+    import subprocess
+    import sys
+    import time
+
+    from botbuilder.editing.forms import Draft
+    from botbuilder.editing.service import FlowEditor
+
+    lock = tmp_path / "instance" / "flows.lock"
+    lock.parent.mkdir()
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import sys, time; from filelock import FileLock; lock = FileLock(sys.argv[1]); "
+            "lock.acquire(); print('held', flush=True); time.sleep(2)",
+            str(lock),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+    editor = FlowEditor(bot_dir, history=None, lock_path=lock)  # no database: no versions
+    faq = bot_dir / "faq.yml"
+    changed = faq.read_text() + "# saved by the second writer\n"
+    start = time.monotonic()
+    assert editor.save(Draft({"faq.yml": changed}, {"faq.yml": "a test"}), "tester") == []
+    waited = time.monotonic() - start
+    holder.wait(timeout=10)
+    assert waited >= 1.0 and faq.read_text() == changed

@@ -32,9 +32,9 @@ from botbuilder.conversations.queue import HandoffQueue
 from botbuilder.conversations.store import ConversationRecord, HandoffRecord, MessageRecord, Storage
 from botbuilder.conversations.turns import (
     PERSON_REQUEST,
-    Handoff,
     Outcome,
     Reply,
+    TeamHandoff,
     chosen,
     reply,
 )
@@ -212,7 +212,7 @@ class Dialogue:
         return Turn(conversation, answer.outcome, messages, member)
 
     def _hand_off(
-        self, conversation: ConversationRecord, handoff: Handoff, member: MessageRecord
+        self, conversation: ConversationRecord, handoff: TeamHandoff, member: MessageRecord
     ) -> tuple[ConversationRecord, list[MessageRecord]]:
         """Put the conversation in the team's queue and tell the member where they stand."""
         lang = conversation.language

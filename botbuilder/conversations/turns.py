@@ -8,7 +8,7 @@ sends or shows the reply in its own way. No storage, no clock, no I/O here:
 the time is an argument, so office hours are decided the same way in a test.
 
 What the policy does not know is whether an agent is online; that needs the
-queue, so the dialogue decides it after the reply (see `Handoff.team_open`).
+queue, so the dialogue decides it after the reply (see `TeamHandoff.team_open`).
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from botbuilder.conversations.office_hours import handoff_text, team_is_open
 from botbuilder.matching.decision import ANSWER, CLARIFY, HANDOFF, Match
 
 __all__ = [
-    "Handoff",
+    "TeamHandoff",
     "Outcome",
     "Reply",
     "PERSON_REQUEST",
@@ -42,7 +42,7 @@ class Outcome(StrEnum):
 
 
 @dataclass(frozen=True)
-class Handoff:
+class TeamHandoff:
     """The team a conversation goes to, and what the member reads about it."""
 
     team: str
@@ -64,7 +64,7 @@ class Reply:
     html: str = ""
     buttons: tuple[Button, ...] = ()  # under the text: the intent's, or the clarify options
     options: tuple[str, ...] = ()  # the intents offered when clarifying
-    handoff: Handoff | None = None
+    handoff: TeamHandoff | None = None
 
 
 # A member who pressed "talk to a person", or asked for one in words.
@@ -133,14 +133,14 @@ def _clarify(bot: Bot, match: Match, language: str) -> Reply:
 
 def _handoff(
     bot: Bot, team: str, reason: str, language: str, at: datetime, acknowledged: bool = False
-) -> Handoff:
+) -> TeamHandoff:
     team = team or bot.settings.handoff.default_team
     is_open = team_is_open(bot, team, at)
     text = handoff_text(bot, team, language, reason, at)
     if acknowledged and is_open:
         # An intent that hands off has already said its own words.
         text = ""
-    return Handoff(team=team, reason=reason, team_open=is_open, text=text)
+    return TeamHandoff(team=team, reason=reason, team_open=is_open, text=text)
 
 
 def _title(intent: Intent) -> str:
