@@ -157,3 +157,28 @@ def test_rasa_nlu_without_answers_asks_for_the_domain(tmp_path: Path) -> None:
     assert (
         "intent 'groet' has no response 'utter_groet' with a text; give domain.yml" in result.output
     )
+
+
+def test_the_command_offers_the_formats_of_the_one_registry() -> None:
+    from botbuilder.interchange.registry import FORMATS, export_formats
+
+    options = {
+        name: next(p for p in main.commands[name].params if p.name == "fmt")
+        for name in ("import", "export")
+    }
+    assert list(options["import"].type.choices) == list(FORMATS)  # type: ignore[attr-defined]
+    assert list(options["export"].type.choices) == export_formats()  # type: ignore[attr-defined]
+    assert "qna" in FORMATS and "qna" not in export_formats()  # QnA Maker is import only
+
+
+def test_an_import_that_would_not_load_writes_nothing(tmp_path: Path) -> None:
+    bot = tmp_path / "bot"
+    shutil.copytree(EXAMPLE_FLOWS, bot)
+    snapshot = {p: p.read_text() for p in bot.rglob("*.yml")}
+    sheet = tmp_path / "bad-id.csv"
+    sheet.write_text("intent,question,answer,language\nnieuw intent,Een vraag?,Een antwoord,nl\n")
+    result = CliRunner().invoke(main, ["import", "--format", "csv", str(sheet), str(bot)])
+    assert result.exit_code == 1, result.output
+    assert "nothing was imported" in result.output and "nl/imported.yml" in result.output
+    assert {p: p.read_text() for p in bot.rglob("*.yml")} == snapshot
+    assert not (bot / "nl" / "imported.yml").exists()

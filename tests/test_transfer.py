@@ -190,3 +190,17 @@ def test_exports_download_and_read_back(manager) -> None:  # type: ignore[no-unt
 
     assert manager.get("/editor/transfer/export?format=pdf").status_code == 400
     assert manager.get("/editor/transfer/export?format=csv&language=fr").status_code == 400
+
+
+def test_an_upload_is_read_once_and_only_its_entries_wait_for_the_confirm(
+    manager, transfer_app, bot_dir: Path
+) -> None:  # type: ignore[no-untyped-def]
+    token = _token(preview(manager, PARKING_CSV.encode()).text)
+    folder = Path(transfer_app.instance_path) / "uploads" / token
+    assert sorted(p.name for p in folder.iterdir()) == ["entries.json", "meta.json"]
+    done = manager.post(
+        "/editor/transfer/confirm", data={"csrf_token": manager.csrf, "token": token}
+    )
+    assert done.status_code == 200, done.text
+    versions = transfer_app.extensions["botbuilder"].editor.history.versions("nl/imported.yml")
+    assert [v.note for v in versions] == ["imported faq.csv (csv)"]  # one save, one version
