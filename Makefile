@@ -6,13 +6,14 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
+WIDGET := web/static/widget.js
 FLOWS  ?= flows
 HOST   ?= 127.0.0.1
 PORT   ?= 5000
 
-.PHONY: install serve test lint bench bench-accuracy system-deps clean
+.PHONY: install widget serve test lint bench bench-accuracy system-deps clean
 
-install: $(STAMP)
+install: $(STAMP) $(WIDGET)
 
 # torch first, pinned: the CPU build of 2.13.0 comes from this machine's disk;
 # an unpinned torch pulled in by sentence-transformers would be a CUDA build of GBs.
@@ -22,6 +23,12 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet torch==2.13.0
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
+
+# The shipped widget.js is joined from web/widget/*.js by a Python script (no
+# Node); it is committed, and a test fails when it is not the build of them.
+widget: $(WIDGET)
+$(WIDGET): $(wildcard web/widget/*.js) tools/build_widget.py
+	$(PYTHON) tools/build_widget.py
 
 serve: install
 	$(BIN)/botbuilder serve $(FLOWS) --host $(HOST) --port $(PORT)

@@ -1,3 +1,4 @@
+// Built by tools/build_widget.py from web/widget/ (texts.js, style.js, transport.js, view.js, main.js): edit those, then run `make widget`.
 /*
  * botbuilder chat widget: one tag on any site.
  *
@@ -36,19 +37,10 @@
  */
 (function () {
   "use strict";
-  var perf = window.performance;
-  if (perf && perf.mark) perf.mark("botbuilder:start");
-  if (window.__botbuilderWidget) return; // pasted twice: one widget
-  window.__botbuilderWidget = true;
 
-  var script = document.currentScript || document.querySelector('script[src*="widget.js"]');
-  var data = (script && script.dataset) || {};
-  var base = (data.server || (script && script.src) || location.href)
-    .replace(/\/widget\.js(\?.*)?$/, "").replace(/\/+$/, "");
-  var API = base + "/api/v1";
-  var KEY = "botbuilder:" + base + ":";
-  var POLL_MS = 1500;
-
+  // Everything the widget says, per language. The view picks one table (`T`)
+  // from the page's or the script tag's language; the transport names its
+  // alerts by key (`"offline"`, `"busy"`…) so it needs no table of its own.
   var TEXTS = {
     nl: {
       open: "Open de chat", close: "Sluit de chat", title: "Chat",
@@ -99,6 +91,9 @@
       refused: "This chat isn't available on this website. Please contact us another way."
     }
   };
+
+  // How the widget looks: its icons and its one stylesheet, which lives in the
+  // shadow root (see header.js), so nothing here can reach the host page.
 
   // Our own constant markup (icons), never data: the only innerHTML besides safeFragment.
   var ICON = {
@@ -201,6 +196,307 @@
     "@media (forced-colors:active){.bubble,.launcher,.panel{border:1px solid CanvasText}}"
   ].join("");
 
+  // The conversation with the server: requests, the queue of messages still to
+  // send, the cursor for polling and the retry timer. No DOM and no browser
+  // global: `createTransport` is handed fetch, timers, storage and the view's
+  // hooks, and this file declares nothing but `Failure` and `createTransport`,
+  // so tests/js/transport.test.js loads it alone in Node and drives it with fakes.
+  //
+  // platform: { api, fetch, setTimeout, clearTimeout, AbortController (optional),
+  //             storage: { load(name, fallback), save(name, value) },
+  //             offline(), hidden() }
+  // view:     the hooks in view.js (`hooks`); every one of them is about the screen.
+
+  function Failure(kind, status, message) { this.kind = kind; this.status = status; this.message = message; }
+
+  function createTransport(platform, view) {
+    var POLL_MS = 1500;
+    var fetch = platform.fetch, setTimeout = platform.setTimeout, clearTimeout = platform.clearTimeout;
+    var storage = platform.storage;
+    var config = null;
+    var conversationId = null, outbox = []; // from storage in restore(): its first read can take a while
+    var state = "bot";
+    var cursor = null;      // the highest message id fetched with GET; polls ask for newer ones
+    var seen = {};          // message ids already on screen
+    var newest = 0;         // the highest of them
+    var epoch = 0;          // bumped when a conversation is dropped: late answers for it are ignored
+    var loaded = false;     // the stored conversation's history is on screen
+    var pollTimer = 0, retryTimer = 0, retryDelay = 3000, pollFailures = 0;
+    var running = null, again = false;
+
+    function request(method, path, body) {
+      var controller = platform.AbortController ? new platform.AbortController() : null;
+      var timer = setTimeout(function () { if (controller) controller.abort(); }, 20000);
+      var options = { method: method, credentials: "omit", cache: "no-store", signal: controller && controller.signal };
+      if (body) { options.headers = { "Content-Type": "application/json" }; options.body = JSON.stringify(body); }
+      return fetch(platform.api + path, options).then(function (response) {
+        clearTimeout(timer);
+        return response.json().catch(function () { return null; }).then(function (json) {
+          if (!response.ok) throw new Failure("http", response.status, json && json.error);
+          return json;
+        });
+      }, function () {
+        clearTimeout(timer);
+        throw new Failure(platform.offline() ? "offline" : "network");
+      });
+    }
+    function messagesPath(query) {
+      return "/conversations/" + encodeURIComponent(conversationId) + "/messages" + (query || "");
+    }
+
+    var configFailed = false;
+    function loadConfig() {
+      configFailed = false;
+      return fetch(platform.api + "/widget-config", { credentials: "omit" })
+        .then(function (r) { return r.ok ? r.json() : null; })
+        .then(useConfig)
+        .catch(function () { configFailed = true; }); // unreachable: defaults now, asked again on the next sync
+    }
+    var configReady = loadConfig();
+
+    function useConfig(json) {
+      if (!json) return;
+      config = json;
+      view.config(json);
+    }
+
+    // Brings the conversation up to date: history, a new conversation if there is
+    // none, then every queued message in order. One at a time; a call while one
+    // runs makes it go round once more.
+    function sync() {
+      if (running) { again = true; return running; }
+      clearTimeout(retryTimer);
+      if (configFailed) configReady = loadConfig();
+      running = configReady.then(function step() {
+        again = false;
+        return syncOnce().then(function () { if (again) return step(); });
+      }).then(function () { running = null; }, function (failure) { running = null; failed(failure); });
+      return running;
+    }
+
+    function syncOnce() {
+      if (config && config.origin_allowed === false) throw new Failure("refused");
+      var chain = Promise.resolve();
+      if (conversationId && !loaded) chain = chain.then(loadHistory);
+      return chain.then(function () {
+        if (!conversationId && (view.isOpen() || outbox.length)) return start();
+      }).then(flush).then(function () {
+        view.hideAlert();
+        retryDelay = 3000;
+        view.typing(false);
+      });
+    }
+
+    function loadHistory() {
+      return request("GET", messagesPath()).then(function (r) {
+        view.quiet(); // the history is not news: don't read it all out
+        show(r.messages);
+        cursor = r.cursor;
+        loaded = true;
+        dropDelivered(r.messages);
+        setState(r.state);
+        outbox.forEach(function (item) { if (!item.node) { view.bubble(item); view.pending(item); } });
+      }, function (failure) {
+        if (failure.kind === "http" && failure.status === 404) { forget(); return; } // gone: start afresh
+        throw failure;
+      });
+    }
+
+    function start() {
+      var mine = epoch, body = {}, lang = view.language();
+      view.typing(true);
+      if (config && config.languages.indexOf(lang) >= 0) body.language = lang;
+      return request("POST", "/conversations", body).then(function (r) {
+        if (mine !== epoch || conversationId) return;
+        conversationId = r.conversation_id;
+        storage.save("conversation", conversationId);
+        cursor = r.cursor;
+        loaded = true;
+        show(r.messages);
+        setState(r.state);
+      });
+    }
+
+    function flush() {
+      if (!outbox.length || !conversationId) return Promise.resolve();
+      var item = outbox[0], mine = epoch;
+      view.sending(item);
+      view.typing(state === "bot");
+      var body = item.button ? { button: item.button } : { text: item.text };
+      return request("POST", messagesPath(), body)
+        .then(function (r) {
+          if (mine !== epoch) return;
+          done(item);
+          var id = r.member_message && r.member_message.id;
+          if (id) see(id);
+          view.sent(item, id);
+          show(r.messages);
+          setState(r.state);
+        }, function (failure) {
+          view.typing(false);
+          if (mine !== epoch) return;
+          if (failure.kind !== "http") { view.pending(item); throw failure; }
+          var status = failure.status;
+          if (status === 404) { // the conversation is gone: a new one, then send again
+            forget();
+            view.notice("expired");
+            return start();
+          }
+          if (status === 429 || status >= 500) { view.pending(item); throw failure; }
+          done(item); // 400, 409, 413: sending again would fail the same way
+          view.sent(item, null);
+          view.notSent(item, status === 413 ? "tooLong" : status === 409 ? "isClosed" : "stale");
+          if (status === 409) setState("closed");
+        })
+        .then(flush);
+    }
+
+    // A message whose answer was lost (the page reloaded while it was on its way)
+    // may have reached the server: if the history has it, it is not sent twice.
+    function dropDelivered(messages) {
+      var claimed = {};
+      outbox = outbox.filter(function (item) {
+        var text = item.label || item.text;
+        var match = messages.filter(function (m) {
+          return m.role === "member" && m.id > (item.after || 0) && m.text === text && !claimed[m.id];
+        })[0];
+        if (match) claimed[match.id] = 1;
+        return !match;
+      });
+      saveOutbox();
+    }
+
+    function done() {
+      outbox.shift();
+      saveOutbox();
+    }
+    function saveOutbox() {
+      storage.save("outbox", outbox.length ? outbox.map(function (i) {
+        return { text: i.text, button: i.button, label: i.label, after: i.after };
+      }) : null);
+    }
+
+    function failed(failure) {
+      view.typing(false);
+      if (!view.hasPanel()) return; // nothing asked yet: say it when the member opens the chat
+      if (failure.kind === "refused") { view.refuse(); return; }
+      var text = failure.kind === "offline" ? "offline"
+        : failure.kind === "network" ? "network"
+        : failure.status === 429 ? "busy"
+        : failure.status === 413 ? "tooLong"
+        : "server";
+      view.alert(text, failure.kind !== "offline");
+      // Offline: the browser's "online" event sends the queue. Otherwise try again by itself, slower each time.
+      if (failure.kind !== "offline") {
+        retryTimer = setTimeout(sync, retryDelay);
+        retryDelay = Math.min(retryDelay * 2, 30000);
+      }
+    }
+
+    // Only messages not on screen yet go to the view, in the order they came.
+    function show(messages, news) {
+      var fresh = (messages || []).filter(function (m) {
+        if (seen[m.id]) return false;
+        see(m.id);
+        return true;
+      });
+      view.messages(fresh, news);
+    }
+    function see(id) {
+      seen[id] = 1;
+      if (id > newest) newest = id;
+    }
+
+    function setState(next) {
+      state = next || "bot";
+      view.state(state);
+      clearTimeout(pollTimer);
+      if (state === "waiting" || state === "agent") pollTimer = setTimeout(poll, POLL_MS);
+    }
+
+    function poll() {
+      if (!conversationId || platform.hidden()) { pollTimer = setTimeout(poll, POLL_MS); return; }
+      var after = cursor == null ? "" : "?after=" + cursor, mine = epoch;
+      request("GET", messagesPath(after)).then(function (r) {
+        if (mine !== epoch) return;
+        pollFailures = 0;
+        if (r.cursor != null) cursor = r.cursor;
+        show(r.messages, true);
+        if (!outbox.length) view.hideAlert();
+        setState(r.state);
+      }, function (failure) {
+        if (mine !== epoch) return;
+        if (failure.kind === "http" && failure.status === 404) { forget(); return; }
+        // One missed poll is not worth a word; several in a row are.
+        if (++pollFailures >= 3 && view.hasPanel()) view.alert(failure.kind === "offline" ? "offline" : "network", true);
+        pollTimer = setTimeout(poll, POLL_MS);
+      });
+    }
+
+    function forget() {
+      epoch += 1;
+      clearTimeout(pollTimer);
+      conversationId = null;
+      storage.save("conversation", null);
+      loaded = false;
+      cursor = null;
+      seen = {};
+      view.forget();
+      setState("bot");
+    }
+
+    return {
+      sync: sync,
+      failed: failed,
+      // "Try again": now, and if that fails too, the next wait starts short again.
+      retry: function () { retryDelay = 3000; sync(); },
+      state: function () { return state; },
+      // The conversation and the queue from the last page view, if any: true when there is something to catch up on.
+      restore: function () {
+        conversationId = storage.load("conversation", null);
+        outbox = storage.load("outbox", []);
+        return !!(conversationId || outbox.length);
+      },
+      // Whether opening the chat has to fetch anything.
+      stale: function () { return !loaded || !conversationId; },
+      send: function (item) {
+        view.bubble(item);
+        item.after = newest;
+        outbox.push(item);
+        saveOutbox();
+        if (platform.offline()) view.pending(item);
+        sync();
+      },
+      // "New conversation": the queue and the conversation are dropped; the next sync starts afresh.
+      drop: function () {
+        outbox = [];
+        saveOutbox();
+        forget();
+      },
+      online: function () { if (outbox.length || (view.isOpen() && !loaded)) sync(); },
+      // The page is in view again: while a person may be answering, ask now rather than at the next tick.
+      visible: function () {
+        if ((state === "waiting" || state === "agent") && conversationId) {
+          clearTimeout(pollTimer);
+          poll();
+        }
+      },
+      feedback: function (messageId, helpful) {
+        return request("POST", "/conversations/" + encodeURIComponent(conversationId) + "/feedback",
+          { message_id: messageId, helpful: helpful });
+      }
+    };
+  }
+
+  // What the member sees and does: the launcher, the panel, the messages, the
+  // alerts. The conversation itself (its id, the queue, the cursor) is the
+  // transport's: it calls the `hooks` at the end of this file when something is
+  // to be shown, and the member's actions call the transport.
+  //
+  // Declarations only; main.js decides when the launcher is mounted. Names from
+  // the other parts: TEXTS (texts.js), ICON and CSS (style.js), and from main.js
+  // `data` (the script tag's data-* attributes), `base`, `KEY` and `transport`.
+
   // -- small helpers -----------------------------------------------------------
 
   function el(tag, cls, text) {
@@ -216,16 +512,6 @@
     else b.textContent = label;
     b.addEventListener("click", onClick);
     return b;
-  }
-  function load(name, fallback) {
-    try { var v = localStorage.getItem(KEY + name); return v == null ? fallback : JSON.parse(v); }
-    catch (e) { return fallback; } // storage off (private mode) or garbage: start fresh
-  }
-  function save(name, value) {
-    try {
-      if (value == null) localStorage.removeItem(KEY + name);
-      else localStorage.setItem(KEY + name, JSON.stringify(value));
-    } catch (e) { /* storage full or off: the chat still works for this page view */ }
   }
   function safeHref(url) { return /^(https?:|mailto:|tel:)/i.test(url || ""); }
 
@@ -277,47 +563,40 @@
 
   // -- state ---------------------------------------------------------------------
 
-  var pageLang = (document.documentElement.getAttribute("lang") || "").toLowerCase().split("-")[0];
-  var lang = (data.language || pageLang || "nl").toLowerCase();
-  var T = TEXTS[lang] || TEXTS.en;
+  var pageLang, lang, T;  // set when the launcher is mounted: from the script tag, else the page
   var config = null;
-  var conversationId = null, outbox = []; // from localStorage once the launcher shows: its first read can take a while
-  var state = "bot";
-  var cursor = null;      // the highest message id fetched with GET; polls ask for newer ones
-  var seen = {};          // message ids already on screen
-  var newest = 0;         // the highest of them
-  var epoch = 0;          // bumped when a conversation is dropped: late answers for it are ignored
-  var loaded = false;     // the stored conversation's history is on screen
+  var state = "bot";      // the conversation's state, as the transport last said
   var lastBot = null;     // the last bot/agent message: only its quick replies work
-  var pollTimer = 0, retryTimer = 0, retryDelay = 3000, pollFailures = 0;
   var unread = 0;
   var isOpen = false, built = false;
 
   // -- the launcher: first, so it shows within milliseconds -----------------------
 
-  var host = el("botbuilder-chat");
-  var root = host.attachShadow({ mode: "open" });
-  var style = el("style", null, CSS);
-  var frame = el("div", "bb");
-  var launcher = button("launcher", T.open, toggle, "chat");
-  launcher.insertAdjacentHTML("beforeend", ICON.close); // shown while the panel is open
-  launcher.setAttribute("aria-expanded", "false");
-  launcher.setAttribute("aria-controls", "panel");
-  var badge = el("span", "badge");
-  badge.hidden = true;
-  badge.setAttribute("aria-hidden", "true");
-  launcher.appendChild(badge);
-  frame.appendChild(launcher);
-  frame.setAttribute("lang", lang);
-  setPosition(data.position);
-  root.appendChild(style);
-  root.appendChild(frame);
-  // On <html>, not <body>: a transform on the page's body would otherwise
-  // make our fixed-position launcher scroll with the page.
-  document.documentElement.appendChild(host);
-  if (perf && perf.mark) {
-    perf.mark("botbuilder:launcher-shown");
-    try { perf.measure("botbuilder:launcher", "botbuilder:start", "botbuilder:launcher-shown"); } catch (e) { /* old browser */ }
+  var host, root, frame, launcher, badge;
+
+  function mountLauncher() {
+    pageLang = (document.documentElement.getAttribute("lang") || "").toLowerCase().split("-")[0];
+    lang = (data.language || pageLang || "nl").toLowerCase();
+    T = TEXTS[lang] || TEXTS.en;
+    host = el("botbuilder-chat");
+    root = host.attachShadow({ mode: "open" });
+    frame = el("div", "bb");
+    launcher = button("launcher", T.open, toggle, "chat");
+    launcher.insertAdjacentHTML("beforeend", ICON.close); // shown while the panel is open
+    launcher.setAttribute("aria-expanded", "false");
+    launcher.setAttribute("aria-controls", "panel");
+    badge = el("span", "badge");
+    badge.hidden = true;
+    badge.setAttribute("aria-hidden", "true");
+    launcher.appendChild(badge);
+    frame.appendChild(launcher);
+    frame.setAttribute("lang", lang);
+    setPosition(data.position);
+    root.appendChild(el("style", null, CSS));
+    root.appendChild(frame);
+    // On <html>, not <body>: a transform on the page's body would otherwise
+    // make our fixed-position launcher scroll with the page.
+    document.documentElement.appendChild(host);
   }
 
   function setPosition(position) {
@@ -383,7 +662,7 @@
     alertEl.setAttribute("role", "alert");
     alertEl.hidden = true;
     alertText = el("span");
-    retryBtn = button("retry", T.retry, function () { retryDelay = 3000; sync(); });
+    retryBtn = button("retry", T.retry, function () { transport.retry(); });
     alertEl.appendChild(alertText);
     alertEl.appendChild(retryBtn);
 
@@ -491,7 +770,7 @@
     try { sessionStorage.setItem(KEY + "open", "1"); } catch (e) { /* no storage */ }
     if (focus) (config && config.origin_allowed === false ? closeBtn : input).focus();
     scrollDown();
-    if (!loaded || !conversationId) sync();
+    if (transport.stale()) transport.sync();
   }
 
   function close() {
@@ -505,209 +784,6 @@
     launcher.focus();
   }
 
-  // -- talking to the server -----------------------------------------------------------
-
-  function Failure(kind, status, message) { this.kind = kind; this.status = status; this.message = message; }
-
-  function request(method, path, body) {
-    var controller = window.AbortController ? new AbortController() : null;
-    var timer = setTimeout(function () { if (controller) controller.abort(); }, 20000);
-    var options = { method: method, credentials: "omit", cache: "no-store", signal: controller && controller.signal };
-    if (body) { options.headers = { "Content-Type": "application/json" }; options.body = JSON.stringify(body); }
-    return fetch(API + path, options).then(function (response) {
-      clearTimeout(timer);
-      return response.json().catch(function () { return null; }).then(function (json) {
-        if (!response.ok) throw new Failure("http", response.status, json && json.error);
-        return json;
-      });
-    }, function () {
-      clearTimeout(timer);
-      throw new Failure(navigator.onLine === false ? "offline" : "network");
-    });
-  }
-
-  var configFailed = false;
-  function loadConfig() {
-    configFailed = false;
-    return fetch(API + "/widget-config", { credentials: "omit" })
-      .then(function (r) { return r.ok ? r.json() : null; })
-      .then(useConfig)
-      .catch(function () { configFailed = true; }); // unreachable: defaults now, asked again on the next sync
-  }
-  var configReady = loadConfig();
-
-  function useConfig(json) {
-    if (!json) return;
-    config = json;
-    if (!data.language && config.languages.indexOf(pageLang) < 0) {
-      lang = config.language;
-      T = TEXTS[lang] || TEXTS.en;
-    }
-    if (config.origin_allowed === false && window.console) {
-      console.warn("botbuilder: " + location.origin + " is not in widget.allowed_origins in the bot.yml of " +
-        base + "; add it there to use the chat on this site.");
-    }
-    applyTexts();
-    applyConfig();
-  }
-
-  var running = null, again = false;
-  // Brings the conversation up to date: history, a new conversation if there is
-  // none, then every queued message in order. One at a time; a call while one
-  // runs makes it go round once more.
-  function sync() {
-    if (running) { again = true; return running; }
-    clearTimeout(retryTimer);
-    if (configFailed) configReady = loadConfig();
-    running = configReady.then(function step() {
-      again = false;
-      return syncOnce().then(function () { if (again) return step(); });
-    }).then(function () { running = null; }, function (failure) { running = null; failed(failure); });
-    return running;
-  }
-
-  function syncOnce() {
-    if (config && config.origin_allowed === false) throw new Failure("refused");
-    var chain = Promise.resolve();
-    if (conversationId && !loaded) chain = chain.then(loadHistory);
-    return chain.then(function () {
-      if (!conversationId && (isOpen || outbox.length)) return start();
-    }).then(flush).then(function () {
-      hideAlert();
-      retryDelay = 3000;
-      showTyping(false);
-    });
-  }
-
-  function loadHistory() {
-    return request("GET", "/conversations/" + encodeURIComponent(conversationId) + "/messages").then(function (r) {
-      build();
-      log.setAttribute("aria-live", "off"); // the history is not news: don't read it all out
-      addMessages(r.messages);
-      cursor = r.cursor;
-      loaded = true;
-      dropDelivered(r.messages);
-      setState(r.state);
-      outbox.forEach(function (item) { if (!item.node) { item.node = memberBubble(item.label || item.text); markPending(item); } });
-      setTimeout(function () { log.setAttribute("aria-live", "polite"); }, 50);
-    }, function (failure) {
-      if (failure.kind === "http" && failure.status === 404) { forget(); return; } // gone: start afresh
-      throw failure;
-    });
-  }
-
-  function start() {
-    var mine = epoch;
-    showTyping(true);
-    var body = {};
-    if (config && config.languages.indexOf(lang) >= 0) body.language = lang;
-    return request("POST", "/conversations", body).then(function (r) {
-      if (mine !== epoch || conversationId) return;
-      build();
-      conversationId = r.conversation_id;
-      save("conversation", conversationId);
-      cursor = r.cursor;
-      loaded = true;
-      addMessages(r.messages);
-      setState(r.state);
-    });
-  }
-
-  function flush() {
-    if (!outbox.length || !conversationId) return Promise.resolve();
-    var item = outbox[0], mine = epoch;
-    if (!item.node) item.node = memberBubble(item.label || item.text);
-    showTyping(state === "bot");
-    item.node.classList.remove("pending", "failed");
-    setNote(item, "");
-    var body = item.button ? { button: item.button } : { text: item.text };
-    return request("POST", "/conversations/" + encodeURIComponent(conversationId) + "/messages", body)
-      .then(function (r) {
-        if (mine !== epoch) return;
-        done(item);
-        if (r.member_message) { see(r.member_message.id); item.node.dataset.id = r.member_message.id; }
-        addMessages(r.messages);
-        setState(r.state);
-      }, function (failure) {
-        showTyping(false);
-        if (mine !== epoch) return;
-        if (failure.kind !== "http") { markPending(item); throw failure; }
-        var status = failure.status;
-        if (status === 404) { // the conversation is gone: a new one, then send again
-          forget();
-          notice(T.expired);
-          return start();
-        }
-        if (status === 429 || status >= 500) { markPending(item); throw failure; }
-        done(item); // 400, 409, 413: sending again would fail the same way
-        item.node.classList.add("failed");
-        setNote(item, T.failed + ": " + (status === 413 ? T.tooLong : status === 409 ? T.isClosed : T.stale));
-        if (status === 409) setState("closed");
-      })
-      .then(flush);
-  }
-
-  // A message whose answer was lost (the page reloaded while it was on its way)
-  // may have reached the server: if the history has it, it is not sent twice.
-  function dropDelivered(messages) {
-    var claimed = {};
-    outbox = outbox.filter(function (item) {
-      var text = item.label || item.text;
-      var match = messages.filter(function (m) {
-        return m.role === "member" && m.id > (item.after || 0) && m.text === text && !claimed[m.id];
-      })[0];
-      if (match) claimed[match.id] = 1;
-      return !match;
-    });
-    saveOutbox();
-  }
-
-  function done(item) {
-    outbox.shift();
-    saveOutbox();
-    if (item.node) item.node.classList.remove("pending");
-  }
-  function saveOutbox() {
-    save("outbox", outbox.length ? outbox.map(function (i) {
-      return { text: i.text, button: i.button, label: i.label, after: i.after };
-    }) : null);
-  }
-  function markPending(item) {
-    if (!item.node) return;
-    item.node.classList.add("pending");
-    setNote(item, T.notSent);
-  }
-  function setNote(item, text) {
-    if (!item.node) return;
-    var note = item.node.querySelector(".note");
-    if (!text) { if (note) note.remove(); return; }
-    if (!note) { note = el("p", "note"); item.node.appendChild(note); }
-    note.textContent = text;
-  }
-
-  function failed(failure) {
-    showTyping(false);
-    if (!built) return; // nothing asked yet: say it when the member opens the chat
-    if (failure.kind === "refused") {
-      showAlert(T.refused, false);
-      input.disabled = sendBtn.disabled = personBtn.disabled = newBtn.disabled = true;
-      return;
-    }
-    var text = failure.kind === "offline" ? T.offline
-      : failure.kind === "network" ? T.network
-      : failure.status === 429 ? T.busy
-      : failure.status === 413 ? T.tooLong
-      : T.server;
-    showAlert(text, failure.kind !== "offline");
-    // Offline: the browser's "online" event sends the queue. Otherwise try again by itself, slower each time.
-    if (failure.kind !== "offline") {
-      retryTimer = setTimeout(sync, retryDelay);
-      retryDelay = Math.min(retryDelay * 2, 30000);
-    }
-  }
-
-  window.addEventListener("online", function () { if (outbox.length || (isOpen && !loaded)) sync(); });
-
   // -- member actions -------------------------------------------------------------------
 
   function submit() {
@@ -715,71 +791,45 @@
     if (!text || input.disabled) return;
     input.value = "";
     grow();
-    send({ text: text });
-  }
-
-  function send(item) {
-    build();
-    item.node = memberBubble(item.label || item.text);
-    item.after = newest;
-    outbox.push(item);
-    saveOutbox();
-    if (navigator.onLine === false) markPending(item);
-    sync();
+    transport.send({ text: text });
   }
 
   function press(b, row) {
     // The pressed button disappears; keyboard focus goes on to the text box, not to the page.
     if (row.contains(root.activeElement)) input.focus();
     row.classList.add("old");
-    send({ button: b.id, label: b.label });
+    transport.send({ button: b.id, label: b.label });
   }
 
   function askForPerson() {
     if (state !== "bot") return;
     var handoff = lastBot && lastBot.buttons.filter(function (b) { return b.id === "handoff"; })[0];
     if (handoff && lastBot.node) press(handoff, lastBot.node);
-    else send({ text: T.personText }); // a short request for a person is a handoff in the dialogue
+    else transport.send({ text: T.personText }); // a short request for a person is a handoff in the dialogue
   }
 
   function newConversation() {
-    outbox = [];
-    saveOutbox();
-    forget();
+    transport.drop();
     var rows = log.querySelectorAll(".msg,.offer,.notice");
     for (var i = 0; i < rows.length; i++) rows[i].remove();
     hideAlert();
     input.disabled = sendBtn.disabled = false;
-    sync();
+    transport.sync();
     input.focus();
-  }
-
-  function forget() {
-    epoch += 1;
-    clearTimeout(pollTimer);
-    conversationId = null;
-    save("conversation", null);
-    loaded = false;
-    cursor = null;
-    seen = {};
-    lastBot = null;
-    setState("bot");
   }
 
   function feedback(message, helpful, bar) {
     var buttons = bar.querySelectorAll("button");
     buttons[0].setAttribute("aria-pressed", String(helpful));
     buttons[1].setAttribute("aria-pressed", String(!helpful));
-    request("POST", "/conversations/" + encodeURIComponent(conversationId) + "/feedback",
-      { message_id: message.id, helpful: helpful })
-      .then(function () {
+    transport.feedback(message.id, helpful).then(function () {
         var thanks = bar.querySelector("span") || bar.appendChild(el("span"));
         thanks.textContent = T.thanks;
         if (!helpful && state === "bot" && !bar.offered) { bar.offered = true; offerPerson(); }
       }, function (failure) {
         buttons[0].setAttribute("aria-pressed", "false");
         buttons[1].setAttribute("aria-pressed", "false");
-        failed(failure);
+        transport.failed(failure);
       });
   }
 
@@ -793,12 +843,11 @@
 
   // -- showing messages -------------------------------------------------------------------
 
+  // Messages not on screen yet (the transport keeps count), in the order they came.
   function addMessages(messages, news) {
     build();
     var fresh = null;
-    (messages || []).forEach(function (m) {
-      if (seen[m.id]) return;
-      see(m.id);
+    messages.forEach(function (m) {
       if (m.role === "member") { memberBubble(m.text).dataset.id = m.id; return; }
       var row = renderReply(m);
       fresh = fresh || row;
@@ -810,11 +859,6 @@
       applyTexts();
     }
     scrollDown(fresh);
-  }
-
-  function see(id) {
-    seen[id] = 1;
-    if (id > newest) newest = id;
   }
 
   function memberBubble(text) {
@@ -879,8 +923,8 @@
       ? first.offsetTop - 8 : log.scrollHeight;
   }
 
-  function setState(next) {
-    state = next || "bot";
+  function showStateChange(next) {
+    state = next;
     if (!built) return;
     frame.classList.toggle("waiting", state === "waiting");
     frame.classList.toggle("agent-state", state === "agent");
@@ -890,8 +934,6 @@
       var offers = log.querySelectorAll(".offer");
       for (var i = 0; i < offers.length; i++) offers[i].remove();
     }
-    clearTimeout(pollTimer);
-    if (state === "waiting" || state === "agent") pollTimer = setTimeout(poll, POLL_MS);
   }
 
   function showState() {
@@ -906,32 +948,6 @@
     }
   }
 
-  function poll() {
-    if (!conversationId || document.hidden) { pollTimer = setTimeout(poll, POLL_MS); return; }
-    var after = cursor == null ? "" : "?after=" + cursor, mine = epoch;
-    request("GET", "/conversations/" + encodeURIComponent(conversationId) + "/messages" + after).then(function (r) {
-      if (mine !== epoch) return;
-      pollFailures = 0;
-      if (r.cursor != null) cursor = r.cursor;
-      addMessages(r.messages, true);
-      if (alertEl && !outbox.length) hideAlert();
-      setState(r.state);
-    }, function (failure) {
-      if (mine !== epoch) return;
-      if (failure.kind === "http" && failure.status === 404) { forget(); return; }
-      // One missed poll is not worth a word; several in a row are.
-      if (++pollFailures >= 3 && built) showAlert(failure.kind === "offline" ? T.offline : T.network, true);
-      pollTimer = setTimeout(poll, POLL_MS);
-    });
-  }
-
-  document.addEventListener("visibilitychange", function () {
-    if (!document.hidden && (state === "waiting" || state === "agent") && conversationId) {
-      clearTimeout(pollTimer);
-      poll();
-    }
-  });
-
   function showTyping(on) { if (built) typingEl.hidden = !on; if (on) scrollDown(); }
   function showAlert(text, retry) {
     build();
@@ -941,12 +957,129 @@
   }
   function hideAlert() { if (built) alertEl.hidden = true; }
 
-  // -- start-up ---------------------------------------------------------------------------
+  function markPending(item) {
+    if (!item.node) return;
+    item.node.classList.add("pending");
+    setNote(item, T.notSent);
+  }
+  function setNote(item, text) {
+    if (!item.node) return;
+    var note = item.node.querySelector(".note");
+    if (!text) { if (note) note.remove(); return; }
+    if (!note) { note = el("p", "note"); item.node.appendChild(note); }
+    note.textContent = text;
+  }
 
-  conversationId = load("conversation", null);
-  outbox = load("outbox", []);
+  function useConfig(json) {
+    config = json;
+    if (!data.language && config.languages.indexOf(pageLang) < 0) {
+      lang = config.language;
+      T = TEXTS[lang] || TEXTS.en;
+    }
+    if (config.origin_allowed === false && window.console) {
+      console.warn("botbuilder: " + location.origin + " is not in widget.allowed_origins in the bot.yml of " +
+        base + "; add it there to use the chat on this site.");
+    }
+    applyTexts();
+    applyConfig();
+  }
+
+  // -- what the transport may ask of the screen ----------------------------------------------
+  // A queued message (`item`) carries its bubble as `item.node` once it has one.
+
+  var hooks = {
+    config: useConfig,
+    language: function () { return lang; },
+    isOpen: function () { return isOpen; },
+    hasPanel: function () { return built; },
+    typing: showTyping,
+    messages: addMessages,
+    state: showStateChange,
+    forget: function () { lastBot = null; },
+    notice: function (key) { notice(T[key]); },
+    alert: function (key, retry) { showAlert(T[key], retry); },
+    hideAlert: hideAlert,
+    refuse: function () {
+      showAlert(T.refused, false);
+      input.disabled = sendBtn.disabled = personBtn.disabled = newBtn.disabled = true;
+    },
+    // The history is not news: screen readers should not read it all out.
+    quiet: function () {
+      build();
+      log.setAttribute("aria-live", "off");
+      setTimeout(function () { log.setAttribute("aria-live", "polite"); }, 50);
+    },
+    bubble: function (item) {
+      build();
+      if (!item.node) item.node = memberBubble(item.label || item.text);
+    },
+    pending: markPending,
+    sending: function (item) {
+      if (!item.node) item.node = memberBubble(item.label || item.text);
+      item.node.classList.remove("pending", "failed");
+      setNote(item, "");
+    },
+    sent: function (item, id) {
+      if (!item.node) return;
+      item.node.classList.remove("pending");
+      if (id) item.node.dataset.id = id;
+    },
+    notSent: function (item, key) {
+      item.node.classList.add("failed");
+      setNote(item, T.failed + ": " + T[key]);
+    }
+  };
+
+  // Start-up, in the order that keeps the launcher fast: read the script tag,
+  // show the launcher, then ask for the settings, and only then read storage
+  // (its first read can take a while) to pick up a conversation or a queue left
+  // by the last page view.
+
+  var perf = window.performance;
+  if (perf && perf.mark) perf.mark("botbuilder:start");
+  if (window.__botbuilderWidget) return; // pasted twice: one widget
+  window.__botbuilderWidget = true;
+
+  var script = document.currentScript || document.querySelector('script[src*="widget.js"]');
+  var data = (script && script.dataset) || {};
+  var base = (data.server || (script && script.src) || location.href)
+    .replace(/\/widget\.js(\?.*)?$/, "").replace(/\/+$/, "");
+  var KEY = "botbuilder:" + base + ":";
+
+  mountLauncher();
+  if (perf && perf.mark) {
+    perf.mark("botbuilder:launcher-shown");
+    try { perf.measure("botbuilder:launcher", "botbuilder:start", "botbuilder:launcher-shown"); } catch (e) { /* old browser */ }
+  }
+
+  var transport = createTransport({
+    api: base + "/api/v1",
+    fetch: fetch,
+    setTimeout: setTimeout,
+    clearTimeout: clearTimeout,
+    AbortController: window.AbortController,
+    storage: {
+      load: function (name, fallback) {
+        try { var v = localStorage.getItem(KEY + name); return v == null ? fallback : JSON.parse(v); }
+        catch (e) { return fallback; } // storage off (private mode) or garbage: start fresh
+      },
+      save: function (name, value) {
+        try {
+          if (value == null) localStorage.removeItem(KEY + name);
+          else localStorage.setItem(KEY + name, JSON.stringify(value));
+        } catch (e) { /* storage full or off: the chat still works for this page view */ }
+      }
+    },
+    offline: function () { return navigator.onLine === false; },
+    hidden: function () { return document.hidden; }
+  }, hooks);
+
+  window.addEventListener("online", transport.online);
+  document.addEventListener("visibilitychange", function () { if (!document.hidden) transport.visible(); });
+
+  var waiting = transport.restore(); // waiting for an agent, or messages to send
   var remembered = false;
   try { remembered = sessionStorage.getItem(KEY + "open") === "1"; } catch (e) { /* no storage */ }
   if (data.open === "true" || remembered) open(false);
-  else if (conversationId || outbox.length) sync(); // waiting for an agent, or messages to send
+  else if (waiting) transport.sync();
 })();
