@@ -42,7 +42,7 @@ def post(client: Any, path: str, **data: str) -> Any:
 @pytest.fixture
 def console_app(app_factory, bot_dir: Path, database_url: str):  # type: ignore[no-untyped-def]
     app = app_factory(bot_dir, database_url)
-    accounts = app.extensions["botbuilder.accounts"]
+    accounts = app.extensions["botbuilder"].accounts
     accounts.add(ANN, PASSWORD, "agent")
     accounts.add(BOB, PASSWORD, "agent")
     yield app
@@ -193,7 +193,7 @@ def test_presence_and_follow_ups(console_app, ann) -> None:  # type: ignore[no-u
     assert "lid@example.org" in thanks["messages"][0]["text"]
     page = ann.get("/console").text
     assert "lid@example.org" in page
-    follow_up = console_app.extensions["botbuilder.console"][0].follow_ups()[0]
+    follow_up = console_app.extensions["botbuilder"].queue.follow_ups()[0]
     assert post(ann, f"/console/follow-ups/{follow_up.id}/done").status_code == 302
     assert (
         "lid@example.org" not in ann.get("/console").text.split("Follow-ups")[1].split("Agents")[0]

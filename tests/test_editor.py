@@ -65,7 +65,7 @@ def login(client: Any, email: str, password: str = PASSWORD) -> str:
 @pytest.fixture
 def editor_app(app_factory, bot_dir: Path):  # type: ignore[no-untyped-def]
     app = app_factory(bot_dir)
-    accounts = app.extensions["botbuilder.accounts"]
+    accounts = app.extensions["botbuilder"].accounts
     accounts.add("admin@example.org", PASSWORD, "admin")
     accounts.add("manager@example.org", PASSWORD, "manager")
     accounts.add("other@example.org", PASSWORD, "manager")
@@ -222,7 +222,7 @@ def test_roles_agent_is_refused_manager_and_admin_may_edit(editor_app) -> None: 
 
 
 def test_removed_user_is_signed_out_at_once(editor_app, manager) -> None:  # type: ignore[no-untyped-def]
-    editor_app.extensions["botbuilder.accounts"].remove("manager@example.org")
+    editor_app.extensions["botbuilder"].accounts.remove("manager@example.org")
     assert manager.get("/editor/").status_code == 302
 
 
@@ -439,7 +439,7 @@ def test_every_save_is_a_version_with_author_and_can_be_restored(
     app_factory, bot_dir: Path, database_url: str
 ) -> None:  # type: ignore[no-untyped-def]
     app = app_factory(bot_dir, database_url)
-    app.extensions["botbuilder.accounts"].add("manager@example.org", PASSWORD, "manager")
+    app.extensions["botbuilder"].accounts.add("manager@example.org", PASSWORD, "manager")
     client = app.test_client()
     client.csrf = login(client, "manager@example.org")
     original = (bot_dir / "faq.yml").read_text()
@@ -449,7 +449,7 @@ def test_every_save_is_a_version_with_author_and_can_be_restored(
         assert submit(client, form).status_code == 302
     history = client.get("/editor/history").text
     assert history.count("<td>manager@example.org</td>") == 2 and "<td>on disk</td>" in history
-    versions = app.extensions["botbuilder.editor"].history.versions("faq.yml")
+    versions = app.extensions["botbuilder"].editor.history.versions("faq.yml")
     assert [v.author for v in versions] == ["manager@example.org", "manager@example.org", None]
     assert versions[-1].content == original
     page = client.get(f"/editor/history/{versions[0].id}").text
@@ -459,7 +459,7 @@ def test_every_save_is_a_version_with_author_and_can_be_restored(
     )
     assert restored.status_code == 302
     assert (bot_dir / "faq.yml").read_text() == original
-    latest = app.extensions["botbuilder.editor"].history.latest("faq.yml")
+    latest = app.extensions["botbuilder"].editor.history.latest("faq.yml")
     assert (
         latest.note.startswith(f"restored version {versions[-1].id}") and latest.content == original
     )

@@ -130,7 +130,7 @@ def test_a_handoff_calls_the_teams_webhook_without_making_the_member_wait(
     assert body["language"] == "nl" and body["conversation_id"] == conversation
     assert body["conversation_url"].endswith(f"/console/conversations/{conversation}")
     assert body["text"] and body["waiting_since"].endswith("Z")
-    app.extensions["botbuilder.console"][1].wait()
+    app.extensions["botbuilder"].notifier.wait()
     app.extensions["botbuilder"].storage.close()
     receiver.close()
 
@@ -139,11 +139,11 @@ def test_failed_webhooks_are_visible_in_the_console(app_factory, bot_dir: Path) 
     app = app_factory(
         _with_webhook(bot_dir, "http://127.0.0.1:9/hook"), WEBHOOK_RETRY_DELAYS=(0.01,)
     )
-    app.extensions["botbuilder.accounts"].add("ann@example.org", "correct horse battery", "agent")
+    app.extensions["botbuilder"].accounts.add("ann@example.org", "correct horse battery", "agent")
     member = app.test_client()
     conversation = member.post("/api/v1/conversations", json={}).json["conversation_id"]
     member.post(f"/api/v1/conversations/{conversation}/messages", json={"text": "medewerker"})
-    app.extensions["botbuilder.console"][1].wait()
+    app.extensions["botbuilder"].notifier.wait()
     from tests.test_console import sign_in
 
     page = sign_in(app, "ann@example.org").get("/console").text

@@ -16,7 +16,7 @@ from botbuilder.conversations.dialogue import MAX_MESSAGE_CHARS
 from botbuilder.conversations.store import ConversationRecord, MessageRecord
 from botbuilder.errors import BadRequest, PayloadTooLarge
 from botbuilder.matching.understanding import understand
-from botbuilder.server.app import error_response, services
+from botbuilder.server.common import error_response, services
 
 __all__ = ["allowed_origin", "blueprint", "message_json"]
 
@@ -167,11 +167,13 @@ def match() -> ResponseReturnValue:
         raise BadRequest("'text' must be a non-empty string")
     if len(text) > MAX_MESSAGE_CHARS:
         raise PayloadTooLarge(f"'text' may be at most {MAX_MESSAGE_CHARS} characters")
-    language = body.get("language")
     loaded = services().runtime.current()
-    if language is not None and language not in loaded.bot.languages:
+    if "language" in body:
+        # One matcher serves all of a bot's languages and an intent keeps its id in
+        # each, so a language could not change the verdict; refusing it beats ignoring it.
         raise BadRequest(
-            f"language '{language}' is not one of this bot's: {', '.join(loaded.bot.languages)}"
+            "'language' is not a field of /match: the match covers all of this bot's "
+            f"languages ({', '.join(loaded.bot.languages)}) at once; leave it out"
         )
     result = understand(loaded.matcher, text.strip())
     return jsonify(

@@ -1,47 +1,54 @@
-"""The application factory and what every request shares."""
+"""The application factory: the one place where a server's services are built and wired.
+
+`create_app` reads the settings, builds every service once (storage, bot
+runtime, handoff queue, dialogue, webhook notifier, accounts, flow editor),
+wires the team webhooks to the dialogue's handoffs, and registers the
+blueprints, which only route. Nothing here depends on which blueprints are
+registered: the webhooks fire from the dialogue, whoever calls it.
+"""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
-from dataclasses import dataclass
-from importlib.resources import files
+from collections.abc import Callable, Mapping
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, current_app, jsonify, request
+from flask import Flask, has_request_context, jsonify, request
+from flask.sessions import SecureCookieSessionInterface
 from werkzeug.exceptions import HTTPException
 
 from botbuilder import __version__
+from botbuilder.accounts import Accounts
 from botbuilder.config import server_settings
 from botbuilder.conversations.dialogue import Dialogue
-from botbuilder.conversations.store import Storage, database_url
+from botbuilder.conversations.notify import Notifier, handoff_payload
+from botbuilder.conversations.queue import HandoffQueue
+from botbuilder.conversations.store import ConversationRecord, HandoffRecord, Storage
+from botbuilder.db.engine import database_url
+from botbuilder.editing.history import FlowHistory
+from botbuilder.editing.service import FlowEditor
 from botbuilder.errors import BotbuilderError, RequestError
 from botbuilder.matching.runtime import BotRuntime
+from botbuilder.server import api, auth, console, editor, pages, transfer
+from botbuilder.server.common import Services, error_response, services, team_names, web_root
 
-__all__ = ["Services", "create_app", "services"]
+__all__ = ["create_app"]
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class Services:
-    runtime: BotRuntime
-    storage: Storage
-    dialogue: Dialogue
-
-
-def services() -> Services:
-    return current_app.extensions["botbuilder"]  # type: ignore[no-any-return]
-
-
-def web_root() -> Path:
-    """The web/ assets (templates, static files), shipped inside the package."""
-    return Path(str(files("botbuilder.web")))
+BLUEPRINTS = (
+    api.blueprint,
+    pages.blueprint,
+    auth.blueprint,
+    editor.blueprint,
+    console.blueprint,
+    transfer.blueprint,
+)
 
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
-    """Build the server for one bot: settings → storage → bot runtime → blueprints."""
+    """Build the server for one bot: settings → services → webhooks → blueprints."""
     settings = server_settings(config)
     web = web_root()
     app = Flask(
@@ -53,51 +60,139 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     )
     app.config.update(settings)
     app.json.sort_keys = False  # type: ignore[attr-defined]
+    _configure_sessions(app)
 
-    storage = Storage(database_url(settings["DATABASE_URL"], settings["INSTANCE_PATH"]))
-    runtime = BotRuntime(
-        settings["FLOWS_DIR"],
-        cache_path=Path(settings["INSTANCE_PATH"]) / "embeddings.sqlite",
-        check_interval=settings["RELOAD_INTERVAL"],
-    )
-    app.extensions["botbuilder"] = Services(runtime, storage, Dialogue(runtime, storage))
+    built = build_services(settings)
+    app.extensions["botbuilder"] = built
+    built.dialogue.handoff_listeners.append(_team_webhook(app, built))
+    _warn_without_accounts(app, built.accounts)
 
-    from botbuilder.server import api, pages
-
-    app.register_blueprint(api.blueprint)
-    app.register_blueprint(pages.blueprint)
-    from botbuilder.server import auth, console, editor, transfer
-
-    app.register_blueprint(auth.blueprint)
-    app.register_blueprint(editor.blueprint)
-    app.register_blueprint(console.blueprint)
-    app.register_blueprint(transfer.blueprint)
+    for blueprint in BLUEPRINTS:
+        app.register_blueprint(blueprint)
+    app.add_url_rule("/health", view_func=health)
     _register_errors(app)
-
-    @app.get("/health")
-    def health() -> Any:
-        loaded = runtime.current()
-        return jsonify(
-            status="ok",
-            version=__version__,
-            bot=loaded.bot.settings.name,
-            languages=list(loaded.bot.languages),
-            intents=len(loaded.bot.intent_ids()),
-            thresholds={
-                "answer": loaded.matcher.thresholds.answer,
-                "clarify": loaded.matcher.thresholds.clarify,
-            },
-            flows_error=str(runtime.last_error) if runtime.last_error else None,
-        )
-
     return app
 
 
-def error_response(message: str, status: int) -> Any:
-    """The one JSON error shape: {"ok": false, "error": …, "status": …}."""
-    response = jsonify(ok=False, error=message, status=status)
-    response.status_code = status
-    return response
+def build_services(settings: Mapping[str, Any]) -> Services:
+    """Every service of one server, each built once; the dialogue uses the same queue."""
+    storage = Storage(database_url(settings["DATABASE_URL"], settings["INSTANCE_PATH"]))
+    instance = Path(settings["INSTANCE_PATH"])
+    runtime = BotRuntime(
+        settings["FLOWS_DIR"],
+        cache_path=instance / "embeddings.sqlite",
+        check_interval=settings["RELOAD_INTERVAL"],
+    )
+    queue = HandoffQueue(storage, teams=lambda: team_names(runtime.current().bot))
+    dialogue = Dialogue(runtime, storage, queue=queue)
+    unclaimed = float(settings["HANDOFF_UNCLAIMED_AFTER"])
+    dialogue.unclaimed_after = timedelta(seconds=unclaimed) if unclaimed > 0 else None
+    return Services(
+        runtime=runtime,
+        storage=storage,
+        dialogue=dialogue,
+        queue=queue,
+        notifier=Notifier(storage, retry_delays=settings["WEBHOOK_RETRY_DELAYS"]),
+        accounts=Accounts(storage),
+        editor=FlowEditor(
+            settings["FLOWS_DIR"], FlowHistory(storage), lock_path=instance / "flows.lock"
+        ),
+    )
+
+
+# -- team webhooks -------------------------------------------------------------------------
+
+
+def _team_webhook(
+    app: Flask, built: Services
+) -> Callable[[HandoffRecord, ConversationRecord], None]:
+    """The handoff listener that posts to the team's webhook from bot.yml, if it has one."""
+
+    def notify(handoff: HandoffRecord, conversation: ConversationRecord) -> None:
+        team = built.runtime.current().bot.settings.handoff.teams.get(handoff.team)
+        if team is None or not team.webhook:
+            return
+        built.notifier.send(
+            team.webhook,
+            handoff_payload(
+                conversation_id=conversation.id,
+                conversation_url=_conversation_url(app, conversation.id),
+                team=handoff.team,
+                question=handoff.question,
+                language=conversation.language,
+                waiting_since=handoff.created_at,
+            ),
+            conversation_id=conversation.id,
+            team=handoff.team,
+        )
+
+    return notify
+
+
+def _conversation_url(app: Flask, conversation_id: str) -> str:
+    path = f"/console/conversations/{conversation_id}"
+    base = app.config.get("PUBLIC_URL")
+    if base:
+        return str(base).rstrip("/") + path
+    if has_request_context():
+        return request.host_url.rstrip("/") + path
+    return path
+
+
+# -- sessions ------------------------------------------------------------------------------
+
+
+class _SessionInterface(SecureCookieSessionInterface):
+    """Secure cookies over HTTPS, and still usable on http://127.0.0.1 in development."""
+
+    def get_cookie_secure(self, app: Flask) -> bool:
+        return bool(app.config.get("SESSION_COOKIE_SECURE")) or request.is_secure
+
+
+def _configure_sessions(app: Flask) -> None:
+    """HttpOnly, SameSite=Lax session cookies that last a working day (see `auth`)."""
+    app.session_interface = _SessionInterface()
+    app.config.setdefault("SESSION_COOKIE_NAME", "botbuilder_session")
+    app.config["SESSION_COOKIE_HTTPONLY"] = True
+    app.config["SESSION_COOKIE_SAMESITE"] = "Lax"
+    app.config.setdefault("PERMANENT_SESSION_LIFETIME", timedelta(hours=12))
+
+
+def _warn_without_accounts(app: Flask, accounts: Accounts) -> None:
+    if accounts.count():
+        return
+    if app.config.get("DATABASE_URL"):
+        how = "BOTBUILDER_DATABASE_URL=<this server's database URL> botbuilder user add"
+        where = ""
+    else:
+        how, where = "botbuilder user add", f" --instance {app.instance_path}"
+    log.warning(
+        "No accounts yet, so nobody can sign in to the editor. Create the first admin with:\n"
+        "  %s you@example.org --role admin%s\nthen sign in at /login.",
+        how,
+        where,
+    )
+
+
+# -- health and errors ---------------------------------------------------------------------
+
+
+def health() -> Any:
+    """`GET /health`: the running bot at a glance, for monitoring."""
+    runtime = services().runtime
+    loaded = runtime.current()
+    return jsonify(
+        status="ok",
+        version=__version__,
+        bot=loaded.bot.settings.name,
+        languages=list(loaded.bot.languages),
+        intents=len(loaded.bot.intent_ids()),
+        thresholds={
+            "answer": loaded.matcher.thresholds.answer,
+            "clarify": loaded.matcher.thresholds.clarify,
+        },
+        flows_error=str(runtime.last_error) if runtime.last_error else None,
+    )
 
 
 def _register_errors(app: Flask) -> None:

@@ -8,8 +8,8 @@ field `csrf_token` or the header `X-CSRF-Token`.
 
 The session cookie is HttpOnly, SameSite=Lax, and Secure whenever the request
 came over HTTPS (behind a proxy, wrap the app in werkzeug's ProxyFix so that
-Flask sees the scheme). A session ends when the user is removed or their
-password changes.
+Flask sees the scheme); `create_app` sets it up. A session ends when the user
+is removed or their password changes (`common.current_user` checks).
 """
 
 from __future__ import annotations
@@ -19,35 +19,29 @@ import hmac
 import logging
 import secrets
 from collections.abc import Callable, Iterable
-from datetime import timedelta
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 from flask import (
     Blueprint,
-    Flask,
     current_app,
-    g,
     redirect,
     render_template,
     request,
     session,
     url_for,
 )
-from flask.sessions import SecureCookieSessionInterface
 from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import HTTPException
 
-from botbuilder.accounts import Accounts, LoginFailed, TooManyAttempts, UserRecord
-from botbuilder.server.app import error_response
+from botbuilder.accounts import LoginFailed, TooManyAttempts
+from botbuilder.server.common import current_user, error_response, services, wants_json
 
 __all__ = [
     "STAFF_BLUEPRINTS",
-    "accounts",
     "blueprint",
     "csrf_protect",
     "csrf_token",
-    "current_user",
     "login_required",
 ]
 
@@ -60,57 +54,7 @@ _UNSAFE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
 STAFF_BLUEPRINTS = {"auth", "editor"}
 
 
-class _SessionInterface(SecureCookieSessionInterface):
-    """Secure cookies over HTTPS, and still usable on http://127.0.0.1 in development."""
-
-    def get_cookie_secure(self, app: Flask) -> bool:
-        return bool(app.config.get("SESSION_COOKIE_SECURE")) or request.is_secure
-
-
-@blueprint.record_once
-def _setup(state: Any) -> None:
-    app: Flask = state.app
-    app.session_interface = _SessionInterface()
-    app.config.setdefault("SESSION_COOKIE_NAME", "botbuilder_session")
-    app.config["SESSION_COOKIE_HTTPONLY"] = True
-    app.config["SESSION_COOKIE_SAMESITE"] = "Lax"
-    app.config.setdefault("PERMANENT_SESSION_LIFETIME", timedelta(hours=12))
-    storage = app.extensions["botbuilder"].storage
-    app.extensions["botbuilder.accounts"] = Accounts(storage)
-    if app.extensions["botbuilder.accounts"].count() == 0:
-        if app.config.get("DATABASE_URL"):
-            how = "BOTBUILDER_DATABASE_URL=<this server's database URL> botbuilder user add"
-            where = ""
-        else:
-            how, where = "botbuilder user add", f" --instance {app.instance_path}"
-        log.warning(
-            "No accounts yet, so nobody can sign in to the editor. Create the first admin with:\n"
-            "  %s you@example.org --role admin%s\nthen sign in at /login.",
-            how,
-            where,
-        )
-
-
-def accounts() -> Accounts:
-    return current_app.extensions["botbuilder.accounts"]  # type: ignore[no-any-return]
-
-
-# -- who is signed in --------------------------------------------------------------------
-
-
-def current_user() -> UserRecord | None:
-    """The signed-in user of this request, or None."""
-    if "user" not in g:
-        user = None
-        user_id = session.get("user_id")
-        if isinstance(user_id, int):
-            user = accounts().user(user_id)
-            if user is not None and not hmac.compare_digest(
-                user.session_key, str(session.get("key", ""))
-            ):
-                user = None  # the password changed since this session began
-        g.user = user
-    return g.user  # type: ignore[no-any-return]
+# -- CSRF --------------------------------------------------------------------------------
 
 
 def csrf_token() -> str:
@@ -142,14 +86,10 @@ class _Refused(HTTPException):
         self.message = message
 
 
-def _wants_json() -> bool:
-    return request.is_json or request.accept_mimetypes.best == "application/json"
-
-
 @blueprint.app_errorhandler(_Refused)
 def _refused(exc: _Refused) -> ResponseReturnValue:
     code = exc.code or 403
-    if _wants_json():
+    if wants_json():
         return error_response(exc.message, code)
     return render_template("auth/refused.html", message=exc.message), code
 
@@ -167,7 +107,7 @@ def login_required(roles: Iterable[str] | None = None) -> Callable[[F], F]:
         def wrapper(*args: Any, **kwargs: Any) -> Any:
             user = current_user()
             if user is None:
-                if _wants_json() or request.method in _UNSAFE_METHODS:
+                if wants_json() or request.method in _UNSAFE_METHODS:
                     raise _Refused(401, "Your session has ended; sign in again.")
                 return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
             if allowed and user.role not in allowed:
@@ -230,13 +170,17 @@ def login() -> ResponseReturnValue:
         if current_user():
             return redirect(_safe_next(next_url))
         return render_template(
-            "auth/login.html", next=next_url, email="", error=None, no_users=accounts().count() == 0
+            "auth/login.html",
+            next=next_url,
+            email="",
+            error=None,
+            no_users=services().accounts.count() == 0,
         )
     csrf_protect()
     email = request.form.get("email", "")
     password = request.form.get("password", "")
     try:
-        user = accounts().authenticate(email, password, request.remote_addr or "")
+        user = services().accounts.authenticate(email, password, request.remote_addr or "")
     except (LoginFailed, TooManyAttempts) as exc:
         page = render_template(
             "auth/login.html", next=next_url, email=email, error=exc.message, no_users=False

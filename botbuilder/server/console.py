@@ -4,22 +4,17 @@ For signed-in users with role agent, manager or admin. Every state change is a
 POST carrying the session's CSRF token (a form field, or the `X-CSRF-Token`
 header from the console's script). The moves themselves live in
 `botbuilder.conversations.queue`; a move that lost a race answers 409 Conflict.
-
-Also wired here, when the blueprint is registered: the handoff webhooks
-(`botbuilder.conversations.notify`) and the unclaimed-time setting of the dialogue.
+The queue and the webhook notifier are the app's own (built in `create_app`);
+this blueprint only shows them.
 """
 
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
 from typing import Any
 
 from flask import (
     Blueprint,
-    Flask,
-    current_app,
-    has_request_context,
     jsonify,
     redirect,
     render_template,
@@ -28,101 +23,35 @@ from flask import (
 )
 from flask.typing import ResponseReturnValue
 
-from botbuilder.content.model import Bot
-from botbuilder.conversations.notify import RETRY_DELAYS, Notifier, handoff_payload
-from botbuilder.conversations.queue import HandoffQueue
-from botbuilder.conversations.store import ConversationRecord, HandoffRecord, MessageRecord
+from botbuilder.conversations.store import MessageRecord
 from botbuilder.errors import BadRequest, RequestError
-from botbuilder.server import auth
-from botbuilder.server.app import error_response, services
+from botbuilder.server.auth import STAFF_BLUEPRINTS, login_required
+from botbuilder.server.common import (
+    current_user,
+    error_response,
+    services,
+    team_names,
+    wants_json,
+)
 
 __all__ = ["blueprint"]
 
 log = logging.getLogger(__name__)
 blueprint = Blueprint("console", __name__, url_prefix="/console")
 CONSOLE_ROLES = ("agent", "manager", "admin")
-staff = auth.login_required(CONSOLE_ROLES)
-auth.STAFF_BLUEPRINTS.add("console")
-
-
-# -- wiring --------------------------------------------------------------------------------
-
-
-def _teams(bot: Bot) -> list[str]:
-    handoff = bot.settings.handoff
-    return list(handoff.teams) or [handoff.default_team]
-
-
-@blueprint.record_once
-def _setup(state: Any) -> None:
-    app: Flask = state.app
-    svc = services_of(app)
-    queue = HandoffQueue(svc.storage, teams=lambda: _teams(svc.runtime.current().bot))
-    notifier = Notifier(
-        svc.storage, retry_delays=app.config.get("WEBHOOK_RETRY_DELAYS", RETRY_DELAYS)
-    )
-    app.extensions["botbuilder.console"] = (queue, notifier)
-    unclaimed = app.config.get("HANDOFF_UNCLAIMED_AFTER")
-    if unclaimed is not None:
-        seconds = float(unclaimed)
-        svc.dialogue.unclaimed_after = timedelta(seconds=seconds) if seconds > 0 else None
-
-    def notify(handoff: HandoffRecord, conversation: ConversationRecord) -> None:
-        team = svc.runtime.current().bot.settings.handoff.teams.get(handoff.team)
-        if team is None or not team.webhook:
-            return
-        notifier.send(
-            team.webhook,
-            handoff_payload(
-                conversation_id=conversation.id,
-                conversation_url=_conversation_url(app, conversation.id),
-                team=handoff.team,
-                question=handoff.question,
-                language=conversation.language,
-                waiting_since=handoff.created_at,
-            ),
-            conversation_id=conversation.id,
-            team=handoff.team,
-        )
-
-    svc.dialogue.handoff_listeners.append(notify)
-
-
-def services_of(app: Flask) -> Any:
-    return app.extensions["botbuilder"]
-
-
-def _conversation_url(app: Flask, conversation_id: str) -> str:
-    path = f"/console/conversations/{conversation_id}"
-    base = app.config.get("PUBLIC_URL")
-    if base:
-        return str(base).rstrip("/") + path
-    if has_request_context():
-        return request.host_url.rstrip("/") + path
-    return path
-
-
-def queue() -> HandoffQueue:
-    return current_app.extensions["botbuilder.console"][0]  # type: ignore[no-any-return]
-
-
-def notifier() -> Notifier:
-    return current_app.extensions["botbuilder.console"][1]  # type: ignore[no-any-return]
+staff = login_required(CONSOLE_ROLES)
+STAFF_BLUEPRINTS.add("console")
 
 
 def me() -> str:
-    user = auth.current_user()
+    user = current_user()
     assert user is not None  # behind login_required
     return user.email
 
 
-def _wants_json() -> bool:
-    return request.is_json or request.accept_mimetypes.best == "application/json"
-
-
 @blueprint.errorhandler(RequestError)
 def _refused(exc: RequestError) -> ResponseReturnValue:
-    if _wants_json():
+    if wants_json():
         return error_response(exc.message, exc.status)
     back = request.referrer if request.referrer else url_for("console.home")
     return render_template("console/error.html", message=exc.message, back=back), exc.status
@@ -154,13 +83,13 @@ def _queue_json() -> dict[str, Any]:
             "url": url_for("console.conversation", conversation_id=e.conversation.id),
         }
 
-    q = queue()
+    q = services().queue
     return {
         "waiting": [entry(e) for e in q.waiting()],
         "mine": [entry(e) for e in q.assigned_to(agent)],
         "follow_ups": len(q.follow_ups()),
         "presence": q.presence().get(agent, ""),
-        "failed_webhooks": len(notifier().deliveries("failed")),
+        "failed_webhooks": len(services().notifier.deliveries("failed")),
     }
 
 
@@ -176,7 +105,7 @@ def _message_json(m: MessageRecord) -> dict[str, Any]:
 
 def _done(conversation_id: str | None = None, to_queue: bool = False) -> ResponseReturnValue:
     """After a move: JSON for the script, a redirect for a plain form."""
-    if _wants_json():
+    if wants_json():
         state = services().storage.conversation(conversation_id).state if conversation_id else None
         return jsonify(ok=True, state=state)
     if conversation_id and not to_queue:
@@ -191,7 +120,7 @@ def _done(conversation_id: str | None = None, to_queue: bool = False) -> Respons
 @staff
 def home() -> ResponseReturnValue:
     data = _queue_json()
-    teams = _teams(services().runtime.current().bot)
+    teams = team_names(services().runtime.current().bot)
     by_team = {team: [e for e in data["waiting"] if e["team"] == team] for team in teams}
     for e in data["waiting"]:  # a team removed from bot.yml still shows its conversations
         by_team.setdefault(e["team"], [])
@@ -201,9 +130,9 @@ def home() -> ResponseReturnValue:
         "console/queue.html",
         data=data,
         by_team=by_team,
-        follow_ups=queue().follow_ups(),
-        deliveries=notifier().deliveries(),
-        presence=queue().presence(),
+        follow_ups=services().queue.follow_ups(),
+        deliveries=services().notifier.deliveries(),
+        presence=services().queue.presence(),
     )
 
 
@@ -219,7 +148,7 @@ def conversation(conversation_id: str) -> ResponseReturnValue:
     storage = services().storage
     conv = storage.conversation(conversation_id)
     bot = services().runtime.current().bot
-    q = queue()
+    q = services().queue
     trigger = q.trigger(conversation_id)
     guesses = []
     for candidate in (trigger.candidates if trigger else ())[:5]:
@@ -242,7 +171,7 @@ def conversation(conversation_id: str) -> ResponseReturnValue:
         handoff=handoff,
         owner=q.owner(conversation_id),
         me=me(),
-        teams=_teams(bot),
+        teams=team_names(bot),
         follow_ups=[f for f in q.follow_ups() if f.conversation_id == conversation_id],
     )
 
@@ -258,7 +187,7 @@ def conversation_json(conversation_id: str) -> ResponseReturnValue:
     messages = storage.messages(conversation_id, int(raw) if raw else None)
     return jsonify(
         state=conv.state,
-        owner=queue().owner(conversation_id),
+        owner=services().queue.owner(conversation_id),
         messages=[_message_json(m) for m in messages],
     )
 
@@ -294,42 +223,42 @@ def answers() -> ResponseReturnValue:
 @blueprint.post("/conversations/<conversation_id>/claim")
 @staff
 def claim(conversation_id: str) -> ResponseReturnValue:
-    queue().claim(conversation_id, me())
+    services().queue.claim(conversation_id, me())
     return _done(conversation_id)
 
 
 @blueprint.post("/conversations/<conversation_id>/reply")
 @staff
 def reply(conversation_id: str) -> ResponseReturnValue:
-    queue().reply(conversation_id, me(), _field("text"))
+    services().queue.reply(conversation_id, me(), _field("text"))
     return _done(conversation_id)
 
 
 @blueprint.post("/conversations/<conversation_id>/note")
 @staff
 def note(conversation_id: str) -> ResponseReturnValue:
-    queue().note(conversation_id, me(), _field("text"))
+    services().queue.note(conversation_id, me(), _field("text"))
     return _done(conversation_id)
 
 
 @blueprint.post("/conversations/<conversation_id>/transfer")
 @staff
 def transfer(conversation_id: str) -> ResponseReturnValue:
-    queue().transfer(conversation_id, me(), _field("team"))
+    services().queue.transfer(conversation_id, me(), _field("team"))
     return _done(conversation_id, to_queue=True)
 
 
 @blueprint.post("/conversations/<conversation_id>/close")
 @staff
 def close(conversation_id: str) -> ResponseReturnValue:
-    queue().close(conversation_id, me())
+    services().queue.close(conversation_id, me())
     return _done(conversation_id, to_queue=True)
 
 
 @blueprint.post("/conversations/<conversation_id>/hand-back")
 @staff
 def hand_back(conversation_id: str) -> ResponseReturnValue:
-    queue().hand_back(conversation_id, me())
+    services().queue.hand_back(conversation_id, me())
     return _done(conversation_id, to_queue=True)
 
 
@@ -337,8 +266,8 @@ def hand_back(conversation_id: str) -> ResponseReturnValue:
 @staff
 def presence() -> ResponseReturnValue:
     status = _field("status")
-    queue().set_presence(me(), status)
-    if _wants_json():
+    services().queue.set_presence(me(), status)
+    if wants_json():
         return jsonify(ok=True, presence=status)
     return redirect(url_for("console.home"))
 
@@ -346,7 +275,7 @@ def presence() -> ResponseReturnValue:
 @blueprint.post("/follow-ups/<int:follow_up_id>/done")
 @staff
 def follow_up_done(follow_up_id: int) -> ResponseReturnValue:
-    queue().finish_follow_up(follow_up_id, me())
+    services().queue.finish_follow_up(follow_up_id, me())
     return _done()
 
 

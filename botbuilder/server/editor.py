@@ -1,20 +1,21 @@
-"""The no-code editor for managers: intents, bot settings, history, and "try it".
+"""The no-code editor for managers, `/editor`: intents, "try it", and the editor's blueprint.
 
 Views are thin: they turn forms into `botbuilder.editing.service` calls and render
-the result. Every page needs role manager or admin; every POST is CSRF-checked
-by `login_required`. After a save the running bot in this process reloads at
-once; other processes pick the files up within their reload interval.
+the result. The settings and history pages live in `editor_history` and are
+routed on this blueprint below. Every page needs role manager or admin; every
+POST is CSRF-checked by `login_required`. After a save the running bot in this
+process reloads at once; other processes pick the files up within their
+reload interval.
 """
 
 from __future__ import annotations
 
 import logging
-from pathlib import Path
+from datetime import UTC, datetime
 from typing import Any
 
 from flask import (
     Blueprint,
-    current_app,
     flash,
     jsonify,
     redirect,
@@ -26,70 +27,47 @@ from flask.typing import ResponseReturnValue
 
 from botbuilder.content.loader import SETTINGS_FILE
 from botbuilder.content.rendering import render_markdown
-from botbuilder.editing.history import FlowHistory, diff_lines
-from botbuilder.editing.service import (
+from botbuilder.conversations.turns import Outcome, reply
+from botbuilder.editing.forms import (
     ButtonForm,
     EditConflict,
     FieldProblem,
-    FlowEditor,
     IntentForm,
     InvalidEdit,
-    SettingsForm,
 )
-from botbuilder.errors import BadRequest, FlowError, NotFound
+from botbuilder.errors import BadRequest, NotFound
 
 # The runtime's matcher cache: a draft tried here and then saved is indexed only once.
 from botbuilder.matching.runtime import shared_matcher
 from botbuilder.matching.understanding import understand
-from botbuilder.server.app import error_response, services
-from botbuilder.server.auth import current_user, login_required
+from botbuilder.server import editor_history
+from botbuilder.server.auth import login_required
+from botbuilder.server.common import current_author, error_response, services, wants_json
+from botbuilder.server.editor_shared import (
+    EDITORS,
+    by_field,
+    flow_editor,
+    reload_now,
+    running_bot_problem,
+)
 
-__all__ = ["blueprint", "flow_editor"]
+__all__ = ["blueprint"]
 
 log = logging.getLogger(__name__)
 blueprint = Blueprint("editor", __name__, url_prefix="/editor")
-EDITORS = ("manager", "admin")
 MAX_PREVIEW_CHARS = 20_000
 
-
-@blueprint.record_once
-def _setup(state: Any) -> None:
-    app = state.app
-    storage = app.extensions["botbuilder"].storage
-    app.extensions["botbuilder.editor"] = FlowEditor(
-        app.config["FLOWS_DIR"],
-        FlowHistory(storage),
-        lock_path=Path(app.instance_path) / "flows.lock",
-    )
-
-
-def flow_editor() -> FlowEditor:
-    return current_app.extensions["botbuilder.editor"]  # type: ignore[no-any-return]
-
-
-def _author() -> str:
-    user = current_user()
-    return user.email if user else "unknown"
-
-
-def _running_bot_problem() -> str | None:
-    """The last load error of the running bot: a broken hand edit, for example."""
-    runtime = services().runtime
-    runtime.current()
-    return str(runtime.last_error) if runtime.last_error else None
-
-
-def _reload_now() -> None:
-    """Let this process answer with the saved files at once (others follow within a second)."""
-    try:
-        services().runtime.reload()
-    except FlowError:
-        pass  # shown on the next page as the running bot's problem
+blueprint.add_url_rule("/settings", view_func=editor_history.settings, methods=["GET", "POST"])
+blueprint.add_url_rule("/history", view_func=editor_history.history)
+blueprint.add_url_rule("/history/<int:version_id>", view_func=editor_history.version)
+blueprint.add_url_rule(
+    "/history/<int:version_id>/restore", view_func=editor_history.restore, methods=["POST"]
+)
 
 
 @blueprint.context_processor
 def _common() -> dict[str, Any]:
-    return {"flows_problem": _running_bot_problem()}
+    return {"flows_problem": running_bot_problem()}
 
 
 # -- forms ---------------------------------------------------------------------------------
@@ -116,13 +94,6 @@ def _intent_form() -> IntentForm:
         context_only=f.get("context_only") == "on",
         handoff=handoff,
     ).cleaned()
-
-
-def _by_field(problems: list[FieldProblem]) -> dict[str | None, list[FieldProblem]]:
-    grouped: dict[str | None, list[FieldProblem]] = {}
-    for p in problems:
-        grouped.setdefault(p.field, []).append(p)
-    return grouped
 
 
 def _render_intent(
@@ -153,7 +124,7 @@ def _render_intent(
         original_id=original_id,
         form=form,
         revision=revision,
-        problems=_by_field(problems or []),
+        problems=by_field(problems or []),
         conflict=conflict,
         intent_ids=[i for i in editor.intent_ids() if i != original_id],
         teams=editor.teams(),
@@ -206,14 +177,14 @@ def save_intent() -> ResponseReturnValue:
     form = _intent_form()
     try:
         draft = editor.draft_intent(file, original_id, form, revision if original_id else None)
-        editor.save(draft, _author())
+        editor.save(draft, current_author())
     except InvalidEdit as exc:
         return _render_intent(file, original_id, form, revision, problems=exc.problems, status=422)
     except EditConflict as exc:
         current = exc.current
         new_revision = current.revision() if isinstance(current, IntentForm) else revision
         return _render_intent(file, original_id, form, new_revision, conflict=exc, status=409)
-    _reload_now()
+    reload_now()
     flash(f"Saved '{form.id}'. The bot answers with it within 2 seconds.", "saved")
     return redirect(url_for("editor.edit_intent", file=file, id=form.id))
 
@@ -225,7 +196,7 @@ def delete_intent() -> ResponseReturnValue:
     file, intent_id = request.form.get("file", ""), request.form.get("original_id", "")
     revision = request.form.get("revision") or None
     try:
-        editor.save(editor.draft_delete(file, intent_id, revision), _author())
+        editor.save(editor.draft_delete(file, intent_id, revision), current_author())
     except (InvalidEdit, EditConflict) as exc:
         problems = exc.problems if isinstance(exc, InvalidEdit) else []
         form, _ = editor.intent(file, intent_id)
@@ -243,7 +214,7 @@ def delete_intent() -> ResponseReturnValue:
         return _render_intent(
             file, intent_id, form, form.revision(), problems=problems, conflict=conflict, status=409
         )
-    _reload_now()
+    reload_now()
     flash(f"Deleted '{intent_id}' from {file}.", "saved")
     return redirect(url_for("editor.intents"))
 
@@ -290,16 +261,15 @@ def try_it() -> ResponseReturnValue:
     matcher = shared_matcher(bot, running.matcher.encoder)
     match = understand(matcher, question[:2000])
     language = editor.overview().files.get(file) or bot.settings.language
+    said = reply(bot, match, language, datetime.now(UTC))
     answer = None
-    if match.decision == "answer" and match.intent:
-        intent = bot.intent(match.intent, language)
-        if intent is not None:
-            answer = {
-                "intent": intent.id,
-                "html": render_markdown(intent.answer),
-                "buttons": [b.label for b in intent.buttons],
-                "handoff_team": intent.handoff_team,
-            }
+    if said.outcome != Outcome.CLARIFY and said.text:
+        answer = {
+            "intent": said.intent,
+            "html": said.html,
+            "buttons": [b.label for b in said.buttons],
+            "handoff_team": said.handoff.team if said.handoff else None,
+        }
     return jsonify(
         ok=True,
         decision=match.decision,
@@ -313,111 +283,6 @@ def try_it() -> ResponseReturnValue:
     )
 
 
-# -- settings ------------------------------------------------------------------------------
-
-
-def _settings_form(languages: tuple[str, ...]) -> SettingsForm:
-    f = request.form
-
-    def texts(name: str) -> dict[str, str]:
-        return {lang: f.get(f"{name}_{lang}", "") for lang in languages}
-
-    return SettingsForm(
-        greeting=texts("greeting"),
-        offline_message=texts("offline_message"),
-        welcome=texts("welcome"),
-        answer_threshold=f.get("answer_threshold", "auto"),
-        clarify_threshold=f.get("clarify_threshold", "auto"),
-        widget_title=f.get("widget_title", ""),
-        widget_color=f.get("widget_color", ""),
-    )
-
-
-@blueprint.route("/settings", methods=["GET", "POST"])
-@login_required(EDITORS)
-def settings() -> ResponseReturnValue:
-    editor = flow_editor()
-    _, languages = editor.languages()
-    current = editor.settings()
-    form, revision, problems, conflict, status = current, current.revision(), [], None, 200
-    if request.method == "POST":
-        form = _settings_form(languages)
-        # Languages the form does not show keep their texts.
-        for name in ("greeting", "offline_message", "welcome"):
-            kept = {k: v for k, v in getattr(current, name).items() if k not in languages}
-            getattr(form, name).update(kept)
-        revision = request.form.get("revision", "")
-        try:
-            editor.save(editor.draft_settings(form, revision), _author())
-        except InvalidEdit as exc:
-            problems, status = exc.problems, 422
-        except EditConflict as exc:
-            conflict, revision, status = exc, current.revision(), 409
-        else:
-            _reload_now()
-            flash("Saved the settings. The bot uses them within 2 seconds.", "saved")
-            return redirect(url_for("editor.settings"))
-    running = services().runtime.current().matcher.thresholds
-    page = render_template(
-        "editor/settings.html",
-        form=form,
-        revision=revision,
-        languages=languages,
-        problems=_by_field(problems),
-        conflict=conflict,
-        running=running,
-    )
-    return page, status
-
-
-# -- history -------------------------------------------------------------------------------
-
-
-@blueprint.get("/history")
-@login_required(EDITORS)
-def history() -> ResponseReturnValue:
-    editor = flow_editor()
-    file = request.args.get("file") or None
-    versions = editor.history.versions(file)
-    return render_template(
-        "editor/history.html", versions=versions, file=file, paths=editor.history.paths()
-    )
-
-
-@blueprint.get("/history/<int:version_id>")
-@login_required(EDITORS)
-def version(version_id: int) -> ResponseReturnValue:
-    editor = flow_editor()
-    record = editor.history.version(version_id)
-    previous = editor.history.previous(record)
-    current = editor.read(record.path)
-    return render_template(
-        "editor/version.html",
-        version=record,
-        previous=previous,
-        changes=diff_lines(previous.content if previous else "", record.content),
-        against_disk=diff_lines(current, record.content),
-        is_current=current == record.content,
-    )
-
-
-@blueprint.post("/history/<int:version_id>/restore")
-@login_required(EDITORS)
-def restore(version_id: int) -> ResponseReturnValue:
-    editor = flow_editor()
-    try:
-        restored = editor.restore(version_id, _author())
-    except InvalidEdit as exc:
-        for p in exc.problems:
-            if p.severity == "error":
-                flash(p.text, "error")
-        flash(f"Version {version_id} was not restored: it has errors with today's flows.", "error")
-        return redirect(url_for("editor.version", version_id=version_id))
-    _reload_now()
-    flash(f"Restored version {version_id} of {restored.path}.", "saved")
-    return redirect(url_for("editor.history"))
-
-
 @blueprint.errorhandler(NotFound)
 def _not_found(exc: NotFound) -> ResponseReturnValue:
     return render_template("auth/refused.html", message=exc.message, title="Not found"), 404
@@ -425,7 +290,7 @@ def _not_found(exc: NotFound) -> ResponseReturnValue:
 
 @blueprint.errorhandler(BadRequest)
 def _bad_request(exc: BadRequest) -> ResponseReturnValue:
-    if request.accept_mimetypes.best == "application/json":
+    if wants_json():
         return error_response(exc.message, exc.status)
     return render_template(
         "auth/refused.html", message=exc.message, title="Not possible"

@@ -1,25 +1,29 @@
-"""Public pages: the demo site at `/`, the widget's script and the widget's settings.
+"""Public pages: the demo site at `/`, the widget's script and settings, and the API's description.
 
-All three answer any origin: the script and its settings are as public as a
+All of them answer any origin: the script and its settings are as public as a
 CDN file. The settings endpoint, `GET /api/v1/widget-config`, lives here and
 not in `api.py` on purpose: the conversation endpoints refuse an origin that
 is not in `widget.allowed_origins`, and a browser hides that 403 from the page
 behind a CORS failure that looks like a network error. The settings tell the
-widget whether its page may chat, so it can say so in plain words.
+widget whether its page may chat, so it can say so in plain words. The API's
+OpenAPI document, `GET /api/v1/openapi.json`, is `web/openapi.yaml` as JSON;
+a test keeps it in step with the routes.
 """
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
+import yaml
 from flask import Blueprint, jsonify, render_template, request, send_from_directory
 from flask.typing import ResponseReturnValue
 
 # api.py owns the origin rule; both blueprints apply the same one.
 from botbuilder.server.api import allowed_origin
-from botbuilder.server.app import services, web_root
+from botbuilder.server.common import services, web_root
 
-__all__ = ["blueprint", "widget_config"]
+__all__ = ["blueprint", "openapi_document", "widget_config"]
 
 blueprint = Blueprint("pages", __name__)
 
@@ -66,4 +70,19 @@ def widget_settings() -> ResponseReturnValue:
     # The answer depends on Origin; a minute of caching keeps bot.yml edits quick to show.
     response.headers["Vary"] = "Origin"
     response.headers["Cache-Control"] = "public, max-age=60"
+    return response
+
+
+@functools.cache
+def openapi_document() -> dict[str, Any]:
+    """The HTTP API's OpenAPI document, shipped as web/openapi.yaml; read once per process."""
+    text = (web_root() / "openapi.yaml").read_text(encoding="utf-8")
+    return yaml.safe_load(text)  # type: ignore[no-any-return]
+
+
+@blueprint.get("/api/v1/openapi.json")
+def openapi() -> ResponseReturnValue:
+    response = jsonify(openapi_document())
+    response.headers["Access-Control-Allow-Origin"] = "*"  # a public description, like the script
+    response.headers["Cache-Control"] = "public, max-age=3600"
     return response

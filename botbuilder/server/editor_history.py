@@ -1,0 +1,115 @@
+"""The editor's settings page and the flow history: what bot.yml says, and every saved version.
+
+Views on the editor's blueprint (`editor.py` registers them), for managers
+and admins; every POST is CSRF-checked by `login_required`.
+"""
+
+from __future__ import annotations
+
+from flask import flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+
+from botbuilder.editing.forms import EditConflict, FieldProblem, InvalidEdit, SettingsForm
+from botbuilder.editing.history import diff_lines
+from botbuilder.server.auth import login_required
+from botbuilder.server.common import current_author, services
+from botbuilder.server.editor_shared import EDITORS, by_field, flow_editor, reload_now
+
+__all__ = ["history", "restore", "settings", "version"]
+
+
+def _settings_form(languages: tuple[str, ...]) -> SettingsForm:
+    f = request.form
+
+    def texts(name: str) -> dict[str, str]:
+        return {lang: f.get(f"{name}_{lang}", "") for lang in languages}
+
+    return SettingsForm(
+        greeting=texts("greeting"),
+        offline_message=texts("offline_message"),
+        welcome=texts("welcome"),
+        answer_threshold=f.get("answer_threshold", "auto"),
+        clarify_threshold=f.get("clarify_threshold", "auto"),
+        widget_title=f.get("widget_title", ""),
+        widget_color=f.get("widget_color", ""),
+    )
+
+
+@login_required(EDITORS)
+def settings() -> ResponseReturnValue:
+    editor = flow_editor()
+    _, languages = editor.languages()
+    current = editor.settings()
+    form, revision, status = current, current.revision(), 200
+    problems: list[FieldProblem] = []
+    conflict: EditConflict | None = None
+    if request.method == "POST":
+        form = _settings_form(languages)
+        # Languages the form does not show keep their texts.
+        for name in ("greeting", "offline_message", "welcome"):
+            kept = {k: v for k, v in getattr(current, name).items() if k not in languages}
+            getattr(form, name).update(kept)
+        revision = request.form.get("revision", "")
+        try:
+            editor.save(editor.draft_settings(form, revision), current_author())
+        except InvalidEdit as exc:
+            problems, status = exc.problems, 422
+        except EditConflict as exc:
+            conflict, revision, status = exc, current.revision(), 409
+        else:
+            reload_now()
+            flash("Saved the settings. The bot uses them within 2 seconds.", "saved")
+            return redirect(url_for("editor.settings"))
+    running = services().runtime.current().matcher.thresholds
+    page = render_template(
+        "editor/settings.html",
+        form=form,
+        revision=revision,
+        languages=languages,
+        problems=by_field(problems),
+        conflict=conflict,
+        running=running,
+    )
+    return page, status
+
+
+@login_required(EDITORS)
+def history() -> ResponseReturnValue:
+    editor = flow_editor()
+    file = request.args.get("file") or None
+    versions = editor.history.versions(file)
+    return render_template(
+        "editor/history.html", versions=versions, file=file, paths=editor.history.paths()
+    )
+
+
+@login_required(EDITORS)
+def version(version_id: int) -> ResponseReturnValue:
+    editor = flow_editor()
+    record = editor.history.version(version_id)
+    previous = editor.history.previous(record)
+    current = editor.read(record.path)
+    return render_template(
+        "editor/version.html",
+        version=record,
+        previous=previous,
+        changes=diff_lines(previous.content if previous else "", record.content),
+        against_disk=diff_lines(current, record.content),
+        is_current=current == record.content,
+    )
+
+
+@login_required(EDITORS)
+def restore(version_id: int) -> ResponseReturnValue:
+    editor = flow_editor()
+    try:
+        restored = editor.restore(version_id, current_author())
+    except InvalidEdit as exc:
+        for p in exc.problems:
+            if p.severity == "error":
+                flash(p.text, "error")
+        flash(f"Version {version_id} was not restored: it has errors with today's flows.", "error")
+        return redirect(url_for("editor.version", version_id=version_id))
+    reload_now()
+    flash(f"Restored version {version_id} of {restored.path}.", "saved")
+    return redirect(url_for("editor.history"))
