@@ -299,6 +299,17 @@ def test_match_is_stateless_and_returns_candidates(client: Any) -> None:
     assert client.post("/api/v1/match", json={"text": "x", "language": "zz"}).status_code == 400
 
 
+def test_match_refuses_a_language_because_it_matches_in_all_of_them(client: Any) -> None:
+    response = client.post("/api/v1/match", json={"text": "I lost my password", "language": "en"})
+    assert response.status_code == 400
+    assert response.json["error"] == (
+        "'language' is not a field of /match: the match covers all of this bot's "
+        "languages (nl, en) at once; leave it out"
+    )
+    english = client.post("/api/v1/match", json={"text": "I lost my password"}).json
+    assert english["decision"] == "answer" and english["intent"] == "wachtwoord"
+
+
 def test_cors_allows_configured_origins_only(client: Any) -> None:
     allowed = client.post(
         "/api/v1/conversations", json={}, headers={"Origin": "https://allowed.example"}
