@@ -1,7 +1,10 @@
 """Server settings, layered: defaults → BOTBUILDER_* environment → an explicit mapping.
 
 Bot behaviour (greeting, thresholds, teams, widget) lives in the bot's
-bot.yml; these are the operator's settings for one running server.
+bot.yml; these are the operator's settings for one running server. This is
+the one module that reads the BOTBUILDER_* environment: the server through
+`server_settings`, the commands through `instance_path` and `database_url`,
+so `botbuilder user add` finds the same database as `botbuilder serve`.
 """
 
 from __future__ import annotations
@@ -12,9 +15,10 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from botbuilder.db.engine import database_url as _url_or_sqlite
 from botbuilder.errors import ConfigError
 
-__all__ = ["DEFAULTS", "ENVIRONMENT", "server_settings"]
+__all__ = ["DEFAULTS", "ENVIRONMENT", "database_url", "instance_path", "server_settings"]
 
 DEFAULTS: dict[str, Any] = {
     "FLOWS_DIR": "flows",
@@ -30,15 +34,30 @@ DEFAULTS: dict[str, Any] = {
 
 # Each setting and the environment variable that sets it; documented in the README.
 ENVIRONMENT = {key: f"BOTBUILDER_{key}" for key in DEFAULTS if key != "MAX_CONTENT_LENGTH"}
-ENVIRONMENT["INSTANCE_PATH"] = "BOTBUILDER_INSTANCE_PATH"
+
+
+def _environment(key: str) -> str | None:
+    """The setting `key` from its BOTBUILDER_* variable; an empty variable counts as unset."""
+    return os.environ.get(ENVIRONMENT[key]) or None
+
+
+def instance_path(explicit: str | Path | None = None) -> Path:
+    """The instance folder: `explicit`, else $BOTBUILDER_INSTANCE_PATH, else ./instance."""
+    return Path(explicit or _environment("INSTANCE_PATH") or DEFAULTS["INSTANCE_PATH"]).resolve()
+
+
+def database_url(instance: str | Path | None = None) -> str:
+    """The database a command uses: $BOTBUILDER_DATABASE_URL, else SQLite in the instance folder."""
+    return _url_or_sqlite(_environment("DATABASE_URL"), instance_path(instance))
 
 
 def server_settings(overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """The settings for one server, with paths made absolute."""
     settings = dict(DEFAULTS)
-    for key, variable in ENVIRONMENT.items():
-        if os.environ.get(variable):
-            settings[key] = os.environ[variable]
+    for key in ENVIRONMENT:
+        value = _environment(key)
+        if value:
+            settings[key] = value
     settings.update(overrides or {})
     for key in ("RELOAD_INTERVAL", "HANDOFF_UNCLAIMED_AFTER"):
         try:

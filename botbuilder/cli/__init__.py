@@ -11,7 +11,6 @@ import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path
 
 import click
 
@@ -30,13 +29,14 @@ def _people_errors() -> Iterator[None]:
 
 
 def _matcher_for(flows_dir: str):  # type: ignore[no-untyped-def]
+    from botbuilder.config import instance_path
     from botbuilder.content.loader import load_bot
     from botbuilder.matching.encoder import CachedEncoder, SentenceTransformerEncoder
     from botbuilder.matching.index_store import IndexStore
     from botbuilder.matching.matcher import Matcher
 
     bot = load_bot(flows_dir)
-    cache = Path(os.environ.get("BOTBUILDER_INSTANCE_PATH", "instance")) / "embeddings.sqlite"
+    cache = instance_path() / "embeddings.sqlite"
     encoder = CachedEncoder(SentenceTransformerEncoder(bot.settings.matcher.model), cache)
     return bot, Matcher(bot, encoder, store=IndexStore(cache))
 
@@ -131,14 +131,15 @@ def chat(flows_dir: str, language: str | None) -> None:
     """Talk to the bot in the terminal; shows decision, intent and confidence."""
     import tempfile
 
+    from botbuilder.config import instance_path
     from botbuilder.conversations.dialogue import Dialogue
     from botbuilder.conversations.store import Storage
     from botbuilder.db.engine import database_url
     from botbuilder.matching.runtime import BotRuntime
 
     with _people_errors(), tempfile.TemporaryDirectory() as tmp:
-        instance = os.environ.get("BOTBUILDER_INSTANCE_PATH", "instance")
-        runtime = BotRuntime(flows_dir, cache_path=Path(instance) / "embeddings.sqlite")
+        runtime = BotRuntime(flows_dir, cache_path=instance_path() / "embeddings.sqlite")
+        # A scratch database: a terminal chat leaves nothing in the server's.
         storage = Storage(database_url(None, tmp))
         dialogue = Dialogue(runtime, storage)
         turn = dialogue.start(language)

@@ -6,7 +6,6 @@ server, by someone who can run commands there.
 
 from __future__ import annotations
 
-import os
 import sys
 
 import click
@@ -24,12 +23,10 @@ _INSTANCE_HELP = (
 
 def _accounts(instance: str | None):  # type: ignore[no-untyped-def]
     from botbuilder.accounts import Accounts
-    from botbuilder.conversations.store import Storage
-    from botbuilder.db.engine import database_url
+    from botbuilder.config import database_url
+    from botbuilder.db.engine import Database
 
-    folder = instance or os.environ.get("BOTBUILDER_INSTANCE_PATH") or "instance"
-    url = database_url(os.environ.get("BOTBUILDER_DATABASE_URL"), folder)
-    return Accounts(Storage(url))
+    return Accounts(Database(database_url(instance)))
 
 
 def _password(password_stdin: bool) -> str:
