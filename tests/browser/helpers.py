@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -67,6 +68,19 @@ class Widget:
 
     def expect_no_script_ran(self) -> None:
         assert self.page.evaluate("window.__xss === undefined"), self.page.evaluate("window.__xss")
+
+
+def hold_page_timers(page: Any) -> None:
+    """Stop the page's own timers until the test moves Playwright's clock.
+
+    Call before `page.goto`; it holds across reloads. The widget then tries a
+    failed message again only when the test clicks "Opnieuw proberen", never
+    by its own retry timer (3 s after a failure) racing the test's click.
+    Requests, and the answers to them, are not held.
+    """
+    start = datetime(2026, 1, 5, 9, 0)
+    page.clock.install(time=start)
+    page.clock.pause_at(start + timedelta(minutes=1))
 
 
 def screenshot(page: Any, name: str) -> Path:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from .helpers import Widget
+from .helpers import Widget, hold_page_timers
 
 
 def test_message_typed_offline_is_sent_when_the_connection_returns(page, server):
@@ -33,6 +33,7 @@ def test_message_typed_offline_is_sent_when_the_connection_returns(page, server)
 
 
 def test_queued_message_survives_a_reload(page, server):
+    hold_page_timers(page)  # only the click below sends the message again
     page.goto(server.url + "/")
     widget = Widget(page).open()
     # The server is unreachable for messages, so the question stays queued...
@@ -46,7 +47,12 @@ def test_queued_message_survives_a_reload(page, server):
     )
     page.reload()
     widget = Widget(page)
+    # After the reload the queued bubble is drawn with the history, just before
+    # the widget sends the queue: only once that send has failed is there an
+    # alert, so wait for it before the server answers again.
+    expect(widget.alert).to_contain_text("We kunnen de chat nu niet bereiken.")
     expect(widget.member_bubbles).to_have_text(["Welke evenementen zijn er?"])
+    expect(widget.host.locator(".msg.member").last).to_contain_text("Nog niet verstuurd")
     # ...and is sent once the server answers again.
     page.unroute("**/messages")
     widget.host.get_by_role("button", name="Opnieuw proberen").click()
@@ -64,6 +70,7 @@ def test_queued_message_survives_a_reload(page, server):
     ],
 )
 def test_server_failure_is_explained_and_retry_sends_the_message(page, server, status, says):
+    hold_page_timers(page)  # the click sends it, not the widget's own retry 3 s later
     page.goto(server.url + "/")
     widget = Widget(page).open()
 
@@ -132,6 +139,7 @@ def test_typing_indicator_shows_while_the_bot_works(page, server):
 
 
 def test_server_down_when_the_chat_opens_then_back(page, server):
+    hold_page_timers(page)  # the click asks again, not the widget's own retry 3 s later
     page.route("**/api/v1/**", lambda route: route.abort("connectionrefused"))
     page.goto(server.url + "/")
     widget = Widget(page)
