@@ -823,14 +823,14 @@
     buttons[0].setAttribute("aria-pressed", String(helpful));
     buttons[1].setAttribute("aria-pressed", String(!helpful));
     transport.feedback(message.id, helpful).then(function () {
-        var thanks = bar.querySelector("span") || bar.appendChild(el("span"));
-        thanks.textContent = T.thanks;
-        if (!helpful && state === "bot" && !bar.offered) { bar.offered = true; offerPerson(); }
-      }, function (failure) {
-        buttons[0].setAttribute("aria-pressed", "false");
-        buttons[1].setAttribute("aria-pressed", "false");
-        transport.failed(failure);
-      });
+      var thanks = bar.querySelector("span") || bar.appendChild(el("span"));
+      thanks.textContent = T.thanks;
+      if (!helpful && state === "bot" && !bar.offered) { bar.offered = true; offerPerson(); }
+    }, function (failure) {
+      buttons[0].setAttribute("aria-pressed", "false");
+      buttons[1].setAttribute("aria-pressed", "false");
+      transport.failed(failure);
+    });
   }
 
   function offerPerson() {
@@ -843,7 +843,7 @@
 
   // -- showing messages -------------------------------------------------------------------
 
-  // Messages not on screen yet (the transport keeps count), in the order they came.
+  // Messages not on screen yet (the transport keeps track), in the order they came.
   function addMessages(messages, news) {
     build();
     var fresh = null;
