@@ -136,12 +136,7 @@ class HandoffQueue(Presence, FollowUps):
     def current_handoff(self, conversation_id: str) -> HandoffRecord | None:
         """The latest queue entry of a conversation, whatever its status."""
         with self.storage.session() as s:
-            row = s.scalars(
-                select(Handoff)
-                .where(Handoff.conversation_id == conversation_id)
-                .order_by(Handoff.id.desc())
-                .limit(1)
-            ).first()
+            row = self._latest(s, conversation_id)
             return handoff_record(row) if row else None
 
     def owner(self, conversation_id: str) -> str | None:
