@@ -3,8 +3,8 @@
 Every response the API gives in a walk through a conversation is checked
 against the schema the document gives for that path, method and status, so a
 field added, renamed or dropped in `server/api.py` fails here until the
-document says so too. (That every route is in the document is checked next to
-the route that serves it.)
+document says so too. (That every route is in the document with its methods
+is `test_openapi.py`'s part.)
 """
 
 from __future__ import annotations
