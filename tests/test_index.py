@@ -7,6 +7,7 @@ enough that an edit gets a provisional index first).
 from __future__ import annotations
 
 import shutil
+import sqlite3
 import time
 from pathlib import Path
 
@@ -14,6 +15,7 @@ import numpy as np
 import pytest
 
 from botbuilder.content.loader import load_bot
+from botbuilder.matching.cache_db import cache_db
 from botbuilder.matching.evaluation import load_cases
 from botbuilder.matching.index_store import IndexStore
 from botbuilder.matching.matcher import Matcher
@@ -66,14 +68,12 @@ def test_a_changed_bot_does_not_get_the_saved_index(encoder, tmp_path: Path) -> 
 def test_a_damaged_saved_index_is_rebuilt(encoder, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     store = IndexStore(tmp_path / "indexes.sqlite")
     first = Matcher(load_bot(EXAMPLE_FLOWS), encoder, store=store)
-    import sqlite3
-
-    with sqlite3.connect(store.path) as db:
+    with cache_db(store.path) as db:
         db.execute("UPDATE matcher_indexes SET data = ?", (b"not an index",))
     again = Matcher(load_bot(EXAMPLE_FLOWS), encoder, store=store)
     assert not again.stats.loaded
     assert again.thresholds == first.thresholds
-    with sqlite3.connect(store.path) as db:  # cut off halfway, as a full disk might
+    with cache_db(store.path) as db:  # cut off halfway, as a full disk might
         (blob,) = db.execute("SELECT data FROM matcher_indexes").fetchone()
         db.execute("UPDATE matcher_indexes SET data = ?", (blob[: len(blob) // 2],))
     assert not Matcher(load_bot(EXAMPLE_FLOWS), encoder, store=store).stats.loaded
@@ -128,3 +128,13 @@ def test_the_runtime_finishes_an_edited_bots_index_in_the_background(
     restarted = BotRuntime(flows, encoder=encoder, cache_path=tmp_path / "cache.sqlite")
     assert restarted.current().matcher is after  # the same process shares it
     assert Matcher(load_bot(flows), encoder, store=runtime.index_store).stats.loaded
+
+
+def test_a_cache_connection_is_closed_after_its_transaction(tmp_path: Path) -> None:
+    with cache_db(tmp_path / "cache.sqlite") as db:
+        db.execute("CREATE TABLE t (x INTEGER)")
+        db.execute("INSERT INTO t VALUES (1)")
+    with pytest.raises(sqlite3.ProgrammingError, match="closed"):
+        db.execute("SELECT 1")
+    with cache_db(tmp_path / "cache.sqlite") as again:  # and it was committed first
+        assert again.execute("SELECT x FROM t").fetchall() == [(1,)]

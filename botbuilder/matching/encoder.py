@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import sqlite3
 import threading
 from collections.abc import Sequence
 from pathlib import Path
@@ -19,6 +18,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from botbuilder.errors import ModelError
+from botbuilder.matching.cache_db import cache_db
 
 __all__ = ["CachedEncoder", "Encoder", "SentenceTransformerEncoder", "bundled_model_path"]
 
@@ -114,15 +114,12 @@ class CachedEncoder:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()
-        with self._connect() as db:
+        with cache_db(self.path) as db:
             db.execute(
                 "CREATE TABLE IF NOT EXISTS embeddings ("
                 " model TEXT NOT NULL, digest TEXT NOT NULL, vector BLOB NOT NULL,"
                 " PRIMARY KEY (model, digest))"
             )
-
-    def _connect(self) -> sqlite3.Connection:
-        return sqlite3.connect(self.path, timeout=30)
 
     @staticmethod
     def _digest(text: str) -> str:
@@ -131,7 +128,7 @@ class CachedEncoder:
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         digests = [self._digest(t) for t in texts]
         found: dict[str, np.ndarray] = {}
-        with self._lock, self._connect() as db:
+        with self._lock, cache_db(self.path) as db:
             unique = list(dict.fromkeys(digests))
             for start in range(0, len(unique), 500):
                 chunk = unique[start : start + 500]
@@ -146,7 +143,7 @@ class CachedEncoder:
             vectors = self.encoder.encode(missing)
             fresh = {self._digest(t): v for t, v in zip(missing, vectors, strict=True)}
             found.update(fresh)
-            with self._lock, self._connect() as db:
+            with self._lock, cache_db(self.path) as db:
                 db.executemany(
                     "INSERT OR REPLACE INTO embeddings (model, digest, vector) VALUES (?, ?, ?)",
                     [(self.name, d, v.astype(np.float32).tobytes()) for d, v in fresh.items()],

@@ -14,13 +14,14 @@ from __future__ import annotations
 
 import io
 import os
-import sqlite3
 import threading
 import time
 import zipfile
 from pathlib import Path
 
 import numpy as np
+
+from botbuilder.matching.cache_db import cache_db
 
 __all__ = ["IndexStore"]
 
@@ -34,17 +35,14 @@ class IndexStore:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()
-        with self._lock, self._connect() as db:
+        with self._lock, cache_db(self.path) as db:
             db.execute(
                 "CREATE TABLE IF NOT EXISTS matcher_indexes "
                 "(key TEXT PRIMARY KEY, saved_at REAL NOT NULL, data BLOB NOT NULL)"
             )
 
-    def _connect(self) -> sqlite3.Connection:
-        return sqlite3.connect(self.path, timeout=30)
-
     def load(self, key: str) -> dict[str, np.ndarray] | None:
-        with self._lock, self._connect() as db:
+        with self._lock, cache_db(self.path) as db:
             row = db.execute("SELECT data FROM matcher_indexes WHERE key = ?", (key,)).fetchone()
         if row is None:
             return None
@@ -57,7 +55,7 @@ class IndexStore:
     def save(self, key: str, arrays: dict[str, np.ndarray]) -> None:
         buffer = io.BytesIO()
         np.savez(buffer, allow_pickle=False, **arrays)
-        with self._lock, self._connect() as db:
+        with self._lock, cache_db(self.path) as db:
             db.execute(
                 "INSERT OR REPLACE INTO matcher_indexes (key, saved_at, data) VALUES (?, ?, ?)",
                 (key, time.time(), buffer.getvalue()),
