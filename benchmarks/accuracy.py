@@ -15,9 +15,10 @@ from typing import Any
 import numpy as np
 
 from botbuilder.content.loader import load_bot
+from botbuilder.matching.decision import Thresholds
 from botbuilder.matching.encoder import CachedEncoder, SentenceTransformerEncoder
 from botbuilder.matching.evaluation import Case, evaluate, figures_at, load_cases
-from botbuilder.matching.matcher import Matcher, Thresholds
+from botbuilder.matching.matcher import Matcher
 
 __all__ = ["TARGETS", "accuracy_table", "format_table"]
 

@@ -10,8 +10,10 @@ import pytest
 from benchmarks.accuracy import TARGETS, accuracy_table, format_table
 from botbuilder.content.languages import normalise
 from botbuilder.content.loader import load_bot
+from botbuilder.matching.calibration import best_thresholds
+from botbuilder.matching.decision import ANSWER, CLARIFY, HANDOFF
 from botbuilder.matching.evaluation import evaluate, load_cases
-from botbuilder.matching.matcher import ANSWER, CLARIFY, HANDOFF, Matcher, _best_thresholds
+from botbuilder.matching.matcher import Matcher
 
 from .conftest import EXAMPLE_FLOWS, ROOT, SMALL_BOT
 
@@ -42,7 +44,7 @@ def test_calibration_is_deterministic(encoder, example_matcher: Matcher) -> None
 def test_answer_threshold_sits_between_unanswerable_and_answerable_scores() -> None:
     answerable = np.array([[0.8, 0.1, 0.1], [0.7, 0.2, 0.1], [0.1, 0.9, 0.0]])
     unanswerable = np.array([[0.3, 0.3, 0.4], [0.35, 0.35, 0.3], [0.4, 0.3, 0.3]])
-    t = _best_thresholds(answerable, np.array([0, 0, 1]), unanswerable)
+    t = best_thresholds(answerable, np.array([0, 0, 1]), unanswerable)
     typical_oos, typical_in = 0.4, 0.8
     assert typical_oos <= t.clarify <= t.answer < typical_in
 
@@ -215,8 +217,8 @@ def test_the_ceiling_is_at_least_as_close_to_the_targets_as_the_calibrated_thres
 
 
 def test_report_tells_an_asked_back_off_topic_question_from_a_wrong_answer() -> None:
+    from botbuilder.matching.decision import Candidate, Match
     from botbuilder.matching.evaluation import Case, Outcome, _suggestion
-    from botbuilder.matching.matcher import Candidate, Match
 
     ranked = (Candidate("huisregels", 0.28), Candidate("forum", 0.1))
     asked = Outcome(

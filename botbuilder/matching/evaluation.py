@@ -21,8 +21,9 @@ from ruamel.yaml.error import YAMLError
 from botbuilder.content.loader import display_path
 from botbuilder.content.model import Bot
 from botbuilder.errors import EvaluationFileError
+from botbuilder.matching.decision import ANSWER, CLARIFY, HANDOFF, Match, Thresholds
 from botbuilder.matching.encoder import Encoder
-from botbuilder.matching.matcher import ANSWER, CLARIFY, HANDOFF, Match, Matcher, Thresholds
+from botbuilder.matching.matcher import Matcher
 from botbuilder.matching.understanding import asks_for_person
 
 __all__ = ["Case", "Evaluation", "cross_validate", "evaluate", "figures_at", "load_cases"]

@@ -9,7 +9,8 @@ from __future__ import annotations
 import re
 
 from botbuilder.content.languages import normalise
-from botbuilder.matching.matcher import HANDOFF, Match, Matcher
+from botbuilder.matching.decision import HANDOFF, Match
+from botbuilder.matching.matcher import Matcher
 
 __all__ = ["asks_for_person", "understand"]
 
