@@ -4,7 +4,10 @@ For the example bot and, when ../shared/bench is there, hwu64-10shot:
 model load time, index build time (cold: empty embedding cache; cached: the
 same cache, a new index), and single-question match latency p50/p95 next
 to the bare encode time of the same questions, interleaved so both see the
-same machine load. `--accuracy` prints the benchmark accuracy table instead.
+same machine load. With ../shared/bench, also a 150-intent bot's index
+builds, and its classifier fitted by our L-BFGS next to SciPy's
+(`benchmarks.lbfgs`). `--accuracy` prints the benchmark accuracy table
+instead.
 """
 
 from __future__ import annotations
@@ -195,6 +198,18 @@ def builds(flows: Path | None) -> None:
             print(f"  {name:<40} {statistics.median(seconds):6.2f} s   ({len(seconds)} runs)")
 
 
+def lbfgs(flows: Path | None) -> None:
+    """The classifier's fit on the 150-intent bot: our L-BFGS next to SciPy's."""
+    if flows is None:
+        print("(no ../shared/bench: the L-BFGS comparison needs it)")
+        return
+    from benchmarks.lbfgs import lbfgs_comparison
+
+    with tempfile.TemporaryDirectory() as tmp:
+        encoder = CachedEncoder(SentenceTransformerEncoder(), Path(tmp) / "embeddings.sqlite")
+        lbfgs_comparison(flows, SHARED_BENCH, encoder, runs=3)
+
+
 def accuracy() -> None:
     from benchmarks.accuracy import accuracy_table, format_table
 
@@ -211,6 +226,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         large_flows = _large_bot(Path(tmp) / "flows")  # builds() edits it: it goes last
         speed(large_flows)
+        print()
+        lbfgs(large_flows)
         print()
         builds(large_flows)
 
