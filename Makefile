@@ -47,8 +47,8 @@ system-deps:
 	bash .ci/system-deps.sh
 
 lint: install
-	$(BIN)/ruff check botbuilder tests benchmarks
-	$(BIN)/ruff format --check botbuilder tests benchmarks
+	$(BIN)/ruff check botbuilder tests benchmarks tools
+	$(BIN)/ruff format --check botbuilder tests benchmarks tools
 	$(BIN)/mypy botbuilder
 
 bench: install

@@ -32,6 +32,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import ConversationPaused, EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from botbuilder.config import instance_path
 from botbuilder.content.languages import guess_language
 from botbuilder.content.model import Bot, Button
 from botbuilder.content.texts import system_text
@@ -60,8 +61,7 @@ def _current() -> BotRuntime:
     with _lock:
         if _runtime is None:
             flows = os.environ.get(FLOWS_VARIABLE, "flows")
-            instance = Path(os.environ.get("BOTBUILDER_INSTANCE_PATH", "instance"))
-            _runtime = BotRuntime(flows, cache_path=instance / "embeddings.sqlite")
+            _runtime = BotRuntime(flows, cache_path=instance_path() / "embeddings.sqlite")
         return _runtime
 
 
