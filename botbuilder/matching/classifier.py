@@ -20,19 +20,20 @@ Why our own loop rather than SciPy's `minimize(method="L-BFGS-B", jac=True,
 x0=…)` on the same split loss (`SplitLoss`): measured side by side by
 `make bench` (benchmarks/lbfgs.py) on the 150-intent bot, 1.15 million
 weights, the same stopping rule and 10 correction pairs, one BLAS thread,
-median of 5 fits on a busy 2-core machine:
+median of 5 fits on a quiet 2-core machine:
 
-    tol   optimiser   fit      in the loss  iterations  evaluations  final loss  closed-set
-    1e-2  ours         6.3 s   4.1 s        30          36           12580.9     0.847
-    1e-2  SciPy       22.6 s   5.2 s        30          35           12580.4     0.847
-    3e-2  ours         2.9 s   1.0 s        29          35           12581.6     0.847
-    3e-2  SciPy        9.2 s   1.0 s        29          34           12580.6     0.847
+    tol   optimiser   fit     in the loss  iterations  evaluations  final loss  closed-set
+    1e-2  ours        1.4 s   0.8 s        30          36           12580.9     0.847
+    1e-2  SciPy       4.4 s   0.7 s        30          35           12580.4     0.847
+    3e-2  ours        1.6 s   0.9 s        29          35           12581.6     0.847
+    3e-2  SciPy       4.5 s   0.9 s        29          34           12580.6     0.847
 
 Both take the same steps to the same model (the same accuracy on 3336
 benchmark questions), but SciPy's own work between loss evaluations
-(float64 over its correction vectors, plus the conversions) costs
-0.3-0.6 s an iteration against our ~0.07 s (float32, in-place axpy): a
-fit three times as long. So the loop below stays.
+(L-BFGS-B in float64 over its correction vectors, plus converting the
+weights each call) costs ~120 ms an iteration against our ~20 ms (float32,
+in-place axpy): a fit three times as long, and on a busy machine too (6.3 s
+against 22.6 s). So the loop below stays.
 """
 
 from __future__ import annotations
