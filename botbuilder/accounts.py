@@ -1,10 +1,29 @@
 """People who sign in: managers (editor), agents (console) and admins (both).
 
-Passwords are stored as scrypt hashes (werkzeug.security). Failed logins are
-recorded in the database, not in memory, so the limit holds across several
-server processes: after `MAX_FAILURES_PER_EMAIL` failures for one address, or
-`MAX_FAILURES_PER_ADDRESS` from one network address, within `WINDOW`, logins
-are refused until the oldest failure ages out.
+Passwords are stored as scrypt hashes (werkzeug.security) and must pass
+`check_password`: long enough, not one of the most used passwords, not the
+e-mail address's name, not `aaaaaaaaaa` or `1234567890`.
+
+Failed logins are recorded in the database, not in memory, so the limits hold
+across several server processes. They are keyed the way django-axes does with
+`[["username", "ip_address"]]` and OWASP's "device cookie" variant of it, with
+the client's network (an IPv4 address, an IPv6 /64) in place of the cookie:
+
+- `MAX_FAILURES_PER_PAIR` failures for one account from one network throttle
+  that pair only, so an attacker elsewhere cannot lock out the real user;
+- `MAX_FAILURES_PER_NETWORK` failures from one network, for any accounts,
+  throttle that network (one machine trying many addresses);
+- `MAX_FAILURES_PER_ACCOUNT` failures for one account from all networks
+  together (a botnet) throttle that account, but only from networks it never
+  signed in from: from a known network the password is still checked.
+
+A failure counts for `WINDOW`; failures older than that are deleted, and a
+known network is forgotten `KNOWN_FOR` after its last successful login.
+
+Each user has a session version, part of `UserRecord.session_key`, which the
+server stores in the session at login and compares on every request. Logging
+out (`end_sessions`) and a new password raise it, so every copy of an older
+session cookie stops working.
 
     RequestError
     ├── LoginFailed        401: unknown address or wrong password (never says which)
@@ -14,14 +33,28 @@ are refused until the oldest failure ages out.
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 import math
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import DateTime, Integer, String, delete, func, select
+from sqlalchemy import (
+    DateTime,
+    ForeignKey,
+    Integer,
+    String,
+    UniqueConstraint,
+    and_,
+    delete,
+    func,
+    select,
+    update,
+)
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, Session, mapped_column
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from botbuilder.content.emails import is_email
@@ -32,19 +65,48 @@ from botbuilder.errors import BadRequest, Conflict, NotFound, RequestError
 __all__ = [
     "Accounts",
     "LoginFailed",
+    "MAX_FAILURES_PER_ACCOUNT",
+    "MAX_FAILURES_PER_NETWORK",
+    "MAX_FAILURES_PER_PAIR",
     "MIN_PASSWORD_LENGTH",
     "ROLES",
     "TooManyAttempts",
     "UserRecord",
+    "check_password",
+    "client_network",
 ]
 
 ROLES = ("admin", "manager", "agent")
 MIN_PASSWORD_LENGTH = 10
+MIN_DISTINCT_CHARACTERS = 5
 WINDOW = timedelta(minutes=15)
-MAX_FAILURES_PER_EMAIL = 5
-MAX_FAILURES_PER_ADDRESS = 20
+MAX_FAILURES_PER_PAIR = 5
+MAX_FAILURES_PER_NETWORK = 20
+MAX_FAILURES_PER_ACCOUNT = 30
+KNOWN_FOR = timedelta(days=90)
 # Checked when the address is unknown, so a wrong address takes as long as a wrong password.
 _DUMMY_HASH = generate_password_hash("not a password of anyone", method="scrypt")
+
+# The most used passwords and the words they are built on (English and Dutch lists),
+# compared after digits and symbols at either end are stripped and l33t is undone,
+# so "Welkom2024!" and "p@ssw0rd1" count too.
+COMMON_PASSWORDS = frozenset(
+    """
+    password wachtwoord passwort motdepasse welcome welkom geheim secret letmein changeme
+    default admin administrator beheerder root login qwerty qwertz azerty qwertyuiop
+    asdfgh asdfghjkl zxcvbn zxcvbnm qazwsx 1qaz2wsx zaq12wsx 1q2w3e4r 1q2w3e4r5t
+    q1w2e3r4t5 iloveyou ikhouvanjou loveyou monkey dragon football voetbal baseball soccer
+    sunshine princess prinses master shadow superman batman trustno starwars whatever
+    michael jennifer jordan computer hello hallo freedom charlie abc abcdef abcdefg
+    abcdefgh 123abc 123456 1234567 12345678 123456789 1234567890 0123456789 0987654321
+    987654321 111111 000000 123123 121212 654321 112233 666666 696969 123qwe qwe123 pass
+    test testtest testing guest user summer zomer winter lente herfst autumn spring
+    amsterdam rotterdam utrecht nederland holland ajax feyenoord liefde schatje hartje
+    konijn lekker botbuilder chatbot example
+    """.split()
+)
+_UNLEET = str.maketrans("@4301!$57", "aaeoiisst")
+_ENDS = "0123456789!@#$%^&*()_+-=[]{};:'\",.<>/?\\|`~ "
 
 
 class LoginFailed(RequestError):
@@ -62,6 +124,7 @@ class User(Base):
     password_hash: Mapped[str] = mapped_column(String(255))
     role: Mapped[str] = mapped_column(String(16))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    session_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class LoginFailure(Base):
@@ -72,23 +135,52 @@ class LoginFailure(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
 
 
+class KnownNetwork(Base):
+    """A network a user signed in from; failures elsewhere do not lock them out here."""
+
+    __tablename__ = "login_networks"
+    __table_args__ = (UniqueConstraint("user_id", "address"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    address: Mapped[str] = mapped_column(String(64))
+    last_login_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+
+
 @dataclass(frozen=True)
 class UserRecord:
     id: int
     email: str
     role: str
     created_at: datetime
-    # Changes when the password changes, so sessions signed before that end.
+    # Changes when the user logs out or the password changes, so older sessions end.
     session_key: str
 
 
 def _record(row: User) -> UserRecord:
-    key = hashlib.sha256(row.password_hash.encode()).hexdigest()[:16]
-    return UserRecord(row.id, row.email, row.role, aware_utc(row.created_at), key)
+    key = hashlib.sha256(f"{row.session_version or 0}:{row.password_hash}".encode()).hexdigest()
+    return UserRecord(row.id, row.email, row.role, aware_utc(row.created_at), key[:16])
 
 
 def normalise_email(email: str) -> str:
     return email.strip().lower()
+
+
+def client_network(address: str) -> str:
+    """Where a login comes from: the IPv4 address, or the /64 of an IPv6 address.
+
+    One IPv6 connection owns a whole /64, so counting single IPv6 addresses
+    would give an attacker billions of fresh ones.
+    """
+    text = (address or "").strip()
+    try:
+        ip = ipaddress.ip_address(text)
+    except ValueError:
+        return (text or "unknown")[:64]
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped:
+            return str(ip.ipv4_mapped)
+        return str(ipaddress.ip_network(f"{ip}/64", strict=False))
+    return str(ip)
 
 
 def check_role(role: str) -> str:
@@ -97,11 +189,41 @@ def check_role(role: str) -> str:
     return role
 
 
-def check_password(password: str) -> str:
+def _weakness(password: str, email: str) -> str | None:
+    """Why `password` is easy to guess, or None."""
+    lowered = password.lower()
+    distinct = len(set(lowered))
+    if distinct == 1:
+        return "it is one character repeated"
+    if distinct < MIN_DISTINCT_CHARACTERS:
+        return (
+            f"it uses only {distinct} different characters; use at least {MIN_DISTINCT_CHARACTERS}"
+        )
+    steps = {ord(b) - ord(a) for a, b in zip(lowered, lowered[1:], strict=False)}
+    if steps in ({1}, {-1}):
+        return "it is a run of characters, like abcdefghij or 1234567890"
+    core = re.sub(r"[\s._-]+", "", lowered.strip(_ENDS)).translate(_UNLEET)
+    name = normalise_email(email).partition("@")[0]
+    if len(name) >= 3 and (name in lowered or name.translate(_UNLEET) in core):
+        return "it contains the name of the account's e-mail address"
+    # "welkomwelkom" is "welkom" twice
+    period = next((p for p in range(1, len(core)) if core == core[:p] * (len(core) // p)), 0)
+    if {lowered, core, core[:period]} & COMMON_PASSWORDS:
+        return "it is one of the most used passwords, or one with a number added"
+    return None
+
+
+def check_password(password: str, email: str = "") -> str:
+    """`password` if it is good enough for the account `email`; BadRequest says why not."""
     if len(password) < MIN_PASSWORD_LENGTH:
         raise BadRequest(
             f"the password is too short: use at least {MIN_PASSWORD_LENGTH} characters "
             "(a few words make a good one)"
+        )
+    reason = _weakness(password, email)
+    if reason:
+        raise BadRequest(
+            f"that password is too easy to guess: {reason}. A few unrelated words make a good one."
         )
     return password
 
@@ -121,12 +243,13 @@ class Accounts:
         if not is_email(address):
             raise BadRequest(f"'{email}' is not an e-mail address")
         check_role(role)
-        check_password(password)
+        check_password(password, address)
         row = User(
             email=address,
             password_hash=generate_password_hash(password, method="scrypt"),
             role=role,
             created_at=self.clock(),
+            session_version=0,
         )
         try:
             with self.database.session() as s, s.begin():
@@ -138,20 +261,34 @@ class Accounts:
     def remove(self, email: str) -> None:
         address = normalise_email(email)
         with self.database.session() as s, s.begin():
-            deleted = s.execute(delete(User).where(User.email == address)).rowcount  # type: ignore[attr-defined]
-        if not deleted:
-            raise NotFound(f"no user {address}")
+            user_id = s.scalar(select(User.id).where(User.email == address))
+            if user_id is None:
+                raise NotFound(f"no user {address}")
+            s.execute(delete(KnownNetwork).where(KnownNetwork.user_id == user_id))
+            s.execute(delete(User).where(User.id == user_id))
 
     def set_password(self, email: str, password: str) -> UserRecord:
-        """A new password; sessions signed with the old one end."""
-        check_password(password)
+        """A new password; every session of the account ends."""
         address = normalise_email(email)
+        check_password(password, address)
         with self.database.session() as s, s.begin():
             row = s.scalars(select(User).where(User.email == address)).first()
             if row is None:
                 raise NotFound(f"no user {address}")
             row.password_hash = generate_password_hash(password, method="scrypt")
+            row.session_version = (row.session_version or 0) + 1
+            # An admin's reset lets the person in again at once, wherever they are.
+            s.execute(delete(LoginFailure).where(LoginFailure.email == address))
         return _record(row)
+
+    def end_sessions(self, user_id: int) -> None:
+        """Log the user out everywhere: every session signed before now stops working."""
+        with self.database.session() as s, s.begin():
+            s.execute(
+                update(User)
+                .where(User.id == user_id)
+                .values(session_version=User.session_version + 1)
+            )
 
     def users(self) -> list[UserRecord]:
         with self.database.session() as s:
@@ -169,44 +306,90 @@ class Accounts:
     # -- signing in -----------------------------------------------------------
 
     def authenticate(self, email: str, password: str, address: str = "") -> UserRecord:
-        """The user with this address and password; LoginFailed or TooManyAttempts otherwise."""
+        """The user with this address and password; LoginFailed or TooManyAttempts otherwise.
+
+        `address` is the client's IP address; see the module docstring for the limits.
+        """
         email = normalise_email(email)[:255]
-        address = (address or "unknown")[:64]
-        self._check_limits(email, address)
+        network = client_network(address)
+        self.purge_login_records()
         with self.database.session() as s:
             row = s.scalars(select(User).where(User.email == email)).first()
+            known = row is not None and self._known(s, row.id, network)
+            self._check_limits(s, email, network, known)
             stored_hash = row.password_hash if row else _DUMMY_HASH
         if not check_password_hash(stored_hash, password) or row is None:
             with self.database.session() as s, s.begin():
-                s.add(LoginFailure(email=email, address=address, created_at=self.clock()))
+                s.add(LoginFailure(email=email, address=network, created_at=self.clock()))
             raise LoginFailed("that e-mail address and password do not match an account")
         with self.database.session() as s, s.begin():
-            s.execute(delete(LoginFailure).where(LoginFailure.email == email))
+            s.execute(
+                delete(LoginFailure).where(
+                    LoginFailure.email == email, LoginFailure.address == network
+                )
+            )
+        self._remember(row.id, network)
         return _record(row)
 
-    def _check_limits(self, email: str, address: str) -> None:
+    def purge_login_records(self) -> int:
+        """Delete failures that no longer count and networks not used for `KNOWN_FOR`.
+
+        Runs on every login attempt, so both tables stay bounded without a job;
+        the number of rows deleted is returned for a retention run to report.
+        """
+        now = self.clock()
+        with self.database.session() as s, s.begin():
+            failures = s.execute(delete(LoginFailure).where(LoginFailure.created_at < now - WINDOW))
+            networks = s.execute(
+                delete(KnownNetwork).where(KnownNetwork.last_login_at < now - KNOWN_FOR)
+            )
+            return int(failures.rowcount or 0) + int(networks.rowcount or 0)  # type: ignore[attr-defined]
+
+    def _known(self, s: Session, user_id: int, network: str) -> bool:
+        found = s.scalar(
+            select(KnownNetwork.id).where(
+                KnownNetwork.user_id == user_id, KnownNetwork.address == network
+            )
+        )
+        return found is not None
+
+    def _remember(self, user_id: int, network: str) -> None:
+        """Note that the user signed in from `network` (now)."""
+        now = self.clock()
+        where = and_(KnownNetwork.user_id == user_id, KnownNetwork.address == network)
+        try:
+            with self.database.session() as s, s.begin():
+                updated = s.execute(update(KnownNetwork).where(where).values(last_login_at=now))
+                if not updated.rowcount:  # type: ignore[attr-defined]
+                    s.add(KnownNetwork(user_id=user_id, address=network, last_login_at=now))
+        except IntegrityError:
+            pass  # another process noted the same login at the same moment
+
+    def _check_limits(self, s: Session, email: str, network: str, known: bool) -> None:
         since = self.clock() - WINDOW
-        with self.database.session() as s:
-            for column, value, limit in (
-                (LoginFailure.email, email, MAX_FAILURES_PER_EMAIL),
-                (LoginFailure.address, address, MAX_FAILURES_PER_ADDRESS),
-            ):
-                times = list(
-                    s.scalars(
-                        select(LoginFailure.created_at)
-                        .where(column == value, LoginFailure.created_at > since)
-                        .order_by(LoginFailure.created_at.desc())
-                        .limit(limit)
-                    )
+        limits: list[tuple[Any, int]] = [
+            (LoginFailure.address == network, MAX_FAILURES_PER_NETWORK),
+            (
+                and_(LoginFailure.email == email, LoginFailure.address == network),
+                MAX_FAILURES_PER_PAIR,
+            ),
+        ]
+        if not known:
+            limits.append((LoginFailure.email == email, MAX_FAILURES_PER_ACCOUNT))
+        for condition, limit in limits:
+            times = list(
+                s.scalars(
+                    select(LoginFailure.created_at)
+                    .where(condition, LoginFailure.created_at > since)
+                    .order_by(LoginFailure.created_at.desc())
+                    .limit(limit)
                 )
-                if len(times) >= limit:
-                    free_at = aware_utc(times[-1]) + WINDOW
-                    minutes = max(1, math.ceil((free_at - self.clock()).total_seconds() / 60))
-                    raise TooManyAttempts(
-                        f"too many failed logins; try again in {minutes} minute"
-                        f"{'s' if minutes != 1 else ''}, or ask an admin to reset the password "
-                        "with 'botbuilder user set-password'"
-                    )
-            # Old failures are of no use; drop them now and then, here, where it costs nothing extra.
-            s.execute(delete(LoginFailure).where(LoginFailure.created_at < since - WINDOW))
-            s.commit()
+            )
+            if len(times) >= limit:
+                free_at = aware_utc(times[-1]) + WINDOW
+                minutes = max(1, math.ceil((free_at - self.clock()).total_seconds() / 60))
+                raise TooManyAttempts(
+                    f"too many failed logins; try again in {minutes} minute"
+                    f"{'s' if minutes != 1 else ''}, or ask an admin to reset the password "
+                    "with 'botbuilder user set-password'"
+                )

@@ -9,7 +9,7 @@ import pytest
 from click.testing import CliRunner
 
 from botbuilder.accounts import (
-    MAX_FAILURES_PER_EMAIL,
+    MAX_FAILURES_PER_PAIR,
     Accounts,
     LoginFailed,
     TooManyAttempts,
@@ -78,7 +78,7 @@ def test_failed_logins_are_limited_across_processes_and_expire(database_url: str
     first, second = Storage(database_url), Storage(database_url)  # two server processes
     one, other = Accounts(first, clock), Accounts(second, clock)
     one.add("a@example.org", PASSWORD, "manager")
-    for n in range(MAX_FAILURES_PER_EMAIL):
+    for n in range(MAX_FAILURES_PER_PAIR):
         with pytest.raises(LoginFailed):
             (one if n % 2 else other).authenticate("a@example.org", "guess", "10.0.0.1")
     with pytest.raises(TooManyAttempts, match="try again in 15 minutes"):
