@@ -44,7 +44,7 @@ def test_calibration_is_deterministic(encoder, example_matcher: Matcher) -> None
 def test_answer_threshold_sits_between_unanswerable_and_answerable_scores() -> None:
     answerable = np.array([[0.8, 0.1, 0.1], [0.7, 0.2, 0.1], [0.1, 0.9, 0.0]])
     unanswerable = np.array([[0.3, 0.3, 0.4], [0.35, 0.35, 0.3], [0.4, 0.3, 0.3]])
-    t = best_thresholds(answerable, np.array([0, 0, 1]), unanswerable)
+    t = best_thresholds(answerable, unanswerable)
     typical_oos, typical_in = 0.4, 0.8
     assert typical_oos <= t.clarify <= t.answer < typical_in
 

@@ -33,7 +33,7 @@ _ANSWER_POSITION = 0.25
 # The folds only place thresholds: a looser fit moves them very little.
 _CALIBRATION_TOL = 3e-2
 
-_Fold = tuple[np.ndarray, np.ndarray, np.ndarray]  # in-scope scores, their labels, unanswerable
+_Fold = tuple[np.ndarray, np.ndarray]  # held-out answerable scores, unanswerable scores
 
 
 def calibrate(
@@ -69,29 +69,22 @@ def calibrate(
         )
         in_scope = model.proba(embeddings[held], _pick(texts, held), n_intents)
         unanswerable = model.proba(embeddings[unknown], _pick(texts, unknown), n_intents)
-        return in_scope, labels[held], unanswerable
+        return in_scope, unanswerable
 
     results = [r for r in pool.map(fold, range(_FOLDS)) if r is not None]
     if not results:
         return _FALLBACK
-    return best_thresholds(
-        np.vstack([r[0] for r in results]),
-        np.concatenate([r[1] for r in results]),
-        np.vstack([r[2] for r in results]),
-    )
+    return best_thresholds(np.vstack([r[0] for r in results]), np.vstack([r[1] for r in results]))
 
 
 def _pick(texts: Sequence[str], mask: np.ndarray) -> list[str]:
     return [t for t, keep in zip(texts, mask, strict=True) if keep]
 
 
-def best_thresholds(
-    in_probs: np.ndarray, in_labels: np.ndarray, oos_probs: np.ndarray
-) -> Thresholds:
+def best_thresholds(in_probs: np.ndarray, oos_probs: np.ndarray) -> Thresholds:
     """Answer above a point between a typical unanswerable and a typical
     answerable question's score; below the typical unanswerable score, hand
     off; in between, ask."""
-    del in_labels  # kept in the signature: the rules to come may weigh right and wrong
     in_typical = float(np.median(in_probs.max(axis=1)))
     oos_typical = float(np.median(oos_probs.max(axis=1)))
     answer = oos_typical + _ANSWER_POSITION * max(in_typical - oos_typical, 0.0)
