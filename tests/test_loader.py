@@ -201,6 +201,32 @@ def test_unsafe_button_url_is_refused(tmp_path: Path) -> None:
     assert "url 'javascript:alert(1)' must start with https://" in error
 
 
+@pytest.mark.parametrize("url", ["//evil.example/x", "/\\\\evil.example", "/\\t/evil.example"])
+def test_scheme_relative_button_url_is_refused_with_file_line_and_fix(
+    tmp_path: Path, url: str
+) -> None:
+    write(
+        tmp_path,
+        "faq.yml",
+        "intents:\n  - id: a\n    questions: [q]\n    answer: x\n    buttons:\n"
+        f'      - label: klik\n        url: "{url}"\n',
+    )
+    (error,) = errors_of(tmp_path)
+    assert "faq.yml:7:14: url '" in error and "starts with two slashes" in error
+    assert "write https://" in error
+
+
+def test_same_site_paths_and_outside_links_stay_allowed_as_button_urls(tmp_path: Path) -> None:
+    buttons = "".join(
+        f"      - label: b{n}\n        url: {url}\n"
+        for n, url in enumerate(["/contact", "https://x.org", "mailto:a@x.org", "tel:+3120"])
+    )
+    intent = "intents:\n  - id: a\n    questions: [q]\n    answer: x\n    buttons:\n"
+    write(tmp_path, "faq.yml", intent + buttons)
+    bot, problems = inspect_bot(tmp_path)
+    assert bot is not None and problems == []
+
+
 def test_button_needs_exactly_one_action(tmp_path: Path) -> None:
     write(
         tmp_path,

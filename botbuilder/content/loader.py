@@ -36,6 +36,8 @@ _INTENT_KEYS = ("id", "questions", "answer", "buttons", "context_only", "handoff
 _BUTTON_KEYS = ("label", "goto", "url", "handoff")
 _ID = re.compile(r"^[^\s:]{1,100}$")
 _SAFE_URL = re.compile(r"^(https?://|mailto:|tel:|/)", re.IGNORECASE)
+# "//host" and "/\host" open another site; browsers drop tabs and line breaks in a URL first.
+_SCHEME_RELATIVE = re.compile(r"^/[\t\n\r]*[/\\]")
 
 
 def flow_files(directory: Path) -> list[Path]:
@@ -207,6 +209,13 @@ def _buttons(f: SourceFile, node: CommentedMap, where: str) -> list[Button]:
             f.error(
                 f.value_pos(b, "url"),
                 f"url '{url}' must start with https://, http://, mailto:, tel: or /",
+            )
+            continue
+        if url and _SCHEME_RELATIVE.match(url):
+            f.error(
+                f.value_pos(b, "url"),
+                f"url '{url}' starts with two slashes, so it opens whichever site follows them; "
+                "write https://… for another site, or a path with one / for a page on this one",
             )
             continue
         if "handoff" in b and b["handoff"] is not True:
