@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from botbuilder.db.engine import database_url as _url_or_sqlite
+from botbuilder.db.engine import private_file, private_folder
 from botbuilder.errors import ConfigError
 
 __all__ = ["DEFAULTS", "ENVIRONMENT", "database_url", "instance_path", "server_settings"]
@@ -82,8 +83,8 @@ def server_settings(overrides: Mapping[str, Any] | None = None) -> dict[str, Any
 
 
 def _instance_secret(instance: Path) -> str:
-    """A random secret kept in the instance folder, so sessions survive restarts."""
-    instance.mkdir(parents=True, exist_ok=True)
+    """A random secret kept in the instance folder (0600), so sessions survive restarts."""
+    private_folder(instance)
     path = instance / "secret_key"
     if not path.exists():
         tmp = path.with_suffix(".tmp")
@@ -91,4 +92,4 @@ def _instance_secret(instance: Path) -> str:
         with os.fdopen(fd, "w") as fh:
             fh.write(secrets.token_hex(32))
         os.replace(tmp, path)
-    return path.read_text().strip()
+    return private_file(path).read_text().strip()

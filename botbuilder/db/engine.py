@@ -5,21 +5,31 @@ folder) and PostgreSQL (`postgresql://…`, shared by several server processes).
 The schema is created and upgraded by Alembic migrations on start. Every room
 with tables (conversations, accounts, editing history) gets its sessions from
 one `Database`.
+
+The database holds password hashes, transcripts and e-mail addresses, so its
+folder is made 0700 and its SQLite file 0600 (SQLite gives the -wal and -shm
+files the mode of the database file); `private_folder` and `private_file`
+tighten what an older version or a wide umask left readable by others.
 """
 
 from __future__ import annotations
 
+import logging
+import os
+import stat
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import create_engine, event
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from botbuilder.db.migrations import upgrade
 from botbuilder.errors import ConfigError
 
-__all__ = ["Database", "database_url"]
+__all__ = ["Database", "database_url", "private_file", "private_folder"]
+
+log = logging.getLogger(__name__)
 
 
 def database_url(url: str | None, instance_path: str | Path) -> str:
@@ -30,9 +40,52 @@ def database_url(url: str | None, instance_path: str | Path) -> str:
         if url.startswith("postgresql://"):
             url = "postgresql+psycopg://" + url[len("postgresql://") :]
         return url
-    path = Path(instance_path)
-    path.mkdir(parents=True, exist_ok=True)
+    path = private_folder(instance_path)
     return f"sqlite:///{(path / 'botbuilder.sqlite').resolve()}"
+
+
+def private_folder(path: str | os.PathLike[str]) -> Path:
+    """The folder `path`, created if needed, that only its owner can open (0700)."""
+    folder = Path(path)
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    _tighten(folder)
+    return folder
+
+
+def private_file(path: str | os.PathLike[str]) -> Path:
+    """The file `path`, created empty if needed, that only its owner can read (0600)."""
+    file = Path(path)
+    try:
+        os.close(os.open(file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except FileExistsError:
+        _tighten(file)
+    return file
+
+
+def _tighten(path: Path) -> None:
+    """Take group and other permissions off `path` if we own it; warn if we cannot."""
+    mode = stat.S_IMODE(path.stat().st_mode)
+    if not mode & 0o077:
+        return
+    owner = getattr(os, "getuid", None)
+    if owner is not None and path.stat().st_uid != owner():
+        log.warning("%s can be read by other users (mode %o); run: chmod go= %s", path, mode, path)
+        return
+    os.chmod(path, mode & ~0o077)
+    log.warning("%s could be read by other users (mode %o); made it %o", path, mode, mode & ~0o077)
+
+
+def _sqlite_file(url: str) -> Path | None:
+    """The file of a SQLite URL, or None (another database, or in memory)."""
+    parsed = make_url(url)
+    name = parsed.database or ""
+    if (
+        not parsed.drivername.startswith("sqlite")
+        or name in ("", ":memory:")
+        or name.startswith("file:")
+    ):
+        return None
+    return Path(name)
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -56,6 +109,12 @@ class Database:
             raise ConfigError(f"cannot use database URL '{_redact(url)}': {exc}") from exc
         if url.startswith("sqlite"):
             event.listen(self.engine, "connect", _sqlite_pragmas)
+            file = _sqlite_file(url)
+            if file is not None and file.parent.is_dir():
+                private_file(file)
+                for companion in (Path(f"{file}-wal"), Path(f"{file}-shm")):
+                    if companion.exists():
+                        _tighten(companion)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
         if migrate:
             self.migrate()
