@@ -12,7 +12,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Mapping
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
 from flask import Flask, has_request_context, jsonify, request
@@ -26,7 +25,7 @@ from botbuilder.conversations.dialogue import Dialogue
 from botbuilder.conversations.notify import Notifier, handoff_payload
 from botbuilder.conversations.queue import HandoffQueue
 from botbuilder.conversations.store import ConversationRecord, HandoffRecord, Storage
-from botbuilder.db.engine import database_url
+from botbuilder.db.engine import database_url, private_file, private_folder
 from botbuilder.editing.history import FlowHistory
 from botbuilder.editing.service import FlowEditor
 from botbuilder.errors import BotbuilderError, RequestError
@@ -60,7 +59,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     )
     app.config.update(settings)
     app.json.sort_keys = False  # type: ignore[attr-defined]
-    _configure_sessions(app)
+    _configure_sessions(app, settings)
 
     built = build_services(settings)
     app.extensions["botbuilder"] = built
@@ -76,11 +75,11 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
 def build_services(settings: Mapping[str, Any]) -> Services:
     """Every service of one server, each built once; the dialogue uses the same queue."""
+    instance = private_folder(settings["INSTANCE_PATH"])  # holds the database and secrets
     storage = Storage(database_url(settings["DATABASE_URL"], settings["INSTANCE_PATH"]))
-    instance = Path(settings["INSTANCE_PATH"])
     runtime = BotRuntime(
         settings["FLOWS_DIR"],
-        cache_path=instance / "embeddings.sqlite",
+        cache_path=private_file(instance / "embeddings.sqlite"),
         check_interval=settings["RELOAD_INTERVAL"],
     )
     queue = HandoffQueue(storage, teams=lambda: team_names(runtime.current().bot))
@@ -149,13 +148,22 @@ class _SessionInterface(SecureCookieSessionInterface):
         return bool(app.config.get("SESSION_COOKIE_SECURE")) or request.is_secure
 
 
-def _configure_sessions(app: Flask) -> None:
-    """HttpOnly, SameSite=Lax session cookies that last a working day (see `auth`)."""
+def _configure_sessions(app: Flask, settings: Mapping[str, Any]) -> None:
+    """HttpOnly, SameSite=Lax session cookies that last a working day (see `auth`).
+
+    Flask has its own defaults for the name ("session") and the lifetime (31 days),
+    so `setdefault` would never apply ours: only the explicit settings win.
+    The cookie is not re-signed on every request, so its signature's age (which
+    Flask checks against the lifetime) counts from the login: 12 hours at most.
+    """
     app.session_interface = _SessionInterface()
-    app.config.setdefault("SESSION_COOKIE_NAME", "botbuilder_session")
+    app.config["SESSION_COOKIE_NAME"] = settings.get("SESSION_COOKIE_NAME") or "botbuilder_session"
     app.config["SESSION_COOKIE_HTTPONLY"] = True
     app.config["SESSION_COOKIE_SAMESITE"] = "Lax"
-    app.config.setdefault("PERMANENT_SESSION_LIFETIME", timedelta(hours=12))
+    app.config["SESSION_REFRESH_EACH_REQUEST"] = False
+    app.config["PERMANENT_SESSION_LIFETIME"] = settings.get(
+        "PERMANENT_SESSION_LIFETIME"
+    ) or timedelta(hours=12)
 
 
 def _warn_without_accounts(app: Flask, accounts: Accounts) -> None:

@@ -8,8 +8,10 @@ field `csrf_token` or the header `X-CSRF-Token`.
 
 The session cookie is HttpOnly, SameSite=Lax, and Secure whenever the request
 came over HTTPS (behind a proxy, wrap the app in werkzeug's ProxyFix so that
-Flask sees the scheme); `create_app` sets it up. A session ends when the user
-is removed or their password changes (`common.current_user` checks).
+Flask sees the scheme), and lasts 12 hours from login; `create_app` sets it up.
+The session holds the user's session key (`accounts.UserRecord.session_key`),
+which `common.current_user` compares on every request: logging out, a new
+password or removing the user changes it, so every copy of the cookie ends.
 """
 
 from __future__ import annotations
@@ -198,5 +200,10 @@ def login() -> ResponseReturnValue:
 @blueprint.post("/logout")
 def logout() -> ResponseReturnValue:
     csrf_protect()
+    user = current_user()
+    if user is not None:
+        # The cookie is signed, not stored: a copy of it would still work. A new
+        # session version ends every copy, on this device and any other.
+        services().accounts.end_sessions(user.id)
     session.clear()
     return redirect(url_for("auth.login"))

@@ -23,7 +23,9 @@ from flask import (
 )
 from flask.typing import ResponseReturnValue
 
+from botbuilder.content.emails import mailto
 from botbuilder.conversations.store import MessageRecord
+from botbuilder.db.ids import row_id
 from botbuilder.errors import BadRequest, RequestError
 from botbuilder.server.auth import STAFF_BLUEPRINTS, login_required
 from botbuilder.server.common import (
@@ -53,8 +55,12 @@ def me() -> str:
 def _refused(exc: RequestError) -> ResponseReturnValue:
     if wants_json():
         return error_response(exc.message, exc.status)
-    back = request.referrer if request.referrer else url_for("console.home")
-    return render_template("console/error.html", message=exc.message, back=back), exc.status
+    return render_template("console/error.html", message=exc.message), exc.status
+
+
+@blueprint.context_processor
+def _links() -> dict[str, Any]:
+    return {"mailto": mailto}  # a member's address as a link, never with parameters
 
 
 # -- views helpers -------------------------------------------------------------------------
@@ -180,11 +186,10 @@ def conversation(conversation_id: str) -> ResponseReturnValue:
 @staff
 def conversation_json(conversation_id: str) -> ResponseReturnValue:
     raw = request.args.get("after", "")
-    if raw and not raw.isdigit():
-        raise BadRequest("'after' must be a message id")
+    after = row_id(raw, "'after' (a message id)", minimum=0) if raw else None
     storage = services().storage
     conv = storage.conversation(conversation_id)
-    messages = storage.messages(conversation_id, int(raw) if raw else None)
+    messages = storage.messages(conversation_id, after)
     return jsonify(
         state=conv.state,
         owner=services().queue.owner(conversation_id),
@@ -275,7 +280,7 @@ def presence() -> ResponseReturnValue:
 @blueprint.post("/follow-ups/<int:follow_up_id>/done")
 @staff
 def follow_up_done(follow_up_id: int) -> ResponseReturnValue:
-    services().queue.finish_follow_up(follow_up_id, me())
+    services().queue.finish_follow_up(row_id(follow_up_id, "a follow-up id"), me())
     return _done()
 
 
