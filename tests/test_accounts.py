@@ -13,6 +13,7 @@ from botbuilder.accounts import (
     Accounts,
     LoginFailed,
     TooManyAttempts,
+    check_password,
 )
 from botbuilder.cli import main
 from botbuilder.conversations.store import Storage
@@ -151,3 +152,42 @@ def test_user_commands_are_documented_in_help() -> None:
     result = CliRunner().invoke(main, ["user", "--help"])
     for command in ("add", "list", "remove", "set-password"):
         assert command in result.output
+
+
+@pytest.mark.parametrize(
+    ("password", "reason"),
+    [
+        ("aaaaaaaaaa", "one character repeated"),
+        ("abababababab", "only 2 different characters"),
+        ("1122112211", "only 2 different characters"),
+        ("abcdefghijkl", "a run of characters"),
+        ("9876543210", "a run of characters"),
+        ("Password2024!", "most used passwords"),
+        ("p@ssw0rd1234", "most used passwords"),
+        ("Wachtwoord1", "most used passwords"),
+        ("welkomwelkom", "most used passwords"),
+        ("qwertyuiop", "most used passwords"),
+        ("anna.jansen1", "name of the account's e-mail address"),
+        ("Ik ben Anna.Jansen", "name of the account's e-mail address"),
+    ],
+)
+def test_easily_guessed_passwords_are_refused_with_the_reason(
+    storage: Storage, password: str, reason: str
+) -> None:
+    accounts = Accounts(storage)
+    with pytest.raises(BadRequest, match=reason) as refused:
+        accounts.add("anna.jansen@example.org", password, "manager")
+    assert (
+        "too easy to guess" in refused.value.message
+        and "A few unrelated words" in refused.value.message
+    )
+    accounts.add("anna.jansen@example.org", PASSWORD, "manager")
+    with pytest.raises(BadRequest, match=reason):
+        accounts.set_password("anna.jansen@example.org", password)
+
+
+@pytest.mark.parametrize(
+    "password", [PASSWORD, "fietsen zonder zijwieltjes", "Zq8!mR2#vLp", "mijn kat heet Anna"]
+)
+def test_good_passwords_are_accepted(storage: Storage, password: str) -> None:
+    assert check_password(password, "jan@example.org") == password

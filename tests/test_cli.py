@@ -179,3 +179,27 @@ def test_cross_validation_scores_a_bot_without_a_tests_file(runner: CliRunner) -
 def test_evaluate_needs_tests_or_cross_validate(runner: CliRunner) -> None:
     result = runner.invoke(main, ["evaluate", str(SMALL_BOT)])
     assert result.exit_code == 2 and "give either --tests FILE or --cross-validate" in result.output
+
+
+def test_user_add_and_set_password_refuse_an_easily_guessed_password(
+    runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("BOTBUILDER_DATABASE_URL", raising=False)
+    instance = ["--instance", str(tmp_path / "instance")]
+    weak = runner.invoke(
+        main, ["user", "add", "a@example.org", "--password-stdin", *instance], input="aaaaaaaaaa\n"
+    )
+    assert weak.exit_code == 1 and "too easy to guess" in weak.output
+    assert "one character repeated" in weak.output
+    added = runner.invoke(
+        main,
+        ["user", "add", "a@example.org", "--password-stdin", *instance],
+        input="correct horse battery\n",
+    )
+    assert added.exit_code == 0, added.output
+    common = runner.invoke(
+        main,
+        ["user", "set-password", "a@example.org", "--password-stdin", *instance],
+        input="Password2024!\n",
+    )
+    assert common.exit_code == 1 and "most used passwords" in common.output

@@ -92,7 +92,7 @@ def remove(email: str, instance: str | None) -> None:
 @click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
 @click.option("--instance", type=click.Path(file_okay=False), help=_INSTANCE_HELP)
 def set_password(email: str, password_stdin: bool, instance: str | None) -> None:
-    """Give an account a new password; its other sessions end."""
+    """Give an account a new password; every session of the account ends."""
     try:
         user = _accounts(instance).set_password(email, _password(password_stdin))
     except BotbuilderError as exc:
