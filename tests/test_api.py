@@ -249,7 +249,12 @@ def test_unknown_conversation_is_a_404(client: Any) -> None:
 def test_bad_cursor_is_a_400(client: Any) -> None:
     conversation = start(client)["conversation_id"]
     response = client.get(f"/api/v1/conversations/{conversation}/messages?after=-1")
-    assert response.status_code == 400 and "'after' must be a message id" in response.json["error"]
+    assert response.json == {
+        "ok": False,
+        "error": "'after' (a message id from an earlier response) must be a whole number "
+        "from 0 to 2147483647",
+        "status": 400,
+    }
 
 
 def test_message_to_closed_conversation_returns_409(client: Any, app: Any) -> None:

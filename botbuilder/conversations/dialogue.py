@@ -26,6 +26,7 @@ from typing import Any
 from botbuilder.content.emails import find_email, is_email
 from botbuilder.content.languages import guess_language
 from botbuilder.content.model import Button
+from botbuilder.content.plain_text import plain_text
 from botbuilder.content.rendering import render_markdown
 from botbuilder.content.texts import system_text
 from botbuilder.conversations.queue import HandoffQueue
@@ -103,7 +104,7 @@ class Dialogue:
     def receive_text(self, conversation_id: str, text: Any) -> Turn:
         if not isinstance(text, str) or not text.strip():
             raise BadRequest("'text' must be a non-empty string")
-        text = text.strip()
+        text = plain_text(text.strip(), "a message")
         if len(text) > MAX_MESSAGE_CHARS:
             raise PayloadTooLarge(
                 f"a message may be at most {MAX_MESSAGE_CHARS} characters; this one has {len(text)}"

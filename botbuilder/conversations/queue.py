@@ -29,6 +29,7 @@ from sqlalchemy import DateTime, Integer, String, Text, select, update
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from botbuilder.content.plain_text import plain_text
 from botbuilder.content.rendering import render_markdown
 from botbuilder.content.texts import system_text
 from botbuilder.conversations.followups import FollowUps
@@ -341,7 +342,7 @@ class HandoffQueue(Presence, FollowUps):
 def _text(text: Any, what: str) -> str:
     if not isinstance(text, str) or not text.strip():
         raise BadRequest(f"{what} cannot be empty")
-    text = text.strip()
+    text = plain_text(text.strip(), what)
     if len(text) > MAX_REPLY_CHARS:
         raise BadRequest(
             f"{what} may be at most {MAX_REPLY_CHARS} characters; this has {len(text)}"

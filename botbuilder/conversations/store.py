@@ -31,6 +31,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from botbuilder.conversations.states import STATES, refusal, sources_of
 from botbuilder.db.base import Base, aware_utc, utcnow
 from botbuilder.db.engine import Database
+from botbuilder.db.ids import MAX_ID, fits_id
 from botbuilder.errors import BadRequest, Conflict, NotFound
 
 __all__ = [
@@ -301,7 +302,7 @@ class Storage(Database):
         with self.session() as s:
             stmt = select(Message).where(Message.conversation_id == conversation_id)
             if after is not None:
-                stmt = stmt.where(Message.id > after)
+                stmt = stmt.where(Message.id > max(0, min(after, MAX_ID)))
             return [message_record(m) for m in s.scalars(stmt.order_by(Message.id))]
 
     def last_message(self, conversation_id: str, roles: tuple[str, ...]) -> MessageRecord | None:
@@ -316,7 +317,8 @@ class Storage(Database):
 
     def message(self, conversation_id: str, message_id: int) -> MessageRecord:
         with self.session() as s:
-            row = s.get(Message, message_id)
+            # An id the column cannot hold names no message (and would overflow the driver).
+            row = s.get(Message, message_id) if fits_id(message_id) else None
             if row is None or row.conversation_id != conversation_id:
                 raise NotFound(f"no message {message_id} in this conversation")
             return message_record(row)

@@ -12,8 +12,10 @@ from typing import Any
 from flask import Blueprint, jsonify, request
 from flask.typing import ResponseReturnValue
 
+from botbuilder.content.plain_text import plain_text
 from botbuilder.conversations.dialogue import MAX_MESSAGE_CHARS
 from botbuilder.conversations.store import ConversationRecord, MessageRecord
+from botbuilder.db.ids import row_id
 from botbuilder.errors import BadRequest, PayloadTooLarge
 from botbuilder.matching.understanding import understand
 from botbuilder.server.common import error_response, services
@@ -139,11 +141,7 @@ def get_messages(conversation_id: str) -> ResponseReturnValue:
     raw = request.args.get("after")
     after = None
     if raw not in (None, ""):
-        if not raw.isdigit() or len(raw) > 18:
-            raise BadRequest(
-                "'after' must be a message id (a whole number) from an earlier response"
-            )
-        after = int(raw)
+        after = row_id(raw, "'after' (a message id from an earlier response)", minimum=0)
     conversation, messages = services().dialogue.updates(conversation_id, after)
     data = _turn_json(conversation, None, messages)
     del data["decision"]
@@ -167,6 +165,7 @@ def match() -> ResponseReturnValue:
         raise BadRequest("'text' must be a non-empty string")
     if len(text) > MAX_MESSAGE_CHARS:
         raise PayloadTooLarge(f"'text' may be at most {MAX_MESSAGE_CHARS} characters")
+    plain_text(text, "'text'")
     loaded = services().runtime.current()
     if "language" in body:
         # One matcher serves all of a bot's languages and an intent keeps its id in

@@ -9,6 +9,7 @@ from __future__ import annotations
 from flask import flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
+from botbuilder.db.ids import row_id
 from botbuilder.editing.forms import EditConflict, FieldProblem, InvalidEdit, SettingsForm
 from botbuilder.editing.history import diff_lines
 from botbuilder.server.auth import login_required
@@ -86,7 +87,7 @@ def history() -> ResponseReturnValue:
 @login_required(EDITORS)
 def version(version_id: int) -> ResponseReturnValue:
     editor = flow_editor()
-    record = editor.history.version(version_id)
+    record = editor.history.version(row_id(version_id, "a version id"))
     previous = editor.history.previous(record)
     current = editor.read(record.path)
     return render_template(
@@ -103,7 +104,7 @@ def version(version_id: int) -> ResponseReturnValue:
 def restore(version_id: int) -> ResponseReturnValue:
     editor = flow_editor()
     try:
-        restored = editor.restore(version_id, current_author())
+        restored = editor.restore(row_id(version_id, "a version id"), current_author())
     except InvalidEdit as exc:
         for p in exc.problems:
             if p.severity == "error":

@@ -1,0 +1,34 @@
+"""The one rule for text a person typed: a member's message, an agent's reply or note.
+
+JSON can carry what no keyboard makes: a lone surrogate (`"\\ud800"`), which no
+database driver can encode (a 500 on SQLite and PostgreSQL alike), and control
+characters, of which PostgreSQL refuses NUL outright and the rest (escape
+sequences, bells) only ever mean mischief in a console or a log. Such text is
+refused with a message that says where, instead of being stored or cleaned up
+behind the writer's back. Tabs and line breaks are typed, so they stay.
+"""
+
+from __future__ import annotations
+
+import re
+
+from botbuilder.errors import BadRequest
+
+__all__ = ["plain_text"]
+
+# C0 and C1 controls but tab, line feed and carriage return; DEL; every surrogate.
+_UNTYPABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
+
+
+def plain_text(text: str, what: str) -> str:
+    """`text` as given when a person could have typed it; BadRequest naming the first character
+    that is a lone surrogate or a control character (other than tab and line breaks)."""
+    found = _UNTYPABLE.search(text)
+    if found is None:
+        return text
+    char = found.group()
+    kind = "a lone surrogate" if "\ud800" <= char <= "\udfff" else "a control character"
+    raise BadRequest(
+        f"{what} contains a character that cannot be stored: {kind} "
+        f"(U+{ord(char):04X}) at position {found.start() + 1}; send plain text"
+    )
