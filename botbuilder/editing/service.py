@@ -46,7 +46,14 @@ from botbuilder.errors import BadRequest, FlowProblem, NotFound
 
 __all__ = ["FlowEditor"]
 
-NEW_FILE = re.compile(r"^[\w\-]+(/[\w\-]+)*\.ya?ml$")
+# A flow file the editor may create: ASCII names, so every file system takes them as
+# they are, each part well under the 255-byte limit of a file name, a few folders
+# deep at most. Matched with fullmatch: `$` would also match before a final newline.
+NEW_FILE = re.compile(r"(?:[A-Za-z0-9_-]{1,64}/){0,3}[A-Za-z0-9_-]{1,64}\.ya?ml")
+NEW_FILE_RULE = (
+    "a new file name may have only letters, digits, - and _ (at most 64, in up to "
+    "3 folders separated by /) and must end in .yml"
+)
 
 
 class FlowEditor:
@@ -82,13 +89,17 @@ class FlowEditor:
         return [self.rel(p) for p in flow_files(self.root)]
 
     def path(self, rel: str, new: bool = False) -> Path:
-        """A flow file of this bot by relative name; refuses anything outside it."""
-        rel = (rel or "").strip().replace("\\", "/")
+        """A flow file of this bot by its exact relative name; refuses anything outside it.
+
+        The name is not trimmed or otherwise repaired: the caller writes to the name it
+        gave, so a name accepted here in a cleaned-up form would be written as another file.
+        """
         if rel == SETTINGS_FILE or rel in self.flow_files():
             return self.root / rel
-        if new and NEW_FILE.match(rel) and ".." not in rel and not rel.startswith("/"):
+        if new and NEW_FILE.fullmatch(rel):
             return self.root / rel
-        raise NotFound(f"no flow file '{rel}' in this bot")
+        rule = f"; {NEW_FILE_RULE}" if new else ""
+        raise NotFound(f"no flow file {rel!r} in this bot{rule}")
 
     def read(self, rel: str) -> str:
         path = self.root / rel
@@ -372,7 +383,7 @@ class FlowEditor:
     def restore(self, version_id: int, author: str) -> VersionRecord:
         """Write an old version back (after the same checks as any save)."""
         version = self.history.version(version_id)
-        if version.path != SETTINGS_FILE and not NEW_FILE.match(version.path):
+        if version.path != SETTINGS_FILE and not NEW_FILE.fullmatch(version.path):
             raise BadRequest(f"version {version_id} is not of a flow file")
         when = version.created_at.strftime("%Y-%m-%d %H:%M")
         draft = Draft(
