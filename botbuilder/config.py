@@ -30,7 +30,7 @@ DEFAULTS: dict[str, Any] = {
     "MAX_CONTENT_LENGTH": 64 * 1024,  # bytes per request body
     "HANDOFF_UNCLAIMED_AFTER": 300,  # seconds before a waiting member is offered to leave an e-mail; 0 = never
     "WEBHOOK_RETRY_DELAYS": (2, 10, 60),  # seconds between retries of a failed team webhook
-    "PUBLIC_URL": None,  # base of links in webhook messages; default: the request's host
+    "PUBLIC_URL": None,  # base of links in webhook messages; None: the path alone, no link
 }
 
 # Each setting and the environment variable that sets it; documented in the README.

@@ -149,3 +149,99 @@ def test_failed_webhooks_are_visible_in_the_console(app_factory, bot_dir: Path) 
     page = sign_in(app, "ann@example.org").get("/console").text
     assert "could not be delivered" in page and "cannot reach the webhook" in page
     app.extensions["botbuilder"].storage.close()
+
+
+# -- what a member cannot put in the team's channel ------------------------------------------
+
+
+def _hand_off(app: Any, text: str = "medewerker", **headers: str) -> str:
+    member = app.test_client()
+    conversation = member.post("/api/v1/conversations", json={}, headers=headers).json[
+        "conversation_id"
+    ]
+    said = member.post(
+        f"/api/v1/conversations/{conversation}/messages", json={"text": text}, headers=headers
+    ).json
+    assert said["state"] == "waiting"
+    return str(conversation)
+
+
+def test_without_a_public_url_the_link_never_takes_the_members_host_header(
+    app_factory, bot_dir: Path, caplog: pytest.LogCaptureFixture
+) -> None:  # type: ignore[no-untyped-def]
+    receiver = Receiver()
+    with caplog.at_level("WARNING", logger="botbuilder.server.app"):
+        app = app_factory(_with_webhook(bot_dir, receiver.url))
+    assert "BOTBUILDER_PUBLIC_URL is not set" in caplog.text
+    conversation = _hand_off(app, Host="evil.example")
+    assert receiver.got.wait(10)
+    (body,) = receiver.bodies
+    assert "evil.example" not in json.dumps(body) and "localhost" not in json.dumps(body)
+    assert body["conversation_url"] == f"/console/conversations/{conversation}"
+    assert body["text"].endswith(f" /console/conversations/{conversation}")
+    app.extensions["botbuilder"].notifier.wait()
+    app.extensions["botbuilder"].storage.close()
+    receiver.close()
+
+
+def test_with_a_public_url_the_link_is_on_it_whatever_the_host_header(
+    app_factory, bot_dir: Path, caplog: pytest.LogCaptureFixture
+) -> None:  # type: ignore[no-untyped-def]
+    receiver = Receiver()
+    with caplog.at_level("WARNING", logger="botbuilder.server.app"):
+        app = app_factory(
+            _with_webhook(bot_dir, receiver.url), PUBLIC_URL="https://bot.example.org/"
+        )
+    assert "BOTBUILDER_PUBLIC_URL" not in caplog.text
+    conversation = _hand_off(app, Host="evil.example")
+    assert receiver.got.wait(10)
+    (body,) = receiver.bodies
+    link = f"https://bot.example.org/console/conversations/{conversation}"
+    assert body["conversation_url"] == link and body["text"].endswith(f" {link}")
+    assert "evil.example" not in json.dumps(body)
+    app.extensions["botbuilder"].notifier.wait()
+    app.extensions["botbuilder"].storage.close()
+    receiver.close()
+
+
+ATTACK = "medewerker <!channel> <https://evil.test|Open in the console> & [hier](https://evil.test) ![x](https://evil.test/p.png)"
+
+
+def test_the_members_text_is_escaped_for_slack_and_teams_markup(app_factory, bot_dir: Path) -> None:  # type: ignore[no-untyped-def]
+    receiver = Receiver()
+    app = app_factory(_with_webhook(bot_dir, receiver.url), PUBLIC_URL="https://bot.example.org")
+    _hand_off(app, ATTACK)
+    assert receiver.got.wait(10)
+    (body,) = receiver.bodies
+    text = body["text"]
+    assert "<" not in text and ">" not in text  # no Slack link, mention or special command
+    assert "&lt;!channel&gt;" in text and "&lt;https://evil.test|Open in the console&gt;" in text
+    assert " &amp; " in text and "&amp;lt;" not in text  # & first, so nothing twice
+    assert "](" not in text  # no Markdown link or image for Teams
+    assert "[hier]\u200b(https://evil.test)" in text
+    assert text.replace("\u200b", "").count("](") == 2  # the same words when shown
+    assert body["question"] == ATTACK  # generic receivers get what the member typed
+    app.extensions["botbuilder"].notifier.wait()
+    app.extensions["botbuilder"].storage.close()
+    receiver.close()
+
+
+def test_webhook_failures_are_logged_with_the_team_never_the_url(
+    storage: Storage, caplog: pytest.LogCaptureFixture
+) -> None:
+    secret = "http://127.0.0.1:9/services/T000/B000/s3cr3t"
+    bad_scheme = "htp://127.0.0.1:9/services/T111/s3cr3t"
+    control = "http://127.0.0.1:9/services/T222/s3 cr3t"
+    notifier = Notifier(storage, retry_delays=(0.01,))
+    with caplog.at_level("WARNING", logger="botbuilder.conversations.notify"):
+        notifier.send(secret, PAYLOAD, conversation_id="abc", team="leden")
+        notifier.send(bad_scheme, PAYLOAD, conversation_id="abc", team="nacht")
+        notifier.send(control, PAYLOAD, conversation_id="abc", team="dag")
+        notifier.wait()
+    assert "webhook of team leden: attempt 1 of 2 failed: cannot reach the webhook" in caplog.text
+    assert "webhook of team nacht" in caplog.text and "webhook of team dag" in caplog.text
+    recorded = " ".join(d.last_error or "" for d in notifier.deliveries())
+    for shown in (caplog.text, recorded):
+        assert "s3cr3t" not in shown and "s3 cr3t" not in shown and "T000" not in shown
+        assert "127.0.0.1" not in shown
+    assert {d.status for d in notifier.deliveries()} == {"failed"}

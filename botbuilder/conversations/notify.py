@@ -5,15 +5,27 @@ its `text` field) and generic receivers (the other fields). Delivery runs in
 a background thread, so the member's request never waits for it; failures
 are retried with backoff and every attempt is recorded, so the console can
 show deliveries that failed.
+
+Anyone can start a chat, so two things in the body are never the member's to
+choose. The link to the conversation is built only on the configured public
+URL (`BOTBUILDER_PUBLIC_URL`), never on the request's Host header, which the
+member sends; without it the body carries the console path alone. And the
+member's words are made inert in `text` (see `chat_text`), so a question
+cannot ping `<!channel>` or dress a link to anywhere as the console.
+
+A webhook URL is a secret (whoever has it can post to the channel), so logs and
+recorded errors name the team and what went wrong, never the URL or its host.
 """
 
 from __future__ import annotations
 
+import http.client
 import json
 import logging
 import threading
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -26,7 +38,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from botbuilder.db.base import Base, aware_utc, utcnow
 from botbuilder.db.engine import Database
 
-__all__ = ["DeliveryRecord", "Notifier", "handoff_payload"]
+__all__ = ["DeliveryRecord", "Notifier", "chat_text", "conversation_link", "handoff_payload"]
 
 log = logging.getLogger(__name__)
 
@@ -77,6 +89,24 @@ def _record(row: WebhookDelivery) -> DeliveryRecord:
     )
 
 
+def conversation_link(public_url: str | None, conversation_id: str) -> str:
+    """The conversation in the agent console: absolute on the public URL, else just the path."""
+    path = f"/console/conversations/{conversation_id}"
+    return public_url.rstrip("/") + path if public_url else path
+
+
+def chat_text(text: str) -> str:
+    """`text` shown as itself in Slack and Teams, never as markup.
+
+    Slack reads `<…>` as links and mentions (`<!channel>`, `<https://x|label>`) and
+    wants `&`, `<` and `>` escaped as `&amp;`, `&lt;` and `&gt;`. Teams reads Markdown
+    links (`[label](url)`, `[label][ref]`, `[ref]: url`); a zero-width space after
+    every `]` breaks each of them without changing what the text looks like.
+    """
+    escaped = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return escaped.replace("]", "]\u200b")
+
+
 def handoff_payload(
     *,
     conversation_id: str,
@@ -86,10 +116,14 @@ def handoff_payload(
     language: str,
     waiting_since: datetime,
 ) -> dict[str, Any]:
-    """The webhook body: `text` for Slack and Teams, the fields for everyone else."""
-    quoted = question if len(question) <= 300 else question[:299] + "…"
+    """The webhook body: `text` for Slack and Teams, the fields as they are for everyone else.
+
+    `conversation_url` comes from `conversation_link`: absolute only on the public URL.
+    """
+    quoted = chat_text(question if len(question) <= 300 else question[:299] + "…")
+    waiting = f"New chat waiting for team {chat_text(team)} ({chat_text(language)})"
     return {
-        "text": f'New chat waiting for team {team} ({language}): "{quoted}" {conversation_url}',
+        "text": f'{waiting}: "{quoted}" {conversation_url}',
         "event": "handoff",
         "conversation_id": conversation_id,
         "conversation_url": conversation_url,
@@ -130,7 +164,10 @@ class Notifier:
             s.add(row)
         body = json.dumps(payload).encode("utf-8")
         thread = threading.Thread(
-            target=self._deliver, args=(row.id, url, body), name=f"webhook-{row.id}", daemon=True
+            target=self._deliver,
+            args=(row.id, url, body, team),
+            name=f"webhook-{row.id}",
+            daemon=True,
         )
         self._threads = [t for t in self._threads if t.is_alive()] + [thread]
         thread.start()
@@ -151,7 +188,7 @@ class Notifier:
             stmt = stmt.order_by(WebhookDelivery.id.desc()).limit(limit)
             return [_record(r) for r in s.scalars(stmt)]
 
-    def _deliver(self, delivery_id: int, url: str, body: bytes) -> None:
+    def _deliver(self, delivery_id: int, url: str, body: bytes, team: str) -> None:
         delays = (0.0, *self.retry_delays)
         for attempt, delay in enumerate(delays, start=1):
             time.sleep(delay)
@@ -161,25 +198,30 @@ class Notifier:
             self._update(delivery_id, status, attempt, error)
             if error is None:
                 return
-            log.warning("webhook %s attempt %d failed: %s", url, attempt, error)
+            log.warning(
+                "webhook of team %s: attempt %d of %d failed: %s", team, attempt, len(delays), error
+            )
 
     def _post(self, url: str, body: bytes) -> str | None:
-        """None when the receiver accepted the body, else what went wrong."""
-        request = urllib.request.Request(
-            url,
-            data=body,
-            method="POST",
-            headers={"Content-Type": "application/json", "User-Agent": USER_AGENT},
-        )
+        """None when the receiver accepted the body, else what went wrong (without the URL)."""
         try:
+            request = urllib.request.Request(
+                url,
+                data=body,
+                method="POST",
+                headers={"Content-Type": "application/json", "User-Agent": USER_AGENT},
+            )
             with urllib.request.urlopen(request, timeout=self.timeout) as response:  # noqa: S310
                 response.read(1024)
                 return None
         except urllib.error.HTTPError as exc:
-            return f"HTTP {exc.code} {exc.reason}"
+            return _without_address(f"HTTP {exc.code} {exc.reason}", url)
         except (urllib.error.URLError, OSError) as exc:
             reason = getattr(exc, "reason", exc)
-            return f"cannot reach the webhook: {reason}"
+            return _without_address(f"cannot reach the webhook: {reason}", url)
+        except (ValueError, http.client.HTTPException) as exc:
+            # A URL urllib cannot use (control characters), or an answer that is not HTTP.
+            return _without_address(f"the webhook failed: {exc}", url)
 
     def _update(self, delivery_id: int, status: str, attempts: int, error: str | None) -> None:
         try:
@@ -190,3 +232,13 @@ class Notifier:
                     row.last_error = error
         except Exception:  # the database going away must not kill the process
             log.exception("cannot record webhook delivery %s", delivery_id)
+
+
+def _without_address(error: str, url: str) -> str:
+    """`error` with the webhook's URL and every part of it that names or opens it blanked out
+    (a certificate error names the host; urllib's own errors quote the URL or its path)."""
+    parts = urllib.parse.urlsplit(url)
+    secrets = [url, parts.netloc, parts.hostname or "", parts.path, parts.query]
+    for secret in sorted({s for s in secrets if len(s) > 1}, key=len, reverse=True):
+        error = error.replace(secret, "…")
+    return error

@@ -14,7 +14,7 @@ from collections.abc import Callable, Mapping
 from datetime import timedelta
 from typing import Any
 
-from flask import Flask, has_request_context, jsonify, request
+from flask import Flask, jsonify, request
 from flask.sessions import SecureCookieSessionInterface
 from werkzeug.exceptions import HTTPException
 
@@ -22,7 +22,7 @@ from botbuilder import __version__
 from botbuilder.accounts import Accounts
 from botbuilder.config import server_settings
 from botbuilder.conversations.dialogue import Dialogue
-from botbuilder.conversations.notify import Notifier, handoff_payload
+from botbuilder.conversations.notify import Notifier, conversation_link, handoff_payload
 from botbuilder.conversations.queue import HandoffQueue
 from botbuilder.conversations.store import ConversationRecord, HandoffRecord, Storage
 from botbuilder.db.engine import database_url, private_file, private_folder
@@ -105,7 +105,19 @@ def build_services(settings: Mapping[str, Any]) -> Services:
 def _team_webhook(
     app: Flask, built: Services
 ) -> Callable[[HandoffRecord, ConversationRecord], None]:
-    """The handoff listener that posts to the team's webhook from bot.yml, if it has one."""
+    """The handoff listener that posts to the team's webhook from bot.yml, if it has one.
+
+    Links go only on the configured public URL: the request's Host header is the
+    member's to choose, so without BOTBUILDER_PUBLIC_URL the body has the path alone.
+    """
+    public_url = app.config.get("PUBLIC_URL") or None
+    teams = built.runtime.current().bot.settings.handoff.teams.values()
+    if public_url is None and any(team.webhook for team in teams):
+        log.warning(
+            "BOTBUILDER_PUBLIC_URL is not set, so team webhooks carry the console path of a "
+            "conversation (/console/conversations/<id>) but no link. Set it to the address "
+            "agents open this server on, e.g. BOTBUILDER_PUBLIC_URL=https://bot.example.org"
+        )
 
     def notify(handoff: HandoffRecord, conversation: ConversationRecord) -> None:
         team = built.runtime.current().bot.settings.handoff.teams.get(handoff.team)
@@ -115,7 +127,7 @@ def _team_webhook(
             team.webhook,
             handoff_payload(
                 conversation_id=conversation.id,
-                conversation_url=_conversation_url(app, conversation.id),
+                conversation_url=conversation_link(public_url, conversation.id),
                 team=handoff.team,
                 question=handoff.question,
                 language=conversation.language,
@@ -126,16 +138,6 @@ def _team_webhook(
         )
 
     return notify
-
-
-def _conversation_url(app: Flask, conversation_id: str) -> str:
-    path = f"/console/conversations/{conversation_id}"
-    base = app.config.get("PUBLIC_URL")
-    if base:
-        return str(base).rstrip("/") + path
-    if has_request_context():
-        return request.host_url.rstrip("/") + path
-    return path
 
 
 # -- sessions ------------------------------------------------------------------------------
