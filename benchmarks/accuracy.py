@@ -4,6 +4,13 @@ Reads the sets from ../shared/bench when they are there (they are never
 copied into the project: Banking77 is licensed for non-commercial use only)
 and the example bot's own evaluation file. Absent sets are skipped, so the
 table works on a machine without ../shared.
+
+`--encoder SPEC` measures one candidate encoder: a bot.yml model name
+(`multilingual-e5-small`, `all-MiniLM-L6-v2`, any sentence-transformers
+name), optionally followed by `:key=value` settings that override the
+backend's own: `dense` (embedding block weight), `ngram` (n-gram block
+weight, 0 = embeddings alone) and `centred` (0 or 1). Without it, each set
+uses its bot.yml, as a bot would.
 """
 
 from __future__ import annotations
@@ -16,11 +23,11 @@ import numpy as np
 
 from botbuilder.content.loader import load_bot
 from botbuilder.matching.decision import Thresholds
-from botbuilder.matching.encoder import CachedEncoder, SentenceTransformerEncoder
+from botbuilder.matching.encoder import CachedEncoder, Encoder, encoder_for
 from botbuilder.matching.evaluation import Case, evaluate, figures_at, load_cases
 from botbuilder.matching.matcher import Matcher
 
-__all__ = ["TARGETS", "accuracy_table", "format_table"]
+__all__ = ["TARGETS", "accuracy_table", "candidate", "format_table"]
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -34,7 +41,7 @@ TARGETS: dict[str, tuple[float, float, float, float]] = {
 }
 _AT_LEAST = ("in_scope_accuracy", "in_scope_resolved", "oos_recall")
 _AT_MOST = ("wrong_answer_rate",)
-_COLUMNS = (*_AT_LEAST, *_AT_MOST, "clarify_rate", "closed_set_accuracy")
+_COLUMNS = (*_AT_LEAST, *_AT_MOST, "clarify_rate", "closed_set_accuracy", "cost")
 
 
 def _sets(bench_dir: Path) -> list[tuple[str, Path, Path]]:
@@ -47,15 +54,47 @@ def _sets(bench_dir: Path) -> list[tuple[str, Path, Path]]:
     ]
 
 
-def accuracy_table(bench_dir: str | os.PathLike[str] = "../shared/bench") -> list[dict[str, Any]]:
-    """One row per available set: its figures, its targets and whether each is met."""
+class _Tuned:
+    """An encoder with some of its usage settings overridden (see `candidate`)."""
+
+    def __init__(self, encoder: Encoder, settings: dict[str, float]) -> None:
+        self.encoder = encoder
+        self.name, self.backend = encoder.name, encoder.backend
+        self.version, self.prefix = encoder.version, encoder.prefix
+        self.centred = bool(settings.get("centred", encoder.centred))
+        self.dense_weight = settings.get("dense", encoder.dense_weight)
+        self.ngram_weight = settings.get("ngram", encoder.ngram_weight)
+
+    def encode(self, texts: Any) -> np.ndarray:
+        return self.encoder.encode(texts)
+
+
+def candidate(spec: str) -> Encoder:
+    """`model[:key=value...]`: see the module docstring."""
+    model, *pairs = spec.split(":")
+    settings = {}
+    for pair in pairs:
+        key, _, value = pair.partition("=")
+        if key not in ("dense", "ngram", "centred"):
+            raise ValueError(f"unknown encoder setting '{key}' in '{spec}'")
+        settings[key] = float(value)
+    encoder = encoder_for(model)
+    return _Tuned(encoder, settings) if settings else encoder
+
+
+def accuracy_table(
+    bench_dir: str | os.PathLike[str] = "../shared/bench", encoder: str | None = None
+) -> list[dict[str, Any]]:
+    """One row per available set: its figures, its targets and whether each is met.
+
+    `encoder`: a candidate spec (see `candidate`) used for every set instead
+    of each bot.yml's own `matcher.model`."""
     cache = Path(os.environ.get("BOTBUILDER_INSTANCE_PATH", "instance")) / "embeddings.sqlite"
     rows = []
     for name, flows, tests in _sets(Path(bench_dir)):
         bot = load_bot(flows)
-        matcher = Matcher(
-            bot, CachedEncoder(SentenceTransformerEncoder(bot.settings.matcher.model), cache)
-        )
+        chosen = candidate(encoder) if encoder else encoder_for(bot.settings.matcher.model)
+        matcher = Matcher(bot, CachedEncoder(chosen, cache))
         cases = load_cases(tests, set(matcher.intent_ids))
         metrics = evaluate(matcher, cases).metrics
         row: dict[str, Any] = {"set": name, "n": metrics["n"]}
@@ -113,6 +152,7 @@ def format_table(rows: list[dict[str, Any]]) -> str:
         "wrong answers",
         "clarify",
         "closed-set",
+        "cost",
     )
     lines = []
     for row in rows:
@@ -135,6 +175,12 @@ def format_table(rows: list[dict[str, Any]]) -> str:
         out.append("(no benchmark sets found)")
     passed = sum(row["pass"] for row in rows)
     out.append(f"\n{passed} of {len(rows)} sets meet all their targets")
+    if rows:
+        mean_cost = sum(row["cost"] for row in rows) / len(rows)
+        out.append(
+            f"cost per question (wrong answer 3, answerable handed off 1, clarify 0.5), "
+            f"mean over the sets: {mean_cost:.3f}"
+        )
     out.append(
         "\nCeiling: the thresholds closest to the targets, chosen with the test answers "
         "(a bound for any threshold rule on this classifier, not a setting):"

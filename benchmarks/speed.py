@@ -210,18 +210,26 @@ def lbfgs(flows: Path | None) -> None:
         lbfgs_comparison(flows, SHARED_BENCH, encoder, runs=3)
 
 
-def accuracy() -> None:
+def accuracy(encoder: str | None = None) -> None:
     from benchmarks.accuracy import accuracy_table, format_table
 
-    print(format_table(accuracy_table(str(SHARED_BENCH))))
+    if encoder:
+        print(f"encoder: {encoder}")
+    print(format_table(accuracy_table(str(SHARED_BENCH), encoder)))
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--accuracy", action="store_true", help="print the accuracy table instead")
+    parser.add_argument(
+        "--encoder",
+        metavar="SPEC",
+        help="with --accuracy: measure this encoder on every set, e.g. "
+        "multilingual-e5-small:dense=2 (see benchmarks/accuracy.py)",
+    )
     args = parser.parse_args()
     if args.accuracy:
-        accuracy()
+        accuracy(args.encoder)
         return
     with tempfile.TemporaryDirectory() as tmp:
         large_flows = _large_bot(Path(tmp) / "flows")  # builds() edits it: it goes last

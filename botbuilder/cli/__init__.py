@@ -31,13 +31,13 @@ def _people_errors() -> Iterator[None]:
 def _matcher_for(flows_dir: str):  # type: ignore[no-untyped-def]
     from botbuilder.config import instance_path
     from botbuilder.content.loader import load_bot
-    from botbuilder.matching.encoder import CachedEncoder, SentenceTransformerEncoder
+    from botbuilder.matching.encoder import CachedEncoder, encoder_for
     from botbuilder.matching.index_store import IndexStore
     from botbuilder.matching.matcher import Matcher
 
     bot = load_bot(flows_dir)
     cache = instance_path() / "embeddings.sqlite"
-    encoder = CachedEncoder(SentenceTransformerEncoder(bot.settings.matcher.model), cache)
+    encoder = CachedEncoder(encoder_for(bot.settings.matcher.model), cache)
     return bot, Matcher(bot, encoder, store=IndexStore(cache))
 
 
@@ -114,6 +114,9 @@ def check(flows_dir: str) -> None:
         raise click.ClickException(
             f"{errors} error{'s' if errors != 1 else ''} in {flows_dir}; fix them and check again"
         )
+    from botbuilder.matching.encoder import choose_encoder
+
+    click.echo(f"encoder: {choose_encoder(bot.settings.matcher.model).describe()}")
     warnings = sum(1 for p in problems if p.severity == "warning")
     matchable = len({i.id for i in bot.matchable()})
     click.echo(

@@ -171,6 +171,8 @@ def _matcher(f: SourceFile, data: CommentedMap) -> MatcherSettings:
     m = data["matcher"]
     f.check_keys(m, MATCHER_KEYS, "matcher settings")
     model = f.string(m, "model", "matcher") or matcher.model
+    if model.casefold() in ("auto", "default"):
+        model = ""  # the default encoder, as without the key
     answer = _threshold(f, m, "answer_threshold")
     clarify = _threshold(f, m, "clarify_threshold")
     if answer is not None and clarify is not None and clarify > answer:

@@ -59,7 +59,7 @@ class Intent:
 
 @dataclass(frozen=True)
 class MatcherSettings:
-    model: str = "all-MiniLM-L6-v2"
+    model: str = ""  # empty: the default encoder (botbuilder.matching.encoder)
     # None means "auto": calibrated from the bot's own example questions.
     answer_threshold: float | None = None
     clarify_threshold: float | None = None

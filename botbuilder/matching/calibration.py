@@ -42,6 +42,7 @@ def calibrate(
     labels: np.ndarray,
     intent_ids: Sequence[str],
     pool: ThreadPoolExecutor,
+    ngram_weight: float = 1.0,
 ) -> Thresholds:
     """Thresholds from held-out examples and held-out intents: see the module docstring.
 
@@ -65,7 +66,12 @@ def calibrate(
         if not unknown.any() or not held.any() or len(np.unique(labels[train])) < 2:
             return None
         model = IntentModel(
-            embeddings[train], _pick(texts, train), labels[train], intent_ids, tol=_CALIBRATION_TOL
+            embeddings[train],
+            _pick(texts, train),
+            labels[train],
+            intent_ids,
+            tol=_CALIBRATION_TOL,
+            ngram_weight=ngram_weight,
         )
         in_scope = model.proba(embeddings[held], _pick(texts, held), n_intents)
         unanswerable = model.proba(embeddings[unknown], _pick(texts, unknown), n_intents)

