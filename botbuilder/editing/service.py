@@ -383,7 +383,8 @@ class FlowEditor:
     def restore(self, version_id: int, author: str) -> VersionRecord:
         """Write an old version back (after the same checks as any save)."""
         version = self.history.version(version_id)
-        if version.path != SETTINGS_FILE and not NEW_FILE.fullmatch(version.path):
+        known = version.path == SETTINGS_FILE or version.path in self.flow_files()
+        if not known and not NEW_FILE.fullmatch(version.path):
             raise BadRequest(f"version {version_id} is not of a flow file")
         when = version.created_at.strftime("%Y-%m-%d %H:%M")
         draft = Draft(
