@@ -204,3 +204,37 @@ def test_an_upload_is_read_once_and_only_its_entries_wait_for_the_confirm(
     assert done.status_code == 200, done.text
     versions = transfer_app.extensions["botbuilder"].editor.history.versions("nl/imported.yml")
     assert [v.note for v in versions] == ["imported faq.csv (csv)"]  # one save, one version
+
+
+def test_upload_bombs_get_a_clear_422_quickly_not_a_500(
+    manager, bot_dir: Path, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    from .test_upload_safety import alias_bomb, bounded, xlsx
+
+    before = _snapshot(bot_dir)
+    sheet = xlsx(tmp_path / "bomb.xlsx", dimension="A1:XFD1048576", rows_after='<row r="1048576"/>')
+    with bounded(seconds=5, megabytes=60):
+        response = preview(manager, sheet.read_bytes(), "xlsx", "bomb.xlsx")
+    assert response.status_code == 422
+    assert "bomb.xlsx: the sheet reaches past row 50000" in response.text
+    with bounded(seconds=5, megabytes=60):
+        response = preview(manager, alias_bomb().encode(), "rasa", "nlu.yml")
+    assert response.status_code == 422
+    assert "nlu.yml:2: YAML anchors and aliases" in response.text
+    assert "/uploads/" not in response.text and "botbuilder-upload-" not in response.text
+    assert _snapshot(bot_dir) == before
+
+
+def test_exported_csv_neutralises_formulas_and_imports_back_unchanged(
+    manager, bot_dir: Path
+) -> None:  # type: ignore[no-untyped-def]
+    sheet = "intent,question,answer,language\nformule,'=1+1 is?,'@iedereen: welkom,nl\n"
+    token = _token(preview(manager, sheet.encode()).text)
+    confirm = manager.post(
+        "/editor/transfer/confirm", data={"csrf_token": manager.csrf, "token": token}
+    )
+    assert confirm.status_code == 200
+    exported = manager.get("/editor/transfer/export?format=csv&language=nl").data.decode("utf-8")
+    assert "formule,'=1+1 is?,'@iedereen: welkom,nl" in exported
+    again = preview(manager, exported.encode())
+    assert again.status_code == 200 and "The bot already has everything in this file." in again.text

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from botbuilder.errors import ImportFileError
 from botbuilder.interchange.entries import Entry, slug
+from botbuilder.interchange.limits import csv_rows
 
 __all__ = ["import_qna"]
 
@@ -23,7 +24,7 @@ def import_qna(path: Path, language: str, taken: set[str] | None = None) -> list
         text = path.read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as exc:
         raise ImportFileError([f"{path}: cannot read as UTF-8 text ({exc})"]) from exc
-    rows = list(csv.reader(io.StringIO(text), delimiter="\t", quoting=csv.QUOTE_NONE))
+    rows = csv_rows(path, io.StringIO(text), delimiter="\t", quoting=csv.QUOTE_NONE)
     if not rows:
         raise ImportFileError([f"{path}: the file is empty"])
     header = [h.strip().lower() for h in rows[0]]

@@ -19,15 +19,14 @@ import re
 from pathlib import Path
 from typing import Any
 
-from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
-from ruamel.yaml.error import YAMLError
 from ruamel.yaml.scalarstring import LiteralScalarString
 
 from botbuilder.content.files import atomic_write, dump_yaml
 from botbuilder.content.model import Bot
 from botbuilder.errors import ImportFileError
 from botbuilder.interchange.entries import Entry
+from botbuilder.interchange.limits import load_yaml
 
 __all__ = ["export_rasa", "import_rasa"]
 
@@ -85,41 +84,51 @@ def export_rasa(bot: Bot, out_dir: Path, language: str | None = None) -> list[Pa
     return list(files)
 
 
-def _load(path: Path) -> Any:
-    try:
-        return YAML(typ="safe").load(path.read_text(encoding="utf-8"))
-    except (OSError, YAMLError) as exc:
-        raise ImportFileError([f"{path}: cannot read: {exc}"]) from exc
+def _answers(domain_path: Path) -> tuple[dict[str, str], list[str]]:
+    """The first text of each `utter_<intent>` response, and the intents, of a domain.yml."""
+    domain = load_yaml(domain_path) or {}
+    responses = (domain.get("responses") or {}) if isinstance(domain, dict) else None
+    intents = (domain.get("intents") or []) if isinstance(domain, dict) else None
+    if not isinstance(responses, dict) or not isinstance(intents, list):
+        raise ImportFileError(
+            [
+                f"{domain_path}: not a Rasa domain (expected 'intents:' a list, 'responses:' a mapping)"
+            ]
+        )
+    answers: dict[str, str] = {}
+    for name, variants in responses.items():
+        variants = variants if isinstance(variants, list) else []
+        texts = [v.get("text") for v in variants if isinstance(v, dict) and v.get("text")]
+        if str(name).startswith("utter_") and texts:
+            answers[str(name)[len("utter_") :]] = str(texts[0]).strip()
+    return answers, [i for i in intents if isinstance(i, str)]
+
+
+def _examples(raw: Any) -> list[str]:
+    """The questions of one nlu item's `examples`: the "- question" lines of a block (or list)."""
+    if isinstance(raw, str):
+        lines = raw.splitlines()
+    elif isinstance(raw, list):
+        lines = [str(x) for x in raw if isinstance(x, str | int | float)]
+    else:
+        lines = []
+    questions = (line.strip()[1:].strip() for line in lines if line.strip().startswith("-"))
+    return [q for q in (_ENTITY.sub(r"\1", q) for q in questions) if q]
 
 
 def import_rasa(nlu_path: Path, domain_path: Path | None, language: str) -> list[Entry]:
     """Entries from Rasa's nlu.yml and (for answers) domain.yml."""
     problems: list[str] = []
-    nlu = _load(nlu_path)
+    nlu = load_yaml(nlu_path)
     if not isinstance(nlu, dict) or not isinstance(nlu.get("nlu"), list):
         raise ImportFileError([f"{nlu_path}: not Rasa NLU data (expected a top-level 'nlu:' list)"])
-    answers: dict[str, str] = {}
-    domain_intents: list[str] = []
-    if domain_path is not None:
-        domain = _load(domain_path)
-        domain_intents = [str(i) for i in (domain or {}).get("intents") or [] if isinstance(i, str)]
-        for name, variants in ((domain or {}).get("responses") or {}).items():
-            texts = [v.get("text") for v in variants or [] if isinstance(v, dict) and v.get("text")]
-            if str(name).startswith("utter_") and texts:
-                answers[str(name)[len("utter_") :]] = str(texts[0]).strip()
+    answers, domain_intents = _answers(domain_path) if domain_path is not None else ({}, [])
     entries: dict[str, Entry] = {}
     for n, item in enumerate(nlu["nlu"], start=1):
         if not isinstance(item, dict) or "intent" not in item:
             continue  # synonyms, regexes and lookup tables have no place in a FAQ bot
         intent = str(item["intent"])
-        raw = item.get("examples") or ""
-        lines = raw.splitlines() if isinstance(raw, str) else [str(x) for x in raw]
-        questions = [
-            _ENTITY.sub(r"\1", line.strip()[1:].strip())
-            for line in lines
-            if line.strip().startswith("-")
-        ]
-        questions = [q for q in questions if q]
+        questions = _examples(item.get("examples"))
         if not questions:
             problems.append(f"{nlu_path}: intent '{intent}' (item {n}) has no examples")
             continue

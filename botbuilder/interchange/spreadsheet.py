@@ -19,38 +19,29 @@ from botbuilder.content.files import atomic_write
 from botbuilder.content.languages import ISO_639_1
 from botbuilder.errors import ImportFileError
 from botbuilder.interchange.entries import Entry
+from botbuilder.interchange.limits import MAX_COLUMNS, MAX_ROWS, check_xlsx_zip, csv_rows
 
-__all__ = ["COLUMNS", "export_rows", "read_rows", "rows_to_entries", "write_csv", "write_xlsx"]
+__all__ = [
+    "COLUMNS",
+    "export_rows",
+    "neutralise",
+    "read_rows",
+    "rows_to_entries",
+    "unquote",
+    "write_csv",
+    "write_xlsx",
+]
 
 COLUMNS = ("intent", "question", "answer", "language")
-MAX_ROWS = 50_000
+# A text starting with one of these is a formula to a spreadsheet program (OWASP's list).
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 def read_rows(path: Path) -> list[dict[str, str]]:
     """Rows of a .csv (comma or semicolon, UTF-8) or .xlsx file as dicts with lower-case keys."""
-    if path.suffix.lower() == ".xlsx":
-        from openpyxl import load_workbook
-
-        try:
-            sheet = load_workbook(path, read_only=True, data_only=True).worksheets[0]
-        except Exception as exc:  # openpyxl raises many kinds for a broken file
-            raise ImportFileError([f"{path}: not a readable .xlsx file ({exc})"]) from exc
-        table = [
-            ["" if v is None else str(v) for v in row] for row in sheet.iter_rows(values_only=True)
-        ]
-    else:
-        try:
-            text = path.read_text(encoding="utf-8-sig")
-        except (OSError, UnicodeDecodeError) as exc:
-            raise ImportFileError([f"{path}: cannot read as UTF-8 text ({exc})"]) from exc
-        delimiter = (
-            ";" if text.split("\n", 1)[0].count(";") > text.split("\n", 1)[0].count(",") else ","
-        )
-        table = list(csv.reader(io.StringIO(text), delimiter=delimiter))
+    table = _xlsx_table(path) if path.suffix.lower() == ".xlsx" else _csv_table(path)
     if not table:
         raise ImportFileError([f"{path}: the file is empty"])
-    if len(table) > MAX_ROWS:
-        raise ImportFileError([f"{path}: {len(table)} rows is more than {MAX_ROWS}"])
     header = [h.strip().lower() for h in table[0]]
     missing = [c for c in ("intent", "question") if c not in header]
     if missing:
@@ -61,6 +52,55 @@ def read_rows(path: Path) -> list[dict[str, str]]:
             ]
         )
     return [dict(zip(header, (c.strip() for c in row), strict=False)) for row in table[1:]]
+
+
+def _csv_table(path: Path) -> list[list[str]]:
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ImportFileError([f"{path}: cannot read as UTF-8 text ({exc})"]) from exc
+    first = text.split("\n", 1)[0]
+    delimiter = ";" if first.count(";") > first.count(",") else ","
+    rows = csv_rows(path, io.StringIO(text), delimiter=delimiter)
+    return [[unquote(cell) for cell in row] for row in rows]
+
+
+def _xlsx_table(path: Path) -> list[list[str]]:
+    """The first sheet's rows, within our own bounds: the size a sheet claims is never used."""
+    check_xlsx_zip(path)
+    from openpyxl import load_workbook
+
+    try:
+        book = load_workbook(path, read_only=True, data_only=True)
+        try:
+            sheet = book.worksheets[0]
+            header = next(sheet.iter_rows(max_row=1, max_col=MAX_COLUMNS, values_only=True), ())
+            # Only as many columns as it takes to reach the last one we read.
+            named = [n for n, v in enumerate(header) if str(v).strip().lower() in COLUMNS]
+            width = max(named, default=len(header) - 1) + 1
+            rows = sheet.iter_rows(max_row=MAX_ROWS + 1, max_col=max(width, 1), values_only=True)
+            table = [["" if v is None else str(v) for v in row] for row in rows]
+        finally:
+            book.close()
+    except Exception as exc:  # openpyxl raises many kinds for a broken file
+        raise ImportFileError([f"{path}: not a readable .xlsx file ({exc})"]) from exc
+    if len(table) > MAX_ROWS:
+        raise ImportFileError([f"{path}: the sheet reaches past row {MAX_ROWS}"])
+    return table
+
+
+def neutralise(text: str) -> str:
+    """`text` as a CSV cell no spreadsheet program runs as a formula: "=1+1" becomes "'=1+1".
+
+    Text that already starts with quotes before such a character gets one more,
+    so `unquote` gives back exactly what was exported.
+    """
+    return "'" + text if text.lstrip("'").startswith(_FORMULA_STARTS) else text
+
+
+def unquote(text: str) -> str:
+    """The text `neutralise` was given: one leading quote off, only where it added one."""
+    return text[1:] if text.startswith("'") and neutralise(text[1:]) != text[1:] else text
 
 
 def rows_to_entries(
@@ -119,18 +159,29 @@ def export_rows(entries: list[Entry]) -> list[list[str]]:
 
 def write_csv(entries: list[Entry], path: Path) -> None:
     out = io.StringIO()
-    csv.writer(out, lineterminator="\n").writerows(export_rows(entries))
+    rows = ([neutralise(_line_breaks(c)) for c in row] for row in export_rows(entries))
+    csv.writer(out, lineterminator="\n").writerows(rows)
     atomic_write(path, out.getvalue())
+
+
+def _line_breaks(text: str) -> str:
+    # csv quotes a field holding "\n" but not one holding a lone "\r", which readers take as a row end.
+    return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
 def write_xlsx(entries: list[Entry], path: Path) -> None:
     from openpyxl import Workbook
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
     book = Workbook()
     sheet = book.active
-    sheet.title = "intents"  # type: ignore[union-attr]
-    for row in export_rows(entries):
-        sheet.append(row)  # type: ignore[union-attr]
+    assert sheet is not None
+    sheet.title = "intents"
+    for number, row in enumerate(export_rows(entries), start=1):
+        for column, text in enumerate(row, start=1):
+            cell = sheet.cell(number, column)
+            cell.value = ILLEGAL_CHARACTERS_RE.sub("", text)  # control characters XML cannot hold
+            cell.data_type = "s"  # text, never a formula, whatever it starts with
     out = io.BytesIO()
     book.save(out)
     atomic_write(path, out.getvalue())
