@@ -319,3 +319,20 @@ def test_an_unchanged_file_is_not_parsed_again_and_a_changed_one_is(bot_dir: Pat
     problems: list = []  # type: ignore[type-arg]
     assert read_yaml(path, SourceFile(path, problems)) is None
     assert problems and "YAML syntax error" in problems[0].message
+
+
+def test_control_characters_from_yaml_escapes_are_refused_with_file_and_line(
+    tmp_path: Path,
+) -> None:
+    # "\0" in a double-quoted YAML string is a NUL, which PostgreSQL cannot store:
+    # every member who got this answer would get a 500.
+    write(
+        tmp_path,
+        "faq.yml",
+        'intents:\n  - id: a\n    questions: ["hallo\\0", ok]\n    answer: "x\\u0007y"\n',
+    )
+    errors = errors_of(tmp_path)
+    assert any(
+        ":3:" in e and "question 1 of" in e and "control character (U+0000)" in e for e in errors
+    ), errors
+    assert any(":4:" in e and "'answer'" in e and "U+0007" in e for e in errors), errors

@@ -158,7 +158,7 @@ def chat(flows_dir: str, language: str | None) -> None:
             if text.lower() in ("quit", "exit", "stop"):
                 break
             try:
-                if text.isdigit() and 0 < int(text) <= len(buttons):
+                if text.isascii() and text.isdigit() and 0 < int(text) <= len(buttons):
                     turn = dialogue.press_button(conversation_id, buttons[int(text) - 1]["id"])
                 else:
                     turn = dialogue.receive_text(conversation_id, text)

@@ -151,7 +151,7 @@ def _questions(f: SourceFile, node: CommentedMap, where: str, context_only: bool
                 f.error(
                     f.pos_of(raw_questions, i), f"question {i + 1} of {where} is empty or not text"
                 )
-            else:
+            elif f.typable(str(q), f.pos_of(raw_questions, i), f"question {i + 1} of {where}"):
                 questions.append(str(q).strip())
     if not questions and not context_only:
         f.error(

@@ -14,21 +14,28 @@ import re
 
 from botbuilder.errors import BadRequest
 
-__all__ = ["plain_text"]
+__all__ = ["plain_text", "untypable"]
 
 # C0 and C1 controls but tab, line feed and carriage return; DEL; every surrogate.
 _UNTYPABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
 
 
+def untypable(text: str) -> str | None:
+    """What is wrong with `text`, e.g. "a control character (U+0000) at position 3", or None."""
+    found = _UNTYPABLE.search(text)
+    if found is None:
+        return None
+    char = found.group()
+    kind = "a lone surrogate" if "\ud800" <= char <= "\udfff" else "a control character"
+    return f"{kind} (U+{ord(char):04X}) at position {found.start() + 1}"
+
+
 def plain_text(text: str, what: str) -> str:
     """`text` as given when a person could have typed it; BadRequest naming the first character
     that is a lone surrogate or a control character (other than tab and line breaks)."""
-    found = _UNTYPABLE.search(text)
-    if found is None:
+    problem = untypable(text)
+    if problem is None:
         return text
-    char = found.group()
-    kind = "a lone surrogate" if "\ud800" <= char <= "\udfff" else "a control character"
     raise BadRequest(
-        f"{what} contains a character that cannot be stored: {kind} "
-        f"(U+{ord(char):04X}) at position {found.start() + 1}; send plain text"
+        f"{what} contains a character that cannot be stored: {problem}; send plain text"
     )

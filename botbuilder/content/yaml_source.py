@@ -19,6 +19,7 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
 from botbuilder.content.languages import ISO_639_1
+from botbuilder.content.plain_text import untypable
 from botbuilder.errors import FlowProblem
 
 __all__ = [
@@ -101,10 +102,20 @@ class SourceFile:
             self.error(self.value_pos(node, key), f"'{key}' must be text, not {describe(value)}")
             return None
         text = str(value).strip()
+        if not self.typable(text, self.value_pos(node, key), f"'{key}' of {where}"):
+            return None
         if required and not text:
             self.error(self.value_pos(node, key), f"'{key}' of {where} is empty; write the text")
             return None
         return text
+
+    def typable(self, text: str, pos: tuple[int, int], what: str) -> bool:
+        """False, with an error, for text holding what no database stores (NUL, a lone
+        surrogate) or no keyboard types: a YAML escape like "\\0" can put it there."""
+        problem = untypable(text)
+        if problem is not None:
+            self.error(pos, f"{what} contains {problem}; remove it")
+        return problem is None
 
 
 def describe(value: Any) -> str:

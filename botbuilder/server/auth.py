@@ -193,7 +193,7 @@ def login() -> ResponseReturnValue:
     session["user_id"] = user.id
     session["key"] = user.session_key
     csrf_token()  # a fresh token for the new session
-    log.info("%s signed in", user.email)
+    log.info("user %d signed in", user.id)  # the id, not the address: logs hold no e-mail
     return redirect(_safe_next(next_url, user.role))
 
 
