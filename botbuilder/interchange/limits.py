@@ -51,11 +51,12 @@ __all__ = [
 
 MAX_ROWS = 50_000  # rows of a sheet, CSV or TSV file, the header included
 MAX_COLUMNS = 100  # columns of a header looked at for the names we need
-MAX_CELLS = 1_000_000  # cells of a sheet, and shared strings of a workbook
+# Cells of a sheet, and texts of a workbook: openpyxl reads about 100,000 cells a second.
+MAX_CELLS = 300_000
 MAX_XLSX_MEMBERS = 1_000  # files inside an .xlsx (a real one has about ten)
 MAX_XLSX_BYTES = 32 * 1024 * 1024  # those files unpacked, together
 _EXCEL_COLUMNS = 16_384  # cells in one row, as Excel allows
-_OTHER_ELEMENTS = 100_000  # XML elements in a part that is not a sheet or the strings
+_OTHER_ELEMENTS = 20_000  # XML elements of any other part (styles: openpyxl builds an object each)
 MAX_YAML_DEPTH = 20  # nested mappings and lists; a Rasa file needs five
 
 
@@ -114,14 +115,21 @@ def _scan_xml(path: Path, name: str, stream: Any) -> None:
                 refuse(f"more than {MAX_ROWS} rows")
         elif sheet and local == "c":
             counts["c"], counts["in_row"] = counts["c"] + 1, counts["in_row"] + 1
-            if counts["in_row"] > _EXCEL_COLUMNS or counts["c"] > MAX_CELLS:
+            if counts["in_row"] > _EXCEL_COLUMNS:
                 refuse(f"row {counts['row']}: more cells than a sheet may have")
+            if counts["c"] > MAX_CELLS:
+                refuse(
+                    f"more than {MAX_CELLS:,} cells; keep only the columns to import, or save as .csv"
+                )
         elif strings and local == "si":
             counts["si"] += 1
             if counts["si"] > MAX_CELLS:
-                refuse(f"more than {MAX_CELLS} texts")
+                refuse(f"more than {MAX_CELLS:,} texts; save the sheet as .csv")
         elif not (sheet or strings) and counts["elements"] > _OTHER_ELEMENTS:
-            refuse(f"{name} is larger than an .xlsx part can be")
+            refuse(
+                f"{name} has more than {_OTHER_ELEMENTS:,} elements; "
+                "save the sheet again without formatting, or as .csv"
+            )
 
     def doctype(*_args: Any) -> None:
         refuse(f"{name} declares a DTD, which an .xlsx never has")
