@@ -7,6 +7,7 @@ bot.yml `widget.allowed_origins`.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from flask import Blueprint, jsonify, request
@@ -14,9 +15,10 @@ from flask.typing import ResponseReturnValue
 
 from botbuilder.content.plain_text import plain_text
 from botbuilder.conversations.dialogue import MAX_MESSAGE_CHARS
-from botbuilder.conversations.store import ConversationRecord, MessageRecord
+from botbuilder.conversations.idempotency import check_key, fingerprint
+from botbuilder.conversations.store import ConversationRecord, MessageRecord, is_conversation_id
 from botbuilder.db.ids import row_id
-from botbuilder.errors import BadRequest, PayloadTooLarge
+from botbuilder.errors import BadRequest, Conflict, PayloadTooLarge, RequestError
 from botbuilder.matching.understanding import understand
 from botbuilder.server.common import error_response, services
 
@@ -81,7 +83,7 @@ def cors_headers(response: Any) -> Any:
     if origin and allowed_origin(origin):
         response.headers["Access-Control-Allow-Origin"] = origin
         response.headers["Access-Control-Allow-Methods"] = "GET, POST, OPTIONS"
-        response.headers["Access-Control-Allow-Headers"] = "Content-Type"
+        response.headers["Access-Control-Allow-Headers"] = "Content-Type, Idempotency-Key"
         response.headers["Access-Control-Max-Age"] = "600"
     response.headers.add("Vary", "Origin")
     response.headers["Cache-Control"] = "no-store"
@@ -110,21 +112,88 @@ def _turn_json(
     return data
 
 
+# -- idempotency: a retry with the same key gets the first answer -------------------------
+
+Turn = Callable[[dict[str, Any]], tuple[dict[str, Any], int]]
+
+
+def _idempotency_key(body: dict[str, Any]) -> str | None:
+    """The request's key: the Idempotency-Key header or the body's `client_message_id`."""
+    header = request.headers.get("Idempotency-Key")
+    field = body.pop("client_message_id", None)
+    if header is not None:
+        check_key(header, "the Idempotency-Key header")
+    if field is not None:
+        check_key(field, "'client_message_id'")
+    if header is not None and field is not None and header != field:
+        raise BadRequest(
+            "the Idempotency-Key header and 'client_message_id' differ; send one of them"
+        )
+    return header if header is not None else field
+
+
+def _once(scope: str | None, body: dict[str, Any], turn: Turn) -> ResponseReturnValue:
+    """Run `turn` once per idempotency key in `scope`; a retry gets the stored answer.
+
+    Refusals (4xx) are answers too and are stored; a failure on our side (5xx) or
+    a rate limit (429) gives the key up, so the retry runs the request again.
+    """
+    key = _idempotency_key(body)
+    if key is None or scope is None:
+        data, status = turn(body)
+        return jsonify(data), status
+    keys = services().idempotency
+    try:
+        stored = keys.claim(scope, key, fingerprint(body))
+    except Conflict as exc:  # the first request with this key is still running
+        response = error_response(exc.message, exc.status)
+        response.headers["Retry-After"] = "1"
+        return response
+    if stored is not None:
+        response = jsonify(stored.body)
+        response.status_code = stored.status
+        response.headers["Idempotent-Replayed"] = "true"
+        return response
+    try:
+        data, status = turn(body)
+    except RequestError as exc:
+        if exc.status >= 500 or exc.status == 429:
+            keys.release(scope, key)
+        else:
+            keys.finish(
+                scope, key, exc.status, {"ok": False, "error": exc.message, "status": exc.status}
+            )
+        raise
+    except BaseException:
+        keys.release(scope, key)
+        raise
+    keys.finish(scope, key, status, data)
+    return jsonify(data), status
+
+
 @blueprint.route("/conversations", methods=["POST", "OPTIONS"])
 def start_conversation() -> ResponseReturnValue:
-    body = _body()
+    return _once("conversations", _body(), _start)
+
+
+def _start(body: dict[str, Any]) -> tuple[dict[str, Any], int]:
     language = body.get("language")
     if language is not None and not isinstance(language, str):
         raise BadRequest("'language' must be a language code such as \"nl\"")
     turn = services().dialogue.start(language)
     data = _turn_json(turn.conversation, None, turn.messages)
     del data["decision"]
-    return jsonify(data), 201
+    return data, 201
 
 
 @blueprint.route("/conversations/<conversation_id>/messages", methods=["POST", "OPTIONS"])
 def post_message(conversation_id: str) -> ResponseReturnValue:
-    body = _body()
+    # The scope is the conversation: its id is the member's secret, so keys can't clash.
+    scope = f"messages:{conversation_id}" if is_conversation_id(conversation_id) else None
+    return _once(scope, _body(), lambda body: _message(conversation_id, body))
+
+
+def _message(conversation_id: str, body: dict[str, Any]) -> tuple[dict[str, Any], int]:
     has_text, has_button = "text" in body, "button" in body
     if has_text == has_button:
         raise BadRequest('send either {"text": "…"} or {"button": "<id>"}')
@@ -133,7 +202,7 @@ def post_message(conversation_id: str) -> ResponseReturnValue:
         turn = dialogue.receive_text(conversation_id, body["text"])
     else:
         turn = dialogue.press_button(conversation_id, body["button"])
-    return jsonify(_turn_json(turn.conversation, turn.decision, turn.messages, turn.member_message))
+    return _turn_json(turn.conversation, turn.decision, turn.messages, turn.member_message), 200
 
 
 @blueprint.get("/conversations/<conversation_id>/messages")

@@ -22,6 +22,7 @@ from botbuilder import __version__
 from botbuilder.accounts import Accounts
 from botbuilder.config import server_settings
 from botbuilder.conversations.dialogue import Dialogue
+from botbuilder.conversations.idempotency import IdempotencyKeys
 from botbuilder.conversations.notify import Notifier, conversation_link, handoff_payload
 from botbuilder.conversations.queue import HandoffQueue
 from botbuilder.conversations.store import ConversationRecord, HandoffRecord, Storage
@@ -30,7 +31,7 @@ from botbuilder.editing.history import FlowHistory
 from botbuilder.editing.service import FlowEditor
 from botbuilder.errors import BotbuilderError, RequestError
 from botbuilder.matching.runtime import BotRuntime
-from botbuilder.server import api, auth, console, editor, pages, transfer
+from botbuilder.server import api, auth, console, editor, headers, pages, transfer
 from botbuilder.server.common import Services, error_response, services, team_names, web_root
 
 __all__ = ["create_app"]
@@ -70,6 +71,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         app.register_blueprint(blueprint)
     app.add_url_rule("/health", view_func=health)
     _register_errors(app)
+    headers.init_app(app)
     return app
 
 
@@ -96,6 +98,7 @@ def build_services(settings: Mapping[str, Any]) -> Services:
         editor=FlowEditor(
             settings["FLOWS_DIR"], FlowHistory(storage), lock_path=instance / "flows.lock"
         ),
+        idempotency=IdempotencyKeys(storage),
     )
 
 

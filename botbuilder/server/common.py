@@ -18,6 +18,7 @@ from flask import current_app, g, jsonify, request, session
 from botbuilder.accounts import Accounts, UserRecord
 from botbuilder.content.model import Bot
 from botbuilder.conversations.dialogue import Dialogue
+from botbuilder.conversations.idempotency import IdempotencyKeys
 from botbuilder.conversations.notify import Notifier
 from botbuilder.conversations.queue import HandoffQueue
 from botbuilder.conversations.store import Storage
@@ -47,6 +48,7 @@ class Services:
     notifier: Notifier
     accounts: Accounts
     editor: FlowEditor
+    idempotency: IdempotencyKeys  # first answers to retried member requests
 
 
 def services() -> Services:
