@@ -52,7 +52,7 @@ blueprint = Blueprint("auth", __name__)
 
 F = TypeVar("F", bound=Callable[..., Any])
 _UNSAFE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
-# Blueprints whose pages get the strict headers below; the agent console can add its name.
+# Blueprints whose pages get the strict headers of headers.py; the console adds its name.
 STAFF_BLUEPRINTS = {"auth", "editor"}
 
 
@@ -129,23 +129,6 @@ def login_required(roles: Iterable[str] | None = None) -> Callable[[F], F]:
 @blueprint.app_context_processor
 def _template_helpers() -> dict[str, Any]:
     return {"csrf_token": csrf_token, "current_user": current_user}
-
-
-@blueprint.after_app_request
-def _staff_headers(response: Any) -> Any:
-    """Pages behind a login: never cached, never framed, scripts only from this site."""
-    if request.blueprint in STAFF_BLUEPRINTS:
-        response.headers.setdefault("Cache-Control", "no-store")
-        response.headers.setdefault("X-Frame-Options", "DENY")
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("Referrer-Policy", "same-origin")
-        if response.mimetype == "text/html":
-            response.headers.setdefault(
-                "Content-Security-Policy",
-                "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-                "frame-ancestors 'none'; form-action 'self'; base-uri 'none'",
-            )
-    return response
 
 
 # -- pages -------------------------------------------------------------------------------
