@@ -41,13 +41,18 @@ class Clock {
 // Every promise chain the transport started has finished (the fakes answer at once).
 function settle() { return new Promise((resolve) => setImmediate(resolve)); }
 
-function response(status, json) {
-  return { ok: status >= 200 && status < 300, status, json: () => Promise.resolve(json) };
+function response(status, json, headers = {}) {
+  const get = (name) => headers[name] ?? null;
+  return { ok: status >= 200 && status < 300, status, json: () => Promise.resolve(json), headers: { get } };
 }
 
 // A chat server with the API's shapes. `fail` decides per request: return a
 // status to answer with that HTTP error, "network" to fail the connection,
-// "hang" to never answer, or nothing to answer normally.
+// "lost" to handle the request but lose the answer on the way back, "hang" to
+// never answer, "busy" for a 409 with Retry-After (a first try with this
+// client_message_id still being handled), or nothing to answer normally.
+// Like the real API, a POST with a client_message_id already seen gets the
+// first answer again and stores nothing.
 class Server {
   constructor() {
     this.requests = [];
@@ -58,6 +63,7 @@ class Server {
     this.state = "bot";
     this.fail = () => undefined;
     this.hanging = [];
+    this.answered = new Map();  // "conversation id" -> the first answer
   }
 
   add(conversation, role, text) {
@@ -74,6 +80,14 @@ class Server {
     this.requests.push(request);
     const failure = this.fail(request);
     if (failure === "network") return Promise.reject(new TypeError("Failed to fetch"));
+    if (failure === "lost") {
+      this.answer(method, pathOnly, body);
+      return Promise.reject(new TypeError("Failed to fetch"));
+    }
+    if (failure === "busy") {
+      const error = { ok: false, error: "still being handled", status: 409 };
+      return Promise.resolve(response(409, error, { "Retry-After": "1" }));
+    }
     if (failure === "hang") {
       return new Promise((resolve, reject) => {
         this.hanging.push(request);
@@ -97,9 +111,13 @@ class Server {
     if (id !== "c" + this.conversations) return response(404, { error: "conversation gone" });
     if (what === "feedback") return response(200, { ok: true });
     if (method === "POST") {
+      const key = body.client_message_id && id + " " + body.client_message_id;
+      if (key && this.answered.has(key)) return response(200, this.answered.get(key));
       const member = this.add(id, "member", body.text || body.button);
       const reply = this.add(id, "bot", "Antwoord op " + member.text);
-      return response(200, { conversation_id: id, state: this.state, member_message: member, messages: [reply], cursor: reply.id });
+      const json = { conversation_id: id, state: this.state, member_message: member, messages: [reply], cursor: reply.id };
+      if (key) this.answered.set(key, json);
+      return response(200, json);
     }
     const since = after == null ? 0 : Number(after);
     const found = this.messages.filter((x) => x.conversation === id && x.id > since);
@@ -109,6 +127,10 @@ class Server {
   // The member texts the server received, in order.
   received() { return this.messages.filter((x) => x.role === "member").map((x) => x.text); }
   posts() { return this.requests.filter((r) => r.method === "POST").map((r) => r.path); }
+  // The client_message_id of every message POST, in order.
+  messageIds() {
+    return this.requests.filter((r) => r.method === "POST" && r.path.endsWith("/messages")).map((r) => r.body.client_message_id);
+  }
 }
 
 class Storage {

@@ -272,3 +272,81 @@ test("a new conversation drops the queue and the old conversation", async () => 
   assert.equal(storage.get("conversation"), "c2");
   assert.deepEqual(server.received(), []);
 });
+
+test("a message whose answer was lost is sent again with the same client_message_id and stored once", async () => {
+  const { transport, server, clock, storage } = await started();
+  let tries = 0;
+  server.fail = (r) => (r.method === "POST" && r.path.endsWith("/messages") && ++tries === 1 ? "lost" : undefined);
+  transport.send({ text: "hallo" });
+  await settle();
+  assert.deepEqual(server.received(), ["hallo"]);               // the server has it, the widget doesn't know
+  assert.deepEqual(storage.get("outbox").map((i) => i.text), ["hallo"]);
+  await clock.run(clock.pending()[0]);
+  const ids = server.messageIds();
+  assert.equal(ids.length, 2);
+  assert.ok(ids[0] && ids[0].length >= 16);
+  assert.equal(ids[1], ids[0]);
+  assert.deepEqual(server.received(), ["hallo"]);               // stored once
+  assert.equal(storage.get("outbox"), null);
+});
+
+test("each message has its own client_message_id", async () => {
+  const { transport, server } = await started();
+  transport.send({ text: "een" });
+  transport.send({ button: "opzeggen", label: "Opzeggen" });
+  await settle();
+  const ids = server.messageIds();
+  assert.equal(ids.length, 2);
+  assert.notEqual(ids[0], ids[1]);
+});
+
+test("a queued message keeps its client_message_id across a reload", async () => {
+  const first = await started();
+  first.platform.isOffline = true;
+  first.server.fail = (r) => (r.method === "POST" ? "network" : undefined);
+  first.transport.send({ text: "offline gestuurd" });
+  await settle();
+  const [saved] = first.storage.get("outbox");
+  assert.ok(saved.id);
+
+  // The page reloads: a new transport on the same storage, now online.
+  first.server.fail = () => undefined;
+  const { transport, server } = setUp({ server: first.server, storage: first.storage });
+  assert.equal(transport.restore(), true);
+  transport.sync();
+  await settle();
+  assert.deepEqual(server.messageIds().filter(Boolean).at(-1), saved.id);
+  assert.deepEqual(server.received(), ["offline gestuurd"]);
+});
+
+test("a queue saved by an older widget gets ids once, and keeps them on the next reload", async () => {
+  const { server } = await started();
+  const storage = new Storage({ conversation: "c1", outbox: [{ text: "oud", after: 1 }] });
+  const offline = setUp({ server, storage });
+  offline.platform.isOffline = true;
+  server.fail = (r) => (r.method === "POST" ? "network" : undefined);
+  offline.transport.restore();
+  const id = storage.get("outbox")[0].id;
+  assert.ok(id);
+
+  server.fail = () => undefined;
+  const { transport } = setUp({ server, storage });
+  transport.restore();
+  transport.sync();
+  await settle();
+  assert.equal(server.messageIds().at(-1), id);
+});
+
+test("a 409 with Retry-After (the first try is still being handled) keeps the message and asks again", async () => {
+  const { transport, server, clock, storage, view } = await started();
+  let tries = 0;
+  server.fail = (r) => (r.method === "POST" && r.path.endsWith("/messages") && ++tries === 1 ? "busy" : undefined);
+  transport.send({ text: "hallo" });
+  await settle();
+  assert.deepEqual(view.named("notSent"), []);
+  assert.equal(transport.state(), "bot");
+  assert.deepEqual(storage.get("outbox").map((i) => i.text), ["hallo"]);
+  await clock.run(clock.pending()[0]);
+  assert.deepEqual(server.received(), ["hallo"]);
+  assert.equal(storage.get("outbox"), null);
+});

@@ -204,10 +204,12 @@
   //
   // platform: { api, fetch, setTimeout, clearTimeout, AbortController (optional),
   //             storage: { load(name, fallback), save(name, value) },
-  //             offline(), hidden() }
+  //             offline(), hidden(), randomId() (optional) }
   // view:     the hooks in view.js (`hooks`); every one of them is about the screen.
 
-  function Failure(kind, status, message) { this.kind = kind; this.status = status; this.message = message; }
+  function Failure(kind, status, message, retryAfter) {
+    this.kind = kind; this.status = status; this.message = message; this.retryAfter = retryAfter;
+  }
 
   function createTransport(platform, view) {
     var POLL_MS = 1500;
@@ -232,7 +234,8 @@
       return fetch(platform.api + path, options).then(function (response) {
         clearTimeout(timer);
         return response.json().catch(function () { return null; }).then(function (json) {
-          if (!response.ok) throw new Failure("http", response.status, json && json.error);
+          var retryAfter = response.headers && response.headers.get ? response.headers.get("Retry-After") : null;
+          if (!response.ok) throw new Failure("http", response.status, json && json.error, retryAfter);
           return json;
         });
       }, function () {
@@ -323,6 +326,8 @@
       view.sending(item);
       view.typing(state === "bot");
       var body = item.button ? { button: item.button } : { text: item.text };
+      // The same id on every try, across reloads: the server stores the message once.
+      body.client_message_id = item.id;
       return request("POST", messagesPath(), body)
         .then(function (r) {
           if (mine !== epoch) return;
@@ -342,7 +347,8 @@
             view.notice("expired");
             return start();
           }
-          if (status === 429 || status >= 500) { view.pending(item); throw failure; }
+          var busy = status === 409 && failure.retryAfter; // our first try is still being handled
+          if (status === 429 || status >= 500 || busy) { view.pending(item); throw failure; }
           done(item); // 400, 409, 413: sending again would fail the same way
           view.sent(item, null);
           view.notSent(item, status === 413 ? "tooLong" : status === 409 ? "isClosed" : "stale");
@@ -372,8 +378,16 @@
     }
     function saveOutbox() {
       storage.save("outbox", outbox.length ? outbox.map(function (i) {
-        return { text: i.text, button: i.button, label: i.label, after: i.after };
+        return { text: i.text, button: i.button, label: i.label, after: i.after, id: i.id };
       }) : null);
+    }
+
+    // A client_message_id: random, made once per message (the server keeps it 24 hours).
+    function newId() {
+      if (platform.randomId) return platform.randomId();
+      var id = "";
+      for (var i = 0; i < 4; i++) id += ("0000000" + Math.floor(Math.random() * 4294967296).toString(16)).slice(-8);
+      return id;
     }
 
     function failed(failure) {
@@ -455,6 +469,11 @@
       restore: function () {
         conversationId = storage.load("conversation", null);
         outbox = storage.load("outbox", []);
+        // A queue saved by an older widget has no ids yet: give them one now, kept from here on.
+        if (outbox.some(function (item) { return !item.id; })) {
+          outbox.forEach(function (item) { if (!item.id) item.id = newId(); });
+          saveOutbox();
+        }
         return !!(conversationId || outbox.length);
       },
       // Whether opening the chat has to fetch anything.
@@ -462,6 +481,7 @@
       send: function (item) {
         view.bubble(item);
         item.after = newest;
+        item.id = newId();
         outbox.push(item);
         saveOutbox();
         if (platform.offline()) view.pending(item);
