@@ -132,3 +132,18 @@ def test_refused_origins_and_unknown_paths_get_the_documented_error(client: Any)
     assert preflight.status_code == 204
     nowhere = client.get("/api/v1/nope")
     jsonschema.validate(nowhere.json, {**DOCUMENT["components"]["schemas"]["Error"]})
+
+
+def test_retries_with_an_idempotency_key_get_the_documented_answers(client: Any) -> None:
+    first = client.post("/api/v1/conversations", json={}, headers={"Idempotency-Key": "k-1"})
+    again = client.post("/api/v1/conversations", json={}, headers={"Idempotency-Key": "k-1"})
+    assert check(again, "/api/v1/conversations") == first.json
+    assert again.headers["Idempotent-Replayed"] == "true"
+    url = f"/api/v1/conversations/{first.json['conversation_id']}/messages"
+    sent = {"text": "mens", "client_message_id": "m-1"}
+    assert check(client.post(url, json=sent), MESSAGES) == check(
+        client.post(url, json=sent), MESSAGES
+    )
+    reused = client.post(url, json={"text": "hoi", "client_message_id": "m-1"})
+    assert reused.status_code == 422
+    check(reused, MESSAGES)
