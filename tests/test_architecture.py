@@ -28,6 +28,7 @@ ALLOWED: dict[str, set[str]] = {
     "conversations": {"content", "matching", "db"},
     "integrations": {"content", "matching", "conversations", "config"},
     "insights": {"content", "matching", "conversations", "db"},
+    "privacy": {"content", "matching", "conversations", "db", "accounts"},
     "server": {"*"},
     "cli": {"*"},
 }

@@ -20,6 +20,7 @@ from botbuilder.content.model import (
     BotSettings,
     HandoffSettings,
     MatcherSettings,
+    PrivacySettings,
     TeamSettings,
     WidgetSettings,
 )
@@ -37,6 +38,7 @@ __all__ = [
     "BOT_KEYS",
     "HANDOFF_KEYS",
     "MATCHER_KEYS",
+    "PRIVACY_KEYS",
     "SETTINGS_FILE",
     "TEAM_KEYS",
     "WIDGET_KEYS",
@@ -45,10 +47,11 @@ __all__ = [
 ]
 
 SETTINGS_FILE = "bot.yml"
-BOT_KEYS = ("name", "language", "languages", "greeting", "matcher", "handoff", "widget")
+BOT_KEYS = ("name", "language", "languages", "greeting", "matcher", "handoff", "widget", "privacy")
 MATCHER_KEYS = ("model", "answer_threshold", "clarify_threshold")
 HANDOFF_KEYS = ("teams", "offline_message", "default_team")
 TEAM_KEYS = ("hours", "timezone", "closed_days", "webhook")
+PRIVACY_KEYS = ("retention_days", "mask")
 WIDGET_KEYS = ("title", "color", "allowed_origins", "position", "logo", "welcome")
 _DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _HOURS = re.compile(r"^(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})$")
@@ -134,6 +137,7 @@ def read_settings(directory: Path, problems: list[FlowProblem]) -> BotSettings:
     matcher = _matcher(f, data)
     handoff = _handoff(f, data, language)
     widget = _widget(f, data, language)
+    privacy = _privacy(f, data)
     return BotSettings(
         name=f.string(data, "name", "bot.yml") or directory.resolve().name,
         language=language,
@@ -142,6 +146,7 @@ def read_settings(directory: Path, problems: list[FlowProblem]) -> BotSettings:
         matcher=matcher,
         handoff=handoff,
         widget=widget,
+        privacy=privacy,
     )
 
 
@@ -234,6 +239,30 @@ def _widget(f: SourceFile, data: CommentedMap, language: str) -> WidgetSettings:
         logo=f.string(w, "logo", "widget"),
         welcome=per_language(f, w, "welcome", language),
     )
+
+
+def _privacy(f: SourceFile, data: CommentedMap) -> PrivacySettings:
+    """How long member data is kept, and whether personal data in it is masked."""
+    if not isinstance(data.get("privacy"), CommentedMap):
+        if data.get("privacy") is not None:
+            f.error(
+                f.value_pos(data, "privacy"), "'privacy' must be a mapping (retention_days, mask)"
+            )
+        return PrivacySettings()
+    p = data["privacy"]
+    f.check_keys(p, PRIVACY_KEYS, "privacy settings")
+    days = p.get("retention_days", PrivacySettings.retention_days)
+    if isinstance(days, bool) or not isinstance(days, int) or days < 1:
+        f.error(
+            f.value_pos(p, "retention_days"),
+            f"'retention_days' must be a whole number of days, 1 or more, not {describe(days)}",
+        )
+        days = PrivacySettings.retention_days
+    mask = p.get("mask", True)
+    if not isinstance(mask, bool):
+        f.error(f.value_pos(p, "mask"), f"'mask' must be true or false, not {describe(mask)}")
+        mask = True
+    return PrivacySettings(retention_days=days, mask=mask)
 
 
 def _origins(f: SourceFile, widget: CommentedMap) -> tuple[str, ...]:

@@ -93,6 +93,12 @@ class WidgetSettings:
 
 
 @dataclass(frozen=True)
+class PrivacySettings:
+    retention_days: int = 180  # transcripts, notes and follow-ups are deleted after this
+    mask: bool = True  # e-mail addresses, phone numbers and IBANs masked in stored member text
+
+
+@dataclass(frozen=True)
 class BotSettings:
     name: str = "botbuilder"
     language: str = "nl"
@@ -101,6 +107,7 @@ class BotSettings:
     matcher: MatcherSettings = field(default_factory=MatcherSettings)
     handoff: HandoffSettings = field(default_factory=HandoffSettings)
     widget: WidgetSettings = field(default_factory=WidgetSettings)
+    privacy: PrivacySettings = field(default_factory=PrivacySettings)
 
 
 @dataclass(frozen=True)

@@ -95,6 +95,8 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA busy_timeout=30000")
     cursor.execute("PRAGMA foreign_keys=ON")
+    # Deleted rows are overwritten with zeros, so a deletion on request is really gone.
+    cursor.execute("PRAGMA secure_delete=ON")
     cursor.close()
 
 
