@@ -9,7 +9,7 @@ Three kinds of response, three sets of headers (docs/security.md has the table):
 - **The demo page** at `/`, a host page for the widget: the same policy, except
   that styles may be inline. The widget builds its look as a `<style>` in its
   shadow root, and the host page's CSP governs that element like any other;
-  a logo from bot.yml may come from any https address.
+  the logo in bot.yml (`widget.logo`) may come from any address.
 - **Everything else** (the widget API's JSON, `/widget.js`, static files):
   `nosniff`, and for JSON a policy that allows nothing, so a response opened as
   a page runs nothing. CORS stays as `api.py` and `pages.py` set it; the widget's
@@ -35,7 +35,7 @@ STAFF_POLICY = (
 # 'unsafe-inline' for styles only: the widget's shadow-root <style>. Scripts stay strict.
 DEMO_POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
-    f"img-src 'self' data: https:; {_COMMON}"
+    f"img-src * data:; {_COMMON}"
 )
 JSON_POLICY = "default-src 'none'; frame-ancestors 'none'"
 PERMISSIONS_POLICY = "camera=(), microphone=(), geolocation=(), payment=(), usb=()"

@@ -22,6 +22,7 @@ from typing import Any
 
 import pytest
 
+from tests.browser.csp import watch_csp
 from tests.servers import free_port, stop, wait_until_healthy
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -122,6 +123,7 @@ def test_manager_edits_tries_saves_and_restores_in_the_browser(
     context = chromium.new_context(viewport=LAPTOP)
     context.set_default_timeout(15_000)
     page = context.new_page()
+    violations = watch_csp(page)  # the strict CSP must not block anything the editor does
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
     # Script errors and CSP violations; a 422 page or a missing favicon is no script error.
@@ -225,6 +227,7 @@ def test_manager_edits_tries_saves_and_restores_in_the_browser(
     assert (flows / "faq.yml").read_text() == (SMALL_BOT / "faq.yml").read_text()
 
     assert not errors, errors
+    assert not violations, violations
     context.close()
 
 

@@ -16,6 +16,7 @@ from playwright.sync_api import expect
 from botbuilder.conversations.queue import HandoffQueue
 
 from .conftest import DESKTOP, _new_page
+from .csp import watch_csp
 from .helpers import Widget, screenshot
 
 PASSWORD = "correct horse battery"
@@ -50,6 +51,8 @@ def agent(server: Any) -> Iterator[str]:
 def test_agent_takes_over_replies_and_hands_back_to_the_bot(
     page: Any, agent_page: Any, server: Any, agent: str
 ) -> None:
+    # Neither the widget on the demo page nor the console may trip the CSP.
+    member_violations, agent_violations = watch_csp(page), watch_csp(agent_page)
     # The member asks something the bot cannot answer.
     page.goto(server.url + "/")
     widget = Widget(page).open()
@@ -122,3 +125,4 @@ def test_agent_takes_over_replies_and_hands_back_to_the_bot(
     storage = server.storage()
     HandoffQueue(storage).close(other, agent)
     storage.close()
+    assert not member_violations and not agent_violations, (member_violations, agent_violations)
