@@ -174,7 +174,7 @@ def test_key_still_being_handled_is_a_409_with_retry_after(app: Any, client: Any
     keys: IdempotencyKeys = app.extensions["botbuilder"].idempotency
     from botbuilder.conversations.idempotency import fingerprint
 
-    assert keys.claim(f"messages:{conversation}", "k-1", fingerprint(QUESTION)) is None
+    assert keys.claim(conversation, "k-1", fingerprint(QUESTION)) is None
     response = post(client, conversation, QUESTION, key="k-1")
     assert response.status_code == 409 and response.headers["Retry-After"] == "1"
     assert "still being handled" in response.json["error"]
@@ -188,7 +188,7 @@ def test_claim_abandoned_by_a_killed_process_is_taken_over_after_the_lease(
     keys: IdempotencyKeys = app.extensions["botbuilder"].idempotency
     from botbuilder.conversations.idempotency import fingerprint
 
-    keys.claim(f"messages:{conversation}", "k-1", fingerprint(QUESTION))
+    keys.claim(conversation, "k-1", fingerprint(QUESTION))
     _age_keys(keys, keys.lease + timedelta(seconds=1))
     assert post(client, conversation, QUESTION, key="k-1").status_code == 200
     assert member_messages(app, conversation) == [QUESTION["text"]]
@@ -210,3 +210,15 @@ def test_expired_keys_are_forgotten_and_purged(app: Any, client: Any) -> None:
 def _age_keys(keys: IdempotencyKeys, by: timedelta) -> None:
     with keys.database.session() as s, s.begin():
         s.execute(update(IdempotencyKey).values(created_at=utcnow() - by))
+
+
+@pytest.mark.parametrize("conversation", ["conversations", "nope", "A" * 32])
+def test_key_on_an_unknown_conversation_is_a_plain_404(client: Any, conversation: str) -> None:
+    response = post(client, conversation, QUESTION, key="k-1")
+    assert response.status_code == 404
+    assert (
+        client.post(
+            "/api/v1/conversations", json={}, headers={"Idempotency-Key": "k-1"}
+        ).status_code
+        == 201
+    )

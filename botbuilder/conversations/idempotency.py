@@ -13,8 +13,8 @@ request with that key gets that stored answer back.
           → Conflict (409)   the first request with this key is still running; try again soon
           → KeyReused (422)  the key was used before for a different request body
 
-The scope is the conversation for messages (its id is the member's secret) and
-"conversations" for starting one. A claim whose request never finished (its
+The scope is the conversation's id for messages (the member's secret, so keys of
+different members never meet) and "conversations" for starting one. A claim whose request never finished (its
 process was killed) is taken over after `lease`; keys older than `ttl` are
 forgotten and purged, a bounded batch at a time.
 """

@@ -188,9 +188,18 @@ def _start(body: dict[str, Any]) -> tuple[dict[str, Any], int]:
 
 @blueprint.route("/conversations/<conversation_id>/messages", methods=["POST", "OPTIONS"])
 def post_message(conversation_id: str) -> ResponseReturnValue:
-    # The scope is the conversation: its id is the member's secret, so keys can't clash.
-    scope = f"messages:{conversation_id}" if is_conversation_id(conversation_id) else None
+    # The scope is the conversation's id (the member's secret, so keys can't clash; privacy's
+    # retention finds the keys by it). Only an id as we make them: "conversations" is taken.
+    scope = conversation_id if _made_id(conversation_id) else None
     return _once(scope, _body(), lambda body: _message(conversation_id, body))
+
+
+def _made_id(conversation_id: str) -> bool:
+    return (
+        is_conversation_id(conversation_id)
+        and len(conversation_id) == 32
+        and all(c in "0123456789abcdef" for c in conversation_id)
+    )
 
 
 def _message(conversation_id: str, body: dict[str, Any]) -> tuple[dict[str, Any], int]:

@@ -10,6 +10,7 @@ from alembic import context
 
 import botbuilder.accounts
 import botbuilder.conversations.followups
+import botbuilder.conversations.idempotency
 import botbuilder.conversations.notify
 import botbuilder.conversations.presence
 import botbuilder.conversations.queue
