@@ -303,3 +303,71 @@ def test_purge_refuses_a_bot_yml_with_errors(setup: Setup, tmp_path: Path) -> No
     result = _run(setup, "purge", str(flows))
     assert result.exit_code == 1
     assert "bot.yml:4:19: 'retention_days' must be a whole number" in result.output
+
+
+@pytest.mark.parametrize(
+    ("typed", "stored"),
+    [
+        ("mail jan.jansen@example.org aub", "mail j***@example.org aub"),
+        ("bel 06-12345678 of +31 6 12345678", "bel **-******78 of +** * ******78"),
+        ("IBAN NL91 ABNA 0417 1643 00, dank", "IBAN NL** **** **** **43 00, dank"),
+        ("nl91abna0417164300", "NL** **** **** **43 00"),
+        ("op 01-12-2026 10:00 kom ik, lid 12345 sinds 2019", None),
+        ("het kost 1.000.000 euro", None),
+    ],
+)
+def test_masking_hides_addresses_phone_numbers_and_ibans_and_nothing_else(
+    typed: str, stored: str | None
+) -> None:
+    from botbuilder.content.personal_data import mask_personal_data
+
+    assert mask_personal_data(typed) == (stored or typed)
+
+
+@pytest.fixture
+def runtime(bot_dir: Path, encoder):  # type: ignore[no-untyped-def]
+    from botbuilder.matching.runtime import BotRuntime
+
+    return BotRuntime(bot_dir, encoder=encoder, check_interval=0)
+
+
+def test_member_text_is_stored_masked_but_the_follow_up_keeps_the_address(
+    runtime, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    from botbuilder.conversations.dialogue import Dialogue
+
+    storage = Storage(f"sqlite:///{tmp_path / 'd.sqlite'}")
+    dialogue = Dialogue(runtime, storage)
+    dialogue.queue.set_presence("ann@example.org", "away")
+    conversation = dialogue.start().conversation.id
+    dialogue.receive_text(conversation, "mijn iban is NL91ABNA0417164300")
+    assert dialogue.receive_text(conversation, "medewerker").conversation.state == "waiting"
+
+    turn = dialogue.receive_text(conversation, "Mijn mail is jan@example.org, bel 0612345678")
+
+    assert "jan@example.org" in turn.messages[0].text  # the member can check their address
+    (item,) = dialogue.queue.follow_ups()
+    assert item.email == "jan@example.org"
+    assert "0612345678" not in item.question and "********78" in item.question
+    member = [m.text for m in storage.messages(conversation) if m.role == "member"]
+    assert member[0] == "mijn iban is NL** **** **** **43 00"
+    assert member[-1] == "Mijn mail is j***@example.org, bel ********78"
+    storage.close()
+
+
+def test_with_privacy_mask_off_member_text_is_stored_as_typed(
+    bot_dir: Path, encoder, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    from botbuilder.conversations.dialogue import Dialogue
+    from botbuilder.matching.runtime import BotRuntime
+
+    with (bot_dir / "bot.yml").open("a", encoding="utf-8") as f:
+        f.write("privacy:\n  mask: false\n")
+    storage = Storage(f"sqlite:///{tmp_path / 'd.sqlite'}")
+    dialogue = Dialogue(BotRuntime(bot_dir, encoder=encoder, check_interval=0), storage)
+    conversation = dialogue.start().conversation.id
+    dialogue.receive_text(conversation, "bel me op 0612345678")
+    assert [m.text for m in storage.messages(conversation) if m.role == "member"] == [
+        "bel me op 0612345678"
+    ]
+    storage.close()

@@ -26,6 +26,7 @@ from typing import Any
 from botbuilder.content.emails import find_email, is_email
 from botbuilder.content.languages import guess_language
 from botbuilder.content.model import Button
+from botbuilder.content.personal_data import mask_personal_data
 from botbuilder.content.plain_text import plain_text
 from botbuilder.content.rendering import render_markdown
 from botbuilder.content.texts import system_text
@@ -112,14 +113,16 @@ class Dialogue:
         conversation = self._open_conversation(conversation_id)
         loaded = self.runtime.current()
         bot = loaded.bot
-        member = self.storage.add_message(conversation_id, "member", text)
+        member = self.storage.add_message(conversation_id, "member", self._masked(text))
         language = guess_language(text, bot.languages) or conversation.language
         if language != conversation.language:
             # Only the language: writing the state back could undo an agent's claim
             # made in the meantime by another process.
             conversation = self.storage.set_language(conversation_id, language)
         if conversation.state == "waiting":
-            return Turn(conversation, None, self._follow_up_step(conversation, member), member)
+            return Turn(
+                conversation, None, self._follow_up_step(conversation, member, text), member
+            )
         if conversation.state != "bot":
             return Turn(conversation, None, [], member)
 
@@ -246,15 +249,18 @@ class Dialogue:
     # -- nobody there: an e-mail address instead ------------------------------
 
     def _follow_up_step(
-        self, conversation: ConversationRecord, member: MessageRecord
+        self, conversation: ConversationRecord, member: MessageRecord, text: str
     ) -> list[MessageRecord]:
-        """In `waiting`: take an e-mail address the member was asked for, else stay silent."""
+        """In `waiting`: take an e-mail address the member was asked for, else stay silent.
+
+        `text` is what the member typed: the stored message may have the address masked.
+        """
         self._offer_when_unclaimed(conversation)
         offer = self.queue.asked_follow_up(conversation.id)
         if offer is None:
             return []
         lang = conversation.language
-        email = find_email(member.text)
+        email = find_email(text)
         if email is None:
             return []
         if not is_email(email):
@@ -266,10 +272,15 @@ class Dialogue:
             for m in self.storage.messages(conversation.id)
             if m.role == "member" and m.created_at >= offer.created_at and m.id != member.id
         ]
-        rest = member.text.replace(email, "").strip(" ,.:;-")
+        rest = self._masked(text.replace(email, "").strip(" ,.:;-"))
         question = "\n".join(t for t in [offer.question, *later, rest] if t)
         self.queue.leave_email(conversation.id, email, question)
         return [self._say(conversation.id, system_text("email_thanks", lang).format(email=email))]
+
+    def _masked(self, text: str) -> str:
+        """Member text as stored: personal data masked unless bot.yml's privacy.mask is off."""
+        masked = self.runtime.current().bot.settings.privacy.mask
+        return mask_personal_data(text) if masked else text
 
     def _offer_when_unclaimed(self, conversation: ConversationRecord) -> None:
         """Offer the e-mail option once when the conversation waited too long unclaimed."""
