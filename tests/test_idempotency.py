@@ -222,3 +222,25 @@ def test_key_on_an_unknown_conversation_is_a_plain_404(client: Any, conversation
         ).status_code
         == 201
     )
+
+
+def test_retry_after_a_first_try_killed_half_way_answers_from_what_it_stored(
+    app: Any, client: Any
+) -> None:
+    """The first try claimed the key and stored the turn, then its process died
+    before it could store its answer: the retry after the lease sends that turn."""
+    from botbuilder.conversations.idempotency import fingerprint
+
+    conversation = start(client)
+    built = app.extensions["botbuilder"]
+    built.idempotency.claim(conversation, "k-1", fingerprint(QUESTION))
+    turn = built.dialogue.receive_text(conversation, QUESTION["text"])  # then kill -9
+    _age_keys(built.idempotency, built.idempotency.lease + timedelta(seconds=1))
+    response = post(client, conversation, QUESTION, key="k-1")
+    assert response.status_code == 200
+    assert response.headers["Idempotent-Replayed"] == "true"
+    assert response.json["member_message"]["id"] == turn.member_message.id
+    assert [m["id"] for m in response.json["messages"]] == [m.id for m in turn.messages]
+    assert response.json["decision"] == turn.decision == "answer"
+    assert member_messages(app, conversation) == [QUESTION["text"]]
+    assert post(client, conversation, QUESTION, key="k-1").json == response.json

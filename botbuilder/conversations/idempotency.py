@@ -9,13 +9,16 @@ runs the turn and then stores its status and JSON body on the row; every later
 request with that key gets that stored answer back.
 
     claim → None             the key is new: run the request, then `finish` (or `release`)
+          → Takeover         the same, but a first try was abandoned (its process died)
+                             after `lease`: it may have stored part of its work already
           → StoredResponse   the first request's answer: send it again
           → Conflict (409)   the first request with this key is still running; try again soon
           → KeyReused (422)  the key was used before for a different request body
 
 The scope is the conversation's id for messages (the member's secret, so keys of
 different members never meet) and "conversations" for starting one. A claim whose request never finished (its
-process was killed) is taken over after `lease`; keys older than `ttl` are
+process was killed) is taken over after `lease`, and the taker is told when that
+try began, so it can look for what the try stored before sending it again; keys older than `ttl` are
 forgotten and purged, a bounded batch at a time.
 """
 
@@ -41,6 +44,7 @@ __all__ = [
     "IdempotencyKeys",
     "KeyReused",
     "StoredResponse",
+    "Takeover",
     "check_key",
     "fingerprint",
 ]
@@ -73,6 +77,13 @@ class StoredResponse:
 
     status: int
     body: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Takeover:
+    """The key is ours now; its first request began at `abandoned_at` and never finished."""
+
+    abandoned_at: datetime
 
 
 def check_key(value: object, name: str) -> str:
@@ -113,7 +124,7 @@ class IdempotencyKeys:
         self._last_purge = 0.0
         self._purge_lock = threading.Lock()
 
-    def claim(self, scope: str, key: str, digest: str) -> StoredResponse | None:
+    def claim(self, scope: str, key: str, digest: str) -> StoredResponse | Takeover | None:
         """Claim `key` for a request with body digest `digest`; see the module docstring."""
         self._purge_now_and_then()
         now = utcnow()
@@ -132,8 +143,10 @@ class IdempotencyKeys:
         if row is None:  # purged between our insert and our read: claim it anew
             return self.claim(scope, key, digest)
         created = aware_utc(row.created_at)
-        if created < now - self.ttl or (row.status is None and created < now - self.lease):
-            return self._take_over(row.id, row.created_at, scope, key, digest)
+        if created < now - self.ttl:  # forgotten: a new request
+            return self._take_over(row.id, row.created_at, scope, key, digest, None)
+        if row.status is None and created < now - self.lease and row.fingerprint == digest:
+            return self._take_over(row.id, row.created_at, scope, key, digest, Takeover(created))
         if row.fingerprint != digest:
             raise KeyReused(
                 "this idempotency key was already used for a different request; "
@@ -147,19 +160,25 @@ class IdempotencyKeys:
         return StoredResponse(row.status, dict(row.response or {}))
 
     def _take_over(
-        self, row_id: int, created: datetime, scope: str, key: str, digest: str
-    ) -> StoredResponse | None:
+        self,
+        row_id: int,
+        created: datetime,
+        scope: str,
+        key: str,
+        digest: str,
+        taken: Takeover | None,
+    ) -> StoredResponse | Takeover | None:
         """Claim an expired key or an abandoned claim; one UPDATE, so one taker wins.
 
         `created` is the row's time as the database gave it, so the comparison is exact.
         """
         with self.database.session() as s, s.begin():
-            taken = s.execute(
+            won = s.execute(
                 update(IdempotencyKey)
                 .where(IdempotencyKey.id == row_id, IdempotencyKey.created_at == created)
                 .values(fingerprint=digest, status=None, response=None, created_at=utcnow())
             ).rowcount  # type: ignore[attr-defined]
-        return None if taken else self.claim(scope, key, digest)
+        return taken if won else self.claim(scope, key, digest)
 
     def finish(self, scope: str, key: str, status: int, body: dict[str, Any]) -> None:
         """Store the answer of the request that claimed `key`."""

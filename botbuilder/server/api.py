@@ -15,7 +15,12 @@ from flask.typing import ResponseReturnValue
 
 from botbuilder.content.plain_text import plain_text
 from botbuilder.conversations.dialogue import MAX_MESSAGE_CHARS
-from botbuilder.conversations.idempotency import check_key, fingerprint
+from botbuilder.conversations.idempotency import (
+    StoredResponse,
+    Takeover,
+    check_key,
+    fingerprint,
+)
 from botbuilder.conversations.store import ConversationRecord, MessageRecord, is_conversation_id
 from botbuilder.db.ids import row_id
 from botbuilder.errors import BadRequest, Conflict, PayloadTooLarge, RequestError
@@ -115,6 +120,7 @@ def _turn_json(
 # -- idempotency: a retry with the same key gets the first answer -------------------------
 
 Turn = Callable[[dict[str, Any]], tuple[dict[str, Any], int]]
+Recover = Callable[[Takeover], tuple[dict[str, Any], int] | None]
 
 
 def _idempotency_key(body: dict[str, Any]) -> str | None:
@@ -132,11 +138,14 @@ def _idempotency_key(body: dict[str, Any]) -> str | None:
     return header if header is not None else field
 
 
-def _once(scope: str | None, body: dict[str, Any], turn: Turn) -> ResponseReturnValue:
+def _once(
+    scope: str | None, body: dict[str, Any], turn: Turn, recover: Recover | None = None
+) -> ResponseReturnValue:
     """Run `turn` once per idempotency key in `scope`; a retry gets the stored answer.
 
     Refusals (4xx) are answers too and are stored; a failure on our side (5xx) or
     a rate limit (429) gives the key up, so the retry runs the request again.
+    When the first try died half-way, `recover` answers from what it stored, if anything.
     """
     key = _idempotency_key(body)
     if key is None or scope is None:
@@ -149,13 +158,11 @@ def _once(scope: str | None, body: dict[str, Any], turn: Turn) -> ResponseReturn
         response = error_response(exc.message, exc.status)
         response.headers["Retry-After"] = "1"
         return response
-    if stored is not None:
-        response = jsonify(stored.body)
-        response.status_code = stored.status
-        response.headers["Idempotent-Replayed"] = "true"
-        return response
+    if isinstance(stored, StoredResponse):
+        return _replay(stored.body, stored.status)
     try:
-        data, status = turn(body)
+        recovered = recover(stored) if recover and isinstance(stored, Takeover) else None
+        data, status = recovered if recovered is not None else turn(body)
     except RequestError as exc:
         if exc.status >= 500 or exc.status == 429:
             keys.release(scope, key)
@@ -168,7 +175,15 @@ def _once(scope: str | None, body: dict[str, Any], turn: Turn) -> ResponseReturn
         keys.release(scope, key)
         raise
     keys.finish(scope, key, status, data)
-    return jsonify(data), status
+    return _replay(data, status) if recovered is not None else (jsonify(data), status)
+
+
+def _replay(body: dict[str, Any], status: int) -> Any:
+    """An answer given before, sent again, marked as such."""
+    response = jsonify(body)
+    response.status_code = status
+    response.headers["Idempotent-Replayed"] = "true"
+    return response
 
 
 @blueprint.route("/conversations", methods=["POST", "OPTIONS"])
@@ -191,7 +206,35 @@ def post_message(conversation_id: str) -> ResponseReturnValue:
     # The scope is the conversation's id (the member's secret, so keys can't clash; privacy's
     # retention finds the keys by it). Only an id as we make them: "conversations" is taken.
     scope = conversation_id if _made_id(conversation_id) else None
-    return _once(scope, _body(), lambda body: _message(conversation_id, body))
+    return _once(
+        scope,
+        _body(),
+        lambda body: _message(conversation_id, body),
+        lambda takeover: _stored_turn(conversation_id, takeover),
+    )
+
+
+def _stored_turn(conversation_id: str, takeover: Takeover) -> tuple[dict[str, Any], int] | None:
+    """The turn a killed first try stored, if it got as far as the member's message.
+
+    The first try ran in this conversation, one at a time per key, from `abandoned_at`
+    (by its own clock, the same one that stamped its messages).
+    """
+    storage = services().storage
+    messages = storage.messages(conversation_id)
+    member = next(
+        (m for m in messages if m.role == "member" and m.created_at >= takeover.abandoned_at),
+        None,
+    )
+    if member is None:
+        return None
+    later = []
+    for message in (m for m in messages if m.id > member.id):
+        if message.role == "member":
+            break  # the next turn's
+        later.append(message)
+    conversation = storage.conversation(conversation_id)
+    return _turn_json(conversation, member.decision, later, member), 200
 
 
 def _made_id(conversation_id: str) -> bool:
