@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -22,8 +23,6 @@ from botbuilder.conversations.store import Conversation, Handoff, Storage
 from botbuilder.db.base import Base, utcnow
 from botbuilder.errors import FlowProblem
 
-from .conftest import DATABASES, PG_URL
-
 ADDRESS = "Jan.Jansen_77@example.org"
 SECRET = "mijn huisnummer is 42b en ik heet Jan Jansen"
 OTHER = "een vraag van iemand anders over de contributie"
@@ -36,19 +35,13 @@ class Setup:
     instance: Path
 
 
-@pytest.fixture(params=DATABASES)
-def setup(request: pytest.FixtureRequest, tmp_path: Path) -> Setup:
+@pytest.fixture
+def setup(database_url: str, tmp_path: Path) -> Iterator[Setup]:
+    """A database (SQLite, and PostgreSQL when configured) that the command is pointed at."""
     instance = tmp_path / "instance"
-    instance.mkdir()
-    env = {"BOTBUILDER_INSTANCE_PATH": str(instance), "BOTBUILDER_DATABASE_URL": ""}
-    if request.param == "sqlite":
-        url = f"sqlite:///{instance / 'botbuilder.sqlite'}"
-    else:
-        if not PG_URL:
-            pytest.skip("BOTBUILDER_TEST_DATABASE_URL is not set")
-        url = request.getfixturevalue("database_url")
-        env["BOTBUILDER_DATABASE_URL"] = url
-    storage = Storage(url)
+    instance.mkdir(mode=0o700)
+    env = {"BOTBUILDER_INSTANCE_PATH": str(instance), "BOTBUILDER_DATABASE_URL": database_url}
+    storage = Storage(database_url)
     yield Setup(storage, env, instance)
     storage.close()
 

@@ -9,7 +9,7 @@ Only the staff's own tables are left alone.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from typing import Any
 
 from sqlalchemy import JSON, ColumnElement, MetaData, String, Table, Text, cast, false, func, or_
@@ -60,8 +60,3 @@ def checkpoint(database: Database) -> None:
     if database.engine.dialect.name == "sqlite":
         with database.engine.connect() as connection:
             connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
-
-
-def chunks(values: Sequence[str], size: int = 500) -> Iterable[Sequence[str]]:
-    for start in range(0, len(values), size):
-        yield values[start : start + size]
