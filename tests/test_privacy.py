@@ -364,3 +364,8 @@ def test_with_privacy_mask_off_member_text_is_stored_as_typed(
         "bel me op 0612345678"
     ]
     storage.close()
+
+
+def test_purge_refuses_a_flows_folder_that_does_not_exist(setup: Setup, tmp_path: Path) -> None:
+    result = _run(setup, "purge", str(tmp_path / "flowz"))
+    assert result.exit_code == 2 and "does not exist" in result.output

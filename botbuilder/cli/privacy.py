@@ -41,7 +41,7 @@ def privacy() -> None:
 
 
 @privacy.command("purge")
-@click.argument("flows_dir", default="flows", type=click.Path(file_okay=False))
+@click.argument("flows_dir", default="flows", type=click.Path(exists=True, file_okay=False))
 @click.option("--instance", type=click.Path(file_okay=False), help=_INSTANCE_HELP)
 def purge_command(flows_dir: str, instance: str | None) -> None:
     """Delete what is older than bot.yml's privacy.retention_days, and empty conversations."""
