@@ -244,3 +244,12 @@ def test_retry_after_a_first_try_killed_half_way_answers_from_what_it_stored(
     assert response.json["decision"] == turn.decision == "answer"
     assert member_messages(app, conversation) == [QUESTION["text"]]
     assert post(client, conversation, QUESTION, key="k-1").json == response.json
+
+
+def test_a_page_on_an_allowed_origin_may_send_the_key_and_read_retry_after(client: Any) -> None:
+    origin = {"Origin": "http://localhost"}
+    preflight = client.options("/api/v1/conversations", headers=origin)
+    assert "Idempotency-Key" in preflight.headers["Access-Control-Allow-Headers"]
+    response = client.post("/api/v1/conversations", json={}, headers=origin)
+    exposed = response.headers["Access-Control-Expose-Headers"]
+    assert "Retry-After" in exposed and "Idempotent-Replayed" in exposed

@@ -90,6 +90,8 @@ def cors_headers(response: Any) -> Any:
         response.headers["Access-Control-Allow-Methods"] = "GET, POST, OPTIONS"
         response.headers["Access-Control-Allow-Headers"] = "Content-Type, Idempotency-Key"
         response.headers["Access-Control-Max-Age"] = "600"
+        # A page's script may read these only when named: the widget waits on Retry-After.
+        response.headers["Access-Control-Expose-Headers"] = "Retry-After, Idempotent-Replayed"
     response.headers.add("Vary", "Origin")
     response.headers["Cache-Control"] = "no-store"
     return response
