@@ -268,8 +268,8 @@ def actions(flows_dir: str, host: str, port: int) -> None:
 
 # These commands live in their own modules; registered here so `botbuilder user …`,
 # `botbuilder export` and `botbuilder import` work.
-from botbuilder.cli.transfer import export_command, import_command  # noqa: E402
 from botbuilder.cli.privacy import privacy  # noqa: E402
+from botbuilder.cli.transfer import export_command, import_command  # noqa: E402
 from botbuilder.cli.users import users  # noqa: E402
 
 main.add_command(users)
