@@ -20,6 +20,7 @@ from botbuilder.conversations.store import Message
 from botbuilder.db.base import utcnow
 
 QUESTION = {"text": "Hoe kan ik mijn lidmaatschap opzeggen?"}
+START_KEY = "start-0b9e2c41-5d7f-4c4e-9a51-6f3e2b8d1c07"  # starting keys must be unguessable
 
 
 def start(client: Any) -> str:
@@ -101,8 +102,14 @@ def test_key_of_255_characters_is_accepted(app: Any, client: Any) -> None:
     assert len(member_messages(app, conversation)) == 1
 
 
+def test_a_short_key_on_conversation_creation_is_refused_as_guessable(client: Any) -> None:
+    # Every client starts conversations in one scope: "1" would return a stranger's conversation.
+    response = client.post("/api/v1/conversations", json={}, headers={"Idempotency-Key": "1"})
+    assert response.status_code == 400 and "at least 32 characters" in response.json["error"]
+
+
 def test_key_on_conversation_creation_returns_the_same_conversation(app: Any, client: Any) -> None:
-    headers = {"Idempotency-Key": "start-0b9e2c41"}
+    headers = {"Idempotency-Key": START_KEY}
     first = client.post("/api/v1/conversations", json={"language": "en"}, headers=headers)
     again = client.post("/api/v1/conversations", json={"language": "en"}, headers=headers)
     assert first.status_code == again.status_code == 201
@@ -214,11 +221,11 @@ def _age_keys(keys: IdempotencyKeys, by: timedelta) -> None:
 
 @pytest.mark.parametrize("conversation", ["conversations", "nope", "A" * 32])
 def test_key_on_an_unknown_conversation_is_a_plain_404(client: Any, conversation: str) -> None:
-    response = post(client, conversation, QUESTION, key="k-1")
+    response = post(client, conversation, QUESTION, key=START_KEY)
     assert response.status_code == 404
     assert (
         client.post(
-            "/api/v1/conversations", json={}, headers={"Idempotency-Key": "k-1"}
+            "/api/v1/conversations", json={}, headers={"Idempotency-Key": START_KEY}
         ).status_code
         == 201
     )

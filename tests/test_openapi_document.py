@@ -24,6 +24,9 @@ from .conftest import ROOT
 DOCUMENT: dict[str, Any] = yaml.safe_load((ROOT / "web" / "openapi.yaml").read_text("utf-8"))
 
 
+START_KEY = "start-0b9e2c41-5d7f-4c4e-9a51-6f3e2b8d1c07"
+
+
 def _schema_for(path: str, method: str, status: int) -> dict[str, Any]:
     """The JSON schema the document gives for one response, refs resolvable."""
     operation = DOCUMENT["paths"][path][method]
@@ -135,8 +138,8 @@ def test_refused_origins_and_unknown_paths_get_the_documented_error(client: Any)
 
 
 def test_retries_with_an_idempotency_key_get_the_documented_answers(client: Any) -> None:
-    first = client.post("/api/v1/conversations", json={}, headers={"Idempotency-Key": "k-1"})
-    again = client.post("/api/v1/conversations", json={}, headers={"Idempotency-Key": "k-1"})
+    first = client.post("/api/v1/conversations", json={}, headers={"Idempotency-Key": START_KEY})
+    again = client.post("/api/v1/conversations", json={}, headers={"Idempotency-Key": START_KEY})
     assert check(again, "/api/v1/conversations") == first.json
     assert again.headers["Idempotent-Replayed"] == "true"
     url = f"/api/v1/conversations/{first.json['conversation_id']}/messages"

@@ -43,6 +43,7 @@ from botbuilder.errors import BadRequest, Conflict
 __all__ = [
     "IdempotencyKeys",
     "KeyReused",
+    "MIN_SHARED_KEY_CHARS",
     "StoredResponse",
     "Takeover",
     "check_key",
@@ -50,6 +51,7 @@ __all__ = [
 ]
 
 MAX_KEY_CHARS = 255
+MIN_SHARED_KEY_CHARS = 32  # for keys in a scope all clients share: unguessable
 PURGE_BATCH = 1000
 
 

@@ -16,6 +16,7 @@ from flask.typing import ResponseReturnValue
 from botbuilder.content.plain_text import plain_text
 from botbuilder.conversations.dialogue import MAX_MESSAGE_CHARS
 from botbuilder.conversations.idempotency import (
+    MIN_SHARED_KEY_CHARS,
     StoredResponse,
     Takeover,
     check_key,
@@ -121,6 +122,7 @@ def _turn_json(
 
 # -- idempotency: a retry with the same key gets the first answer -------------------------
 
+_START = "conversations"  # the scope of keys that start a conversation
 Turn = Callable[[dict[str, Any]], tuple[dict[str, Any], int]]
 Recover = Callable[[Takeover], tuple[dict[str, Any], int] | None]
 
@@ -150,6 +152,13 @@ def _once(
     When the first try died half-way, `recover` answers from what it stored, if anything.
     """
     key = _idempotency_key(body)
+    if key is not None and scope == _START and len(key) < MIN_SHARED_KEY_CHARS:
+        # Every client starts conversations in one scope: a short key could be guessed
+        # and would hand over someone else's conversation id.
+        raise BadRequest(
+            f"an Idempotency-Key that starts a conversation must be at least "
+            f"{MIN_SHARED_KEY_CHARS} characters, e.g. a random UUID"
+        )
     if key is None or scope is None:
         data, status = turn(body)
         return jsonify(data), status
@@ -190,7 +199,7 @@ def _replay(body: dict[str, Any], status: int) -> Any:
 
 @blueprint.route("/conversations", methods=["POST", "OPTIONS"])
 def start_conversation() -> ResponseReturnValue:
-    return _once("conversations", _body(), _start)
+    return _once(_START, _body(), _start)
 
 
 def _start(body: dict[str, Any]) -> tuple[dict[str, Any], int]:
