@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import YAMLError
 
@@ -28,6 +27,7 @@ from botbuilder.content.yaml_source import (
     SourceFile,
     describe,
     language_code,
+    parse_yaml,
     per_language,
     read_yaml,
     suggest,
@@ -306,7 +306,11 @@ def _team(f: SourceFile, teams: Any, name: str, spec: Any) -> TeamSettings:
             f.value_pos(spec, "timezone"), f"unknown time zone '{timezone}'; e.g. Europe/Amsterdam"
         )
     closed: list[date] = []
-    for i, day in enumerate(spec.get("closed_days") or []):
+    raw_closed = spec.get("closed_days") or []
+    if not isinstance(raw_closed, list):
+        f.error(f.value_pos(spec, "closed_days"), "closed_days must be a list of dates")
+        raw_closed = []
+    for i, day in enumerate(raw_closed):
         try:
             closed.append(day if isinstance(day, date) else date.fromisoformat(str(day)))
         except ValueError:
@@ -326,7 +330,7 @@ def declared_keys(root: Path) -> set[str]:
     """The top-level keys bot.yml sets (errors in it are reported by _settings)."""
     for name in (SETTINGS_FILE, "bot.yaml"):
         try:
-            data = YAML(typ="safe").load((root / name).read_text(encoding="utf-8"))
+            data = parse_yaml((root / name).read_text(encoding="utf-8"))
         except (OSError, YAMLError, UnicodeDecodeError):
             continue
         return set(data) if isinstance(data, dict) else set()

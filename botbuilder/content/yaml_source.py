@@ -16,6 +16,8 @@ from typing import Any
 
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.composer import MaxDepthExceededError
+from ruamel.yaml.constructor import ConstructorError, RoundTripConstructor
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
 from botbuilder.content.languages import ISO_639_1
@@ -23,14 +25,19 @@ from botbuilder.content.plain_text import untypable
 from botbuilder.errors import FlowProblem
 
 __all__ = [
+    "MAX_DEPTH",
     "SourceFile",
     "describe",
     "display_path",
     "language_code",
+    "parse_yaml",
     "per_language",
     "read_yaml",
     "suggest",
 ]
+
+
+MAX_DEPTH = 50  # nested lists and mappings; a flow file needs six
 
 
 def display_path(path: Path) -> str:
@@ -64,7 +71,7 @@ class SourceFile:
     def pos_of(node: Any, key: Any = None) -> tuple[int, int]:
         """(line, col), 0-based, of a mapping key / sequence item, or of the node."""
         try:
-            if key is None:
+            if key is None and isinstance(node.lc.line, int):  # a tagged scalar has none
                 return (node.lc.line, node.lc.col)
             if isinstance(node, CommentedMap):
                 return tuple(node.lc.key(key))  # type: ignore[return-value]
@@ -78,7 +85,7 @@ class SourceFile:
     def value_pos(node: CommentedMap, key: Any) -> tuple[int, int]:
         try:
             return tuple(node.lc.value(key))  # type: ignore[return-value]
-        except (AttributeError, KeyError, TypeError):
+        except (AttributeError, KeyError, IndexError, TypeError):  # IndexError: a list item
             return SourceFile.pos_of(node, key)
 
     def check_keys(self, node: CommentedMap, allowed: tuple[str, ...], where: str) -> None:
@@ -153,7 +160,7 @@ def read_yaml(path: Path, f: SourceFile) -> Any:
             _parsed.move_to_end(text)
             return _parsed[text]
     try:
-        data = YAML(typ="rt").load(text)
+        data = parse_yaml(text)
     except MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         pos = (mark.line, mark.column) if mark else (0, 0)
@@ -168,6 +175,41 @@ def read_yaml(path: Path, f: SourceFile) -> Any:
                 _parsed.popitem(last=False)
         return data
     return None
+
+
+class _Constructor(RoundTripConstructor):  # type: ignore[misc]
+    """ruamel's, with a value it cannot convert (a date like 2024-13-45, `!!int abc`, an
+    integer of 5,000 digits) or a tag on the wrong kind of value (`!!set x`, `!!bool x`)
+    reported as a YAML error at that value, instead of whatever Python error it raised."""
+
+    def construct_object(self, node: Any, deep: bool = False) -> Any:
+        try:
+            return super().construct_object(node, deep)
+        except (ValueError, IndexError, KeyError, AttributeError, TypeError) as exc:
+            value = f" '{node.value[:40]}'" if isinstance(node.value, str) else ""
+            if isinstance(exc, ValueError):
+                problem = f"the value{value} cannot be read ({str(exc)[:80]})"
+            else:
+                tag = getattr(node.tag, "value", node.tag)
+                problem = f"the tag {tag} does not fit the value{value}; remove the tag"
+            raise ConstructorError(None, None, problem, node.start_mark) from exc
+
+
+def parse_yaml(text: str) -> Any:
+    """`text` as round-trip YAML (with line numbers); YAMLError for anything it cannot read.
+
+    Nesting is bounded: ruamel's scanner slows down with every open `[` or `{` (a
+    6 KB file of them took 50 s) and its composer recurses, so a file nested deeper
+    than any bot file needs is refused where it passes the bound.
+    """
+    yaml = YAML(typ="rt")
+    yaml.Constructor = _Constructor
+    yaml.max_depth = MAX_DEPTH
+    try:
+        return yaml.load(text)
+    except MaxDepthExceededError as exc:
+        exc.problem = f"nested more than {MAX_DEPTH} levels deep"
+        raise
 
 
 def language_code(f: SourceFile, node: Any, key: Any, value: Any) -> str | None:

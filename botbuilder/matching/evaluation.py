@@ -15,11 +15,11 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
 
 from botbuilder.content.loader import display_path
 from botbuilder.content.model import Bot
+from botbuilder.content.yaml_source import parse_yaml
 from botbuilder.errors import EvaluationFileError
 from botbuilder.matching.decision import ANSWER, CLARIFY, HANDOFF, Match, Thresholds
 from botbuilder.matching.encoder import Encoder
@@ -73,11 +73,13 @@ def load_cases(path: str | os.PathLike[str], known_intents: set[str] | None = No
     p = Path(path)
     name = display_path(p)
     try:
-        data = YAML(typ="rt").load(p.read_text(encoding="utf-8"))
+        data = parse_yaml(p.read_text(encoding="utf-8"))
     except OSError as exc:
         raise EvaluationFileError(
             f"{name}: cannot read the evaluation file: {exc.strerror}"
         ) from exc
+    except UnicodeDecodeError as exc:
+        raise EvaluationFileError(f"{name}: the file is not UTF-8 text; save it as UTF-8") from exc
     except YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"{name}:{mark.line + 1}:{mark.column + 1}" if mark else name
