@@ -17,6 +17,7 @@ import csv
 import io
 import json
 import tempfile
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -90,6 +91,7 @@ TRICKS = (
     "\nn: !!float abc\n",
     "\nn: " + "9" * 5000 + "\n",
     "- " * 1100,
+    "[" * 3000,
     "{" * 60,
     "0x_",
     "1e999",
@@ -452,6 +454,16 @@ def test_a_value_yaml_cannot_convert_is_reported_at_its_line() -> None:
 def test_nesting_deeper_than_any_bot_file_needs_is_reported_where_it_passes_the_bound() -> None:
     (error,) = flow_errors("intents:\n" + "  " + "- " * 1100 + "x\n")
     assert error.startswith("faq.yml:2:") and "nested more than 50 levels deep" in error
+
+
+def test_a_line_opening_thousands_of_brackets_is_refused_at_once_not_scanned_for_seconds() -> None:
+    started = time.monotonic()
+    (error,) = flow_errors("intents:\n  - id: " + "[" * 3000 + "\n")
+    assert time.monotonic() - started < 1  # ruamel's scanner took 12 s to reach its recursion limit
+    assert (
+        error
+        == "faq.yml:2:59: YAML syntax error: nested more than 50 levels deep; check indentation, colons and quotes"
+    )
 
 
 def test_bot_yml_settings_of_the_wrong_shape_are_reported_not_crashed_on() -> None:
