@@ -1,7 +1,8 @@
 """botbuilder: an FAQ chatbot builder for community managers.
 
-The core (flows, matching, dialogue, handoff, storage) knows nothing of HTTP;
-the Flask server, the CLI and the Rasa integration are thin layers over it.
+The core (content, matching, conversations, editing, interchange, privacy,
+accounts, db) knows nothing of HTTP; the Flask server, the CLI and the Rasa
+integration are thin layers over it. docs/architecture.md draws the rooms.
 """
 
 from __future__ import annotations

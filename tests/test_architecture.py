@@ -27,7 +27,6 @@ ALLOWED: dict[str, set[str]] = {
     "accounts": {"db", "content"},  # content.emails: one e-mail rule for members and users
     "conversations": {"content", "matching", "db"},
     "integrations": {"content", "matching", "conversations", "config"},
-    "insights": {"content", "matching", "conversations", "db"},
     "privacy": {"content", "matching", "conversations", "db", "accounts"},
     "server": {"*"},
     "cli": {"*"},

@@ -1,4 +1,5 @@
-"""The `botbuilder` command: serve, check, chat, evaluate.
+"""The `botbuilder` command: serve, check, chat, evaluate, actions, and the groups
+registered at the bottom (user, import, export, privacy).
 
 The only place where errors become exit codes: core code raises
 `BotbuilderError`, and this module turns it into a `click.ClickException`.

@@ -1,4 +1,5 @@
 """botbuilder inside other assistants: the rasa-sdk action server.
 
-Imports `content` and `matching`; never the server.
+Imports `content`, `matching`, `conversations` (the one turn policy) and
+`config`; never the server.
 """
