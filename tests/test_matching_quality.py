@@ -166,6 +166,7 @@ def test_accuracy_table_skips_absent_sets_and_formats_targets(tmp_path) -> None:
         "wrong_answer_rate": 0.04,
         "clarify_rate": 0.05,
         "closed_set_accuracy": 0.96,
+        "cost": 0.31,
         "targets": dict(
             zip(
                 ("in_scope_accuracy", "in_scope_resolved", "oos_recall", "wrong_answer_rate"),
@@ -193,6 +194,7 @@ def test_accuracy_table_skips_absent_sets_and_formats_targets(tmp_path) -> None:
     text = format_table([row])
     assert "xsid-nl" in text and "0.200 ✗ (≥0.30)" in text and "0.040 ✓ (≤0.05)" in text
     assert "0 of 1 sets meet all their targets" in text
+    assert "0.310" in text and "mean over the sets: 0.310" in text
     assert "answer ≥ 0.600, clarify ≥ 0.400" in text and "wrong answer rate 0.060 ✗" in text
 
 
