@@ -9,7 +9,7 @@ file, an injected clock, the Flask test client for the login page.
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -28,17 +28,11 @@ from botbuilder.accounts import (
 )
 from botbuilder.conversations.store import Storage
 
+from .test_accounts import Clock
+
 PASSWORD = "correct horse battery"
 USER = "anna@example.org"
 ATTACKER, HOME, OFFICE = "203.0.113.66", "198.51.100.7", "192.0.2.10"
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
-
-    def __call__(self) -> datetime:
-        return self.now
 
 
 @pytest.fixture
