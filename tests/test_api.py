@@ -338,8 +338,6 @@ def test_cors_allows_configured_origins_only(client: Any) -> None:
 def test_health_reports_the_bot(client: Any) -> None:
     data = client.get("/health").json
     assert data["status"] == "ok" and data["bot"] == "Testvereniging"
-    assert data["intents"] == 6 and data["flows_error"] is None
-    assert 0 < data["thresholds"]["clarify"] <= data["thresholds"]["answer"] < 1
 
 
 def test_every_message_is_stored_with_decision_intent_and_confidence(client: Any, app: Any) -> None:

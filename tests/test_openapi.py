@@ -1,6 +1,6 @@
 """The server serves its OpenAPI document, and the document names every public route.
 
-Every route under /api/v1 and /health is in web/openapi.yaml with exactly its
+Every route under /api/v1, /health and /ready is in web/openapi.yaml with exactly its
 methods, and every path of the document is a route: a route added or dropped
 in `server/` fails here until the document says so too. HEAD is left out
 (Flask answers it for every GET); OPTIONS counts only where a view declares it
@@ -17,7 +17,7 @@ import yaml
 from .conftest import ROOT
 
 DOCUMENT = yaml.safe_load((ROOT / "web" / "openapi.yaml").read_text(encoding="utf-8"))
-PUBLIC = ("/api/v1/", "/health")
+PUBLIC = ("/api/v1/", "/health", "/ready")
 
 
 def _routes(app: Any) -> dict[str, set[str]]:

@@ -120,6 +120,7 @@ def test_match_widget_config_and_health_answer_as_documented(client: Any) -> Non
     check(client.post("/api/v1/match", json={"text": "x", "language": "zz"}), "/api/v1/match")
     check(client.get("/api/v1/widget-config"), "/api/v1/widget-config", "get")
     check(client.get("/health"), "/health", "get")
+    check(client.get("/ready"), "/ready", "get")
 
 
 def test_refused_origins_and_unknown_paths_get_the_documented_error(client: Any) -> None:

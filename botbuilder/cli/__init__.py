@@ -70,6 +70,7 @@ def serve(flows_dir: str, host: str, port: int, instance: str | None, threads: i
     import waitress
 
     from botbuilder.server import create_app
+    from botbuilder.server.transfer import MAX_UPLOAD
 
     config: dict[str, object] = {"FLOWS_DIR": flows_dir}
     if instance:
@@ -89,7 +90,8 @@ def serve(flows_dir: str, host: str, port: int, instance: str | None, threads: i
         threads=threads,
         ident="botbuilder",
         channel_timeout=60,
-        max_request_body_size=app.config["MAX_CONTENT_LENGTH"],
+        # Just above the largest route limit (uploads); the app gives each route its own, in JSON.
+        max_request_body_size=MAX_UPLOAD + 64 * 1024,
     )
 
 

@@ -16,6 +16,7 @@ from typing import Any
 
 from flask import Flask, jsonify, request
 from flask.sessions import SecureCookieSessionInterface
+from sqlalchemy import text
 from werkzeug.exceptions import HTTPException
 
 from botbuilder import __version__
@@ -70,6 +71,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     for blueprint in BLUEPRINTS:
         app.register_blueprint(blueprint)
     app.add_url_rule("/health", view_func=health)
+    app.add_url_rule("/ready", view_func=ready)
     _register_errors(app)
     headers.init_app(app)
     return app
@@ -191,21 +193,23 @@ def _warn_without_accounts(app: Flask, accounts: Accounts) -> None:
 
 
 def health() -> Any:
-    """`GET /health`: the running bot at a glance, for monitoring."""
-    runtime = services().runtime
-    loaded = runtime.current()
+    """`GET /health`: liveness for load balancers; nothing about paths or flow errors."""
     return jsonify(
-        status="ok",
-        version=__version__,
-        bot=loaded.bot.settings.name,
-        languages=list(loaded.bot.languages),
-        intents=len(loaded.bot.intent_ids()),
-        thresholds={
-            "answer": loaded.matcher.thresholds.answer,
-            "clarify": loaded.matcher.thresholds.clarify,
-        },
-        flows_error=str(runtime.last_error) if runtime.last_error else None,
+        status="ok", version=__version__, bot=services().runtime.current().bot.settings.name
     )
+
+
+def ready() -> Any:
+    """`GET /ready`: 200 once the database answers and a bot is loaded, else a 503 JSON error."""
+    built = services()
+    try:
+        with built.storage.engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+        built.runtime.current()
+    except Exception:  # any cause means "not ready"; the log has it, the public doesn't
+        log.warning("not ready", exc_info=True)
+        return error_response("not ready: the database or the bot is unavailable", 503)
+    return jsonify(status="ready")
 
 
 def _register_errors(app: Flask) -> None:
