@@ -20,6 +20,16 @@ if (perf && perf.mark) {
   try { perf.measure("botbuilder:launcher", "botbuilder:start", "botbuilder:launcher-shown"); } catch (e) { /* old browser */ }
 }
 
+// Message keys from the browser's cryptographic random source, never Math.random.
+function randomId() {
+  var c = window.crypto;
+  if (c && c.randomUUID) return c.randomUUID();
+  var bytes = new Uint8Array(16), id = "";
+  c.getRandomValues(bytes);
+  for (var i = 0; i < bytes.length; i++) id += ("0" + bytes[i].toString(16)).slice(-2);
+  return id;
+}
+
 var transport = createTransport({
   api: base + "/api/v1",
   fetch: fetch,
@@ -39,7 +49,8 @@ var transport = createTransport({
     }
   },
   offline: function () { return navigator.onLine === false; },
-  hidden: function () { return document.hidden; }
+  hidden: function () { return document.hidden; },
+  randomId: randomId
 }, hooks);
 
 window.addEventListener("online", transport.online);
