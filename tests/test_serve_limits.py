@@ -1,4 +1,4 @@
-"""A real `botbuilder serve` process: body limits per route, liveness and readiness.
+"""A real `botbuilder serve` process: body limits per route, gzip, liveness and readiness.
 
 waitress' own cap sits just above the largest route limit (2 MB uploads), so
 each route's limit is the app's, answered in the app's way: the API's 64 KB as
@@ -14,7 +14,7 @@ from pathlib import Path
 
 import requests
 
-from .conftest import SMALL_BOT
+from .conftest import ROOT, SMALL_BOT
 from .servers import free_port, stop, wait_until_healthy
 
 
@@ -41,6 +41,10 @@ def test_a_real_server_keeps_the_api_limit_and_lets_uploads_reach_the_app(
         refused = requests.post(f"{base}/api/v1/match", json=big_json, timeout=10)
         assert refused.status_code == 413
         assert refused.json() == {"ok": False, "error": refused.json()["error"], "status": 413}
+
+        widget = requests.get(f"{base}/widget.js", headers={"Accept-Encoding": "gzip"}, timeout=10)
+        assert widget.headers["Content-Encoding"] == "gzip"  # through waitress, no proxy
+        assert widget.content == (ROOT / "web" / "static" / "widget.js").read_bytes()
 
         upload = {"file": ("flows.yml", b"a: " + b"x" * (1536 * 1024), "text/yaml")}
         reached = requests.post(

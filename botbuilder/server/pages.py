@@ -22,10 +22,12 @@ from flask.typing import ResponseReturnValue
 # api.py owns the origin rule; both blueprints apply the same one.
 from botbuilder.server.api import allowed_origin
 from botbuilder.server.common import services, web_root
+from botbuilder.server.compression import compress_files
 
 __all__ = ["blueprint", "openapi_document", "widget_config"]
 
 blueprint = Blueprint("pages", __name__)
+blueprint.after_app_request(compress_files)  # /widget.js and /static/: gzip, ETag, caching
 
 
 @blueprint.get("/")
