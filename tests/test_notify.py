@@ -252,3 +252,80 @@ def test_webhook_failures_are_logged_with_the_team_never_the_url(
         assert "s3cr3t" not in shown and "s3 cr3t" not in shown and "T000" not in shown
         assert "127.0.0.1" not in shown
     assert {d.status for d in notifier.deliveries()} == {"failed"}
+
+
+# -- bounded: one notification per handoff, a per-team limit, a few threads --------------------
+
+
+def _hand_off_from(app: Any, address: str, text: str = "medewerker") -> str:
+    member = app.test_client()
+    member.environ_base["REMOTE_ADDR"] = address  # one member each, as in a real flood
+    conversation = member.post("/api/v1/conversations", json={}).json["conversation_id"]
+    said = member.post(f"/api/v1/conversations/{conversation}/messages", json={"text": text})
+    assert said.json["state"] == "waiting"
+    return str(conversation)
+
+
+def test_a_hundred_handoffs_send_at_most_the_team_limit_on_a_few_threads(
+    app_factory, bot_dir: Path, caplog: pytest.LogCaptureFixture
+) -> None:  # type: ignore[no-untyped-def]
+    receiver = Receiver()
+    app = app_factory(_with_webhook(bot_dir, receiver.url))
+    notifier = app.extensions["botbuilder"].notifier
+    before = threading.active_count()
+    counts: list[int] = []
+    done = threading.Event()
+
+    def sample() -> None:  # the most threads alive at any moment of the flood
+        while not done.wait(0.002):
+            counts.append(threading.active_count())
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    with caplog.at_level("WARNING", logger="botbuilder.conversations.notify"):
+        for n in range(100):
+            _hand_off_from(app, f"10.0.0.{n + 1}")
+    notifier.wait()
+    done.set()
+    sampler.join()
+    # 4 workers, a receiver thread per request under way, the sampler, whatever the app starts.
+    assert max(counts) - before <= 20, f"{max(counts) - before} threads for 100 handoffs"
+    assert len(receiver.bodies) == notifier.per_minute == 20
+    assert len({b["conversation_id"] for b in receiver.bodies}) == 20
+    assert "webhook of team leden: over 20 notifications a minute, 80 dropped so far" in caplog.text
+    assert len(notifier.deliveries(limit=1000)) == 20
+    app.extensions["botbuilder"].storage.close()
+    receiver.close()
+
+
+def test_a_conversation_handed_off_twice_notifies_its_team_once(app_factory, bot_dir: Path) -> None:  # type: ignore[no-untyped-def]
+    receiver = Receiver()
+    app = app_factory(_with_webhook(bot_dir, receiver.url))
+    built = app.extensions["botbuilder"]
+    member = app.test_client()
+    conversation = member.post("/api/v1/conversations", json={}).json["conversation_id"]
+    url = f"/api/v1/conversations/{conversation}/messages"
+    assert member.post(url, json={"text": "medewerker"}).json["state"] == "waiting"
+    built.notifier.wait()
+    # An agent takes it and hands it back; the member asks for a person again at once.
+    built.queue.claim(conversation, "ann@example.org")
+    built.queue.hand_back(conversation, "ann@example.org")
+    assert member.post(url, json={"text": "medewerker"}).json["state"] == "waiting"
+    built.notifier.wait()
+    assert [e.conversation.id for e in built.queue.waiting()] == [conversation]
+    assert len(receiver.bodies) == 1 and receiver.bodies[0]["conversation_id"] == conversation
+    assert len(built.notifier.deliveries()) == 1
+    built.storage.close()
+    receiver.close()
+
+
+def test_the_deliveries_table_holds_no_webhook_url(storage: Storage) -> None:
+    secret = "http://127.0.0.1:9/services/T000/B000/s3cr3t"
+    notifier = Notifier(storage, retry_delays=(0.01,))
+    notifier.send(secret, PAYLOAD, conversation_id="abc", team="leden")
+    notifier.wait()
+    with storage.engine.connect() as connection:
+        rows = connection.exec_driver_sql("SELECT * FROM webhook_deliveries").all()
+    assert len(rows) == 1 and "leden" in rows[0]
+    stored = " ".join(str(value) for value in rows[0])
+    assert "s3cr3t" not in stored and "127.0.0.1" not in stored and "T000" not in stored

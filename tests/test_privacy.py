@@ -71,7 +71,6 @@ def _member_conversation(storage: Storage, address: str = ADDRESS, secret: str =
             WebhookDelivery(
                 conversation_id=cid,
                 team="leden",
-                url="https://hooks.example/x",
                 status="delivered",
                 attempts=1,
                 last_error=None,

@@ -1,10 +1,21 @@
 """Webhooks to a team's chat channel on each new handoff.
 
 One JSON body serves Slack and Microsoft Teams incoming webhooks (both show
-its `text` field) and generic receivers (the other fields). Delivery runs in
-a background thread, so the member's request never waits for it; failures
-are retried with backoff and every attempt is recorded, so the console can
-show deliveries that failed.
+its `text` field) and generic receivers (the other fields). Delivery runs on
+a small pool of worker threads (`WORKERS`, however many handoffs come in), so
+the member's request never waits for it; failures are retried with backoff and
+every attempt is recorded, so the console can show deliveries that failed.
+
+Anyone can start chats, so notifications are bounded, counted from the
+deliveries table (shared by every replica on one database, so the bounds hold
+across replicas, give or take handoffs that arrive at the same instant):
+- one per conversation and team per handoff episode: while an earlier delivery
+  for them, made within `DEDUPE_WINDOW`, is pending or delivered, another is
+  skipped and not recorded (a failed one does not count, so a later handoff
+  tries again);
+- at most `per_minute` per team in any minute; beyond it a notification is
+  dropped (not recorded) with a warning that counts the drops, as the
+  console's queue shows every waiting chat anyway.
 
 Anyone can start a chat, so two things in the body are never the member's to
 choose. The link to the conversation is built only on the configured public
@@ -14,7 +25,9 @@ member's words are made inert in `text` (see `chat_text`), so a question
 cannot ping `<!channel>` or dress a link to anywhere as the console.
 
 A webhook URL is a secret (whoever has it can post to the channel), so logs and
-recorded errors name the team and what went wrong, never the URL or its host.
+recorded errors name the team and what went wrong, never the URL or its host,
+and a delivery's row names only the team: the URL, from bot.yml, is held in
+memory for the delivery's attempts and never stored.
 """
 
 from __future__ import annotations
@@ -28,11 +41,13 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from collections.abc import Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import wait as wait_for
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import DateTime, Integer, String, Text, select
+from sqlalchemy import DateTime, Index, Integer, String, Text, func, select
 from sqlalchemy.orm import Mapped, mapped_column
 
 from botbuilder.db.base import Base, aware_utc, utcnow
@@ -46,14 +61,17 @@ log = logging.getLogger(__name__)
 RETRY_DELAYS = (2.0, 10.0, 60.0)
 TIMEOUT = 10.0  # seconds per attempt
 USER_AGENT = "botbuilder-webhook/1"
+WORKERS = 4  # threads that post webhooks, for all teams together
+PER_MINUTE = 20  # notifications per team per minute, at most
+DEDUPE_WINDOW = timedelta(minutes=10)
 
 
 class WebhookDelivery(Base):
     __tablename__ = "webhook_deliveries"
+    __table_args__ = (Index("ix_webhook_deliveries_team_created_at", "team", "created_at"),)
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     conversation_id: Mapped[str] = mapped_column(String(36))
     team: Mapped[str] = mapped_column(String(64))
-    url: Mapped[str] = mapped_column(String(2000))
     # pending (still trying), delivered, failed (gave up)
     status: Mapped[str] = mapped_column(String(16), index=True)
     attempts: Mapped[int] = mapped_column(Integer)
@@ -67,7 +85,6 @@ class DeliveryRecord:
     id: int
     conversation_id: str
     team: str
-    url: str
     status: str
     attempts: int
     last_error: str | None
@@ -80,7 +97,6 @@ def _record(row: WebhookDelivery) -> DeliveryRecord:
         row.id,
         row.conversation_id,
         row.team,
-        row.url,
         row.status,
         row.attempts,
         row.last_error,
@@ -135,49 +151,84 @@ def handoff_payload(
 
 
 class Notifier:
-    """Sends webhooks in background threads and records how each delivery went."""
+    """Sends webhooks on a bounded worker pool and records how each delivery went."""
 
     def __init__(
         self,
         database: Database,
         retry_delays: Sequence[float] = RETRY_DELAYS,
         timeout: float = TIMEOUT,
+        per_minute: int = PER_MINUTE,
+        workers: int = WORKERS,
     ) -> None:
         self.database = database
         self.retry_delays = tuple(retry_delays)
         self.timeout = timeout
-        self._threads: list[threading.Thread] = []
+        self.per_minute = per_minute
+        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="webhook")
+        self._futures: set[Future[None]] = set()
+        self._lock = threading.Lock()  # one check-and-record at a time in this process
+        self._dropped: dict[str, int] = {}  # per team, since its last delivery
 
-    def send(self, url: str, payload: dict[str, Any], *, conversation_id: str, team: str) -> int:
-        """Queue one delivery and return at once; the id names it in `deliveries()`."""
-        now = utcnow()
-        row = WebhookDelivery(
-            conversation_id=conversation_id,
-            team=team,
-            url=url,
-            status="pending",
-            attempts=0,
-            created_at=now,
-            updated_at=now,
-        )
-        with self.database.session() as s, s.begin():
-            s.add(row)
+    def send(
+        self, url: str, payload: dict[str, Any], *, conversation_id: str, team: str
+    ) -> int | None:
+        """Queue one delivery and return at once; the id names it in `deliveries()`.
+
+        None when it is skipped: the conversation's team already has it, or the
+        team had its `per_minute` notifications in the last minute."""
+        with self._lock:
+            row = self._record_new(conversation_id, team)
+        if row is None:
+            return None
         body = json.dumps(payload).encode("utf-8")
-        thread = threading.Thread(
-            target=self._deliver,
-            args=(row.id, url, body, team),
-            name=f"webhook-{row.id}",
-            daemon=True,
-        )
-        self._threads = [t for t in self._threads if t.is_alive()] + [thread]
-        thread.start()
-        return row.id
+        future = self._pool.submit(self._deliver, row, url, body, team)
+        with self._lock:
+            self._futures = {f for f in self._futures if not f.done()} | {future}
+        return row
+
+    def _record_new(self, conversation_id: str, team: str) -> int | None:
+        now = utcnow()
+        with self.database.session() as s, s.begin():
+            same = select(func.count()).where(
+                WebhookDelivery.conversation_id == conversation_id,
+                WebhookDelivery.team == team,
+                WebhookDelivery.status.in_(("pending", "delivered")),
+                WebhookDelivery.created_at >= now - DEDUPE_WINDOW,
+            )
+            if s.scalar(same):
+                return None
+            recent = select(func.count()).where(
+                WebhookDelivery.team == team,
+                WebhookDelivery.created_at >= now - timedelta(minutes=1),
+            )
+            if (s.scalar(recent) or 0) >= self.per_minute:
+                dropped = self._dropped[team] = self._dropped.get(team, 0) + 1
+                log.warning(
+                    "webhook of team %s: over %d notifications a minute, %d dropped so far",
+                    team,
+                    self.per_minute,
+                    dropped,
+                )
+                return None
+            self._dropped.pop(team, None)
+            row = WebhookDelivery(
+                conversation_id=conversation_id,
+                team=team,
+                status="pending",
+                attempts=0,
+                created_at=now,
+                updated_at=now,
+            )
+            s.add(row)
+            s.flush()
+            return row.id
 
     def wait(self, timeout: float = 10.0) -> None:
         """Wait for deliveries under way (for tests and orderly shutdown)."""
-        deadline = time.monotonic() + timeout
-        for thread in list(self._threads):
-            thread.join(max(0.0, deadline - time.monotonic()))
+        with self._lock:
+            futures = set(self._futures)
+        wait_for(futures, timeout=timeout)
 
     def deliveries(self, status: str | None = None, limit: int = 20) -> list[DeliveryRecord]:
         """The latest deliveries, newest first."""
