@@ -13,6 +13,8 @@ from typing import Any
 
 import pytest
 
+from .test_editor import login
+
 PASSWORD = "correct horse battery"
 ROOT = Path(__file__).resolve().parents[1]
 ALLOWED = "https://allowed.example"  # widget.allowed_origins of tests/fixtures/small_bot
@@ -26,12 +28,7 @@ def _policy(response: Any) -> dict[str, list[str]]:
 
 def _sign_in(app: Any, email: str) -> Any:
     client = app.test_client()
-    token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/login").text)
-    assert token, "no CSRF token on the login page"
-    response = client.post(
-        "/login", data={"email": email, "password": PASSWORD, "csrf_token": token.group(1)}
-    )
-    assert response.status_code == 302, response.text
+    login(client, email)
     return client
 
 

@@ -19,15 +19,11 @@ from click.testing import CliRunner
 
 from botbuilder.cli import main
 
+from .test_console import _token
+
 PASSWORD = "correct horse battery"
 EMAIL = "manager@example.org"
 COOKIE = "botbuilder_session"
-
-
-def _token(html: str) -> str:
-    match = re.search(r'name="csrf_token" value="([^"]+)"', html)
-    assert match, "no CSRF token in the page"
-    return match.group(1)
 
 
 def _login(client: Any) -> Any:
