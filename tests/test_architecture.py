@@ -27,7 +27,19 @@ ALLOWED: dict[str, set[str]] = {
     "accounts": {"db", "content"},  # content.emails: one e-mail rule for members and users
     "conversations": {"content", "matching", "db"},
     "integrations": {"content", "matching", "conversations", "config"},
-    "privacy": {"content", "matching", "conversations", "db", "accounts"},
+    "insights": {"content", "matching", "conversations", "db", "config"},
+    "privacy": {"content", "matching", "conversations", "db", "accounts", "insights"},
+    "jobs": {
+        "content",
+        "matching",
+        "conversations",
+        "db",
+        "config",
+        "insights",
+        "privacy",
+        "integrations",
+        "accounts",
+    },
     "server": {"*"},
     "cli": {"*"},
 }
