@@ -40,6 +40,7 @@ __all__ = [
     "MATCHER_KEYS",
     "PRIVACY_KEYS",
     "SETTINGS_FILE",
+    "TONE_KEYS",
     "TEAM_KEYS",
     "WIDGET_KEYS",
     "declared_keys",
@@ -47,11 +48,22 @@ __all__ = [
 ]
 
 SETTINGS_FILE = "bot.yml"
-BOT_KEYS = ("name", "language", "languages", "greeting", "matcher", "handoff", "widget", "privacy")
+BOT_KEYS = (
+    "name",
+    "language",
+    "languages",
+    "greeting",
+    "matcher",
+    "handoff",
+    "widget",
+    "privacy",
+    "tone",
+)
 MATCHER_KEYS = ("model", "answer_threshold", "clarify_threshold")
 HANDOFF_KEYS = ("teams", "offline_message", "default_team")
 TEAM_KEYS = ("hours", "timezone", "closed_days", "webhook")
 PRIVACY_KEYS = ("retention_days", "mask")
+TONE_KEYS = ("address",)
 WIDGET_KEYS = ("title", "color", "allowed_origins", "position", "logo", "welcome")
 _DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _HOURS = re.compile(r"^(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})$")
@@ -138,6 +150,7 @@ def read_settings(directory: Path, problems: list[FlowProblem]) -> BotSettings:
     handoff = _handoff(f, data, language)
     widget = _widget(f, data, language)
     privacy = _privacy(f, data)
+    tone_address = _tone(f, data)
     return BotSettings(
         name=f.string(data, "name", "bot.yml") or directory.resolve().name,
         language=language,
@@ -147,6 +160,7 @@ def read_settings(directory: Path, problems: list[FlowProblem]) -> BotSettings:
         handoff=handoff,
         widget=widget,
         privacy=privacy,
+        tone_address=tone_address,
     )
 
 
@@ -263,6 +277,27 @@ def _privacy(f: SourceFile, data: CommentedMap) -> PrivacySettings:
         f.error(f.value_pos(p, "mask"), f"'mask' must be true or false, not {describe(mask)}")
         mask = True
     return PrivacySettings(retention_days=days, mask=mask)
+
+
+def _tone(f: SourceFile, data: CommentedMap) -> str | None:
+    """The form of address the bot keeps to in Dutch: `je` or `u` (checked by `check`)."""
+    tone = data.get("tone")
+    if tone is None:
+        return None
+    if not isinstance(tone, CommentedMap):
+        f.error(f.value_pos(data, "tone"), "'tone' must be a mapping, e.g. 'address: je'")
+        return None
+    f.check_keys(tone, TONE_KEYS, "tone settings")
+    address = tone.get("address")
+    if address is None:
+        return None
+    if address not in ("je", "u"):
+        f.error(
+            f.value_pos(tone, "address"),
+            f"'address' must be 'je' (informal) or 'u' (formal), not {describe(address)}",
+        )
+        return None
+    return str(address)
 
 
 def _origins(f: SourceFile, widget: CommentedMap) -> tuple[str, ...]:

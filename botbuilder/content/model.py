@@ -108,6 +108,8 @@ class BotSettings:
     handoff: HandoffSettings = field(default_factory=HandoffSettings)
     widget: WidgetSettings = field(default_factory=WidgetSettings)
     privacy: PrivacySettings = field(default_factory=PrivacySettings)
+    # "je" or "u": how the bot addresses members in Dutch; None: not checked
+    tone_address: str | None = None
 
 
 @dataclass(frozen=True)
