@@ -17,6 +17,7 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from botbuilder.content.languages import normalise
 from botbuilder.content.loader import display_path
 from botbuilder.content.model import Bot, Intent
+from botbuilder.content.tone import tone_advice
 from botbuilder.errors import FlowProblem
 
 __all__ = ["advise"]
@@ -39,8 +40,9 @@ def _path(intent: Intent):  # type: ignore[no-untyped-def]
 
 
 def advise(bot: Bot) -> list[FlowProblem]:
-    """Warnings per intent and per confusable pair of intents, language by language."""
-    problems: list[FlowProblem] = []
+    """Warnings per intent and per confusable pair of intents, language by language,
+    then about tone: the form of address, long answers, answers without a next step."""
+    problems: list[FlowProblem] = tone_advice(bot)
     for language in bot.languages:
         intents = [i for i in bot.matchable() if i.language == language]
         for intent in intents:
