@@ -32,7 +32,7 @@ from botbuilder.editing.history import FlowHistory
 from botbuilder.editing.service import FlowEditor
 from botbuilder.errors import BotbuilderError, RequestError
 from botbuilder.matching.runtime import BotRuntime
-from botbuilder.server import api, auth, console, editor, headers, pages, transfer
+from botbuilder.server import api, auth, browse, console, editor, headers, pages, transfer
 from botbuilder.server.common import Services, error_response, services, team_names, web_root
 
 __all__ = ["create_app"]
@@ -45,6 +45,7 @@ BLUEPRINTS = (
     editor.blueprint,
     console.blueprint,
     transfer.blueprint,
+    browse.blueprint,
 )
 
 

@@ -1,0 +1,175 @@
+"""The conversations browser, `/conversations`: the list, one transcript, and teaching from it.
+
+Managers, admins and agents read conversations; managers and admins also teach
+the bot from a transcript: a member question "belongs to intent Y" becomes a
+phrasing of Y through the editor's one writer (`FlowEditor.save`, with history
+and the same checks as a form), and "no intent yet" puts it in the gap inbox.
+The queries live in `botbuilder.insights.browse` and `.transcript`; this
+blueprint parses, calls them and renders, in the layout of the reader's role.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+
+from botbuilder.conversations.states import STATES
+from botbuilder.editing.forms import EditConflict, IntentForm, InvalidEdit
+from botbuilder.errors import BadRequest, NotFound, RequestError
+from botbuilder.insights.browse import DECISIONS, FEEDBACK, bot_timezone, browse, filters_from
+from botbuilder.insights.transcript import transcript
+from botbuilder.server.auth import STAFF_BLUEPRINTS, login_required
+from botbuilder.server.common import (
+    current_author,
+    current_user,
+    error_response,
+    services,
+    team_names,
+    wants_json,
+)
+from botbuilder.server.editor_shared import EDITORS, flow_editor, reload_now
+
+__all__ = ["add_phrasings", "blueprint"]
+
+blueprint = Blueprint("browse", __name__, url_prefix="/conversations")
+READERS = ("agent", "manager", "admin")
+STAFF_BLUEPRINTS.add("browse")
+DELETE_ENDPOINT = "console.delete_conversation"  # the admin's delete, where it exists
+INBOX_ENDPOINT = "browse.no_intent_yet"
+
+
+@blueprint.errorhandler(RequestError)
+def _refused(exc: RequestError) -> ResponseReturnValue:
+    if wants_json():
+        return error_response(exc.message, exc.status)
+    titles = {400: "Not possible", 404: "Not found"}
+    page = render_template(
+        "auth/refused.html", message=exc.message, title=titles.get(exc.status, "Not possible")
+    )
+    return page, exc.status
+
+
+@blueprint.context_processor
+def _layout() -> dict[str, Any]:
+    user = current_user()
+    agent = user is not None and user.role == "agent"
+    zone = ZoneInfo(bot_timezone(services().runtime.current().bot))
+
+    def local(when: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
+        return when.astimezone(zone).strftime(fmt) if when else ""
+
+    return {
+        "layout": "console/base.html" if agent else "editor/base.html",
+        "local": local,
+        "timezone": zone.key,
+        "may_teach": user is not None and user.role in EDITORS,
+    }
+
+
+@blueprint.get("")
+@login_required(READERS)
+def conversations() -> ResponseReturnValue:
+    bot = services().runtime.current().bot
+    filters = filters_from(request.args, bot_timezone(bot))
+    cursor = request.args.get("older") or None
+    if cursor is not None and len(cursor) > 64:
+        raise BadRequest("'older' is not a cursor of this list; open the first page again")
+    page = browse(services().storage, filters, cursor)
+    older = None
+    if page.older:
+        args: dict[str, Any] = {**filters.query_args(), "older": page.older}
+        older = url_for("browse.conversations", **args)
+    return render_template(
+        "browse/list.html",
+        page=page,
+        filters=filters,
+        older=older,
+        first_page=cursor is not None,
+        languages=bot.languages,
+        intents=bot.intent_ids(),
+        teams=team_names(bot),
+        states=STATES,
+        decisions=DECISIONS,
+        feedback_choices=FEEDBACK,
+    )
+
+
+@blueprint.get("/<conversation_id>")
+@login_required(READERS)
+def conversation(conversation_id: str) -> ResponseReturnValue:
+    found = transcript(services().storage, conversation_id)
+    bot = services().runtime.current().bot
+    language = found.conversation.language
+    choices = sorted(i.id for i in bot.matchable() if i.language == language)
+    user = current_user()
+    can_delete = (
+        user is not None and user.role == "admin" and DELETE_ENDPOINT in current_app.view_functions
+    )
+    return render_template(
+        "browse/transcript.html",
+        transcript=found,
+        conversation=found.conversation,
+        intent_choices=choices,
+        delete_endpoint=DELETE_ENDPOINT if can_delete else None,
+        inbox_endpoint=INBOX_ENDPOINT if INBOX_ENDPOINT in current_app.view_functions else None,
+    )
+
+
+@blueprint.post("/<conversation_id>/messages/<int:message_id>/intent")
+@login_required(EDITORS)
+def belongs_to_intent(conversation_id: str, message_id: int) -> ResponseReturnValue:
+    """ "This question belongs to intent Y": the member's text becomes a phrasing of Y."""
+    storage = services().storage
+    conversation = storage.conversation(conversation_id)
+    question = storage.message(conversation_id, message_id)
+    if question.role != "member":
+        raise BadRequest("only a member's question can become a phrasing of an intent")
+    intent_id = (request.form.get("intent") or "").strip()
+    if not intent_id:
+        raise BadRequest("choose the intent this question belongs to")
+    try:
+        added = add_phrasings(intent_id, conversation.language, [question.text], current_author())
+    except (InvalidEdit, EditConflict) as exc:
+        problems = getattr(exc, "problems", [])
+        detail = "; ".join(f"{p.text} {p.message}".strip() for p in problems) or exc.message
+        flash(f"Not added to '{intent_id}': {detail}", "error")
+    else:
+        if added:
+            flash(f"Added the question to '{intent_id}'. The bot answers it from now on.", "saved")
+        else:
+            flash(f"'{intent_id}' already has this question.", "saved")
+    anchor = f"m{message_id}"
+    return redirect(url_for("browse.conversation", conversation_id=conversation_id) + "#" + anchor)
+
+
+def add_phrasings(intent_id: str, language: str, questions: list[str], author: str) -> int:
+    """Append `questions` to the intent in `language` and save through the editor's one
+    writer; how many were new. NotFound if the intent has no file in that language."""
+    editor = flow_editor()
+    for rel, file_language in editor.overview().files.items():
+        if file_language != language:
+            continue
+        try:
+            form, _ = editor.intent(rel, intent_id)
+        except NotFound:
+            continue
+        known = {q.casefold() for q in form.questions}
+        new = [q for q in dict.fromkeys(questions) if q.strip() and q.casefold() not in known]
+        if not new:
+            return 0
+        changed = IntentForm(
+            id=form.id,
+            questions=[*form.questions, *new],
+            answer=form.answer,
+            buttons=form.buttons,
+            context_only=form.context_only,
+            handoff=form.handoff,
+        )
+        editor.save(editor.draft_intent(rel, intent_id, changed, form.revision()), author)
+        reload_now()
+        return len(new)
+    raise NotFound(f"no intent '{intent_id}' in {language.upper()}; choose one from the list")
