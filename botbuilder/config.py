@@ -19,7 +19,14 @@ from botbuilder.db.engine import database_url as _url_or_sqlite
 from botbuilder.db.engine import private_file, private_folder
 from botbuilder.errors import ConfigError
 
-__all__ = ["DEFAULTS", "ENVIRONMENT", "database_url", "instance_path", "server_settings"]
+__all__ = [
+    "DEFAULTS",
+    "ENVIRONMENT",
+    "database_url",
+    "instance_path",
+    "server_settings",
+    "setting",
+]
 
 DEFAULTS: dict[str, Any] = {
     "FLOWS_DIR": "flows",
@@ -31,6 +38,9 @@ DEFAULTS: dict[str, Any] = {
     "HANDOFF_UNCLAIMED_AFTER": 300,  # seconds before a waiting member is offered to leave an e-mail; 0 = never
     "WEBHOOK_RETRY_DELAYS": (2, 10, 60),  # seconds between retries of a failed team webhook
     "PUBLIC_URL": None,  # base of links in webhook messages; None: the path alone, no link
+    "SMTP_URL": None,  # smtp://user:pass@host:587 (STARTTLS) or smtps://…; None: no mail sent
+    "MAIL_FROM": None,  # sender of digests and follow-up replies when a team names no address
+    "SCHEDULER": "on",  # "off": `serve` runs no digest or purge; use cron with the commands
 }
 
 # Each setting and the environment variable that sets it; documented in the README.
@@ -40,6 +50,11 @@ ENVIRONMENT = {key: f"BOTBUILDER_{key}" for key in DEFAULTS if key != "MAX_CONTE
 def _environment(key: str) -> str | None:
     """The setting `key` from its BOTBUILDER_* variable; an empty variable counts as unset."""
     return os.environ.get(ENVIRONMENT[key]) or None
+
+
+def setting(key: str) -> Any:
+    """One setting for a command: its BOTBUILDER_* variable, else the default."""
+    return _environment(key) or DEFAULTS[key]
 
 
 def instance_path(explicit: str | Path | None = None) -> Path:

@@ -10,6 +10,7 @@ developer reading an HTTP error.
     ├── ModelError             the embedding model cannot be loaded
     ├── EvaluationFileError    a broken evaluation file
     ├── ImportFileError        a file to import with bad rows; nothing was written
+    ├── MailError              an e-mail that could not be sent (integrations/mail.py)
     └── RequestError           a request the core refuses; carries an HTTP status
         ├── BadRequest         400
         │   └── InvalidEdit    422, an editor change that fails validation (editing.py)
@@ -36,6 +37,7 @@ __all__ = [
     "EvaluationFileError",
     "FlowError",
     "ImportFileError",
+    "MailError",
     "FlowProblem",
     "ModelError",
     "NotFound",
@@ -104,6 +106,10 @@ class ImportFileError(BotbuilderError):
             f"{count} problem{'s' if count != 1 else ''}; nothing was imported:\n"
             + "\n".join(problems)
         )
+
+
+class MailError(BotbuilderError):
+    """An e-mail the SMTP server did not take; the message names no address or password."""
 
 
 class RequestError(BotbuilderError):

@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import YAMLError
 
+from botbuilder.content.digest_settings import read_digest, team_email
 from botbuilder.content.model import (
     BotSettings,
     HandoffSettings,
@@ -58,10 +59,11 @@ BOT_KEYS = (
     "widget",
     "privacy",
     "tone",
+    "digest",
 )
 MATCHER_KEYS = ("model", "answer_threshold", "clarify_threshold")
 HANDOFF_KEYS = ("teams", "offline_message", "default_team")
-TEAM_KEYS = ("hours", "timezone", "closed_days", "webhook")
+TEAM_KEYS = ("hours", "timezone", "closed_days", "webhook", "email")
 PRIVACY_KEYS = ("retention_days", "mask")
 TONE_KEYS = ("address",)
 WIDGET_KEYS = ("title", "color", "allowed_origins", "position", "logo", "welcome")
@@ -161,6 +163,7 @@ def read_settings(directory: Path, problems: list[FlowProblem]) -> BotSettings:
         widget=widget,
         privacy=privacy,
         tone_address=tone_address,
+        digest=read_digest(f, data, handoff.teams),
     )
 
 
@@ -357,7 +360,12 @@ def _team(f: SourceFile, teams: Any, name: str, spec: Any) -> TeamSettings:
     if webhook and not webhook.lower().startswith(("http://", "https://")):
         f.error(f.value_pos(spec, "webhook"), "webhook must be an http(s) URL")
     return TeamSettings(
-        name=name, hours=hours, timezone=timezone, closed_days=tuple(closed), webhook=webhook
+        name=name,
+        hours=hours,
+        timezone=timezone,
+        closed_days=tuple(closed),
+        webhook=webhook,
+        email=team_email(f, spec, name),
     )
 
 

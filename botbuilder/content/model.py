@@ -73,6 +73,17 @@ class TeamSettings:
     timezone: str = "Europe/Amsterdam"
     closed_days: tuple[date, ...] = ()
     webhook: str | None = None
+    email: str | None = None  # sender of the team's follow-up replies (needs BOTBUILDER_SMTP_URL)
+
+
+@dataclass(frozen=True)
+class DigestSettings:
+    """The weekly digest: to whom (addresses, teams' webhooks) and when (the bot's timezone)."""
+
+    to: tuple[str, ...] = ()
+    teams: tuple[str, ...] = ()
+    weekday: int = 0  # Monday
+    hour: int = 8
 
 
 @dataclass(frozen=True)
@@ -110,6 +121,7 @@ class BotSettings:
     privacy: PrivacySettings = field(default_factory=PrivacySettings)
     # "je" or "u": how the bot addresses members in Dutch; None: not checked
     tone_address: str | None = None
+    digest: DigestSettings = field(default_factory=DigestSettings)
 
 
 @dataclass(frozen=True)

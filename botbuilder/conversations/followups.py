@@ -2,7 +2,9 @@
 
 Outside office hours, or when no agent is online, the dialogue offers the
 member to leave an address ("asked"); the address makes it an item on the
-team's list ("open") until an agent has written back ("done").
+team's list ("open") until an agent has written back ("done"). An agent who
+answers from the console (`answer_follow_up`, after the e-mail went out) leaves
+the reply in the transcript as an agent message and its Message-ID here.
 """
 
 from __future__ import annotations
@@ -17,7 +19,8 @@ from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from botbuilder.content.emails import is_email
-from botbuilder.conversations.store import Storage
+from botbuilder.content.rendering import render_markdown
+from botbuilder.conversations.store import Message, MessageRecord, Storage, message_record
 from botbuilder.db.base import Base, aware_utc, utcnow
 from botbuilder.errors import BadRequest, Conflict, NotFound
 
@@ -37,6 +40,9 @@ class FollowUp(Base):  # created by migration 0003
     done_by: Mapped[str | None] = mapped_column(String(255), nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # the e-mail an agent sent from the console (migration 0009)
+    reply_message_id: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    replied_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
 
 
 @dataclass(frozen=True)
@@ -50,6 +56,7 @@ class FollowUpRecord:
     language: str
     done_by: str | None
     created_at: datetime
+    reply_message_id: str | None = None
 
 
 def _record(row: FollowUp) -> FollowUpRecord:
@@ -63,6 +70,7 @@ def _record(row: FollowUp) -> FollowUpRecord:
         row.language,
         row.done_by,
         aware_utc(row.created_at),
+        row.reply_message_id,
     )
 
 
@@ -142,6 +150,48 @@ class FollowUps:
             if not result.rowcount:
                 raise Conflict(f"follow-up {follow_up_id} is '{row.status}', not open")
             return _record(row)
+
+    def follow_up(self, follow_up_id: int) -> FollowUpRecord:
+        with self.storage.session() as s:
+            row = s.get(FollowUp, follow_up_id)
+            if row is None:
+                raise NotFound(f"no follow-up {follow_up_id}")
+            return _record(row)
+
+    def answer_follow_up(
+        self, follow_up_id: int, agent: str, text: str, message_id: str
+    ) -> tuple[FollowUpRecord, MessageRecord]:
+        """After the reply went out: keep it in the transcript and mark the follow-up done."""
+        now = self.clock()
+        with self.storage.session() as s, s.begin():
+            result: CursorResult[Any] = s.execute(  # type: ignore[assignment]
+                update(FollowUp)
+                .where(FollowUp.id == follow_up_id, FollowUp.status == "open")
+                .values(
+                    status="done",
+                    done_by=agent,
+                    updated_at=now,
+                    reply_message_id=message_id,
+                    replied_at=now,
+                )
+            )
+            row = s.get(FollowUp, follow_up_id)
+            if row is None:
+                raise NotFound(f"no follow-up {follow_up_id}")
+            if not result.rowcount:
+                raise Conflict(f"follow-up {follow_up_id} is '{row.status}', not open")
+            message = Message(
+                conversation_id=row.conversation_id,
+                role="agent",
+                text=text,
+                html=render_markdown(text),
+                buttons=[],
+                candidates=[],
+                created_at=now,
+            )
+            s.add(message)
+            s.flush()
+            return _record(row), message_record(message)
 
 
 def _asked(s: Session, conversation_id: str) -> FollowUp | None:

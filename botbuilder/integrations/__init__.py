@@ -1,4 +1,5 @@
-"""botbuilder inside other assistants: the rasa-sdk action server.
+"""botbuilder inside other assistants and services: the rasa-sdk action server, and
+e-mail over SMTP (`mail.py`: the digest and replies to follow-ups).
 
 Imports `content`, `matching`, `conversations` (the one turn policy) and
 `config`; never the server.

@@ -20,8 +20,16 @@ from botbuilder.db.engine import Database
 __all__ = ["STAFF_TABLES", "checkpoint", "member_tables", "mentions", "text_columns"]
 
 # Accounts, sign-ins, presence and flow history: the staff's data, not a member's.
+# scheduled_runs: which replica ran which job for which period (jobs/scheduler.py).
 STAFF_TABLES = frozenset(
-    {"users", "login_networks", "agent_presence", "flow_versions", "alembic_version"}
+    {
+        "users",
+        "login_networks",
+        "agent_presence",
+        "flow_versions",
+        "alembic_version",
+        "scheduled_runs",
+    }
 )
 
 
