@@ -22,9 +22,9 @@ from botbuilder.content.model import (
     MatcherSettings,
     PrivacySettings,
     TeamSettings,
-    WidgetSettings,
 )
 from botbuilder.content.yaml_source import (
+from botbuilder.content.widget_settings import WIDGET_KEYS, read_widget
     SourceFile,
     describe,
     language_code,
@@ -62,15 +62,12 @@ BOT_KEYS = (
     "digest",
 )
 MATCHER_KEYS = ("model", "answer_threshold", "clarify_threshold")
-HANDOFF_KEYS = ("teams", "offline_message", "default_team")
+HANDOFF_KEYS = ("teams", "offline_message", "default_team", "abandoned_after")
 TEAM_KEYS = ("hours", "timezone", "closed_days", "webhook", "email")
 PRIVACY_KEYS = ("retention_days", "mask")
 TONE_KEYS = ("address",)
-WIDGET_KEYS = ("title", "color", "allowed_origins", "position", "logo", "welcome")
 _DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _HOURS = re.compile(r"^(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})$")
-_COLOR = re.compile(r"^#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{6})$")
-_ORIGIN = re.compile(r"^https?://[^/\s]+$|^\*$")
 
 
 def _threshold(f: SourceFile, node: CommentedMap, key: str) -> float | None:
@@ -150,7 +147,7 @@ def read_settings(directory: Path, problems: list[FlowProblem]) -> BotSettings:
     # Read section by section, in file order, so problems are listed as before.
     matcher = _matcher(f, data)
     handoff = _handoff(f, data, language)
-    widget = _widget(f, data, language)
+    widget = read_widget(f, data, language)
     privacy = _privacy(f, data)
     tone_address = _tone(f, data)
     return BotSettings(
@@ -223,39 +220,25 @@ def _handoff(f: SourceFile, data: CommentedMap, language: str) -> HandoffSetting
     return HandoffSettings(
         teams=teams,
         default_team=default_team,
+    abandoned = h.get("abandoned_after", HandoffSettings.abandoned_after)
+    if isinstance(abandoned, bool) or not isinstance(abandoned, int) or abandoned < 1:
+        f.error(
+            f.value_pos(h, "abandoned_after"),
+            f"'abandoned_after' must be a whole number of minutes, 1 or more, "
+            f"not {describe(abandoned)}",
+        )
+        abandoned = HandoffSettings.abandoned_after
         offline_message=per_language(f, h, "offline_message", language),
     )
 
 
+        abandoned_after=abandoned,
 def _teams(f: SourceFile, handoff: CommentedMap) -> dict[str, TeamSettings]:
     raw_teams = handoff.get("teams") or {}
     if not isinstance(raw_teams, CommentedMap):
         f.error(f.value_pos(handoff, "teams"), "'teams' must be a mapping of team name to settings")
         return {}
     return {str(team): _team(f, raw_teams, str(team), spec) for team, spec in raw_teams.items()}
-
-
-def _widget(f: SourceFile, data: CommentedMap, language: str) -> WidgetSettings:
-    widget = WidgetSettings()
-    if not isinstance(data.get("widget"), CommentedMap):
-        return widget
-    w = data["widget"]
-    f.check_keys(w, WIDGET_KEYS, "widget settings")
-    color = f.string(w, "color", "widget") or widget.color
-    if not _COLOR.match(color):
-        f.error(f.value_pos(w, "color"), f"color '{color}' must be a hex colour like \"#0b6e4f\"")
-    origins = _origins(f, w)
-    position = f.string(w, "position", "widget") or "right"
-    if position not in ("left", "right"):
-        f.error(f.value_pos(w, "position"), "widget position must be 'left' or 'right'")
-    return WidgetSettings(
-        title=f.string(w, "title", "widget") or widget.title,
-        color=color,
-        allowed_origins=origins,
-        position=position,
-        logo=f.string(w, "logo", "widget"),
-        welcome=per_language(f, w, "welcome", language),
-    )
 
 
 def _privacy(f: SourceFile, data: CommentedMap) -> PrivacySettings:
@@ -301,27 +284,6 @@ def _tone(f: SourceFile, data: CommentedMap) -> str | None:
         )
         return None
     return str(address)
-
-
-def _origins(f: SourceFile, widget: CommentedMap) -> tuple[str, ...]:
-    """The web origins allowed to embed the widget, without a trailing slash."""
-    raw_origins = widget.get("allowed_origins") or []
-    if not isinstance(raw_origins, list):
-        f.error(
-            f.value_pos(widget, "allowed_origins"), "'allowed_origins' must be a list of origins"
-        )
-        return ()
-    origins: list[str] = []
-    for i, origin in enumerate(raw_origins):
-        text = str(origin).rstrip("/")
-        if not _ORIGIN.match(text):
-            f.error(
-                f.pos_of(raw_origins, i),
-                f"'{origin}' is not an origin; write scheme and host, e.g. https://example.org",
-            )
-        else:
-            origins.append(text)
-    return tuple(origins)
 
 
 def _team(f: SourceFile, teams: Any, name: str, spec: Any) -> TeamSettings:

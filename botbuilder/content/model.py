@@ -92,16 +92,20 @@ class HandoffSettings:
     default_team: str = "default"
     offline_message: Mapping[str, str] = field(default_factory=dict)  # language -> text
 
+    # A waiting member not heard from for this many minutes leaves the queue (abandoned).
+    abandoned_after: int = 15
 
 @dataclass(frozen=True)
 class WidgetSettings:
-    title: str = "Chat"
+    title: str = "Chat"  # in the bot's main language; `titles` has every language given
     color: str = "#0b6e4f"
     allowed_origins: tuple[str, ...] = ()
     position: str = "right"
     logo: str | None = None
     welcome: Mapping[str, str] = field(default_factory=dict)
 
+    titles: Mapping[str, str] = field(default_factory=dict)  # language -> title
+    privacy_url: str | None = None  # linked from the widget's notice before the first message
 
 @dataclass(frozen=True)
 class PrivacySettings:

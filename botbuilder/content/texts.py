@@ -21,6 +21,11 @@ _TEXTS: dict[str, dict[str, str]] = {
         "waiting": "Je gesprek staat in de wachtrij; een collega komt zo bij je.",
         "handed_back": "Je praat weer met de bot. Waar kan ik je nog mee helpen?",
         "closed": "Dit gesprek is gesloten.",
+        "left_queue": "Je wacht niet meer op een medewerker. Stel gerust je vraag, dan help ik "
+        "je verder.",
+        "member_closed": "Je hebt dit gesprek beëindigd.",
+        "abandoned": "We hoorden een tijd niets van je, dus je staat niet meer in de wachtrij. "
+        "Vraag opnieuw naar een medewerker als je nog hulp wilt.",
         "agent_joined": "Een collega is er nu en helpt je verder.",
         "transferred": "Ik zet je door naar een ander team. Een moment geduld alsjeblieft…",
         "no_agent": "Er is op dit moment geen collega beschikbaar. Laat je e-mailadres en je "
@@ -43,6 +48,11 @@ _TEXTS: dict[str, dict[str, str]] = {
         "waiting": "You're in the queue; a colleague will be with you shortly.",
         "handed_back": "You're talking to the bot again. What else can I help you with?",
         "closed": "This conversation is closed.",
+        "left_queue": "You're no longer waiting for a staff member. Ask your question and "
+        "I'll help you.",
+        "member_closed": "You ended this conversation.",
+        "abandoned": "We hadn't heard from you for a while, so you're no longer in the queue. "
+        "Ask for a staff member again if you still need help.",
         "agent_joined": "A colleague is here now and will help you further.",
         "transferred": "I'm passing you to another team. One moment please…",
         "no_agent": "Nobody is available right now. Leave your e-mail address and your "

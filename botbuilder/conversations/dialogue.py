@@ -30,6 +30,7 @@ from botbuilder.content.personal_data import mask_personal_data
 from botbuilder.content.plain_text import plain_text
 from botbuilder.content.rendering import render_markdown
 from botbuilder.content.texts import system_text
+from botbuilder.conversations.lifecycle import Left, Lifecycle
 from botbuilder.conversations.queue import HandoffQueue
 from botbuilder.conversations.store import ConversationRecord, HandoffRecord, MessageRecord, Storage
 from botbuilder.conversations.turns import (
@@ -84,6 +85,8 @@ class Dialogue:
         self.queue = queue if queue is not None else HandoffQueue(storage, clock=clock)
         self.unclaimed_after: timedelta | None = UNCLAIMED_AFTER
         self.handoff_listeners: list[HandoffListener] = []
+        # Leaving the queue, closing, abandoned chats; on this dialogue's clock, read when used.
+        self.lifecycle = Lifecycle(storage, self._abandoned_after, clock=lambda: self.clock())
 
     # -- starting -------------------------------------------------------------
 
@@ -186,8 +189,20 @@ class Dialogue:
     ) -> tuple[ConversationRecord, list[MessageRecord]]:
         conversation = self.storage.conversation(conversation_id)
         if conversation.state == "waiting":
+            self.lifecycle.touch(conversation_id)  # asking for news: the member is still there
+            self.lifecycle.sweep()
             self._offer_when_unclaimed(conversation)
+            conversation = self.storage.conversation(conversation_id)
         return conversation, self.storage.messages(conversation_id, after)
+
+    def leave(self, conversation_id: str, back_to_bot: bool) -> Left:
+        """The member stops waiting (back to the bot) or ends the conversation (close)."""
+        if back_to_bot:
+            return self.lifecycle.back_to_bot(conversation_id)
+        return self.lifecycle.close(conversation_id)
+
+    def _abandoned_after(self) -> timedelta:
+        return timedelta(minutes=self.runtime.current().bot.settings.handoff.abandoned_after)
 
     # -- outcomes -------------------------------------------------------------
 
@@ -237,6 +252,7 @@ class Dialogue:
             except Exception:  # a notification must never cost the member their handoff
                 log.exception("handoff listener failed for conversation %s", conversation.id)
         if agent_will_come:
+            self.lifecycle.sweep()  # so the place counts only members still there
             position = self.storage.queue_position(conversation.id)
             place = (
                 system_text("queue_position", lang).format(position=position) if position else ""

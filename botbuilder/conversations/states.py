@@ -7,11 +7,15 @@ goes through these tables, so a move they do not list is refused with `Conflict`
 (409) and a message that says why, whoever attempts it.
 
     conversation                          handoff
-    bot      -> waiting, closed           waiting -> claimed, transferred, closed, returned
-    waiting  -> waiting, agent, closed    claimed -> transferred, closed, returned
-    agent    -> agent, waiting, bot,      transferred, closed, returned: final
+    bot      -> waiting, closed           waiting -> claimed, transferred, closed, returned,
+    waiting  -> waiting, agent, bot,                 left, abandoned
+                closed                    claimed -> transferred, closed, returned, left
+    agent    -> agent, waiting, bot,      transferred, closed, returned, left, abandoned: final
                 closed
     closed: final
+
+A member who stops waiting (`left`) or goes quiet while waiting (`abandoned`,
+see `lifecycle`) takes the conversation from waiting back to the bot.
 """
 
 from __future__ import annotations
@@ -33,24 +37,36 @@ STATES = ("bot", "waiting", "agent", "closed")
 # Where a conversation in each state may go next. A member asks for a person
 # (bot -> waiting); an agent claims (waiting -> agent), replies (agent -> agent),
 # transfers to another team (-> waiting), hands back to the bot (agent -> bot) or
-# closes. A closed conversation stays closed: the member starts a new one.
+# closes. A member who stops waiting goes back to the bot (waiting -> bot). A
+# closed conversation stays closed: the member starts a new one.
 TRANSITIONS: dict[str, frozenset[str]] = {
     "bot": frozenset({"waiting", "closed"}),
-    "waiting": frozenset({"waiting", "agent", "closed"}),
+    "waiting": frozenset({"waiting", "agent", "bot", "closed"}),
     "agent": frozenset({"agent", "waiting", "bot", "closed"}),
     "closed": frozenset(),
 }
 
-HANDOFF_STATUSES = ("waiting", "claimed", "transferred", "closed", "returned")
+HANDOFF_STATUSES = (
+    "waiting",
+    "claimed",
+    "transferred",
+    "closed",
+    "returned",
+    "left",
+    "abandoned",
+)
 # Where a handoff in each status may go next. An open one (waiting or claimed)
-# ends by transfer (a new handoff takes its place), close, or return to the bot;
-# an ended one never changes again.
+# ends by transfer (a new handoff takes its place), close, return to the bot, the
+# member leaving (`left`), or, while still waiting, the member going quiet
+# (`abandoned`); an ended one never changes again.
 HANDOFF_TRANSITIONS: dict[str, frozenset[str]] = {
-    "waiting": frozenset({"claimed", "transferred", "closed", "returned"}),
-    "claimed": frozenset({"transferred", "closed", "returned"}),
+    "waiting": frozenset({"claimed", "transferred", "closed", "returned", "left", "abandoned"}),
+    "claimed": frozenset({"transferred", "closed", "returned", "left"}),
     "transferred": frozenset(),
     "closed": frozenset(),
     "returned": frozenset(),
+    "left": frozenset(),
+    "abandoned": frozenset(),
 }
 
 

@@ -54,6 +54,7 @@ class Conversation(Base):
     team: Mapped[str | None] = mapped_column(String(64), nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    last_member_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
 
 
 class Message(Base):
@@ -178,9 +179,8 @@ class Storage(Database):
 
     def create_conversation(self, language: str) -> ConversationRecord:
         now = utcnow()
-        row = Conversation(
-            id=uuid.uuid4().hex, language=language, state="bot", created_at=now, updated_at=now
-        )
+        row = Conversation(id=uuid.uuid4().hex, language=language, state="bot")
+        row.created_at = row.updated_at = row.last_member_at = now
         with self.session() as s, s.begin():
             s.add(row)
         return conversation_record(row)
@@ -267,12 +267,13 @@ class Storage(Database):
             candidates=list(candidates),
             created_at=now,
         )
+        member = {"last_member_at": now} if role == "member" else {}  # see `lifecycle`
         with self.session() as s, s.begin():
             s.add(row)
             s.execute(
                 update(Conversation)
                 .where(Conversation.id == conversation_id)
-                .values(updated_at=now)
+                .values(updated_at=now, **member)
             )
         return message_record(row)
 
@@ -353,12 +354,19 @@ class Storage(Database):
             return [handoff_record(h) for h in s.scalars(stmt.order_by(Handoff.id))]
 
     def queue_position(self, conversation_id: str) -> int | None:
-        """1-based place of a waiting conversation in its team's queue."""
-        waiting = self.handoffs("waiting")
-        mine = next((h for h in waiting if h.conversation_id == conversation_id), None)
+        """1-based place of a waiting conversation in its team's queue. Only live entries
+        count: a conversation the member left, or that was abandoned, waits no more."""
+        live = (
+            select(Handoff.id, Handoff.team, Handoff.conversation_id)
+            .join(Conversation, Conversation.id == Handoff.conversation_id)
+            .where(Handoff.status == "waiting", Conversation.state == "waiting")
+        )
+        with self.session() as s:
+            rows = s.execute(live).all()
+        mine = next((r for r in rows if r.conversation_id == conversation_id), None)
         if mine is None:
             return None
-        return sum(1 for h in waiting if h.team == mine.team and h.id <= mine.id)
+        return sum(1 for r in rows if r.team == mine.team and r.id <= mine.id)
 
     # -- feedback -------------------------------------------------------------
 

@@ -48,6 +48,8 @@ def settings_form(data: CommentedMap, default: str) -> SettingsForm:
         elif name.endswith("threshold"):
             setattr(form, name, "auto" if node is None else str(node))
         else:
+            if isinstance(node, dict):  # a title per language: the form edits the default one
+                node = node.get(default)
             setattr(form, name, "" if node is None else str(node))
     return form
 
@@ -68,6 +70,9 @@ def apply_settings(
         key = path[-1]
         if isinstance(new, dict):
             _apply_texts(parent, key, new, default)
+            continue
+        if isinstance(parent.get(key), CommentedMap):  # per language: keep the others
+            _apply_texts(parent, key, {**parent[key], default: new}, default)
             continue
         value = _number(new) if name.endswith("threshold") else new.strip()
         if value == "" or (name.endswith("threshold") and value == "auto" and key not in parent):

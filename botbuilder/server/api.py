@@ -288,6 +288,21 @@ def post_feedback(conversation_id: str) -> ResponseReturnValue:
     services().dialogue.feedback(conversation_id, body.get("message_id"), body.get("helpful"))
     return jsonify(ok=True)
 
+@blueprint.route("/conversations/<conversation_id>/close", methods=["POST", "OPTIONS"])
+def close_conversation(conversation_id: str) -> ResponseReturnValue:
+    """The member stops waiting ({"back_to_bot": true}) or ends the chat (no body)."""
+    body = _body()
+    back_to_bot = body.pop("back_to_bot", False)
+    if not isinstance(back_to_bot, bool):
+        raise BadRequest("'back_to_bot' must be true or false")
+    if body:
+        raise BadRequest(f"unknown field '{sorted(body)[0]}'; the only field is 'back_to_bot'")
+    left = services().dialogue.leave(conversation_id, back_to_bot)
+    data = _turn_json(left.conversation, None, left.messages)
+    del data["decision"]
+    return jsonify(data)
+
+
 
 @blueprint.route("/match", methods=["POST", "OPTIONS"])
 def match() -> ResponseReturnValue:

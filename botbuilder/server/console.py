@@ -24,6 +24,7 @@ from flask import (
 from flask.typing import ResponseReturnValue
 
 from botbuilder.content.emails import mailto
+from botbuilder.conversations.presence import PRESENCE_TIMEOUT
 from botbuilder.conversations.store import MessageRecord
 from botbuilder.db.ids import row_id
 from botbuilder.errors import BadRequest, RequestError
@@ -90,6 +91,7 @@ def _queue_json() -> dict[str, Any]:
         }
 
     q = services().queue
+    services().dialogue.lifecycle.sweep()  # members gone quiet leave the queue (lazily)
     return {
         "waiting": [entry(e) for e in q.waiting()],
         "mine": [entry(e) for e in q.assigned_to(agent)],
@@ -139,6 +141,7 @@ def home() -> ResponseReturnValue:
         follow_ups=services().queue.follow_ups(),
         deliveries=services().notifier.deliveries(),
         presence=services().queue.presence(),
+        presence_timeout=int(PRESENCE_TIMEOUT.total_seconds()),
     )
 
 
@@ -156,8 +159,11 @@ def conversation(conversation_id: str) -> ResponseReturnValue:
     bot = services().runtime.current().bot
     q = services().queue
     trigger = q.trigger(conversation_id)
+    handoff = q.current_handoff(conversation_id)
+    # Asked for a person in words ("ik wil iemand spreken"): the bot's scores mean nothing.
+    asked = handoff is not None and handoff.reason == "member_request"
     guesses = []
-    for candidate in (trigger.candidates if trigger else ())[:5]:
+    for candidate in (trigger.candidates if trigger and not asked else ())[:5]:
         intent = bot.intent(str(candidate.get("intent")), conv.language)
         guesses.append(
             {
@@ -166,7 +172,6 @@ def conversation(conversation_id: str) -> ResponseReturnValue:
                 "title": intent.questions[0] if intent and intent.questions else "",
             }
         )
-    handoff = q.current_handoff(conversation_id)
     return render_template(
         "console/conversation.html",
         conversation=conv,

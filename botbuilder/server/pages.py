@@ -57,10 +57,14 @@ def widget_config(origin: str | None) -> dict[str, Any]:
         "language": settings.language,
         "languages": list(settings.languages),
         "title": widget.title,
+        "titles": dict(widget.titles),  # per language; the widget shows the member's
         "color": widget.color,
         "position": widget.position,
         "logo": widget.logo,
         "welcome": dict(widget.welcome),
+        "greeting": dict(settings.greeting),
+        "offline": dict(settings.handoff.offline_message),
+        "privacy_url": widget.privacy_url,
         "origin_allowed": origin is None or allowed_origin(origin),
     }
 

@@ -72,6 +72,11 @@ def test_agent_takes_over_replies_and_hands_back_to_the_bot(
     entry = console.locator(f'#waiting .entry[data-id="{conversation}"]')
     expect(entry).to_contain_text(OUT_OF_SCOPE)
     expect(entry.locator(".since")).to_have_text(re.compile(r"\d+ (s|min)"))
+    # Signing in does not make the agent online; pressing Online does, and a reload keeps it.
+    expect(console.locator("#presence-status")).not_to_have_text("online")
+    console.locator("#presence-form").get_by_role("button", name="Online").click()
+    expect(console.locator("#presence-status")).to_have_text("online", timeout=5000)
+    console.reload()
     expect(console.locator("#presence-status")).to_have_text("online", timeout=5000)
     screenshot(console, "handoff-console-queue")
 

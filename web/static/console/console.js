@@ -69,10 +69,10 @@
         chime();
         announce(fresh.length === 1 ? "A new conversation is waiting." : fresh.length + " new conversations are waiting.");
       }
+      presence = data.presence || "";  // what the server says: it survives a reload and times out
       if (body.dataset.page !== "queue") return;
       var status = document.getElementById("presence-status");
       if (status && data.presence) {
-        presence = data.presence;
         status.textContent = data.presence;
         status.className = "presence-" + data.presence;
       }
@@ -96,21 +96,16 @@
   refreshQueue();
   setInterval(refreshQueue, QUEUE_EVERY);
 
-  // -- presence: a heartbeat while the console is open ----------------------------------
-  var presence = body.dataset.presence;
+  // -- presence: a heartbeat while the console is open and the agent chose Online -------
+  // Signing in or opening a page never makes an agent online: only the Online button
+  // does. The server remembers the choice (so a reload keeps it) and counts an agent
+  // not heard from for its timeout as away (the queue page says how long).
+  var presence = body.dataset.presence || "";
   function beat() {
-    var status = presence || sessionStorage.getItem("botbuilder:presence") || "online";
-    postJSON(body.dataset.presenceUrl, { status: status }).catch(function () {});
+    if (presence !== "online") return;
+    postJSON(body.dataset.presenceUrl, { status: "online" }).catch(function () {});
   }
-  if (body.dataset.page === "queue" && !presence) beat();
   setInterval(beat, PRESENCE_EVERY);
-  var presenceForm = document.getElementById("presence-form");
-  if (presenceForm) {
-    presenceForm.addEventListener("submit", function (event) {
-      var button = event.submitter;
-      if (button && button.value) sessionStorage.setItem("botbuilder:presence", button.value);
-    });
-  }
 
   // -- a conversation: new messages without a reload -----------------------------------
   if (body.dataset.page === "conversation") {
