@@ -1,0 +1,382 @@
+"""The gap finder: the questions the bot missed, grouped into ready-made suggestions.
+
+Questions enter the inbox (`inbox_store`) when the bot handed them off for
+low confidence, asked "Bedoelde je…?" and got no pick, answered and was
+marked not helpful, or answered and the member asked for a person next. Per
+language they are grouped by meaning (`clustering`); a group of at least
+`MIN_GROUP` questions becomes a `Suggestion`: add its questions as phrasings
+of the intent it sits close to (`homes`; never the intent members rejected
+for them), or a new intent with an id and title from its distinctive words
+(`naming`). Suggestions are ranked by how many members (conversations) they
+affect; singles and pairs are `loose_questions`.
+
+Cost: a question is encoded once, when it enters (its vector is stored on its
+row); the grouping is stored too and redone only for a language that gained
+questions since, so a page view after nothing new costs two queries.
+
+    finder = GapFinder(storage, runtime)
+    for s in finder.suggestions(language="nl"): ...
+    finder.accept(s.id, by="manager@example.org")
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+from typing import Any
+
+import numpy as np
+from sqlalchemy import select
+
+from botbuilder.content.languages import guess_language, normalise
+from botbuilder.content.model import Bot
+from botbuilder.conversations.store import Conversation, Message
+from botbuilder.db.base import aware_utc, utcnow
+from botbuilder.db.engine import Database
+from botbuilder.db.ids import fits_id
+from botbuilder.errors import BadRequest, NotFound
+from botbuilder.insights import inbox_store as inbox
+from botbuilder.insights.clustering import cluster, topic_text
+from botbuilder.insights.homes import Homes
+from botbuilder.insights.naming import distinctive_words, proposed_id, proposed_title
+from botbuilder.matching.encoder import identity
+from botbuilder.matching.runtime import BotRuntime
+
+__all__ = ["MIN_GROUP", "GapFinder", "LooseQuestion", "Suggestion"]
+
+MIN_GROUP = 3
+# A question asked back ("Bedoelde je…?") with nothing after it counts as
+# "no pick" once the member had this long to choose.
+SETTLE = timedelta(minutes=10)
+# Conversations active this long before the last scan are scanned again: a
+# message stored while a scan ran is not missed.
+_OVERLAP = timedelta(minutes=2)
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    """One group of missed questions and what to do with it."""
+
+    id: str  # stable while its oldest question stays in it: language + that message id
+    kind: str  # "new_intent" | "add_phrasings"
+    intent: str | None  # existing intent (add_phrasings) or proposed id (new_intent)
+    title: str  # proposed title, or the intent's title (its first question)
+    language: str
+    count: int
+    members: int  # distinct conversations: the ranking key
+    questions: tuple[str, ...]  # as stored (masked), most typical first
+    message_ids: tuple[int, ...]
+    state: str  # "new" | "accepted" | "ignored"
+
+    def as_json(self) -> dict[str, Any]:
+        """The gap as `botbuilder insights --json` gives it."""
+        return {
+            "id": self.id,
+            "kind": self.kind,
+            "intent": self.intent,
+            "title": self.title,
+            "language": self.language,
+            "count": self.count,
+            "members": self.members,
+            "questions": list(self.questions),
+            "state": self.state,
+        }
+
+
+@dataclass(frozen=True)
+class LooseQuestion:
+    """A missed question that no other question resembles (yet)."""
+
+    message_id: int
+    conversation_id: str
+    language: str
+    text: str
+    reason: str
+    asked_at: datetime
+
+
+class GapFinder:
+    """The learning inbox of one bot over one database; safe to share between threads."""
+
+    def __init__(
+        self, database: Database, runtime: BotRuntime, clock: Callable[[], datetime] = utcnow
+    ) -> None:
+        self.database = database
+        self.runtime = runtime
+        self.clock = clock
+        self._lock = threading.Lock()
+        self._scanned_at: datetime | None = None
+        self._homes: Homes | None = None
+
+    # -- reading ----------------------------------------------------------------------
+
+    def suggestions(
+        self, language: str | None = None, state: str = "new", since: datetime | None = None
+    ) -> list[Suggestion]:
+        """Groups of at least `MIN_GROUP` questions in `state`, most members first."""
+        _check_state(state)
+        self.refresh()
+        rows = self._rows(language=language, states=(state,), since=since)
+        return self._suggest(rows)
+
+    def loose_questions(self, language: str | None = None) -> list[LooseQuestion]:
+        """New questions in no group of `MIN_GROUP` or more, newest first."""
+        self.refresh()
+        rows = self._rows(language=language, states=("new",))
+        sizes = Counter(r.group_id for r in rows)
+        loose = [r for r in rows if not r.group_id or sizes[r.group_id] < MIN_GROUP]
+        return [
+            LooseQuestion(r.message_id, r.conversation_id, r.language, r.text, r.reason, r.asked_at)
+            for r in sorted(loose, key=lambda r: r.message_id, reverse=True)
+        ]
+
+    def get(self, suggestion_id: str) -> Suggestion:
+        """The suggestion with this id, in whatever state; NotFound if there is none."""
+        if not isinstance(suggestion_id, str) or not suggestion_id.isalnum():
+            raise NotFound(f"no suggestion '{suggestion_id}'")
+        self.refresh()
+        rows = self._rows(states=inbox.STATES, group_id=suggestion_id)
+        by_state: dict[str, list[inbox.InboxRow]] = defaultdict(list)
+        for row in rows:
+            by_state[row.state].append(row)
+        for state in inbox.STATES:  # new questions that joined after an accept come first
+            found = self._suggest(by_state.get(state, []))
+            if found:
+                return found[0]
+        raise NotFound(f"no suggestion '{suggestion_id}'; it may have been regrouped")
+
+    # -- deciding ---------------------------------------------------------------------
+
+    def accept(self, suggestion_id: str, by: str) -> Suggestion:
+        """Mark the suggestion's questions accepted: they leave "new" and wait for the bot."""
+        suggestion = self.get(suggestion_id)
+        self._decide(suggestion.message_ids, "accepted", by)
+        return replace(suggestion, state="accepted")
+
+    def ignore(self, suggestion_id: str, by: str) -> None:
+        """Mark the suggestion's questions ignored: they never come back."""
+        suggestion = self.get(suggestion_id)
+        self._decide(suggestion.message_ids, "ignored", by)
+
+    def add_to_inbox(self, message_id: int, by: str) -> None:
+        """Put a member's question in the inbox ("no intent yet", from a transcript)."""
+        if (
+            not isinstance(message_id, int)
+            or isinstance(message_id, bool)
+            or not fits_id(message_id)
+        ):
+            raise BadRequest("'message_id' must be the id (a number) of a member's message")
+        with self.database.session() as s, s.begin():
+            message = s.get(Message, message_id)
+            if message is None:
+                raise NotFound(f"no message {message_id}")
+            if message.role != "member":
+                raise BadRequest(f"message {message_id} is not a member's question")
+            row = s.get(inbox.GapQuestion, message_id)
+            if row is None:
+                language = self._language(message.text, message.conversation_id, s)
+                s.add(
+                    inbox.GapQuestion(
+                        message_id=message_id,
+                        conversation_id=message.conversation_id,
+                        language=language,
+                        reason="manual",
+                        state="new",
+                        typicality=0.0,
+                        asked_at=aware_utc(message.created_at),
+                    )
+                )
+            else:  # a manager's explicit word brings even an ignored question back
+                row.state, row.group_id = "new", None
+            inbox.set_state(s, [message_id], "new", by, self.clock())
+
+    def _decide(self, message_ids: Iterable[int], state: str, by: str) -> None:
+        with self.database.session() as s, s.begin():
+            inbox.set_state(s, list(message_ids), state, by, self.clock())
+
+    # -- taking questions in ------------------------------------------------------------
+
+    def refresh(self) -> None:
+        """Take in the questions missed since the last look, and regroup what changed."""
+        with self._lock:
+            now = self.clock()
+            since = self._scanned_at - _OVERLAP if self._scanned_at else None
+            with self.database.session() as s, s.begin():
+                found = inbox.scan(s, since, now - SETTLE)
+                languages = self.runtime.current().bot.languages
+                for f in found:
+                    s.add(
+                        inbox.GapQuestion(
+                            message_id=f.message_id,
+                            conversation_id=f.conversation_id,
+                            language=guess_language(f.text, languages) or f.conversation_language,
+                            reason=f.reason,
+                            rejected_intent=f.rejected_intent,
+                            state="new",
+                            typicality=0.0,
+                            asked_at=f.asked_at,
+                        )
+                    )
+            self._scanned_at = now
+            self._regroup()
+
+    def _language(self, text: str, conversation_id: str, session: Any) -> str:
+        bot = self.runtime.current().bot
+        conversation = session.get(Conversation, conversation_id)
+        fallback = conversation.language if conversation else bot.settings.language
+        return guess_language(text, bot.languages) or fallback
+
+    def _regroup(self) -> None:
+        """Cluster again each language with new questions not grouped yet."""
+        with self.database.session() as s:
+            pending = {
+                language
+                for (language,) in s.execute(
+                    select(inbox.GapQuestion.language)
+                    .where(inbox.GapQuestion.state == "new", inbox.GapQuestion.group_id.is_(None))
+                    .distinct()
+                )
+            }
+        for language in sorted(pending):
+            rows = self._rows(language=language, states=("new",))
+            vectors = self._vectors(rows)
+            labels = cluster(vectors, [r.text for r in rows])
+            groups: dict[int, tuple[str, float]] = {}
+            for label in np.unique(labels):
+                members = np.flatnonzero(labels == label)
+                first = min(rows[i].message_id for i in members)
+                group_id = _group_id(language, first) if len(members) >= MIN_GROUP else ""
+                centre = vectors[members].mean(axis=0)
+                centre /= max(float(np.linalg.norm(centre)), 1e-12)
+                for i in members:
+                    groups[rows[i].message_id] = (group_id, float(vectors[i] @ centre))
+            with self.database.session() as s, s.begin():
+                inbox.save_groups(s, groups)
+
+    def _vectors(self, rows: list[inbox.InboxRow]) -> np.ndarray:
+        """The rows' vectors of their topic text, encoding (and storing) the missing ones."""
+        encoder = self.runtime.current().matcher.query_encoder
+        model = identity(encoder)
+        ids = [r.message_id for r in rows]
+        with self.database.session() as s:
+            stored = inbox.vectors_of(s, ids, model)
+        missing = [r for r in rows if r.message_id not in stored]
+        if missing:
+            fresh = encoder.encode([topic_text(r.text) for r in missing])
+            new = {r.message_id: v for r, v in zip(missing, fresh, strict=True)}
+            with self.database.session() as s, s.begin():
+                inbox.save_vectors(s, new, model)
+            stored.update(new)
+        if not rows:
+            return np.zeros((0, 0), dtype=np.float32)
+        return np.vstack([stored[i] for i in ids]).astype(np.float32)
+
+    # -- suggestions ------------------------------------------------------------------
+
+    def _rows(self, **filters: Any) -> list[inbox.InboxRow]:
+        """Inbox rows, without the questions the loaded bot now has as phrasings."""
+        with self.database.session() as s:
+            rows = inbox.load_rows(s, **filters)
+        known = _phrasings(self.runtime.current().bot)
+        return [r for r in rows if normalise(r.text) not in known]
+
+    def _suggest(self, rows: list[inbox.InboxRow]) -> list[Suggestion]:
+        loaded = self.runtime.current()
+        if self._homes is None or self._homes.bot is not loaded.bot:
+            self._homes = Homes(loaded.bot, loaded.matcher.encoder)
+        homes = self._homes
+        groups: dict[str, list[inbox.InboxRow]] = defaultdict(list)
+        for row in rows:
+            if row.group_id:
+                groups[row.group_id].append(row)
+        backgrounds: dict[str, Counter[str]] = defaultdict(Counter)
+        for row in rows:
+            backgrounds[row.language].update(normalise(topic_text(row.text)).split())
+        groups = {g: m for g, m in groups.items() if len(m) >= MIN_GROUP}
+        with self.database.session() as s:
+            vectors = inbox.vectors_of(
+                s,
+                [r.message_id for m in groups.values() for r in m],
+                identity(loaded.matcher.query_encoder),
+            )
+        names = _Names(backgrounds, len(groups), set(loaded.bot.intent_ids()))
+        found = []
+        for group_id, members in groups.items():
+            members.sort(key=lambda r: (-r.typicality, r.message_id))
+            found.append(_suggestion(group_id, members, loaded.bot, homes, vectors, names))
+        return sorted(found, key=lambda g: (-g.members, -g.count, g.id))
+
+
+@dataclass
+class _Names:
+    """What naming a new intent needs: the words of all questions, and the ids in use."""
+
+    backgrounds: dict[str, Counter[str]]
+    groups: int
+    taken: set[str]
+
+
+def _suggestion(
+    group_id: str,
+    rows: list[inbox.InboxRow],
+    bot: Bot,
+    homes: Homes,
+    vectors: dict[int, np.ndarray],
+    names: _Names,
+) -> Suggestion:
+    """The suggestion of one group (rows most typical first)."""
+    language = rows[0].language
+    texts = [r.text for r in rows]
+    rejected = {r.rejected_intent for r in rows if r.rejected_intent}
+    home = None
+    if all(r.message_id in vectors for r in rows):
+        stacked = np.vstack([vectors[r.message_id] for r in rows])
+        home = homes.closest(language, texts, stacked, rejected)
+    intent = bot.intent(home[0], language) if home else None
+    if intent is not None:
+        kind, intent_id = "add_phrasings", intent.id
+        title = intent.questions[0] if intent.questions else intent.id
+    else:
+        words = distinctive_words(texts, names.backgrounds[language], names.groups)
+        kind, intent_id = "new_intent", proposed_id(words, names.taken)
+        names.taken.add(intent_id)
+        title = proposed_title(words) or texts[0]
+    return Suggestion(
+        id=group_id,
+        kind=kind,
+        intent=intent_id,
+        title=title,
+        language=language,
+        count=len(rows),
+        members=len({r.conversation_id for r in rows}),
+        questions=tuple(texts),
+        message_ids=tuple(r.message_id for r in rows),
+        state=rows[0].state,
+    )
+
+
+def _group_id(language: str, first_message_id: int) -> str:
+    return hashlib.sha256(f"{language}:{first_message_id}".encode()).hexdigest()[:16]
+
+
+_known: dict[str, frozenset[str]] = {}
+
+
+def _phrasings(bot: Bot) -> frozenset[str]:
+    """The normalised example questions of every intent of `bot` (cached per content)."""
+    if bot.fingerprint not in _known:
+        if len(_known) > 8:
+            _known.clear()
+        _known[bot.fingerprint] = frozenset(
+            normalise(q) for intent in bot.intents.values() for q in intent.questions
+        )
+    return _known[bot.fingerprint]
+
+
+def _check_state(state: str) -> None:
+    if state not in inbox.STATES:
+        raise BadRequest(f"unknown state '{state}'; one of {', '.join(inbox.STATES)}")

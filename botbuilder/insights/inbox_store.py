@@ -1,0 +1,309 @@
+"""The gap inbox's table: one row per member question the bot missed, with its state.
+
+A question enters once (`message_id` is the key), with why it entered and the
+intent whose answer the member rejected, if any; its state (new, accepted,
+ignored) and the group it was last put in live on the same row, so they
+survive re-clustering: an ignored question never comes back, an accepted one
+waits until the bot has it as a phrasing. The row carries the question's
+`conversation_id`, so deleting or purging a member's conversations removes
+it too (`privacy.tables` treats every table with that column as theirs); its
+vector lives here rather than in the embedding cache file for the same
+reason: the cache is not a member table, and nothing a member wrote should
+outlive their deletion.
+
+`scan` finds the questions, with SQL for the rows and light Python for "what
+came next in the conversation" (see `_reasons`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import numpy as np
+from sqlalchemy import (
+    DateTime,
+    Float,
+    ForeignKey,
+    LargeBinary,
+    String,
+    select,
+    update,
+)
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from botbuilder.conversations.store import Conversation, Feedback, Message
+from botbuilder.db.base import Base, aware_utc
+
+__all__ = [
+    "REASONS",
+    "STATES",
+    "Found",
+    "GapQuestion",
+    "InboxRow",
+    "load_rows",
+    "save_groups",
+    "scan",
+    "set_state",
+]
+
+STATES = ("new", "accepted", "ignored")
+# Why a question is in the inbox: handed off for low confidence; asked back
+# ("Bedoelde je…?") without a pick; answered and marked not helpful; answered,
+# then the member asked for a person; put there by a manager from a transcript.
+REASONS = ("low_confidence", "clarify", "not_helpful", "person", "manual")
+
+
+class GapQuestion(Base):
+    __tablename__ = "gap_questions"
+    message_id: Mapped[int] = mapped_column(ForeignKey("messages.id"), primary_key=True)
+    conversation_id: Mapped[str] = mapped_column(ForeignKey("conversations.id"), index=True)
+    language: Mapped[str] = mapped_column(String(8))
+    reason: Mapped[str] = mapped_column(String(16))
+    # The intent whose answer the member rejected (👎, or a person asked for
+    # right after it): never suggested as the home of this question.
+    rejected_intent: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    state: Mapped[str] = mapped_column(String(16), default="new", index=True)
+    # The suggestion this question was last grouped into; "" alone (loose);
+    # None: not grouped yet (new since the last clustering).
+    group_id: Mapped[str | None] = mapped_column(String(32), nullable=True, index=True)
+    typicality: Mapped[float] = mapped_column(Float, default=0.0)  # closeness to its group
+    vector: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+    vector_model: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    decided_by: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    asked_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+
+
+@dataclass(frozen=True)
+class Found:
+    """A question `scan` found, not yet in the inbox."""
+
+    message_id: int
+    conversation_id: str
+    text: str
+    conversation_language: str
+    reason: str
+    rejected_intent: str | None
+    asked_at: datetime
+
+
+@dataclass(frozen=True)
+class InboxRow:
+    """One inbox question with what the grouping and the suggestion need."""
+
+    message_id: int
+    conversation_id: str
+    language: str
+    text: str
+    reason: str
+    rejected_intent: str | None
+    state: str
+    group_id: str | None
+    typicality: float
+    candidates: tuple[tuple[str, float], ...]  # the matcher's scores when it was asked
+    asked_at: datetime
+
+
+_MEMBER_COLUMNS = (
+    Message.id,
+    Message.conversation_id,
+    Message.role,
+    Message.text,
+    Message.decision,
+    Message.intent,
+    Message.candidates,
+    Message.created_at,
+)
+
+
+def scan(session: Session, since: datetime | None, settle_before: datetime) -> list[Found]:
+    """Questions of conversations active since `since` (None: all) that belong in the inbox.
+
+    A question asked back and left without a next message counts only once it
+    was asked before `settle_before`: the member may still be choosing.
+    """
+    touched = select(Conversation.id)
+    if since is not None:
+        recent = select(Feedback.conversation_id).where(Feedback.created_at >= since)
+        touched = touched.where((Conversation.updated_at >= since) | Conversation.id.in_(recent))
+    known = select(GapQuestion.message_id)
+    rows = session.execute(
+        select(*_MEMBER_COLUMNS, Conversation.language)
+        .join(Conversation, Conversation.id == Message.conversation_id)
+        .where(Message.conversation_id.in_(touched), Message.role.in_(("member", "bot")))
+        .order_by(Message.conversation_id, Message.id)
+    ).all()
+    if not rows:
+        return []
+    unhelpful = {
+        message_id
+        for (message_id,) in session.execute(
+            select(Feedback.message_id).where(
+                Feedback.conversation_id.in_(touched), Feedback.helpful.is_(False)
+            )
+        )
+    }
+    already = {m for (m,) in session.execute(known.where(GapQuestion.conversation_id.in_(touched)))}
+    found: list[Found] = []
+    start = 0
+    for end in range(1, len(rows) + 1):
+        if end == len(rows) or rows[end].conversation_id != rows[start].conversation_id:
+            found.extend(_reasons(rows[start:end], unhelpful, settle_before))
+            start = end
+    return [f for f in found if f.message_id not in already]
+
+
+def _is_typed(row: Any) -> bool:
+    """A question the member typed: a pressed button is stored without candidates."""
+    return row.role == "member" and bool(row.candidates)
+
+
+def _reasons(rows: Sequence[Any], unhelpful: set[int], settle_before: datetime) -> list[Found]:
+    """The questions of one conversation (its messages in order) that the bot missed."""
+    found = []
+    for n, row in enumerate(rows):
+        if not _is_typed(row):
+            continue
+        later = rows[n + 1 :]
+        next_member = next((r for r in later if r.role == "member"), None)
+        said = (
+            [r for r in later[: later.index(next_member)] if r.role == "bot"]
+            if next_member
+            else [r for r in later if r.role == "bot"]
+        )
+        answer = next((r for r in said if r.decision == "answer" and r.intent), None)
+        reason, rejected = None, None
+        if row.decision == "handoff" and row.intent is not None:
+            reason = "low_confidence"
+        elif row.decision == "clarify":
+            picked = (
+                next_member is not None
+                and next_member.decision == "answer"
+                and not (next_member.candidates)
+            )
+            settled = next_member is not None or aware_utc(row.created_at) < settle_before
+            reason = "clarify" if settled and not picked else None
+        elif row.decision == "answer" and answer is not None:
+            if any(r.id in unhelpful for r in said):
+                reason, rejected = "not_helpful", answer.intent
+            elif (
+                next_member is not None
+                and next_member.decision == "handoff"
+                and next_member.intent is None
+            ):
+                reason, rejected = "person", answer.intent
+        if reason is not None:
+            found.append(
+                Found(
+                    row.id,
+                    row.conversation_id,
+                    row.text,
+                    row.language,
+                    reason,
+                    rejected,
+                    aware_utc(row.created_at),
+                )
+            )
+    return found
+
+
+def load_rows(
+    session: Session,
+    *,
+    language: str | None = None,
+    states: Iterable[str] = ("new",),
+    group_id: str | None = None,
+    since: datetime | None = None,
+) -> list[InboxRow]:
+    """Inbox questions with their text and stored scores, oldest first."""
+    stmt = (
+        select(GapQuestion, Message.text, Message.candidates)
+        .join(Message, Message.id == GapQuestion.message_id)
+        .where(GapQuestion.state.in_(tuple(states)))
+        .order_by(GapQuestion.message_id)
+    )
+    if language is not None:
+        stmt = stmt.where(GapQuestion.language == language)
+    if group_id is not None:
+        stmt = stmt.where(GapQuestion.group_id == group_id)
+    if since is not None:
+        stmt = stmt.where(GapQuestion.asked_at >= since)
+    return [
+        InboxRow(
+            message_id=q.message_id,
+            conversation_id=q.conversation_id,
+            language=q.language,
+            text=text,
+            reason=q.reason,
+            rejected_intent=q.rejected_intent,
+            state=q.state,
+            group_id=q.group_id,
+            typicality=q.typicality,
+            candidates=_candidates(candidates),
+            asked_at=aware_utc(q.asked_at),
+        )
+        for q, text, candidates in session.execute(stmt)
+    ]
+
+
+def _candidates(stored: Any) -> tuple[tuple[str, float], ...]:
+    pairs = []
+    for entry in stored or ():
+        if isinstance(entry, dict) and isinstance(entry.get("intent"), str):
+            score = entry.get("score")
+            pairs.append((entry["intent"], float(score) if isinstance(score, int | float) else 0.0))
+    return tuple(pairs)
+
+
+def vectors_of(session: Session, message_ids: Sequence[int], model: str) -> dict[int, np.ndarray]:
+    """The stored vectors of these questions made by `model` (others are missing)."""
+    found: dict[int, np.ndarray] = {}
+    for start in range(0, len(message_ids), 500):
+        chunk = list(message_ids[start : start + 500])
+        for message_id, blob in session.execute(
+            select(GapQuestion.message_id, GapQuestion.vector).where(
+                GapQuestion.message_id.in_(chunk),
+                GapQuestion.vector_model == model,
+                GapQuestion.vector.is_not(None),
+            )
+        ):
+            if blob is not None:
+                found[message_id] = np.frombuffer(blob, dtype=np.float32)
+    return found
+
+
+def save_vectors(session: Session, vectors: dict[int, np.ndarray], model: str) -> None:
+    if vectors:
+        session.execute(
+            update(GapQuestion),
+            [
+                {
+                    "message_id": m,
+                    "vector": v.astype(np.float32).tobytes(),
+                    "vector_model": model,
+                }
+                for m, v in vectors.items()
+            ],
+        )
+
+
+def save_groups(session: Session, groups: dict[int, tuple[str, float]]) -> None:
+    """Record each question's group id ("" for loose) and typicality."""
+    if groups:
+        session.execute(
+            update(GapQuestion),
+            [{"message_id": m, "group_id": g, "typicality": t} for m, (g, t) in groups.items()],
+        )
+
+
+def set_state(
+    session: Session, message_ids: Sequence[int], state: str, by: str | None, at: datetime
+) -> None:
+    session.execute(
+        update(GapQuestion)
+        .where(GapQuestion.message_id.in_(list(message_ids)))
+        .values(state=state, decided_by=by, decided_at=at)
+    )
