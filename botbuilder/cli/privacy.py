@@ -55,7 +55,9 @@ def purge_command(flows_dir: str, instance: str | None) -> None:
     try:
         if errors:
             raise FlowError(errors)
-        report = purge(_database(instance), settings.privacy.retention_days)
+        report = purge(
+            _database(instance), settings.privacy.retention_days, handoff=settings.handoff
+        )
     except BotbuilderError as exc:
         raise click.ClickException(exc.message) from exc
     for table, count in sorted(report.rows.items()):

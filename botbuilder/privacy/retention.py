@@ -24,8 +24,10 @@ from datetime import datetime, timedelta
 from sqlalchemy import Connection, Table, delete, exists, select, update
 
 from botbuilder.accounts import Accounts
+from botbuilder.content.model import HandoffSettings
 from botbuilder.db.base import utcnow
 from botbuilder.db.engine import Database
+from botbuilder.insights.aggregates import seal_before
 from botbuilder.privacy.tables import checkpoint, member_tables
 
 __all__ = ["EMPTY_AFTER", "PurgeReport", "purge"]
@@ -47,13 +49,21 @@ class PurgeReport:
 
 
 def purge(
-    database: Database, retention_days: int, clock: Callable[[], datetime] = utcnow
+    database: Database,
+    retention_days: int,
+    clock: Callable[[], datetime] = utcnow,
+    handoff: HandoffSettings | None = None,
 ) -> PurgeReport:
-    """Delete what is past retention and empty conversations; log the counts only."""
+    """Delete what is past retention and empty conversations; log the counts only.
+
+    The insights figures of the days about to go are sealed first (`handoff`: the bot's
+    teams, for its timezone and office hours), so a period's figures do not change.
+    """
     if retention_days < 1:
         raise ValueError("retention_days must be 1 or more")
     now = clock()
     cutoff = now - timedelta(days=retention_days)
+    seal_before(database, cutoff, handoff)
     tables = member_tables(database)
     rows: dict[str, int] = {}
     with database.engine.begin() as c:

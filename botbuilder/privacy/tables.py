@@ -21,6 +21,8 @@ __all__ = ["STAFF_TABLES", "checkpoint", "member_tables", "mentions", "text_colu
 
 # Accounts, sign-ins, presence and flow history: the staff's data, not a member's.
 # scheduled_runs: which replica ran which job for which period (jobs/scheduler.py).
+# insights_daily, insights_sealed_days: counts per day, language, intent and team, and handoff
+# durations in seconds: nothing about a member, and kept past retention on purpose.
 STAFF_TABLES = frozenset(
     {
         "users",
@@ -29,6 +31,8 @@ STAFF_TABLES = frozenset(
         "flow_versions",
         "alembic_version",
         "scheduled_runs",
+        "insights_daily",
+        "insights_sealed_days",
     }
 )
 

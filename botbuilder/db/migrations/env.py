@@ -16,6 +16,7 @@ import botbuilder.conversations.presence
 import botbuilder.conversations.queue
 import botbuilder.conversations.store
 import botbuilder.editing.history  # noqa: F401
+import botbuilder.insights.aggregates  # noqa: F401
 import botbuilder.insights.inbox_store  # noqa: F401
 import botbuilder.jobs.scheduler  # noqa: F401
 from botbuilder.db.base import Base

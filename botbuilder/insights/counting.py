@@ -1,0 +1,253 @@
+"""The day rows the figures are made of, counted from the stored conversations.
+
+Each `DayRow` is one count for one local day and language: conversations,
+member messages per hour, decisions, answers per intent, feedback per intent,
+and handoffs per team with each handoff's times. `aggregates.seal` writes
+exactly these rows for days whose transcripts will be purged, and `figures`
+adds rows up the same way whether they come from here or from the sealed
+table, so the figures of a day do not change when its messages are gone.
+
+Every count is a GROUP BY in the database; only handoffs come back one per row
+(a period has thousands at most), because their percentiles need each time.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, and_, exists, func, or_, select
+
+from botbuilder.content.model import TeamSettings
+from botbuilder.conversations.store import Conversation, Feedback, Handoff, Message
+from botbuilder.db.base import aware_utc
+from botbuilder.insights.local_time import OfficeClock, local_stamp, zone
+
+__all__ = ["METRICS", "DayRow", "count_rows"]
+
+# metric -> what its key holds
+METRICS = {
+    "conversations": "",  # conversations started that day in which the member wrote
+    "member_messages": "local hour, 00-23",
+    "decisions": "answer, clarify or handoff",
+    "answers": "intent id",
+    "helpful": "intent id of the rated bot message ('' if none)",
+    "not_helpful": "intent id of the rated bot message ('' if none)",
+    "handoffs": "team; values: [first response, resolution, both in office hours] per handoff",
+    "claimed": "team",
+}
+DECISIONS = ("answer", "clarify", "handoff")
+ENDED = ("closed", "returned")  # a handoff that ended with the conversation (not a transfer)
+
+
+@dataclass(frozen=True)
+class DayRow:
+    day: str  # YYYY-MM-DD, in the bot's timezone
+    language: str
+    metric: str
+    key: str
+    count: int
+    values: tuple[tuple[int | None, ...], ...] = ()
+
+
+def count_rows(
+    connection: Connection,
+    start: datetime,
+    end: datetime,
+    timezone: str,
+    teams: Mapping[str, TeamSettings] | None = None,
+    language: str | None = None,
+    by_language: bool = False,
+) -> list[DayRow]:
+    """Every day row for what happened from `start` (inclusive) to `end` (exclusive).
+
+    Rows are per language with `language` (only that one) or `by_language`;
+    otherwise message counts carry language '' and skip the join with the
+    conversations, which is most of the time of a month of figures.
+    """
+    counter = _Counter(connection, start, end, timezone, language, by_language)
+    return [
+        *counter.conversations(),
+        *counter.member_messages(),
+        *counter.decisions(),
+        *counter.feedback(),
+        *counter.handoffs(teams or {}),
+    ]
+
+
+class _Counter:
+    def __init__(
+        self,
+        connection: Connection,
+        start: datetime,
+        end: datetime,
+        timezone: str,
+        language: str | None,
+        by_language: bool,
+    ) -> None:
+        self.connection = connection
+        self.start, self.end = start, end
+        self.timezone = timezone
+        self.dialect = connection.dialect.name
+        self.language = language
+        self.joined = by_language or language is not None
+        # the language of a message's conversation, when it is asked for
+        self.languages: list[Any] = [Conversation.language] if self.joined else []
+
+    def _stamp(self, column: Any, hours: bool = True) -> Any:
+        stamp = local_stamp(column, self.dialect, self.timezone, self.start, self.end, hours)
+        return stamp.label("stamp")
+
+    def _within(self, column: Any) -> Any:
+        condition = and_(column >= self.start, column < self.end)
+        if self.language is not None:
+            condition = and_(condition, Conversation.language == self.language)
+        return condition
+
+    def _of_conversation(self, stmt: Any, conversation_id: Any) -> Any:
+        """`stmt` joined with the conversations, if the language is asked for."""
+        return stmt.join(Conversation, Conversation.id == conversation_id) if self.joined else stmt
+
+    def _execute(self, stmt: Any) -> list[tuple[Any, ...]]:
+        """Rows with the language in second place ('' when not asked for)."""
+        rows = self.connection.execute(stmt).all()
+        if self.joined:
+            return [tuple(r) for r in rows]
+        return [(r[0], "", *r[1:]) for r in rows]
+
+    def conversations(self) -> list[DayRow]:
+        stamp = self._stamp(Conversation.created_at, hours=False)
+        wrote = exists().where(Message.conversation_id == Conversation.id, Message.role == "member")
+        rows = self.connection.execute(
+            select(stamp, Conversation.language, func.count())
+            .where(self._within(Conversation.created_at), wrote)
+            .group_by(stamp, Conversation.language)
+        )
+        return _by_day(rows, "conversations", lambda _stamp: "")
+
+    def member_messages(self) -> list[DayRow]:
+        stamp = self._stamp(Message.created_at)
+        stmt = select(stamp, *self.languages, func.count()).select_from(Message)
+        rows = self._execute(
+            self._of_conversation(stmt, Message.conversation_id)
+            .where(self._within(Message.created_at), Message.role == "member")
+            .group_by(stamp, *self.languages)
+        )
+        return _by_day(rows, "member_messages", lambda stamp: stamp[11:13])
+
+    def decisions(self) -> list[DayRow]:
+        """Decisions on member messages, and the answers among them per intent."""
+        stamp = self._stamp(Message.created_at, hours=False)
+        stmt = select(stamp, *self.languages, Message.decision, Message.intent, func.count())
+        rows = self._execute(
+            self._of_conversation(stmt.select_from(Message), Message.conversation_id)
+            .where(
+                self._within(Message.created_at),
+                Message.role == "member",
+                Message.decision.in_(DECISIONS),
+            )
+            .group_by(stamp, *self.languages, Message.decision, Message.intent)
+        )
+        counts: dict[tuple[str, str, str, str], int] = defaultdict(int)
+        for day, language, decision, intent, count in rows:
+            counts[(day, language, "decisions", decision)] += count
+            if decision == "answer" and intent:
+                counts[(day, language, "answers", intent)] += count
+        return [DayRow(*key, count) for key, count in counts.items()]
+
+    def feedback(self) -> list[DayRow]:
+        stamp = self._stamp(Feedback.created_at, hours=False)
+        stmt = select(stamp, *self.languages, Message.intent, Feedback.helpful, func.count())
+        stmt = stmt.select_from(Feedback).join(Message, Message.id == Feedback.message_id)
+        rows = self._execute(
+            self._of_conversation(stmt, Feedback.conversation_id)
+            .where(self._within(Feedback.created_at))
+            .group_by(stamp, *self.languages, Message.intent, Feedback.helpful)
+        )
+        counts: dict[tuple[str, str, str, str], int] = defaultdict(int)
+        for day, language, intent, helpful, count in rows:
+            metric = "helpful" if helpful else "not_helpful"
+            counts[(day, language, metric, intent or "")] += count
+        return [DayRow(*key, count) for key, count in counts.items()]
+
+    def handoffs(self, teams: Mapping[str, TeamSettings]) -> list[DayRow]:
+        """Per day, language and team: the handoffs, with each one's times, and the claimed."""
+        agent = Message.__table__.alias("agent_message")
+        first_reply = (
+            select(func.min(agent.c.created_at))
+            .where(
+                agent.c.conversation_id == Handoff.conversation_id,
+                agent.c.role == "agent",
+                agent.c.created_at >= Handoff.created_at,
+                or_(Handoff.closed_at.is_(None), agent.c.created_at <= Handoff.closed_at),
+            )
+            .scalar_subquery()
+        )
+        rows = self.connection.execute(
+            select(
+                Handoff.created_at,
+                Conversation.language,
+                Handoff.team,
+                Handoff.status,
+                Handoff.claimed_at,
+                Handoff.closed_at,
+                first_reply,
+            )
+            .join(Conversation, Conversation.id == Handoff.conversation_id)
+            .where(self._within(Handoff.created_at))
+        )
+        tz = zone(self.timezone)
+        times: dict[tuple[str, str, str], list[tuple[int | None, ...]]] = defaultdict(list)
+        claimed: dict[tuple[str, str, str], int] = defaultdict(int)
+        clocks: dict[str, OfficeClock] = {}
+        for created, language, team, status, claimed_at, closed_at, replied in rows:
+            created = aware_utc(created)
+            key = (created.astimezone(tz).date().isoformat(), language, team)
+            ended = aware_utc(closed_at) if closed_at is not None and status in ENDED else None
+            if team not in clocks:
+                clocks[team] = OfficeClock(teams.get(team))
+            times[key].append(_durations(created, _aware(replied), ended, clocks[team]))
+            claimed[key] += claimed_at is not None
+        return [
+            DayRow(day, language, "handoffs", team, len(values), tuple(values))
+            for (day, language, team), values in times.items()
+        ] + [
+            DayRow(day, language, "claimed", team, n)
+            for (day, language, team), n in claimed.items()
+            if n
+        ]
+
+
+def _aware(value: datetime | str | None) -> datetime | None:
+    if value is None:
+        return None
+    if isinstance(value, str):  # SQLite hands back a min() of times as text
+        value = datetime.fromisoformat(value)
+    return aware_utc(value)
+
+
+def _durations(
+    created: datetime,
+    replied: datetime | None,
+    ended: datetime | None,
+    office: OfficeClock,
+) -> tuple[int | None, ...]:
+    """[first response, resolution, first response in office hours, resolution in office hours]."""
+    first = round((replied - created).total_seconds()) if replied else None
+    resolution = round((ended - created).total_seconds()) if ended else None
+    return (
+        first,
+        resolution,
+        office.seconds(created, replied) if replied else None,
+        office.seconds(created, ended) if ended else None,
+    )
+
+
+def _by_day(rows: Any, metric: str, key_of: Any) -> list[DayRow]:
+    counts: dict[tuple[str, str, str, str], int] = defaultdict(int)
+    for stamp, language, count in rows:
+        counts[(stamp[:10], language, metric, key_of(stamp))] += count
+    return [DayRow(*key, count) for key, count in counts.items()]
