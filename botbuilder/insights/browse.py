@@ -1,14 +1,22 @@
 """The conversations browser's queries: filters, search on member text, keyset pages.
 
 Pages are keyset-paginated, newest first, on (created_at, id): a page is one
-indexed walk down the conversations from the cursor, whatever page it is,
-where OFFSET would read and throw away every row before it. The cursor names
-the last conversation shown, so conversations that arrive while someone reads
-do not shift the pages after it. Filters on messages, handoffs and feedback are
-EXISTS subqueries on their `conversation_id` indexes, and the search is LIKE
-with `%`, `_` and the escape character escaped, which SQLite and PostgreSQL
-both run. Times in and out are UTC; dates from a person are days in the bot's
-timezone. `benchmarks/browse.py` measures a page on 100,000 conversations.
+walk down the conversations' created_at index from the cursor, whatever page
+it is, where OFFSET would read and throw away every row before it. The cursor
+names the last conversation shown, so conversations that arrive while someone
+reads do not shift the pages after it.
+
+Filters on messages, handoffs and feedback are `id IN (subquery)`: each
+subquery runs once (a covering index for intent and decision, one scan of the
+messages for the search), and the walk tests each conversation against its
+result. Measured on 100,000 generated conversations (SQLite, 2 cores), EXISTS
+per conversation took 50 ms when many matched but 3 to 4 s when none did (an
+index probe and a row read for every conversation); this way every filter
+stays within about 0.5 s. The search is LIKE with `%`, `_` and the escape
+character escaped (ILIKE on PostgreSQL; SQLite's LIKE ignores ASCII case
+already), on member messages only, at most 200 characters. Times in and out are
+UTC; dates from a person are days in the bot's timezone. `benchmarks/browse.py`
+measures the pages.
 """
 
 from __future__ import annotations
@@ -20,7 +28,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import exists, func, select, tuple_
+from sqlalchemy import func, select, tuple_
 from sqlalchemy.sql.elements import ColumnElement
 
 from botbuilder.content.model import Bot
@@ -213,7 +221,8 @@ def browse(
     database: Database, filters: Filters, cursor: str | None = None, limit: int = PAGE_SIZE
 ) -> Page:
     """One page of conversations, newest first, after `cursor` (from `Page.older`)."""
-    stmt = select(Conversation).where(*_conditions(filters))
+    insensitive = database.engine.dialect.name == "postgresql"
+    stmt = select(Conversation).where(*_conditions(filters, insensitive))
     if cursor:
         when, conversation_id = _after(cursor)
         stmt = stmt.where(
@@ -227,7 +236,7 @@ def browse(
     return Page(tuple(rows), cursor_of(rows[-1]) if more and rows else None)
 
 
-def _conditions(filters: Filters) -> list[ColumnElement[bool]]:
+def _conditions(filters: Filters, ilike: bool = False) -> list[ColumnElement[bool]]:
     c = Conversation
     conditions: list[ColumnElement[bool]] = []
     zone = ZoneInfo(filters.timezone)
@@ -239,24 +248,34 @@ def _conditions(filters: Filters) -> list[ColumnElement[bool]]:
         conditions.append(c.language == filters.language)
     if filters.state:
         conditions.append(c.state == filters.state)
+    # `id || ''` is the same id, but SQLite will not drive the query from the subquery's
+    # rows through it (and then sort them all): it walks the conversations newest first.
+    walked = c.id.concat("")
+    member = Message.role == "member"
     if filters.team:
-        handed = [Handoff.conversation_id == c.id, Handoff.team == filters.team]
-        conditions.append(exists().where(*handed))
-    member = [Message.conversation_id == c.id, Message.role == "member"]
+        handed = select(Handoff.conversation_id).where(Handoff.team == filters.team)
+        conditions.append(walked.in_(handed))
     if filters.decision:
-        conditions.append(exists().where(*member, Message.decision == filters.decision))
+        decided = select(Message.conversation_id).where(
+            member, Message.decision == filters.decision
+        )
+        conditions.append(walked.in_(decided))
     if filters.intent:
-        conditions.append(exists().where(*member, Message.intent == filters.intent))
+        matched = select(Message.conversation_id).where(member, Message.intent == filters.intent)
+        conditions.append(walked.in_(matched))
     if filters.search:
         pattern = like_pattern(filters.search)
-        conditions.append(exists().where(*member, Message.text.ilike(pattern, escape=_ESCAPE)))
-    if filters.feedback:
-        given = [Feedback.conversation_id == c.id]
-        if filters.feedback == "none":
-            conditions.append(~exists().where(*given))
-        else:
-            helpful = filters.feedback == "helpful"
-            conditions.append(exists().where(*given, Feedback.helpful == helpful))
+        text = Message.text
+        like = text.ilike(pattern, escape=_ESCAPE) if ilike else text.like(pattern, escape=_ESCAPE)
+        # `role || ''`: read the messages in one scan, not row by row through the role index.
+        said = select(Message.conversation_id).where(Message.role.concat("") == "member", like)
+        conditions.append(walked.in_(said))
+    if filters.feedback == "none":
+        conditions.append(walked.not_in(select(Feedback.conversation_id)))
+    elif filters.feedback:
+        helpful = filters.feedback == "helpful"
+        marked = select(Feedback.conversation_id).where(Feedback.helpful == helpful)
+        conditions.append(walked.in_(marked))
     return conditions
 
 
