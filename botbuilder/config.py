@@ -38,6 +38,7 @@ DEFAULTS: dict[str, Any] = {
     "HANDOFF_UNCLAIMED_AFTER": 300,  # seconds before a waiting member is offered to leave an e-mail; 0 = never
     "WEBHOOK_RETRY_DELAYS": (2, 10, 60),  # seconds between retries of a failed team webhook
     "PUBLIC_URL": None,  # base of links in webhook messages; None: the path alone, no link
+    "TRUSTED_PROXIES": "",  # IPs/CIDRs of reverse proxies whose X-Forwarded-For is believed
     "SMTP_URL": None,  # smtp://user:pass@host:587 (STARTTLS) or smtps://…; None: no mail sent
     "MAIL_FROM": None,  # sender of digests and follow-up replies when a team names no address
     "SCHEDULER": "on",  # "off": `serve` runs no digest or purge; use cron with the commands

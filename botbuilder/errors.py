@@ -14,6 +14,7 @@ developer reading an HTTP error.
     └── RequestError           a request the core refuses; carries an HTTP status
         ├── BadRequest         400
         │   └── InvalidEdit    422, an editor change that fails validation (editing.py)
+        │       └── UnheededAdvice  422, a change `check` would warn about, not yet confirmed
         ├── LoginFailed        401 (accounts.py)
         ├── NotFound           404
         ├── Conflict           409

@@ -37,7 +37,7 @@ def test_every_environment_setting_is_in_the_readme(variable: str) -> None:
 
 
 def test_every_bot_yml_key_is_in_the_readme() -> None:
-    from botbuilder.content import bot_settings
+    from botbuilder.content import bot_settings, limit_settings
 
     keys = (
         bot_settings.BOT_KEYS
@@ -45,6 +45,7 @@ def test_every_bot_yml_key_is_in_the_readme() -> None:
         + bot_settings.HANDOFF_KEYS
         + bot_settings.TEAM_KEYS
         + bot_settings.WIDGET_KEYS
+        + limit_settings.LIMIT_KEYS
     )
     for key in keys:
         assert f"`{key}`" in README or f".{key}`" in README or f"`{key}." in README, key

@@ -386,19 +386,23 @@ def test_empty_answer_is_reported_at_the_answer_field(manager, bot_dir: Path) ->
 
 def test_new_intent_rename_and_delete(manager, bot_dir: Path) -> None:  # type: ignore[no-untyped-def]
     new = manager.get("/editor/intent/new?lang=nl&file=faq.yml")
-    created = manager.post(
-        "/editor/intent",
-        data={
-            "csrf_token": _token(new.text),
-            "file": "faq.yml",
-            "original_id": "",
-            "revision": "",
-            "id": "fietsenstalling",
-            "questions": ["Waar kan ik mijn fiets stallen?", "fietsenstalling", ""],
-            "answer": "Achter het clubhuis.",
-            "handoff_mode": "none",
-        },
-    )
+    form = {
+        "csrf_token": _token(new.text),
+        "file": "faq.yml",
+        "original_id": "",
+        "revision": "",
+        "id": "fietsenstalling",
+        "questions": ["Waar kan ik mijn fiets stallen?", "fietsenstalling", ""],
+        "answer": "Achter het clubhuis.",
+        "handoff_mode": "none",
+    }
+    # Two phrasings: check's advice stops the first save, with the fix and "Save anyway".
+    advised = manager.post("/editor/intent", data=form)
+    assert advised.status_code == 422
+    assert "intent &#39;fietsenstalling&#39; has 2 example questions; 4 or more" in advised.text
+    assert 'name="save_anyway" value="1"' in advised.text
+    assert "fietsenstalling" not in (bot_dir / "faq.yml").read_text()
+    created = manager.post("/editor/intent", data={**form, "save_anyway": "1"})
     assert created.status_code == 302, created.text
     overview = manager.get("/editor/")
     assert "fietsenstalling" in overview.text and "Missing: translate" in overview.text
@@ -625,3 +629,28 @@ def test_a_save_waits_while_another_process_holds_the_flows_lock(
     waited = time.monotonic() - start
     holder.wait(timeout=10)
     assert waited >= 1.0 and faq.read_text() == changed
+
+
+def test_an_answer_off_the_bots_tone_is_warned_about_at_save(manager, bot_dir: Path) -> None:  # type: ignore[no-untyped-def]
+    settings = bot_dir / "bot.yml"
+    settings.write_text(settings.read_text() + "tone:\n  address: je\n")
+    new = manager.get("/editor/intent/new?lang=nl&file=faq.yml")
+    form = {
+        "csrf_token": _token(new.text),
+        "file": "faq.yml",
+        "id": "stalling",
+        "questions": [
+            "Waar kan ik mijn fiets stallen?",
+            "is er een fietsenstalling",
+            "fiets neerzetten bij het clubhuis",
+            "mag mijn racefiets binnen staan",
+            "waar laat ik mijn mountainbike",
+        ],
+        "answer": "Uw fiets kunt u achter het clubhuis zetten.",
+        "handoff_mode": "none",
+    }
+    advised = manager.post("/editor/intent", data=form)
+    assert advised.status_code == 422
+    assert "says &#39;u&#39; but this bot says &#39;je&#39;" in advised.text
+    form["answer"] = "Je fiets kun je achter het clubhuis zetten."
+    assert manager.post("/editor/intent", data=form).status_code == 302

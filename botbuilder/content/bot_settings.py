@@ -16,6 +16,7 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import YAMLError
 
 from botbuilder.content.digest_settings import read_digest, team_email
+from botbuilder.content.limit_settings import read_limits
 from botbuilder.content.model import (
     BotSettings,
     HandoffSettings,
@@ -23,8 +24,8 @@ from botbuilder.content.model import (
     PrivacySettings,
     TeamSettings,
 )
-from botbuilder.content.yaml_source import (
 from botbuilder.content.widget_settings import WIDGET_KEYS, read_widget
+from botbuilder.content.yaml_source import (
     SourceFile,
     describe,
     language_code,
@@ -60,6 +61,7 @@ BOT_KEYS = (
     "privacy",
     "tone",
     "digest",
+    "limits",
 )
 MATCHER_KEYS = ("model", "answer_threshold", "clarify_threshold")
 HANDOFF_KEYS = ("teams", "offline_message", "default_team", "abandoned_after")
@@ -161,6 +163,7 @@ def read_settings(directory: Path, problems: list[FlowProblem]) -> BotSettings:
         privacy=privacy,
         tone_address=tone_address,
         digest=read_digest(f, data, handoff.teams),
+        limits=read_limits(f, data),
     )
 
 

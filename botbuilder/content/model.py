@@ -17,6 +17,7 @@ __all__ = [
     "Button",
     "HandoffSettings",
     "Intent",
+    "LimitSettings",
     "MatcherSettings",
     "TeamSettings",
     "WidgetSettings",
@@ -91,9 +92,9 @@ class HandoffSettings:
     teams: Mapping[str, TeamSettings] = field(default_factory=dict)
     default_team: str = "default"
     offline_message: Mapping[str, str] = field(default_factory=dict)  # language -> text
-
     # A waiting member not heard from for this many minutes leaves the queue (abandoned).
     abandoned_after: int = 15
+
 
 @dataclass(frozen=True)
 class WidgetSettings:
@@ -103,14 +104,32 @@ class WidgetSettings:
     position: str = "right"
     logo: str | None = None
     welcome: Mapping[str, str] = field(default_factory=dict)
-
     titles: Mapping[str, str] = field(default_factory=dict)  # language -> title
     privacy_url: str | None = None  # linked from the widget's notice before the first message
+
 
 @dataclass(frozen=True)
 class PrivacySettings:
     retention_days: int = 180  # transcripts, notes and follow-ups are deleted after this
     mask: bool = True  # e-mail addresses, phone numbers and IBANs masked in stored member text
+
+
+@dataclass(frozen=True)
+class LimitSettings:
+    """Rate limits of the public API (bot.yml `limits:`), each "N/period", several joined by ';'.
+
+    Per IP counts an IPv4 address or an IPv6 /64; the defaults are far above what a
+    member does, and stop one client from flooding the database or the agents' queue.
+    """
+
+    conversations_per_ip: str = "30/minute; 300/hour"
+    messages_per_ip: str = "120/minute"
+    messages_per_conversation: str = "30/minute; 300/hour"
+    feedback_per_ip: str = "60/minute"
+    feedback_per_conversation: str = "30/minute"
+    match_per_ip: str = "120/minute"
+    handoffs_per_ip: str = "20/hour"
+    handoffs_per_conversation: str = "5/hour"
 
 
 @dataclass(frozen=True)
@@ -123,6 +142,7 @@ class BotSettings:
     handoff: HandoffSettings = field(default_factory=HandoffSettings)
     widget: WidgetSettings = field(default_factory=WidgetSettings)
     privacy: PrivacySettings = field(default_factory=PrivacySettings)
+    limits: LimitSettings = field(default_factory=LimitSettings)
     # "je" or "u": how the bot addresses members in Dutch; None: not checked
     tone_address: str | None = None
     digest: DigestSettings = field(default_factory=DigestSettings)

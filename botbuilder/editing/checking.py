@@ -18,6 +18,7 @@ from pathlib import Path
 from ruamel.yaml.comments import CommentedSeq
 from ruamel.yaml.error import YAMLError
 
+from botbuilder.content.advice import advise
 from botbuilder.content.loader import SETTINGS_FILE, inspect_bot
 from botbuilder.content.model import Bot
 from botbuilder.editing.forms import Draft, FieldProblem
@@ -45,12 +46,21 @@ def scratch_copy(root: Path, flow_files: list[str], draft: Draft) -> Iterator[Pa
 
 
 def check_draft(
-    root: Path, flow_files: list[str], draft: Draft, before: list[FlowProblem]
+    root: Path,
+    flow_files: list[str],
+    draft: Draft,
+    before: list[FlowProblem],
+    advice: bool = False,
 ) -> tuple[Bot | None, list[FieldProblem]]:
-    """Load the bot as the draft would leave it; `before`: the problems of the files as they are."""
+    """Load the bot as the draft would leave it; `before`: the problems of the files as they are.
+
+    With `advice`, `check`'s warnings (thin, alike or overlapping intents, tone) come too.
+    """
     known = {(_relative(p, root), p.message) for p in before if p.severity == "error"}
     with scratch_copy(root, flow_files, draft) as copy:
         bot, after = inspect_bot(copy)
+        if advice and bot is not None:
+            after = [*after, *advise(bot)]
     problems = []
     for p in sorted(after, key=lambda p: (p.path, p.line, p.column)):
         rel = _relative(p, copy)

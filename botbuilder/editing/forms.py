@@ -27,6 +27,7 @@ __all__ = [
     "IntentForm",
     "InvalidEdit",
     "SettingsForm",
+    "UnheededAdvice",
 ]
 
 
@@ -136,6 +137,16 @@ class InvalidEdit(BadRequest):
         self.problems = problems
         errors = [p for p in problems if p.severity == "error"]
         super().__init__("the change was not saved: " + "; ".join(p.text for p in errors))
+
+
+class UnheededAdvice(InvalidEdit):
+    """A change `check` would warn about (a thin intent, overlap, tone), not yet confirmed."""
+
+    def __init__(self, problems: list[FieldProblem]) -> None:
+        self.problems = problems
+        BadRequest.__init__(
+            self, "not saved yet: " + "; ".join(p.message for p in problems) + "; save anyway?"
+        )
 
 
 class EditConflict(Conflict):

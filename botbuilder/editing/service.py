@@ -32,6 +32,7 @@ from botbuilder.editing.forms import (
     IntentForm,
     InvalidEdit,
     SettingsForm,
+    UnheededAdvice,
 )
 from botbuilder.editing.history import FlowHistory, VersionRecord
 from botbuilder.editing.overview import FlowFile, Overview, build_overview
@@ -335,9 +336,9 @@ class FlowEditor:
 
     # -- checking and writing ---------------------------------------------------------
 
-    def check(self, draft: Draft) -> tuple[Bot | None, list[FieldProblem]]:
+    def check(self, draft: Draft, advice: bool = False) -> tuple[Bot | None, list[FieldProblem]]:
         """Load the bot as the draft would leave it; problems the draft is responsible for."""
-        return check_draft(self.root, self.flow_files(), draft, self._problems_on_disk())
+        return check_draft(self.root, self.flow_files(), draft, self._problems_on_disk(), advice)
 
     def _problems_on_disk(self) -> list[FlowProblem]:
         """The loader's problems with the files as they are, cached until a file changes."""
@@ -353,16 +354,21 @@ class FlowEditor:
         self._cache["\0problems"] = (tuple(stamp), problems)
         return problems
 
-    def save(self, draft: Draft, author: str) -> list[VersionRecord]:
+    def save(self, draft: Draft, author: str, heed_advice: bool = False) -> list[VersionRecord]:
         """Check, then write the draft's files and record them; InvalidEdit if it has errors.
 
         The one path by which flow files reach the disk: editor forms, restores and
-        imports (the editor's and `botbuilder import`) all end here.
+        imports (the editor's and `botbuilder import`) all end here. With
+        `heed_advice`, `check`'s warnings about the draft's own intent stop the
+        save too (UnheededAdvice), so the manager sees them and can save anyway.
         """
         with exclusive(self.lock_path):
-            _, problems = self.check(draft)
+            _, problems = self.check(draft, advice=heed_advice)
             if any(p.severity == "error" for p in problems):
                 raise InvalidEdit(problems)
+            advice = [p for p in problems if p.severity == "warning" and p.field is not None]
+            if heed_advice and advice:
+                raise UnheededAdvice(advice)
             return self._write(draft, author)
 
     def _write(self, draft: Draft, author: str) -> list[VersionRecord]:

@@ -20,6 +20,8 @@ from botbuilder.db.engine import Database
 __all__ = ["STAFF_TABLES", "checkpoint", "member_tables", "mentions", "text_columns"]
 
 # Accounts, sign-ins, presence and flow history: the staff's data, not a member's.
+# rate_limit_counters: keyed hashes of networks and conversations, gone when their window
+# ends (minutes): no member data, so neither deleted on request nor exported.
 # scheduled_runs: which replica ran which job for which period (jobs/scheduler.py).
 # insights_daily, insights_sealed_days: counts per day, language, intent and team, and handoff
 # durations in seconds: nothing about a member, and kept past retention on purpose.
@@ -30,6 +32,7 @@ STAFF_TABLES = frozenset(
         "agent_presence",
         "flow_versions",
         "alembic_version",
+        "rate_limit_counters",
         "scheduled_runs",
         "insights_daily",
         "insights_sealed_days",

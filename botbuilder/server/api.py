@@ -23,10 +23,12 @@ from botbuilder.conversations.idempotency import (
     fingerprint,
 )
 from botbuilder.conversations.store import ConversationRecord, MessageRecord, is_conversation_id
+from botbuilder.conversations.turns import Outcome
 from botbuilder.db.ids import row_id
 from botbuilder.errors import BadRequest, Conflict, PayloadTooLarge, RequestError
 from botbuilder.matching.understanding import understand
 from botbuilder.server.common import error_response, services
+from botbuilder.server.limits import count_handoff, limited
 
 __all__ = ["allowed_origin", "blueprint", "message_json"]
 
@@ -198,6 +200,7 @@ def _replay(body: dict[str, Any], status: int) -> Any:
 
 
 @blueprint.route("/conversations", methods=["POST", "OPTIONS"])
+@limited("conversations")
 def start_conversation() -> ResponseReturnValue:
     return _once(_START, _body(), _start)
 
@@ -213,6 +216,7 @@ def _start(body: dict[str, Any]) -> tuple[dict[str, Any], int]:
 
 
 @blueprint.route("/conversations/<conversation_id>/messages", methods=["POST", "OPTIONS"])
+@limited("messages", handoffs=True)
 def post_message(conversation_id: str) -> ResponseReturnValue:
     # The scope is the conversation's id (the member's secret, so keys can't clash; privacy's
     # retention finds the keys by it). Only an id as we make them: "conversations" is taken.
@@ -265,6 +269,8 @@ def _message(conversation_id: str, body: dict[str, Any]) -> tuple[dict[str, Any]
         turn = dialogue.receive_text(conversation_id, body["text"])
     else:
         turn = dialogue.press_button(conversation_id, body["button"])
+    if turn.decision == Outcome.HANDOFF and turn.conversation.state == "waiting":
+        count_handoff(conversation_id)
     return _turn_json(turn.conversation, turn.decision, turn.messages, turn.member_message), 200
 
 
@@ -283,6 +289,7 @@ def get_messages(conversation_id: str) -> ResponseReturnValue:
 
 
 @blueprint.route("/conversations/<conversation_id>/feedback", methods=["POST", "OPTIONS"])
+@limited("feedback")
 def post_feedback(conversation_id: str) -> ResponseReturnValue:
     body = _body()
     services().dialogue.feedback(conversation_id, body.get("message_id"), body.get("helpful"))
@@ -305,6 +312,7 @@ def close_conversation(conversation_id: str) -> ResponseReturnValue:
 
 
 @blueprint.route("/match", methods=["POST", "OPTIONS"])
+@limited("match")
 def match() -> ResponseReturnValue:
     body = _body()
     text = body.get("text")

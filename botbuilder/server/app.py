@@ -26,6 +26,7 @@ from botbuilder.conversations.dialogue import Dialogue
 from botbuilder.conversations.idempotency import IdempotencyKeys
 from botbuilder.conversations.notify import Notifier, conversation_link, handoff_payload
 from botbuilder.conversations.queue import HandoffQueue
+from botbuilder.conversations.rate_limits import DatabaseCounters, RateLimited, RateLimits
 from botbuilder.conversations.store import ConversationRecord, HandoffRecord, Storage
 from botbuilder.db.engine import database_url, private_file, private_folder
 from botbuilder.editing.history import FlowHistory
@@ -34,6 +35,8 @@ from botbuilder.errors import BotbuilderError, RequestError
 from botbuilder.matching.runtime import BotRuntime
 from botbuilder.server import api, auth, browse, console, editor, headers, pages, transfer
 from botbuilder.server.common import Services, error_response, services, team_names, web_root
+from botbuilder.server.limits import refused
+from botbuilder.server.proxies import TrustedProxies, parse_networks
 
 __all__ = ["create_app"]
 
@@ -63,6 +66,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.config.update(settings)
     app.json.sort_keys = False  # type: ignore[attr-defined]
     _configure_sessions(app, settings)
+    # Only X-Forwarded-For from these proxies names the client (rate and login limits).
+    trusted = parse_networks(settings["TRUSTED_PROXIES"])
+    app.wsgi_app = TrustedProxies(app.wsgi_app, trusted)  # type: ignore[method-assign]
 
     built = build_services(settings)
     app.extensions["botbuilder"] = built
@@ -102,6 +108,11 @@ def build_services(settings: Mapping[str, Any]) -> Services:
             settings["FLOWS_DIR"], FlowHistory(storage), lock_path=instance / "flows.lock"
         ),
         idempotency=IdempotencyKeys(storage),
+        rate_limits=RateLimits(
+            DatabaseCounters(storage),
+            secret=settings["SECRET_KEY"],
+            settings=lambda: runtime.current().bot.settings.limits,
+        ),
     )
 
 
@@ -216,6 +227,8 @@ def ready() -> Any:
 def _register_errors(app: Flask) -> None:
     @app.errorhandler(RequestError)
     def request_error(exc: RequestError) -> Any:
+        if isinstance(exc, RateLimited):
+            return refused(exc)
         return error_response(exc.message, exc.status)
 
     @app.errorhandler(HTTPException)

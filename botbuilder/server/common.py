@@ -21,6 +21,7 @@ from botbuilder.conversations.dialogue import Dialogue
 from botbuilder.conversations.idempotency import IdempotencyKeys
 from botbuilder.conversations.notify import Notifier
 from botbuilder.conversations.queue import HandoffQueue
+from botbuilder.conversations.rate_limits import RateLimits
 from botbuilder.conversations.store import Storage
 from botbuilder.editing.service import FlowEditor
 from botbuilder.matching.runtime import BotRuntime
@@ -49,6 +50,7 @@ class Services:
     accounts: Accounts
     editor: FlowEditor
     idempotency: IdempotencyKeys  # first answers to retried member requests
+    rate_limits: RateLimits  # the public API's limits, counted in the shared database
 
 
 def services() -> Services:

@@ -34,6 +34,7 @@ from botbuilder.editing.forms import (
     FieldProblem,
     IntentForm,
     InvalidEdit,
+    UnheededAdvice,
 )
 from botbuilder.errors import BadRequest, NotFound
 
@@ -104,6 +105,7 @@ def _render_intent(
     *,
     problems: list[FieldProblem] | None = None,
     conflict: EditConflict | None = None,
+    advice: list[FieldProblem] | None = None,
     status: int = 200,
 ) -> ResponseReturnValue:
     editor = flow_editor()
@@ -126,6 +128,7 @@ def _render_intent(
         revision=revision,
         problems=by_field(problems or []),
         conflict=conflict,
+        advice=advice or [],
         intent_ids=[i for i in editor.intent_ids() if i != original_id],
         teams=editor.teams(),
         reference=reference,
@@ -175,9 +178,12 @@ def save_intent() -> ResponseReturnValue:
     original_id = request.form.get("original_id") or None
     revision = request.form.get("revision", "")
     form = _intent_form()
+    heed_advice = request.form.get("save_anyway") != "1"
     try:
         draft = editor.draft_intent(file, original_id, form, revision if original_id else None)
-        editor.save(draft, current_author())
+        editor.save(draft, current_author(), heed_advice=heed_advice)
+    except UnheededAdvice as exc:
+        return _render_intent(file, original_id, form, revision, advice=exc.problems, status=422)
     except InvalidEdit as exc:
         return _render_intent(file, original_id, form, revision, problems=exc.problems, status=422)
     except EditConflict as exc:

@@ -14,6 +14,7 @@ import botbuilder.conversations.idempotency
 import botbuilder.conversations.notify
 import botbuilder.conversations.presence
 import botbuilder.conversations.queue
+import botbuilder.conversations.rate_limits
 import botbuilder.conversations.store
 import botbuilder.editing.history  # noqa: F401
 import botbuilder.insights.aggregates  # noqa: F401

@@ -1,0 +1,265 @@
+"""Rate limits on the public API, counted in the database so every replica shares them.
+
+Why the `limits` library with a storage of our own: `limits` (the library under
+Flask-Limiter) brings the rate strings of bot.yml ("30/minute; 500/day"),
+their parsing and the fixed-window strategy, but has no SQL storage, and our
+replicas share nothing but the database. A fixed window needs three things of
+a storage (`incr` with an expiry, `get`, `get_expiry`), each one statement on a
+table keyed by the limit's key: an `INSERT … ON CONFLICT DO UPDATE … RETURNING`
+is atomic on SQLite and PostgreSQL alike, so two replicas hitting one counter
+never lose a count. Flask-Limiter itself would add a second configuration
+layer and its own keying by Flask's request, which bot.yml and the trusted
+proxies (`server/proxies.py`) already decide.
+
+Keys hold no address and no conversation id: the identifiers are keyed hashes
+(HMAC with the server's secret, which replicas share as they share sessions),
+so the counters are no member data and a deletion on request has nothing to
+find here. Counters past their window are deleted by whoever counts next, at
+most once a minute per process, so the table holds only live windows.
+
+    RateLimits.hit(action, network, conversation_id)   → None, or RateLimited (429)
+    RateLimits.check_handoffs(network, conversation_id) → None, or RateLimited
+    RateLimits.count_handoff(network, conversation_id)  after a handoff started
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import math
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from functools import lru_cache
+from typing import cast
+
+from limits import RateLimitItem, parse_many
+from limits.storage import Storage as LimitsStorage
+from limits.strategies import FixedWindowRateLimiter
+from sqlalchemy import Float, Integer, String, Table, case, delete, select
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.engine import Connection
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Mapped, mapped_column
+
+from botbuilder.content.model import LimitSettings
+from botbuilder.db.base import Base
+from botbuilder.db.engine import Database
+from botbuilder.errors import RequestError
+
+__all__ = ["ACTIONS", "DatabaseCounters", "RateLimitCounter", "RateLimited", "RateLimits"]
+
+ACTIONS = ("conversations", "messages", "feedback", "match", "handoffs")
+PURGE_EVERY = 60.0  # seconds between deletions of expired counters, per process
+_WHAT = {
+    "conversations": "new conversations",
+    "messages": "messages",
+    "feedback": "feedback",
+    "match": "match requests",
+    "handoffs": "requests for a person",
+}
+
+
+class RateLimited(RequestError):
+    """429: too many requests of one kind; `retry_after` says in how many seconds to retry."""
+
+    status = 429
+
+    def __init__(self, message: str, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class RateLimitCounter(Base):
+    """One fixed window of one limit for one (hashed) network or conversation."""
+
+    __tablename__ = "rate_limit_counters"
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    hits: Mapped[int] = mapped_column(Integer)
+    expires_at: Mapped[float] = mapped_column(Float, index=True)  # seconds since the epoch
+
+
+_COUNTERS = cast(Table, RateLimitCounter.__table__)
+
+
+class DatabaseCounters(LimitsStorage):
+    """A `limits` storage on our database: fixed-window counters, shared by replicas."""
+
+    STORAGE_SCHEME = None  # built directly, never from a URI
+
+    def __init__(self, database: Database, clock: Callable[[], float] = time.time) -> None:
+        super().__init__()
+        self.database = database
+        self.clock = clock
+        self._next_purge = 0.0
+        self._purge_lock = threading.Lock()
+
+    @property
+    def base_exceptions(self) -> type[Exception]:
+        return SQLAlchemyError
+
+    def incr(self, key: str, expiry: float, amount: int = 1) -> int:
+        """Add `amount` to the key's window, opening a new window if the old one ended."""
+        now = self.clock()
+        table = _COUNTERS
+        dialect = self.database.engine.dialect.name
+        insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+        ended = table.c.expires_at <= now
+        statement = (
+            insert(table)
+            .values(key=key, hits=amount, expires_at=now + expiry)
+            .on_conflict_do_update(
+                index_elements=[table.c.key],
+                set_={
+                    "hits": case((ended, amount), else_=table.c.hits + amount),
+                    "expires_at": case((ended, now + expiry), else_=table.c.expires_at),
+                },
+            )
+            .returning(table.c.hits)
+        )
+        with self.database.engine.connect() as connection:
+            with _without_fsync(connection):
+                hits = connection.scalar(statement)
+                connection.commit()
+        self.purge_expired(now)
+        return int(hits or 0)
+
+    def get(self, key: str) -> int:
+        row = self._row(key)
+        return row[0] if row is not None else 0
+
+    def get_expiry(self, key: str) -> float:
+        row = self._row(key)
+        return row[1] if row is not None else self.clock()
+
+    def _row(self, key: str) -> tuple[int, float] | None:
+        table = _COUNTERS
+        query = select(table.c.hits, table.c.expires_at).where(
+            table.c.key == key, table.c.expires_at > self.clock()
+        )
+        with self.database.engine.connect() as connection:
+            row = connection.execute(query).first()
+        return (int(row[0]), float(row[1])) if row is not None else None
+
+    def check(self) -> bool:
+        try:
+            with self.database.engine.connect() as connection:
+                connection.execute(select(1))
+        except SQLAlchemyError:
+            return False
+        return True
+
+    def reset(self) -> int | None:
+        with self.database.engine.begin() as connection:
+            return int(connection.execute(delete(_COUNTERS)).rowcount or 0)  # type: ignore[attr-defined]
+
+    def clear(self, key: str) -> None:
+        table = _COUNTERS
+        with self.database.engine.begin() as connection:
+            connection.execute(delete(table).where(table.c.key == key))
+
+    def purge_expired(self, now: float | None = None, force: bool = False) -> int:
+        """Delete counters whose window has ended (at most once a minute unless forced)."""
+        now = self.clock() if now is None else now
+        with self._purge_lock:
+            if not force and now < self._next_purge:
+                return 0
+            self._next_purge = now + PURGE_EVERY
+        table = _COUNTERS
+        with self.database.engine.begin() as connection:
+            result = connection.execute(delete(table).where(table.c.expires_at <= now))
+        return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+@contextmanager
+def _without_fsync(connection: Connection) -> Iterator[None]:
+    """On SQLite, commit without waiting for the disk: WAL keeps the file sound, and a
+    counter lost to a power cut costs nothing. The fsync was 12 of 20 ms per request, so a
+    flood of refused requests would have made the database disk the bottleneck."""
+    if connection.dialect.name != "sqlite":
+        yield
+        return
+    before = connection.exec_driver_sql("PRAGMA synchronous").scalar()
+    connection.exec_driver_sql("PRAGMA synchronous=NORMAL")
+    connection.commit()
+    try:
+        yield
+    finally:
+        connection.rollback()
+        connection.exec_driver_sql(f"PRAGMA synchronous={int(before or 2)}")
+        connection.commit()
+
+
+class RateLimits:
+    """The API's limits per network and per conversation, read from bot.yml at each request."""
+
+    def __init__(
+        self,
+        storage: LimitsStorage,
+        secret: str,
+        settings: Callable[[], LimitSettings],
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.storage = storage
+        self.limiter = FixedWindowRateLimiter(storage)
+        self.settings = settings
+        self.clock = clock
+        self._secret = secret.encode()
+
+    def hit(self, action: str, network: str, conversation_id: str | None = None) -> None:
+        """Count one request of `action`; RateLimited when a limit is spent."""
+        for per, who, items in self._limits(action, network, conversation_id):
+            for item in items:
+                if not self.limiter.hit(item, action, per, who):
+                    raise self._refusal(action, per, who, item)
+
+    def check_handoffs(self, network: str, conversation_id: str | None = None) -> None:
+        """RateLimited when no new handoff may start from this network or conversation."""
+        for per, who, items in self._limits("handoffs", network, conversation_id):
+            for item in items:
+                if not self.limiter.test(item, "handoffs", per, who):
+                    raise self._refusal("handoffs", per, who, item)
+
+    def count_handoff(self, network: str, conversation_id: str | None = None) -> None:
+        """Count a handoff that started (it is not refused: it has happened)."""
+        for per, who, items in self._limits("handoffs", network, conversation_id):
+            for item in items:
+                self.limiter.hit(item, "handoffs", per, who)
+
+    def _limits(
+        self, action: str, network: str, conversation_id: str | None
+    ) -> list[tuple[str, str, tuple[RateLimitItem, ...]]]:
+        settings = self.settings()
+        found = [("ip", self._hashed("ip", network), _items(getattr(settings, f"{action}_per_ip")))]
+        per_conversation = getattr(settings, f"{action}_per_conversation", None)
+        if conversation_id and per_conversation:
+            hashed = self._hashed("conversation", conversation_id)
+            found.append(("conversation", hashed, _items(per_conversation)))
+        return found
+
+    def _hashed(self, kind: str, value: str) -> str:
+        digest = hmac.new(self._secret, f"{kind}:{value}".encode(), hashlib.sha256)
+        return digest.hexdigest()[:32]
+
+    def _refusal(self, action: str, per: str, who: str, item: RateLimitItem) -> RateLimited:
+        reset = self.storage.get_expiry(item.key_for(action, per, who))  # one query, not two
+        retry = max(1, math.ceil(reset - self.clock()))
+        where = "in this conversation" if per == "conversation" else "from your network"
+        return RateLimited(
+            f"too many {_WHAT[action]} {where} (at most {item.amount} per "
+            f"{_window(item)}); try again in {retry} s",
+            retry,
+        )
+
+
+@lru_cache(maxsize=64)
+def _items(spec: str) -> tuple[RateLimitItem, ...]:
+    """The limits of one bot.yml value ("30/minute; 500/day"); bot.yml checked it at load."""
+    return tuple(parse_many(spec))
+
+
+def _window(item: RateLimitItem) -> str:
+    name = item.GRANULARITY.name
+    return name if item.multiples == 1 else f"{item.multiples} {name}s"
