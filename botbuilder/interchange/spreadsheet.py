@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from botbuilder.content.files import atomic_write
@@ -23,6 +24,7 @@ from botbuilder.interchange.limits import MAX_COLUMNS, MAX_ROWS, check_xlsx_zip,
 
 __all__ = [
     "COLUMNS",
+    "csv_text",
     "export_rows",
     "neutralise",
     "read_rows",
@@ -158,10 +160,18 @@ def export_rows(entries: list[Entry]) -> list[list[str]]:
 
 
 def write_csv(entries: list[Entry], path: Path) -> None:
+    atomic_write(path, csv_text(export_rows(entries)))
+
+
+def csv_text(rows: Iterable[Sequence[object]]) -> str:
+    """`rows` as CSV text that no spreadsheet program runs: every cell through `neutralise`.
+
+    None is an empty cell; other values are written as `str` gives them.
+    """
     out = io.StringIO()
-    rows = ([neutralise(_line_breaks(c)) for c in row] for row in export_rows(entries))
-    csv.writer(out, lineterminator="\n").writerows(rows)
-    atomic_write(path, out.getvalue())
+    cells = ([neutralise(_line_breaks("" if c is None else str(c))) for c in row] for row in rows)
+    csv.writer(out, lineterminator="\n").writerows(cells)
+    return out.getvalue()
 
 
 def _line_breaks(text: str) -> str:

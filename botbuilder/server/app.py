@@ -33,7 +33,17 @@ from botbuilder.editing.history import FlowHistory
 from botbuilder.editing.service import FlowEditor
 from botbuilder.errors import BotbuilderError, RequestError
 from botbuilder.matching.runtime import BotRuntime
-from botbuilder.server import api, auth, browse, console, editor, headers, pages, transfer
+from botbuilder.server import (
+    api,
+    auth,
+    browse,
+    console,
+    editor,
+    headers,
+    insights,
+    pages,
+    transfer,
+)
 from botbuilder.server.common import Services, error_response, services, team_names, web_root
 from botbuilder.server.limits import refused
 from botbuilder.server.proxies import TrustedProxies, parse_networks
@@ -49,6 +59,7 @@ BLUEPRINTS = (
     console.blueprint,
     transfer.blueprint,
     browse.blueprint,
+    insights.blueprint,
 )
 
 
