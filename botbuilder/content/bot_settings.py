@@ -220,9 +220,6 @@ def _handoff(f: SourceFile, data: CommentedMap, language: str) -> HandoffSetting
             f.value_pos(h, "default_team"),
             f"default_team '{default_team}' is not a team{suggest(default_team, teams)}",
         )
-    return HandoffSettings(
-        teams=teams,
-        default_team=default_team,
     abandoned = h.get("abandoned_after", HandoffSettings.abandoned_after)
     if isinstance(abandoned, bool) or not isinstance(abandoned, int) or abandoned < 1:
         f.error(
@@ -231,11 +228,14 @@ def _handoff(f: SourceFile, data: CommentedMap, language: str) -> HandoffSetting
             f"not {describe(abandoned)}",
         )
         abandoned = HandoffSettings.abandoned_after
+    return HandoffSettings(
+        teams=teams,
+        default_team=default_team,
         offline_message=per_language(f, h, "offline_message", language),
+        abandoned_after=abandoned,
     )
 
 
-        abandoned_after=abandoned,
 def _teams(f: SourceFile, handoff: CommentedMap) -> dict[str, TeamSettings]:
     raw_teams = handoff.get("teams") or {}
     if not isinstance(raw_teams, CommentedMap):
