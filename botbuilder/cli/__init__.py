@@ -70,6 +70,7 @@ def serve(flows_dir: str, host: str, port: int, instance: str | None, threads: i
     import waitress
 
     from botbuilder.server import create_app
+    from botbuilder.server.app import start_scheduler
     from botbuilder.server.transfer import MAX_UPLOAD
 
     config: dict[str, object] = {"FLOWS_DIR": flows_dir}
@@ -82,6 +83,8 @@ def serve(flows_dir: str, host: str, port: int, instance: str | None, threads: i
         f"botbuilder {__version__}: serving '{name}' from {flows_dir} on http://{host}:{port}"
     )
     click.echo(f"database: {app.extensions['botbuilder'].storage.engine.url.render_as_string()}")
+    if start_scheduler(app):
+        click.echo("scheduled jobs: the daily purge, and the weekly digest if bot.yml has one")
     sys.stdout.flush()
     waitress.serve(
         app,
@@ -271,6 +274,7 @@ def actions(flows_dir: str, host: str, port: int) -> None:
 
 # These commands live in their own modules; registered here so `botbuilder user …`,
 # `botbuilder export` and `botbuilder import` work.
+from botbuilder.cli.digest import digest_command  # noqa: E402
 from botbuilder.cli.privacy import privacy  # noqa: E402
 from botbuilder.cli.transfer import export_command, import_command  # noqa: E402
 from botbuilder.cli.users import users  # noqa: E402
@@ -279,3 +283,4 @@ main.add_command(users)
 main.add_command(privacy)
 main.add_command(export_command)
 main.add_command(import_command)
+main.add_command(digest_command)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
@@ -32,6 +33,10 @@ from botbuilder.db.engine import database_url, private_file, private_folder
 from botbuilder.editing.history import FlowHistory
 from botbuilder.editing.service import FlowEditor
 from botbuilder.errors import BotbuilderError, RequestError
+from botbuilder.integrations.followup_replies import FollowUpReplies
+from botbuilder.integrations.mail import Mailer, mailer_from_url
+from botbuilder.jobs.schedule import JobServices, server_jobs
+from botbuilder.jobs.scheduler import Scheduler
 from botbuilder.matching.runtime import BotRuntime
 from botbuilder.server import (
     api,
@@ -48,7 +53,7 @@ from botbuilder.server.common import Services, error_response, services, team_na
 from botbuilder.server.limits import refused
 from botbuilder.server.proxies import TrustedProxies, parse_networks
 
-__all__ = ["create_app"]
+__all__ = ["create_app", "start_scheduler"]
 
 log = logging.getLogger(__name__)
 BLUEPRINTS = (
@@ -108,7 +113,8 @@ def build_services(settings: Mapping[str, Any]) -> Services:
     dialogue = Dialogue(runtime, storage, queue=queue)
     unclaimed = float(settings["HANDOFF_UNCLAIMED_AFTER"])
     dialogue.unclaimed_after = timedelta(seconds=unclaimed) if unclaimed > 0 else None
-    return Services(
+    mailer = mailer_from_url(settings["SMTP_URL"], settings["MAIL_FROM"])
+    built = Services(
         runtime=runtime,
         storage=storage,
         dialogue=dialogue,
@@ -124,7 +130,32 @@ def build_services(settings: Mapping[str, Any]) -> Services:
             secret=settings["SECRET_KEY"],
             settings=lambda: runtime.current().bot.settings.limits,
         ),
+        follow_up_replies=(
+            FollowUpReplies(mailer, queue, lambda: runtime.current().bot) if mailer else None
+        ),
     )
+    return replace(built, scheduler=_scheduler(built, mailer, settings))
+
+
+def _scheduler(built: Services, mailer: Mailer | None, settings: Mapping[str, Any]) -> Scheduler:
+    """The daily purge and the weekly digest, once per period across replicas (not started)."""
+    jobs = JobServices(
+        database=built.storage,
+        bot=lambda: built.runtime.current().bot,
+        mailer=mailer,
+        notifier=built.notifier,
+        public_url=settings.get("PUBLIC_URL") or None,
+    )
+    return Scheduler(built.storage, server_jobs(jobs))
+
+
+def start_scheduler(app: Flask) -> bool:
+    """Start the app's scheduled jobs unless BOTBUILDER_SCHEDULER is off; `serve` calls it."""
+    scheduler = app.extensions["botbuilder"].scheduler
+    if scheduler is None or str(app.config.get("SCHEDULER", "on")).lower() in ("off", "0", "no"):
+        return False
+    scheduler.start()
+    return True
 
 
 # -- team webhooks -------------------------------------------------------------------------

@@ -28,6 +28,7 @@ from botbuilder.conversations.presence import PRESENCE_TIMEOUT
 from botbuilder.conversations.store import MessageRecord
 from botbuilder.db.ids import row_id
 from botbuilder.errors import BadRequest, RequestError
+from botbuilder.server import console_followups
 from botbuilder.server.auth import STAFF_BLUEPRINTS, login_required
 from botbuilder.server.common import (
     current_user,
@@ -44,6 +45,12 @@ blueprint = Blueprint("console", __name__, url_prefix="/console")
 CONSOLE_ROLES = ("agent", "manager", "admin")
 staff = login_required(CONSOLE_ROLES)
 STAFF_BLUEPRINTS.add("console")
+blueprint.add_url_rule("/follow-ups/<int:follow_up_id>", view_func=console_followups.follow_up)
+blueprint.add_url_rule(
+    "/follow-ups/<int:follow_up_id>/reply",
+    view_func=console_followups.reply_to_follow_up,
+    methods=["POST"],
+)
 
 
 def me() -> str:
@@ -61,7 +68,8 @@ def _refused(exc: RequestError) -> ResponseReturnValue:
 
 @blueprint.context_processor
 def _links() -> dict[str, Any]:
-    return {"mailto": mailto}  # a member's address as a link, never with parameters
+    # A member's address as a link, never with parameters; replies by e-mail when SMTP is set.
+    return {"mailto": mailto, "mail_replies": services().follow_up_replies is not None}
 
 
 # -- views helpers -------------------------------------------------------------------------
