@@ -43,7 +43,7 @@ from botbuilder.editing.round_trip import (
     rename_intent,
 )
 from botbuilder.editing.settings import apply_settings, settings_form
-from botbuilder.errors import BadRequest, FlowProblem, NotFound
+from botbuilder.errors import FlowProblem, NotFound
 
 __all__ = ["FlowEditor"]
 
@@ -385,19 +385,6 @@ class FlowEditor:
             if history is not None:
                 versions.append(history.record(rel, text, author, draft.notes.get(rel, "edited")))
         return versions
-
-    def restore(self, version_id: int, author: str) -> VersionRecord:
-        """Write an old version back (after the same checks as any save)."""
-        version = self.history.version(version_id)
-        known = version.path == SETTINGS_FILE or version.path in self.flow_files()
-        if not known and not NEW_FILE.fullmatch(version.path):
-            raise BadRequest(f"version {version_id} is not of a flow file")
-        when = version.created_at.strftime("%Y-%m-%d %H:%M")
-        draft = Draft(
-            {version.path: version.content},
-            {version.path: f"restored version {version.id} ({when})"},
-        )
-        return self.save(draft, author)[0]
 
 
 def _language_of(rel: str) -> str | None:

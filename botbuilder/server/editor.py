@@ -65,6 +65,11 @@ blueprint.add_url_rule(
     "/history/<int:version_id>/restore", view_func=editor_history.restore, methods=["POST"]
 )
 
+blueprint.add_url_rule(
+    "/history/<int:version_id>/restore-intent",
+    view_func=editor_history.restore_one_intent,
+    methods=["POST"],
+)
 
 @blueprint.context_processor
 def _common() -> dict[str, Any]:

@@ -12,11 +12,12 @@ from flask.typing import ResponseReturnValue
 from botbuilder.db.ids import row_id
 from botbuilder.editing.forms import EditConflict, FieldProblem, InvalidEdit, SettingsForm
 from botbuilder.editing.history import diff_lines
+from botbuilder.editing.restoring import intent_changes, restore_intent, restore_version
 from botbuilder.server.auth import login_required
 from botbuilder.server.common import current_author, services
 from botbuilder.server.editor_shared import EDITORS, by_field, flow_editor, reload_now
 
-__all__ = ["history", "restore", "settings", "version"]
+__all__ = ["history", "restore", "restore_one_intent", "settings", "version"]
 
 
 def _settings_form(languages: tuple[str, ...]) -> SettingsForm:
@@ -95,6 +96,8 @@ def version(version_id: int) -> ResponseReturnValue:
         version=record,
         previous=previous,
         changes=diff_lines(previous.content if previous else "", record.content),
+        intents=intent_changes(previous.content if previous else "", record.content),
+        restorable=intent_changes(current, record.content),
         against_disk=diff_lines(current, record.content),
         is_current=current == record.content,
     )
@@ -104,7 +107,7 @@ def version(version_id: int) -> ResponseReturnValue:
 def restore(version_id: int) -> ResponseReturnValue:
     editor = flow_editor()
     try:
-        restored = editor.restore(row_id(version_id, "a version id"), current_author())
+        restored = restore_version(editor, row_id(version_id, "a version id"), current_author())
     except InvalidEdit as exc:
         for p in exc.problems:
             if p.severity == "error":
@@ -114,3 +117,21 @@ def restore(version_id: int) -> ResponseReturnValue:
     reload_now()
     flash(f"Restored version {version_id} of {restored.path}.", "saved")
     return redirect(url_for("editor.history"))
+
+
+@login_required(EDITORS)
+def restore_one_intent(version_id: int) -> ResponseReturnValue:
+    """One intent back as this version had it; the rest of its file stays as it is now."""
+    editor = flow_editor()
+    intent_id = request.form.get("intent", "")[:200]
+    try:
+        restore_intent(editor, row_id(version_id, "a version id"), intent_id, current_author())
+    except (InvalidEdit, EditConflict) as exc:
+        for p in getattr(exc, "problems", []):
+            if p.severity == "error":
+                flash(p.text, "error")
+        flash(f"'{intent_id}' was not restored: {exc}", "error")
+        return redirect(url_for("editor.version", version_id=version_id))
+    reload_now()
+    flash(f"Restored '{intent_id}' as version {version_id} had it.", "saved")
+    return redirect(url_for("editor.version", version_id=version_id))

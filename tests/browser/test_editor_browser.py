@@ -217,6 +217,7 @@ def test_manager_edits_tries_saves_and_restores_in_the_browser(
     page.click("a:text('as found on disk before this edit')")
     page.wait_for_selector("#restore")
     assert page.locator(".diff .remove").count() > 0
+    assert page.locator(".intent-change code", has_text="contributie").count() > 0
     page.set_viewport_size(LAPTOP)
     _shot(page, "editor-version-laptop")
     page.click("#restore")
