@@ -64,6 +64,7 @@ from botbuilder.errors import BadRequest, Conflict, NotFound, RequestError
 
 __all__ = [
     "Accounts",
+    "DISABLED",
     "LoginFailed",
     "MAX_FAILURES_PER_ACCOUNT",
     "MAX_FAILURES_PER_NETWORK",
@@ -86,6 +87,8 @@ MAX_FAILURES_PER_ACCOUNT = 30
 KNOWN_FOR = timedelta(days=90)
 # Checked when the address is unknown, so a wrong address takes as long as a wrong password.
 _DUMMY_HASH = generate_password_hash("not a password of anyone", method="scrypt")
+# Leads the hash of a deactivated account (as "!" locks one in /etc/shadow): see people.py.
+DISABLED = "!"
 
 # The most used passwords and the words they are built on (English and Dutch lists),
 # compared after digits and symbols at either end are stripped and l33t is undone,
@@ -317,8 +320,9 @@ class Accounts:
             row = s.scalars(select(User).where(User.email == email)).first()
             known = row is not None and self._known(s, row.id, network)
             self._check_limits(s, email, network, known)
-            stored_hash = row.password_hash if row else _DUMMY_HASH
-        if not check_password_hash(stored_hash, password) or row is None:
+            off = row is not None and row.password_hash.startswith(DISABLED)
+            stored_hash = row.password_hash if row and not off else _DUMMY_HASH
+        if not check_password_hash(stored_hash, password) or row is None or off:
             with self.database.session() as s, s.begin():
                 s.add(LoginFailure(email=email, address=network, created_at=self.clock()))
             raise LoginFailed("that e-mail address and password do not match an account")

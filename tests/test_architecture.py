@@ -25,6 +25,7 @@ ALLOWED: dict[str, set[str]] = {
     "editing": {"content", "db", "interchange"},
     "interchange": {"content"},
     "accounts": {"db", "content"},  # content.emails: one e-mail rule for members and users
+    "people": {"db", "accounts"},  # an admin's changes to accounts (people.py)
     "conversations": {"content", "matching", "db"},
     "integrations": {"content", "matching", "conversations", "config"},
     "insights": {"content", "matching", "conversations", "db", "config"},

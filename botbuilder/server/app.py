@@ -39,6 +39,7 @@ from botbuilder.jobs.schedule import JobServices, server_jobs
 from botbuilder.jobs.scheduler import Scheduler
 from botbuilder.matching.runtime import BotRuntime
 from botbuilder.server import (
+    admin,
     api,
     auth,
     browse,
@@ -65,6 +66,7 @@ BLUEPRINTS = (
     transfer.blueprint,
     browse.blueprint,
     insights.blueprint,
+    admin.blueprint,
 )
 
 
