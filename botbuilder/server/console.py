@@ -28,7 +28,7 @@ from botbuilder.conversations.presence import PRESENCE_TIMEOUT
 from botbuilder.conversations.store import MessageRecord
 from botbuilder.db.ids import row_id
 from botbuilder.errors import BadRequest, RequestError
-from botbuilder.server import console_followups
+from botbuilder.server import console_delete, console_followups
 from botbuilder.server.auth import STAFF_BLUEPRINTS, login_required
 from botbuilder.server.common import (
     current_user,
@@ -45,6 +45,9 @@ blueprint = Blueprint("console", __name__, url_prefix="/console")
 CONSOLE_ROLES = ("agent", "manager", "admin")
 staff = login_required(CONSOLE_ROLES)
 STAFF_BLUEPRINTS.add("console")
+_DELETE = "/conversations/<conversation_id>/delete"  # admins: a member's data, on request
+blueprint.add_url_rule(_DELETE, view_func=console_delete.confirm_delete)
+blueprint.add_url_rule(_DELETE, view_func=console_delete.delete_conversation, methods=["POST"])
 blueprint.add_url_rule("/follow-ups/<int:follow_up_id>", view_func=console_followups.follow_up)
 blueprint.add_url_rule(
     "/follow-ups/<int:follow_up_id>/reply",
