@@ -15,14 +15,17 @@ from sqlalchemy import update
 from botbuilder.cli import main
 from botbuilder.content.loader import load_bot
 from botbuilder.content.model import Bot
+from botbuilder.conversations.notify import Notifier
 from botbuilder.conversations.store import Conversation, Feedback, Handoff, Message, Storage
 from botbuilder.insights.gaps import Suggestion
 from botbuilder.integrations.mail import Mailer
 from botbuilder.jobs.digest import compose_digest, deliver_digest
 from botbuilder.jobs.schedule import DIGEST_JOB, JobServices, server_jobs
 from botbuilder.jobs.scheduler import Scheduler
+from botbuilder.server.app import start_scheduler
 
 from .mail_server import MailServer, mail_server
+from .test_notify import Receiver
 
 __all__ = ["mail_server"]  # the fixture, imported for pytest
 
@@ -278,3 +281,44 @@ def test_a_bad_today_is_a_usage_error(bot_dir: Path, database_url: str, tmp_path
     )
 
     assert result.exit_code == 2 and "2026-11-30" in result.output
+
+
+def test_the_digest_is_posted_to_the_teams_webhook_with_chat_markup_escaped(
+    storage: Storage, bot_dir: Path
+) -> None:
+    receiver = Receiver()
+    try:
+        bot_yml = bot_dir / "bot.yml"
+        bot_yml.write_text(
+            bot_yml.read_text(encoding="utf-8").replace(
+                "    leden: {}", f"    leden: {{webhook: '{receiver.url}'}}"
+            )
+            + "digest:\n  teams: [leden]\n",
+            encoding="utf-8",
+        )
+        bot = load_bot(bot_dir)
+        notifier = Notifier(storage)
+        digest = compose_digest(storage, bot, MONDAY, gaps=GAPS[:1])
+
+        outcome = deliver_digest(digest, bot, slot="2026-W49", mailer=None, notifier=notifier)
+        notifier.wait(10)
+    finally:
+        receiver.close()
+
+    assert outcome == "posted to team leden"
+    [body] = receiver.bodies
+    assert body["event"] == "digest" and body["week"] == "2026-W49" and body["team"] == "leden"
+    assert "Conversations: 4 (week before: 2)" in body["text"]
+    assert "Routes &lt;script&gt;" in body["text"] and "<script>" not in body["text"]
+
+
+def test_serve_starts_the_scheduler_unless_it_is_off(app_factory: Any, bot_dir: Path) -> None:
+    off = app_factory(bot_dir, SCHEDULER="off")
+    assert start_scheduler(off) is False
+    on = app_factory(bot_dir)
+    try:
+        assert start_scheduler(on) is True
+        assert on.extensions["botbuilder"].scheduler.running
+    finally:
+        on.extensions["botbuilder"].scheduler.stop()
+    assert not on.extensions["botbuilder"].scheduler.running

@@ -154,11 +154,11 @@ def test_the_thread_ticks_until_stopped(database: Database) -> None:
 
     scheduler.start()
     try:
-        assert ran.wait(10)
+        assert ran.wait(10) and scheduler.running
     finally:
         scheduler.stop()
 
-    assert len(scheduler.runs("ping")) == 1
+    assert not scheduler.running and len(scheduler.runs("ping")) == 1
 
 
 @pytest.mark.parametrize(
