@@ -1,9 +1,11 @@
 import sys
 
-from benchmarks import browse
+from benchmarks import browse, dashboard
 from benchmarks.speed import main
 
 main()
 if "--accuracy" not in sys.argv:
     print()
     browse.main()
+    print()
+    dashboard.main()

@@ -363,7 +363,7 @@ def test_feedback_review_shows_each_thumbs_down_with_question_answer_and_what_ca
     assert "De contributie is 25 euro per jaar." in html
     assert f"{tally['not_helpful']} × not helpful in this period" in html
     for conversation in tally["conversation_ids"][2:5]:
-        assert f'href="/conversations/{conversation}"' in html
+        assert f'href="/conversations/{conversation}#m' in html
     dutch = unescape(viewer.get("/editor/feedback?language=nl").text)
     assert (
         "How do I cancel my membership?" in html and "How do I cancel my membership?" not in dutch

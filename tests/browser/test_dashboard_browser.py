@@ -4,8 +4,9 @@ Members' conversations go through the widget API; then a manager signs in,
 opens the dashboard from the menu and sees every chart drawn by the vendored
 Chart.js (pixels on each canvas) next to its table, under the staff pages'
 strict Content-Security-Policy (any violation fails the test), and opens the
-feedback review. Screenshots: test-output/screenshots/dashboard.png and
-dashboard-feedback.png (docs/img/dashboard.png in the README is a copy).
+feedback review. Screenshots: test-output/screenshots/dashboard.png (and its
+top, dashboard-top.png, of which docs/img/dashboard.png in the README is a copy)
+and dashboard-feedback.png.
 """
 
 from __future__ import annotations
@@ -105,6 +106,8 @@ def test_manager_sees_the_dashboard_charts_and_tables_and_the_feedback_review(
     assert page.locator("#table-handoffs").is_visible()
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / "dashboard.png"), full_page=True)
+    top = {"x": 0, "y": 0, "width": LAPTOP["width"], "height": 1300}
+    page.screenshot(path=str(SCREENSHOTS / "dashboard-top.png"), full_page=True, clip=top)
     assert not page.locator("#table-trend").is_visible()  # long tables wait behind a summary
     page.click("#h-trend ~ details summary")
     assert page.locator("#table-trend").is_visible()
@@ -129,6 +132,13 @@ def test_manager_sees_the_dashboard_charts_and_tables_and_the_feedback_review(
     first = page.locator(".feedback-group h2").first.inner_text()
     assert "contributie" in first  # the intent with the most 👎 comes first
     page.screenshot(path=str(SCREENSHOTS / "dashboard-feedback.png"), full_page=True)
+
+    # Each one opens its conversation's transcript at the rated answer.
+    link = page.locator(".thumbs-down-item a", has_text="Open the conversation").first
+    anchor = link.get_attribute("href").split("#")[1]
+    link.click()
+    page.wait_for_url(f"**/conversations/*#{anchor}")
+    assert page.locator(f"#{anchor}").is_visible()
 
     context.close()
     assert not violations, violations

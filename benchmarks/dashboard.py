@@ -1,0 +1,97 @@
+"""The dashboard and the feedback review on 100,000 generated conversations: page times.
+
+    python -m benchmarks.dashboard [--conversations 100000]
+
+The median of 5 of each page through the real app, signed in as a manager
+(`GET /editor/stats` for the default 30 days, for 180 days, for one language;
+a table's CSV; `GET /editor/feedback`, its 20th page), and of
+`insights.figures.figures` alone for the same 30 days, so the rendering's
+share is visible. Target: the dashboard under 1 s on a 2-core machine. The
+database is `benchmarks.generated_db`'s, copied to a scratch folder so the
+account added here stays out of the cache.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import statistics
+import tempfile
+import timeit
+from collections.abc import Callable
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+from benchmarks.generated_db import generated_database, generated_url
+
+ROOT = Path(__file__).resolve().parent.parent
+RUNS = 5
+TARGET_MS = 1000
+
+
+def _median_ms(run: Callable[[], Any]) -> float:
+    return statistics.median(timeit.repeat(run, number=1, repeat=RUNS)) * 1000
+
+
+def pages(database: Path, instance: Path) -> dict[str, float]:
+    """Median milliseconds per page, through the real app as a signed-in manager."""
+    from botbuilder.insights.figures import Period, bot_timezone, figures
+    from botbuilder.server import create_app
+
+    app = create_app(
+        {
+            "FLOWS_DIR": str(ROOT / "flows"),
+            "INSTANCE_PATH": str(instance),
+            "DATABASE_URL": generated_url(database),
+            "RELOAD_INTERVAL": 0,
+        }
+    )
+    services = app.extensions["botbuilder"]
+    manager = services.accounts.add("bench@example.org", "reading the figures of a year", "manager")
+    client = app.test_client()
+    with client.session_transaction() as session:
+        session["user_id"], session["key"] = manager.id, manager.session_key
+    first = client.get("/editor/stats")  # loads the bot and its matcher
+    assert first.status_code == 200, first.status_code
+    today = date.today()
+    half_year = f"since={today - timedelta(days=179)}&until={today}"
+    bot = services.runtime.current().bot
+    period = Period(today - timedelta(days=29), today, None, bot_timezone(bot))
+    times = {
+        "figures() alone, 30 days": _median_ms(lambda: figures(services.storage, period, bot)),
+    }
+    for name, path in (
+        ("GET /editor/stats (30 days)", "/editor/stats"),
+        ("  ?since..until (180 days)", f"/editor/stats?{half_year}"),
+        ("  ?language=en", "/editor/stats?language=en"),
+        ("GET /editor/stats/handoffs.csv", "/editor/stats/handoffs.csv"),
+        ("GET /editor/feedback", "/editor/feedback"),
+        ("  ?page=20 (180 days)", f"/editor/feedback?page=20&{half_year}"),
+    ):
+        assert client.get(path).status_code == 200, path
+        times[name] = _median_ms(lambda p=path: client.get(p))
+    services.storage.close()
+    return times
+
+
+def main(conversations: int = 100_000) -> None:
+    print(f"Dashboard on {conversations:,} generated conversations (median of {RUNS})")
+    source = generated_database(conversations)
+    with tempfile.TemporaryDirectory() as tmp:
+        database = Path(tmp) / "dashboard.sqlite"
+        shutil.copy(source, database)
+        instance = Path(tmp) / "instance"
+        instance.mkdir()
+        times = pages(database, instance)
+    for name, ms in times.items():
+        print(f"{name:34} {ms:6.0f} ms")
+    page = times["GET /editor/stats (30 days)"]
+    verdict = "within" if page < TARGET_MS else "OVER"
+    print(f"dashboard: {page:.0f} ms, {verdict} the {TARGET_MS} ms target")
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--conversations", type=int, default=100_000)
+    main(parser.parse_args().conversations)
