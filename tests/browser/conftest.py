@@ -35,6 +35,7 @@ XSS_FLOW = Path(__file__).parent / "fixtures" / "xss.yml"
 DESKTOP = {"width": 1280, "height": 800}
 PHONE = {"width": 390, "height": 844}
 WELCOME = "Stel je vraag over lidmaatschap, contributie of activiteiten."
+PRIVACY_URL = "https://example.org/privacy"
 
 
 def _missing_browser() -> str | None:
@@ -116,6 +117,7 @@ def _write_site(directory: Path, server_url: str) -> None:
     pages = {
         "index.html": _host_page(server_url, "Een andere website"),
         "english.html": _host_page(server_url, "An English site", lang="en-GB"),
+        "nolang.html": _host_page(server_url, "A site that names no language", lang=""),
         "options.html": _host_page(
             server_url,
             "Opties",
@@ -156,7 +158,8 @@ def _bot_dir(target: Path, allowed_origin: str) -> Path:
     shutil.copy(XSS_FLOW, target / "xss.yml")
     settings = yaml.safe_load((target / "bot.yml").read_text(encoding="utf-8"))
     settings["widget"] = {
-        "title": "Vraag het ons",
+        "title": {"nl": "Vraag het ons", "en": "Ask us"},
+        "privacy_url": PRIVACY_URL,
         "color": "#0b6e4f",
         "welcome": {"nl": WELCOME, "en": "Ask about membership, fees or events."},
         "allowed_origins": [allowed_origin],

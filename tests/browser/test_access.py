@@ -96,7 +96,7 @@ def test_phone_gets_a_full_screen_panel(phone, server):
 def test_english_page_gets_english_texts_and_greeting(page, server):
     page.goto(server.allowed_site + "/english.html")
     widget = Widget(page)
-    expect(widget.launcher).to_have_attribute("aria-label", "Open the chat: Vraag het ons")
+    expect(widget.launcher).to_have_attribute("aria-label", "Open the chat: Ask us")
     widget.open()
     expect(widget.bot_bubbles.first).to_have_text("Hi! How can I help?")
     expect(widget.input).to_have_attribute("placeholder", "Type your question…")

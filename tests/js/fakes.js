@@ -95,6 +95,9 @@ class Server {
       });
     }
     if (typeof failure === "number") return Promise.resolve(response(failure, { ok: false, error: "nope", status: failure }));
+    if (failure && typeof failure === "object") { // { status, headers }: e.g. a 429 with Retry-After
+      return Promise.resolve(response(failure.status, { ok: false, error: "nope", status: failure.status }, failure.headers));
+    }
     return Promise.resolve(this.answer(method, pathOnly, body));
   };
 
@@ -105,17 +108,23 @@ class Server {
       const hello = this.add(id, "bot", "Hoi!");
       return response(201, { conversation_id: id, state: this.state, messages: [hello], cursor: hello.id });
     }
-    const m = pathOnly.match(/^\/conversations\/([^/]+)\/(messages|feedback)(?:\?after=(\d+))?$/);
+    const m = pathOnly.match(/^\/conversations\/([^/]+)\/(messages|feedback|close)(?:\?after=(\d+))?$/);
     if (!m) return response(404, { error: "no such page" });
     const [, id, what, after] = m;
     if (id !== "c" + this.conversations) return response(404, { error: "conversation gone" });
     if (what === "feedback") return response(200, { ok: true });
+    if (what === "close") { // like the API: back to the bot from waiting, else closed
+      if (body.back_to_bot && this.state === "agent") return response(409, { ok: false, error: "agent", status: 409 });
+      this.state = body.back_to_bot ? "bot" : "closed";
+      const said = this.add(id, "bot", body.back_to_bot ? "Je wacht niet meer." : "Gesloten.");
+      return response(200, { conversation_id: id, state: this.state, messages: [said], cursor: said.id });
+    }
     if (method === "POST") {
       const key = body.client_message_id && id + " " + body.client_message_id;
       if (key && this.answered.has(key)) return response(200, this.answered.get(key));
       const member = this.add(id, "member", body.text || body.button);
       const reply = this.add(id, "bot", "Antwoord op " + member.text);
-      const json = { conversation_id: id, state: this.state, member_message: member, messages: [reply], cursor: reply.id };
+      const json = { conversation_id: id, state: this.state, language: this.language, member_message: member, messages: [reply], cursor: reply.id };
       if (key) this.answered.set(key, json);
       return response(200, json);
     }
@@ -145,9 +154,11 @@ function recordingView(options = {}) {
   const calls = [];
   const view = { calls, open: options.open !== false, panel: options.panel !== false, lang: "nl" };
   const describe = (a) => (a && typeof a === "object" && ("text" in a || "button" in a) ? a.label || a.text : a);
-  const record = (name, result) => (...args) => { calls.push([name, ...args.map(describe)]); return result ? result() : undefined; };
+  // Arguments left out and those given as null or undefined are written down alike.
+  const given = (args) => { const a = args.slice(); while (a.length && a[a.length - 1] == null) a.pop(); return a; };
+  const record = (name, result) => (...args) => { calls.push([name, ...given(args).map(describe)]); return result ? result() : undefined; };
   for (const name of ["config", "typing", "messages", "state", "forget", "notice", "alert", "hideAlert",
-    "refuse", "quiet", "bubble", "pending", "sending", "sent", "notSent"]) view[name] = record(name);
+    "refuse", "quiet", "bubble", "pending", "sending", "sent", "notSent", "heard"]) view[name] = record(name);
   view.language = () => view.lang;
   view.isOpen = () => view.open;
   view.hasPanel = () => view.panel;
@@ -169,7 +180,7 @@ function setUp(options = {}) {
     AbortController: globalThis.AbortController,
     storage: { load: storage.load, save: storage.save },
     offline: () => platform.isOffline,
-    hidden: () => false,
+    hidden: () => !!platform.isHidden,
     isOffline: false,
   };
   const transport = createTransport(platform, view);

@@ -39,8 +39,8 @@
   "use strict";
 
   // Everything the widget says, per language. The view picks one table (`T`)
-  // from the page's or the script tag's language; the transport names its
-  // alerts by key (`"offline"`, `"busy"`…) so it needs no table of its own.
+  // with `pickLanguage` below; the transport names its alerts by key
+  // (`"offline"`, `"busy"`…) so it needs no table of its own.
   var TEXTS = {
     nl: {
       open: "Open de chat", close: "Sluit de chat", title: "Chat",
@@ -64,7 +64,14 @@
       stale: "Die keuze kan nu niet meer. Typ je vraag, dan help ik je verder.",
       isClosed: "Dit gesprek is al gesloten. Begin een nieuw gesprek om verder te gaan.",
       expired: "Je vorige gesprek bestaat niet meer, dus we zijn een nieuw gesprek begonnen.",
-      refused: "Deze chat is niet beschikbaar op deze website. Neem op een andere manier contact met ons op."
+      refused: "Deze chat is niet beschikbaar op deze website. Neem op een andere manier contact met ons op.",
+      slow: "Even rustig aan — probeer het over {seconds} seconden opnieuw.",
+      backToBot: "Stop met wachten, terug naar de bot",
+      position: "Je bent nummer {position} in de wachtrij.",
+      privacy: "We bewaren dit gesprek om je te kunnen helpen.",
+      privacyLink: "Zo gaan we om met je gegevens",
+      languages: "Taal van de chat",
+      languageName: "Nederlands"
     },
     en: {
       open: "Open the chat", close: "Close the chat", title: "Chat",
@@ -88,9 +95,35 @@
       stale: "That choice is no longer available. Type your question and I'll help you.",
       isClosed: "This conversation is already closed. Start a new one to continue.",
       expired: "Your previous conversation no longer exists, so we started a new one.",
-      refused: "This chat isn't available on this website. Please contact us another way."
+      refused: "This chat isn't available on this website. Please contact us another way.",
+      slow: "Easy does it — please try again in {seconds} seconds.",
+      backToBot: "Stop waiting, back to the bot",
+      position: "You are number {position} in the queue.",
+      privacy: "We keep this conversation so we can help you.",
+      privacyLink: "How we handle your data",
+      languages: "Chat language",
+      languageName: "English"
     }
   };
+
+  // The language of the widget's own texts, the first of these that the widget
+  // has texts for and the bot speaks (`languages`, once the settings are in):
+  // the member's own choice in the header, the script tag's data-language, the
+  // page's <html lang>, the conversation's language (the server follows the
+  // language of the member's messages), and else the bot's main language.
+  function pickLanguage(o) {
+    var order = [o.chosen, o.script, o.page, o.conversation, o.bot];
+    for (var i = 0; i < order.length; i++) {
+      var code = String(order[i] || "").toLowerCase().split("-")[0];
+      if (code && TEXTS[code] && (!o.languages || o.languages.indexOf(code) >= 0)) return code;
+    }
+    return TEXTS[o.bot] ? o.bot : "en";
+  }
+
+  // "{seconds}" and the like filled in; a missing value leaves the text as it is.
+  function fill(text, values) {
+    return text.replace(/\{(\w+)\}/g, function (all, name) { return values[name] != null ? values[name] : all; });
+  }
 
   // How the widget looks: its icons and its one stylesheet, which lives in the
   // shadow root (see header.js), so nothing here can reach the host page.
@@ -138,10 +171,14 @@
     "header button{border:0;background:transparent;color:inherit;width:40px;height:40px;border-radius:8px;",
     "display:flex;align-items:center;justify-content:center}",
     "header :focus-visible{outline-color:var(--on);outline-offset:-3px}",
+    ".langs{display:flex;gap:4px}",
+    "header .lang{width:auto;height:28px;padding:0 7px;border:1px solid currentColor;border-radius:6px;font-size:12px;font-weight:650}",
+    "header .lang[aria-pressed=true]{background:var(--on);color:var(--a)}",
     ".tools{display:flex;gap:8px;padding:8px 12px;border-bottom:1px solid #d8dee4;background:#f6f8fa}",
     ".tools button{border:1px solid #8c959f;background:#fff;border-radius:16px;padding:4px 12px;font-size:14px}",
     ".tools button:hover{background:#eaeef2}",
     ".state{padding:8px 14px;background:#fff8c5;border-bottom:1px solid #d4a72c;font-size:14px}",
+    ".state .restart{display:block;margin-top:6px}",
     ".log{flex:1;overflow-y:auto;position:relative;padding:14px;display:flex;flex-direction:column;gap:10px;overscroll-behavior:contain}",
     ".welcome{margin:0 0 4px;color:#57606a;font-size:14px}",
     ".msg{display:flex;flex-direction:column;max-width:88%;align-self:flex-start}",
@@ -163,7 +200,12 @@
     ".reply,.restart{border:1.5px solid var(--link);color:var(--link);background:#fff;border-radius:16px;padding:5px 12px;",
     "font-size:14px;text-decoration:none;text-align:left;line-height:1.3}",
     ".reply:hover{background:#f3f6f8}",
-    ".old button.reply,.waiting .msg button.reply,.agent-state .msg button.reply,.closed .msg button.reply{display:none}",
+    /* Options that no longer work stay in the transcript, disabled; the one chosen is marked. */
+    ".reply:disabled{cursor:default;border:1.5px dashed #8c959f;color:#57606a;background:#fff}",
+    ".reply.chosen:disabled{border-style:solid;border-color:#57606a;background:#eef1f4;color:#1f2328}",
+    ".log.loading{visibility:hidden}",
+    ".privacy{margin:0;color:#57606a;font-size:12px}",
+    ".privacy a{color:var(--link)}",
     ".fb{display:flex;gap:4px;margin:4px 0 0 2px;align-items:center}",
     ".fb button{border:1px solid transparent;background:transparent;color:#57606a;border-radius:6px;width:32px;height:30px;",
     "display:flex;align-items:center;justify-content:center}",
@@ -206,6 +248,10 @@
   //             storage: { load(name, fallback), save(name, value) },
   //             offline(), hidden(), randomId() (optional) }
   // view:     the hooks in view.js (`hooks`); every one of them is about the screen.
+  //
+  // A conversation's language and place in the queue come with every answer;
+  // they go to the view with its state (`view.state(state, position)`,
+  // `view.heard(language)`).
 
   function Failure(kind, status, message, retryAfter) {
     this.kind = kind; this.status = status; this.message = message; this.retryAfter = retryAfter;
@@ -243,6 +289,7 @@
         throw new Failure(platform.offline() ? "offline" : "network");
       });
     }
+    function closePath(id) { return "/conversations/" + encodeURIComponent(id) + "/close"; }
     function messagesPath(query) {
       return "/conversations/" + encodeURIComponent(conversationId) + "/messages" + (query || "");
     }
@@ -297,7 +344,7 @@
         cursor = r.cursor;
         loaded = true;
         dropDelivered(r.messages);
-        setState(r.state);
+        heard(r);
         outbox.forEach(function (item) { if (!item.node) { view.bubble(item); view.pending(item); } });
       }, function (failure) {
         if (failure.kind === "http" && failure.status === 404) { forget(); return; } // gone: start afresh
@@ -316,7 +363,7 @@
         cursor = r.cursor;
         loaded = true;
         show(r.messages);
-        setState(r.state);
+        heard(r);
       });
     }
 
@@ -336,7 +383,7 @@
           if (id) see(id);
           view.sent(item, id);
           show(r.messages);
-          setState(r.state);
+          heard(r);
         }, function (failure) {
           view.typing(false);
           if (mine !== epoch) return;
@@ -394,17 +441,27 @@
       view.typing(false);
       if (!view.hasPanel()) return; // nothing asked yet: say it when the member opens the chat
       if (failure.kind === "refused") { view.refuse(); return; }
+      var slow = failure.status === 429;
       var text = failure.kind === "offline" ? "offline"
         : failure.kind === "network" ? "network"
-        : failure.status === 429 ? "busy"
+        : slow ? (failure.retryAfter ? "slow" : "busy")
         : failure.status === 413 ? "tooLong"
         : "server";
-      view.alert(text, failure.kind !== "offline");
-      // Offline: the browser's "online" event sends the queue. Otherwise try again by itself, slower each time.
-      if (failure.kind !== "offline") {
+      view.alert(text, failure.kind !== "offline", text === "slow" ? { seconds: waitSeconds(failure, 0) } : null);
+      // Offline: the browser's "online" event sends the queue. Rate-limited: again when the
+      // server said (Retry-After). Otherwise try again by itself, slower each time.
+      if (slow && failure.retryAfter) {
+        retryTimer = setTimeout(sync, waitSeconds(failure, 0) * 1000);
+      } else if (failure.kind !== "offline") {
         retryTimer = setTimeout(sync, retryDelay);
         retryDelay = Math.min(retryDelay * 2, 30000);
       }
+    }
+
+    // Retry-After in whole seconds (at least 1), or `fallback` without one.
+    function waitSeconds(failure, fallback) {
+      var seconds = parseInt(failure.retryAfter, 10);
+      return seconds > 0 ? Math.min(seconds, 3600) : fallback;
     }
 
     // Only messages not on screen yet go to the view, in the order they came.
@@ -421,15 +478,28 @@
       if (id > newest) newest = id;
     }
 
-    function setState(next) {
+    // What every answer says besides its messages: the state, the place in the queue, the language.
+    function heard(r) {
+      if (r.language) view.heard(r.language);
+      setState(r.state, r.queue_position);
+    }
+
+    function setState(next, position) {
       state = next || "bot";
-      view.state(state);
+      view.state(state, position);
       clearTimeout(pollTimer);
       if (state === "waiting" || state === "agent") pollTimer = setTimeout(poll, POLL_MS);
     }
 
+    // A hidden page asks for news less often, but still asks: a member who waits
+    // in another tab is still there (the server ends waits nobody asks about).
+    var HIDDEN_EVERY = 20, hiddenTicks = 0;
     function poll() {
-      if (!conversationId || platform.hidden()) { pollTimer = setTimeout(poll, POLL_MS); return; }
+      if (!conversationId || (platform.hidden() && ++hiddenTicks < HIDDEN_EVERY)) {
+        pollTimer = setTimeout(poll, POLL_MS);
+        return;
+      }
+      hiddenTicks = 0;
       var after = cursor == null ? "" : "?after=" + cursor, mine = epoch;
       request("GET", messagesPath(after)).then(function (r) {
         if (mine !== epoch) return;
@@ -437,10 +507,14 @@
         if (r.cursor != null) cursor = r.cursor;
         show(r.messages, true);
         if (!outbox.length) view.hideAlert();
-        setState(r.state);
+        heard(r);
       }, function (failure) {
         if (mine !== epoch) return;
         if (failure.kind === "http" && failure.status === 404) { forget(); return; }
+        if (failure.kind === "http" && failure.status === 429) { // asked too often: wait as told
+          pollTimer = setTimeout(poll, waitSeconds(failure, 5) * 1000);
+          return;
+        }
         // One missed poll is not worth a word; several in a row are.
         if (++pollFailures >= 3 && view.hasPanel()) view.alert(failure.kind === "offline" ? "offline" : "network", true);
         pollTimer = setTimeout(poll, POLL_MS);
@@ -478,6 +552,8 @@
       },
       // Whether opening the chat has to fetch anything.
       stale: function () { return !loaded || !conversationId; },
+      // Whether a conversation from an earlier page view still has to be drawn.
+      restoring: function () { return !!conversationId && !loaded; },
       send: function (item) {
         view.bubble(item);
         item.after = newest;
@@ -487,11 +563,31 @@
         if (platform.offline()) view.pending(item);
         sync();
       },
-      // "New conversation": the queue and the conversation are dropped; the next sync starts afresh.
+      // "New conversation": the old one is closed (it leaves the queue), the queue and the
+      // conversation are dropped, and the next sync starts afresh.
       drop: function () {
+        if (conversationId) {
+          request("POST", closePath(conversationId), {}).catch(function () {
+            // Unreachable now: the server ends a wait nobody asks about by itself.
+          });
+        }
         outbox = [];
         saveOutbox();
         forget();
+      },
+      // "Stop waiting": out of the queue, and the bot answers again.
+      backToBot: function () {
+        if (!conversationId) return Promise.resolve();
+        var mine = epoch;
+        return request("POST", closePath(conversationId), { back_to_bot: true }).then(function (r) {
+          if (mine !== epoch) return;
+          show(r.messages);
+          heard(r);
+        }, function (failure) {
+          if (mine !== epoch) return;
+          if (failure.kind === "http" && failure.status === 409) { poll(); return; } // an agent came first
+          failed(failure);
+        });
       },
       online: function () { if (outbox.length || (view.isOpen() && !loaded)) sync(); },
       // The page is in view again: while a person may be answering, ask now rather than at the next tick.
@@ -514,8 +610,9 @@
   // to be shown, and the member's actions call the transport.
   //
   // Declarations only; main.js decides when the launcher is mounted. Names from
-  // the other parts: TEXTS (texts.js), ICON and CSS (style.js), and from main.js
-  // `data` (the script tag's data-* attributes), `base`, `KEY` and `transport`.
+  // the other parts: TEXTS, pickLanguage and fill (texts.js), ICON and CSS
+  // (style.js), and from main.js `data` (the script tag's data-* attributes),
+  // `base`, `KEY` and `transport`.
 
   // -- small helpers -----------------------------------------------------------
 
@@ -583,9 +680,12 @@
 
   // -- state ---------------------------------------------------------------------
 
-  var pageLang, lang, T;  // set when the launcher is mounted: from the script tag, else the page
+  var pageLang, lang, T;  // set when the launcher is mounted, and again with each thing learnt
+  var chosenLang = null;  // the member's own choice in the header, kept across page views
+  var conversationLang = null; // the conversation's language, as the server last said
   var config = null;
   var state = "bot";      // the conversation's state, as the transport last said
+  var position = null;    // the place in the queue while waiting
   var lastBot = null;     // the last bot/agent message: only its quick replies work
   var unread = 0;
   var isOpen = false, built = false;
@@ -596,8 +696,8 @@
 
   function mountLauncher() {
     pageLang = (document.documentElement.getAttribute("lang") || "").toLowerCase().split("-")[0];
-    lang = (data.language || pageLang || "nl").toLowerCase();
-    T = TEXTS[lang] || TEXTS.en;
+    try { chosenLang = localStorage.getItem(KEY + "language"); } catch (e) { /* no storage */ }
+    chooseLanguage();
     host = el("botbuilder-chat");
     root = host.attachShadow({ mode: "open" });
     frame = el("div", "bb");
@@ -619,14 +719,33 @@
     document.documentElement.appendChild(host);
   }
 
-  function setPosition(position) {
-    frame.classList.toggle("left", position === "left");
+  function setPosition(side) {
+    frame.classList.toggle("left", side === "left");
+  }
+
+  // Picks the language again from all we know now; true when it changed.
+  function chooseLanguage() {
+    var before = lang;
+    lang = pickLanguage({
+      chosen: chosenLang, script: data.language, page: pageLang, conversation: conversationLang,
+      bot: config ? config.language : "nl", languages: config ? config.languages : null
+    });
+    T = TEXTS[lang];
+    return lang !== before;
+  }
+
+  // The member pressed NL or EN in the header.
+  function chooseLanguageOf(code) {
+    chosenLang = code;
+    try { localStorage.setItem(KEY + "language", code); } catch (e) { /* this page view only */ }
+    if (chooseLanguage()) { applyTexts(); applyConfig(); }
   }
 
   // -- the panel -------------------------------------------------------------------
 
-  var panel, titleEl, logoEl, closeBtn, personBtn, newBtn, stateEl, log, welcomeEl,
-    typingEl, typingText, alertEl, alertText, retryBtn, form, input, sendBtn, announcer;
+  var panel, titleEl, logoEl, closeBtn, personBtn, newBtn, stateEl, stateText, backBtn, restartBtn,
+    langBar, log, privacyEl, welcomeEl, typingEl, typingText, alertEl, alertText, retryBtn, form,
+    input, sendBtn, announcer;
 
   function build() {
     if (built) return;
@@ -644,8 +763,11 @@
     titleEl = el("h2");
     titleEl.id = "title";
     closeBtn = button("close", T.close, close, "close");
+    langBar = el("div", "langs");
+    langBar.setAttribute("role", "group");
     header.appendChild(logoEl);
     header.appendChild(titleEl);
+    header.appendChild(langBar);
     header.appendChild(closeBtn);
 
     var tools = el("div", "tools");
@@ -655,13 +777,22 @@
     tools.appendChild(newBtn);
 
     stateEl = el("div", "state");
-    stateEl.setAttribute("role", "status");
     stateEl.hidden = true;
+    stateText = el("span");
+    stateText.setAttribute("role", "status");
+    backBtn = button("restart", T.backToBot, backToBot);
+    restartBtn = button("restart", T.startNew, newConversation);
+    stateEl.appendChild(stateText);
+    stateEl.appendChild(backBtn);
+    stateEl.appendChild(restartBtn);
 
     log = el("div", "log");
     log.setAttribute("role", "log");
     log.setAttribute("aria-live", "polite");
     log.tabIndex = 0; // scrollable with the keyboard
+    // Before the first message: what we keep, and where to read more (bot.yml widget.privacy_url).
+    privacyEl = el("p", "privacy");
+    log.appendChild(privacyEl);
     welcomeEl = el("p", "welcome");
     welcomeEl.hidden = true;
     log.appendChild(welcomeEl);
@@ -725,14 +856,20 @@
     applyConfig();
   }
 
+  // bot.yml's title in the member's language, else its main one, else ours.
+  function chatTitle() {
+    return (config && ((config.titles && config.titles[lang]) || config.title)) || T.title;
+  }
+
   function applyTexts() {
-    var title = (config && config.title) || T.title;
+    var title = chatTitle();
     var action = isOpen ? T.close : T.open;
     launcher.setAttribute("aria-label", action + ": " + title + (unread ? " (" + unread + " " + T.newMessages + ")" : ""));
     launcher.title = action;
     frame.setAttribute("lang", lang);
     if (!built) return;
     titleEl.textContent = title;
+    showLanguages();
     closeBtn.setAttribute("aria-label", T.close);
     closeBtn.title = T.close;
     personBtn.textContent = T.person;
@@ -744,7 +881,42 @@
     input.placeholder = T.placeholder;
     sendBtn.setAttribute("aria-label", T.send);
     sendBtn.title = T.send;
+    backBtn.textContent = T.backToBot;
+    restartBtn.textContent = T.startNew;
+    showPrivacy();
     showState();
+  }
+
+  // NL / EN in the header, when the bot speaks more than one language the widget has texts for.
+  function showLanguages() {
+    var codes = ((config && config.languages) || []).filter(function (c) { return TEXTS[c]; });
+    var focused = langBar.contains(root.activeElement) ? root.activeElement.getAttribute("lang") : null;
+    langBar.textContent = "";
+    langBar.hidden = codes.length < 2;
+    langBar.setAttribute("aria-label", T.languages);
+    codes.forEach(function (code) {
+      // "NL" on screen, "NL – Nederlands" to a screen reader, in that language.
+      var b = button("lang", code.toUpperCase(), function () { chooseLanguageOf(code); });
+      b.setAttribute("lang", code);
+      b.appendChild(el("span", "sr", " – " + TEXTS[code].languageName));
+      b.setAttribute("aria-pressed", String(code === lang));
+      langBar.appendChild(b);
+      if (code === focused) b.focus(); // redrawn in the new language: focus stays on the button
+    });
+  }
+
+  function showPrivacy() {
+    privacyEl.textContent = T.privacy;
+    var url = config && config.privacy_url;
+    if (url && /^https?:/i.test(url)) {
+      var a = el("a", null, T.privacyLink);
+      a.href = url;
+      a.target = "_blank";
+      a.rel = "noopener noreferrer";
+      a.appendChild(el("span", "sr", " " + T.newTab));
+      privacyEl.appendChild(document.createTextNode(" "));
+      privacyEl.appendChild(a);
+    }
   }
 
   function applyConfig() {
@@ -780,6 +952,12 @@
 
   function open(focus) {
     build();
+    // A conversation from an earlier page view: its history is drawn and scrolled to
+    // the end before the log is shown, so it opens at the newest message, no jump.
+    if (transport.restoring()) {
+      log.classList.add("loading");
+      setTimeout(function () { log.classList.remove("loading"); }, 3000); // never hidden for long
+    }
     isOpen = true;
     panel.hidden = false;
     frame.classList.add("open");
@@ -814,18 +992,39 @@
     transport.send({ text: text });
   }
 
-  function press(b, row) {
-    // The pressed button disappears; keyboard focus goes on to the text box, not to the page.
+  function press(b, row, node) {
+    // The options stay in the transcript, disabled, with the chosen one marked; keyboard
+    // focus goes on to the text box, not to the page.
     if (row.contains(root.activeElement)) input.focus();
-    row.classList.add("old");
+    if (node) node.classList.add("chosen");
+    retire(row);
     transport.send({ button: b.id, label: b.label });
+  }
+
+  // A bot message whose quick replies no longer work: they stay visible, disabled.
+  function retire(row) {
+    row.classList.add("old");
+    enableReplies(row, false);
+  }
+  function enableReplies(row, on) {
+    var buttons = row.querySelectorAll("button.reply");
+    for (var i = 0; i < buttons.length; i++) {
+      buttons[i].disabled = !on;
+      if (on) buttons[i].removeAttribute("aria-disabled");
+      else buttons[i].setAttribute("aria-disabled", "true");
+    }
   }
 
   function askForPerson() {
     if (state !== "bot") return;
     var handoff = lastBot && lastBot.buttons.filter(function (b) { return b.id === "handoff"; })[0];
-    if (handoff && lastBot.node) press(handoff, lastBot.node);
+    if (handoff && lastBot.node) press(handoff, lastBot.node, null);
     else transport.send({ text: T.personText }); // a short request for a person is a handoff in the dialogue
+  }
+
+  function backToBot() {
+    backBtn.disabled = true;
+    transport.backToBot().then(function () { backBtn.disabled = false; input.focus(); });
   }
 
   function newConversation() {
@@ -864,8 +1063,11 @@
   // -- showing messages -------------------------------------------------------------------
 
   // Messages not on screen yet (the transport keeps track), in the order they came.
+  var restoring = false; // the history of an earlier page view is on its way
   function addMessages(messages, news) {
     build();
+    var history = restoring;
+    restoring = false;
     var fresh = null;
     messages.forEach(function (m) {
       if (m.role === "member") { memberBubble(m.text).dataset.id = m.id; return; }
@@ -878,7 +1080,9 @@
       badge.hidden = false;
       applyTexts();
     }
-    scrollDown(fresh);
+    if (history) scrollDown(); // the newest at once, then shown
+    else scrollDown(fresh);
+    log.classList.remove("loading");
   }
 
   function memberBubble(text) {
@@ -912,7 +1116,8 @@
           a.appendChild(el("span", "sr", " " + T.newTab));
           replies.appendChild(a);
         } else {
-          replies.appendChild(button("reply", b.label, function () { press(b, row); }));
+          var node = button("reply", b.label, function () { press(b, row, node); });
+          replies.appendChild(node);
         }
       });
       row.appendChild(replies);
@@ -925,8 +1130,9 @@
       bar.lastChild.setAttribute("aria-pressed", "false");
       row.appendChild(bar);
     }
-    if (lastBot && lastBot.node) lastBot.node.classList.add("old");
+    if (lastBot && lastBot.node) retire(lastBot.node);
     lastBot = { buttons: buttons, node: row };
+    if (state !== "bot") enableReplies(row, false);
     log.appendChild(row);
     return row;
   }
@@ -943,9 +1149,15 @@
       ? first.offsetTop - 8 : log.scrollHeight;
   }
 
-  function showStateChange(next) {
+  function showStateChange(next, place) {
+    var was = state;
     state = next;
+    position = place || null;
     if (!built) return;
+    // Only in `bot` do the last message's quick replies work; shown disabled otherwise.
+    if (lastBot && lastBot.node && !lastBot.node.classList.contains("old") && was !== state) {
+      enableReplies(lastBot.node, state === "bot");
+    }
     frame.classList.toggle("waiting", state === "waiting");
     frame.classList.toggle("agent-state", state === "agent");
     frame.classList.toggle("closed", state === "closed");
@@ -956,21 +1168,24 @@
     }
   }
 
+  // The state bar: waiting (with the place in the queue and the way back to the bot),
+  // with an agent, or closed (with a new start). Its buttons are made once, so
+  // a poll that says the same again does not take the member's focus away.
   function showState() {
     var text = state === "waiting" ? T.waiting : state === "agent" ? T.agentState : state === "closed" ? T.closed : "";
-    stateEl.textContent = text;
+    if (state === "waiting" && position) text += " " + fill(T.position, { position: position });
+    if (stateText.textContent !== text) stateText.textContent = text;
     stateEl.hidden = !text;
+    backBtn.hidden = state !== "waiting";
+    restartBtn.hidden = state !== "closed";
     personBtn.hidden = state !== "bot";
     input.disabled = sendBtn.disabled = state === "closed" || (config && config.origin_allowed === false);
-    if (state === "closed" && !stateEl.querySelector("button")) {
-      stateEl.appendChild(document.createTextNode(" "));
-      stateEl.appendChild(button("restart", T.startNew, newConversation));
-    }
   }
 
   function showTyping(on) { if (built) typingEl.hidden = !on; if (on) scrollDown(); }
   function showAlert(text, retry) {
     build();
+    log.classList.remove("loading");
     alertText.textContent = text;
     retryBtn.hidden = !retry;
     alertEl.hidden = false;
@@ -992,10 +1207,7 @@
 
   function useConfig(json) {
     config = json;
-    if (!data.language && config.languages.indexOf(pageLang) < 0) {
-      lang = config.language;
-      T = TEXTS[lang] || TEXTS.en;
-    }
+    chooseLanguage();
     if (config.origin_allowed === false && window.console) {
       console.warn("botbuilder: " + location.origin + " is not in widget.allowed_origins in the bot.yml of " +
         base + "; add it there to use the chat on this site.");
@@ -1010,6 +1222,11 @@
   var hooks = {
     config: useConfig,
     language: function () { return lang; },
+    // The conversation's language (it follows the member's messages): the texts may follow it.
+    heard: function (language) {
+      conversationLang = language;
+      if (chooseLanguage()) { applyTexts(); applyConfig(); }
+    },
     isOpen: function () { return isOpen; },
     hasPanel: function () { return built; },
     typing: showTyping,
@@ -1017,7 +1234,7 @@
     state: showStateChange,
     forget: function () { lastBot = null; },
     notice: function (key) { notice(T[key]); },
-    alert: function (key, retry) { showAlert(T[key], retry); },
+    alert: function (key, retry, values) { showAlert(fill(T[key], values || {}), retry); },
     hideAlert: hideAlert,
     refuse: function () {
       showAlert(T.refused, false);
@@ -1026,6 +1243,7 @@
     // The history is not news: screen readers should not read it all out.
     quiet: function () {
       build();
+      restoring = true;
       log.setAttribute("aria-live", "off");
       setTimeout(function () { log.setAttribute("aria-live", "polite"); }, 50);
     },

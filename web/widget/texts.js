@@ -1,6 +1,6 @@
 // Everything the widget says, per language. The view picks one table (`T`)
-// from the page's or the script tag's language; the transport names its
-// alerts by key (`"offline"`, `"busy"`…) so it needs no table of its own.
+// with `pickLanguage` below; the transport names its alerts by key
+// (`"offline"`, `"busy"`…) so it needs no table of its own.
 var TEXTS = {
   nl: {
     open: "Open de chat", close: "Sluit de chat", title: "Chat",
@@ -24,7 +24,14 @@ var TEXTS = {
     stale: "Die keuze kan nu niet meer. Typ je vraag, dan help ik je verder.",
     isClosed: "Dit gesprek is al gesloten. Begin een nieuw gesprek om verder te gaan.",
     expired: "Je vorige gesprek bestaat niet meer, dus we zijn een nieuw gesprek begonnen.",
-    refused: "Deze chat is niet beschikbaar op deze website. Neem op een andere manier contact met ons op."
+    refused: "Deze chat is niet beschikbaar op deze website. Neem op een andere manier contact met ons op.",
+    slow: "Even rustig aan — probeer het over {seconds} seconden opnieuw.",
+    backToBot: "Stop met wachten, terug naar de bot",
+    position: "Je bent nummer {position} in de wachtrij.",
+    privacy: "We bewaren dit gesprek om je te kunnen helpen.",
+    privacyLink: "Zo gaan we om met je gegevens",
+    languages: "Taal van de chat",
+    languageName: "Nederlands"
   },
   en: {
     open: "Open the chat", close: "Close the chat", title: "Chat",
@@ -48,6 +55,32 @@ var TEXTS = {
     stale: "That choice is no longer available. Type your question and I'll help you.",
     isClosed: "This conversation is already closed. Start a new one to continue.",
     expired: "Your previous conversation no longer exists, so we started a new one.",
-    refused: "This chat isn't available on this website. Please contact us another way."
+    refused: "This chat isn't available on this website. Please contact us another way.",
+    slow: "Easy does it — please try again in {seconds} seconds.",
+    backToBot: "Stop waiting, back to the bot",
+    position: "You are number {position} in the queue.",
+    privacy: "We keep this conversation so we can help you.",
+    privacyLink: "How we handle your data",
+    languages: "Chat language",
+    languageName: "English"
   }
 };
+
+// The language of the widget's own texts, the first of these that the widget
+// has texts for and the bot speaks (`languages`, once the settings are in):
+// the member's own choice in the header, the script tag's data-language, the
+// page's <html lang>, the conversation's language (the server follows the
+// language of the member's messages), and else the bot's main language.
+function pickLanguage(o) {
+  var order = [o.chosen, o.script, o.page, o.conversation, o.bot];
+  for (var i = 0; i < order.length; i++) {
+    var code = String(order[i] || "").toLowerCase().split("-")[0];
+    if (code && TEXTS[code] && (!o.languages || o.languages.indexOf(code) >= 0)) return code;
+  }
+  return TEXTS[o.bot] ? o.bot : "en";
+}
+
+// "{seconds}" and the like filled in; a missing value leaves the text as it is.
+function fill(text, values) {
+  return text.replace(/\{(\w+)\}/g, function (all, name) { return values[name] != null ? values[name] : all; });
+}

@@ -8,6 +8,10 @@
 //             storage: { load(name, fallback), save(name, value) },
 //             offline(), hidden(), randomId() (optional) }
 // view:     the hooks in view.js (`hooks`); every one of them is about the screen.
+//
+// A conversation's language and place in the queue come with every answer;
+// they go to the view with its state (`view.state(state, position)`,
+// `view.heard(language)`).
 
 function Failure(kind, status, message, retryAfter) {
   this.kind = kind; this.status = status; this.message = message; this.retryAfter = retryAfter;
@@ -45,6 +49,7 @@ function createTransport(platform, view) {
       throw new Failure(platform.offline() ? "offline" : "network");
     });
   }
+  function closePath(id) { return "/conversations/" + encodeURIComponent(id) + "/close"; }
   function messagesPath(query) {
     return "/conversations/" + encodeURIComponent(conversationId) + "/messages" + (query || "");
   }
@@ -99,7 +104,7 @@ function createTransport(platform, view) {
       cursor = r.cursor;
       loaded = true;
       dropDelivered(r.messages);
-      setState(r.state);
+      heard(r);
       outbox.forEach(function (item) { if (!item.node) { view.bubble(item); view.pending(item); } });
     }, function (failure) {
       if (failure.kind === "http" && failure.status === 404) { forget(); return; } // gone: start afresh
@@ -118,7 +123,7 @@ function createTransport(platform, view) {
       cursor = r.cursor;
       loaded = true;
       show(r.messages);
-      setState(r.state);
+      heard(r);
     });
   }
 
@@ -138,7 +143,7 @@ function createTransport(platform, view) {
         if (id) see(id);
         view.sent(item, id);
         show(r.messages);
-        setState(r.state);
+        heard(r);
       }, function (failure) {
         view.typing(false);
         if (mine !== epoch) return;
@@ -196,17 +201,27 @@ function createTransport(platform, view) {
     view.typing(false);
     if (!view.hasPanel()) return; // nothing asked yet: say it when the member opens the chat
     if (failure.kind === "refused") { view.refuse(); return; }
+    var slow = failure.status === 429;
     var text = failure.kind === "offline" ? "offline"
       : failure.kind === "network" ? "network"
-      : failure.status === 429 ? "busy"
+      : slow ? (failure.retryAfter ? "slow" : "busy")
       : failure.status === 413 ? "tooLong"
       : "server";
-    view.alert(text, failure.kind !== "offline");
-    // Offline: the browser's "online" event sends the queue. Otherwise try again by itself, slower each time.
-    if (failure.kind !== "offline") {
+    view.alert(text, failure.kind !== "offline", text === "slow" ? { seconds: waitSeconds(failure, 0) } : null);
+    // Offline: the browser's "online" event sends the queue. Rate-limited: again when the
+    // server said (Retry-After). Otherwise try again by itself, slower each time.
+    if (slow && failure.retryAfter) {
+      retryTimer = setTimeout(sync, waitSeconds(failure, 0) * 1000);
+    } else if (failure.kind !== "offline") {
       retryTimer = setTimeout(sync, retryDelay);
       retryDelay = Math.min(retryDelay * 2, 30000);
     }
+  }
+
+  // Retry-After in whole seconds (at least 1), or `fallback` without one.
+  function waitSeconds(failure, fallback) {
+    var seconds = parseInt(failure.retryAfter, 10);
+    return seconds > 0 ? Math.min(seconds, 3600) : fallback;
   }
 
   // Only messages not on screen yet go to the view, in the order they came.
@@ -223,15 +238,28 @@ function createTransport(platform, view) {
     if (id > newest) newest = id;
   }
 
-  function setState(next) {
+  // What every answer says besides its messages: the state, the place in the queue, the language.
+  function heard(r) {
+    if (r.language) view.heard(r.language);
+    setState(r.state, r.queue_position);
+  }
+
+  function setState(next, position) {
     state = next || "bot";
-    view.state(state);
+    view.state(state, position);
     clearTimeout(pollTimer);
     if (state === "waiting" || state === "agent") pollTimer = setTimeout(poll, POLL_MS);
   }
 
+  // A hidden page asks for news less often, but still asks: a member who waits
+  // in another tab is still there (the server ends waits nobody asks about).
+  var HIDDEN_EVERY = 20, hiddenTicks = 0;
   function poll() {
-    if (!conversationId || platform.hidden()) { pollTimer = setTimeout(poll, POLL_MS); return; }
+    if (!conversationId || (platform.hidden() && ++hiddenTicks < HIDDEN_EVERY)) {
+      pollTimer = setTimeout(poll, POLL_MS);
+      return;
+    }
+    hiddenTicks = 0;
     var after = cursor == null ? "" : "?after=" + cursor, mine = epoch;
     request("GET", messagesPath(after)).then(function (r) {
       if (mine !== epoch) return;
@@ -239,10 +267,14 @@ function createTransport(platform, view) {
       if (r.cursor != null) cursor = r.cursor;
       show(r.messages, true);
       if (!outbox.length) view.hideAlert();
-      setState(r.state);
+      heard(r);
     }, function (failure) {
       if (mine !== epoch) return;
       if (failure.kind === "http" && failure.status === 404) { forget(); return; }
+      if (failure.kind === "http" && failure.status === 429) { // asked too often: wait as told
+        pollTimer = setTimeout(poll, waitSeconds(failure, 5) * 1000);
+        return;
+      }
       // One missed poll is not worth a word; several in a row are.
       if (++pollFailures >= 3 && view.hasPanel()) view.alert(failure.kind === "offline" ? "offline" : "network", true);
       pollTimer = setTimeout(poll, POLL_MS);
@@ -280,6 +312,8 @@ function createTransport(platform, view) {
     },
     // Whether opening the chat has to fetch anything.
     stale: function () { return !loaded || !conversationId; },
+    // Whether a conversation from an earlier page view still has to be drawn.
+    restoring: function () { return !!conversationId && !loaded; },
     send: function (item) {
       view.bubble(item);
       item.after = newest;
@@ -289,11 +323,31 @@ function createTransport(platform, view) {
       if (platform.offline()) view.pending(item);
       sync();
     },
-    // "New conversation": the queue and the conversation are dropped; the next sync starts afresh.
+    // "New conversation": the old one is closed (it leaves the queue), the queue and the
+    // conversation are dropped, and the next sync starts afresh.
     drop: function () {
+      if (conversationId) {
+        request("POST", closePath(conversationId), {}).catch(function () {
+          // Unreachable now: the server ends a wait nobody asks about by itself.
+        });
+      }
       outbox = [];
       saveOutbox();
       forget();
+    },
+    // "Stop waiting": out of the queue, and the bot answers again.
+    backToBot: function () {
+      if (!conversationId) return Promise.resolve();
+      var mine = epoch;
+      return request("POST", closePath(conversationId), { back_to_bot: true }).then(function (r) {
+        if (mine !== epoch) return;
+        show(r.messages);
+        heard(r);
+      }, function (failure) {
+        if (mine !== epoch) return;
+        if (failure.kind === "http" && failure.status === 409) { poll(); return; } // an agent came first
+        failed(failure);
+      });
     },
     online: function () { if (outbox.length || (view.isOpen() && !loaded)) sync(); },
     // The page is in view again: while a person may be answering, ask now rather than at the next tick.

@@ -4,8 +4,9 @@
 // to be shown, and the member's actions call the transport.
 //
 // Declarations only; main.js decides when the launcher is mounted. Names from
-// the other parts: TEXTS (texts.js), ICON and CSS (style.js), and from main.js
-// `data` (the script tag's data-* attributes), `base`, `KEY` and `transport`.
+// the other parts: TEXTS, pickLanguage and fill (texts.js), ICON and CSS
+// (style.js), and from main.js `data` (the script tag's data-* attributes),
+// `base`, `KEY` and `transport`.
 
 // -- small helpers -----------------------------------------------------------
 
@@ -73,9 +74,12 @@ function contrast(a, b) {
 
 // -- state ---------------------------------------------------------------------
 
-var pageLang, lang, T;  // set when the launcher is mounted: from the script tag, else the page
+var pageLang, lang, T;  // set when the launcher is mounted, and again with each thing learnt
+var chosenLang = null;  // the member's own choice in the header, kept across page views
+var conversationLang = null; // the conversation's language, as the server last said
 var config = null;
 var state = "bot";      // the conversation's state, as the transport last said
+var position = null;    // the place in the queue while waiting
 var lastBot = null;     // the last bot/agent message: only its quick replies work
 var unread = 0;
 var isOpen = false, built = false;
@@ -86,8 +90,8 @@ var host, root, frame, launcher, badge;
 
 function mountLauncher() {
   pageLang = (document.documentElement.getAttribute("lang") || "").toLowerCase().split("-")[0];
-  lang = (data.language || pageLang || "nl").toLowerCase();
-  T = TEXTS[lang] || TEXTS.en;
+  try { chosenLang = localStorage.getItem(KEY + "language"); } catch (e) { /* no storage */ }
+  chooseLanguage();
   host = el("botbuilder-chat");
   root = host.attachShadow({ mode: "open" });
   frame = el("div", "bb");
@@ -109,14 +113,33 @@ function mountLauncher() {
   document.documentElement.appendChild(host);
 }
 
-function setPosition(position) {
-  frame.classList.toggle("left", position === "left");
+function setPosition(side) {
+  frame.classList.toggle("left", side === "left");
+}
+
+// Picks the language again from all we know now; true when it changed.
+function chooseLanguage() {
+  var before = lang;
+  lang = pickLanguage({
+    chosen: chosenLang, script: data.language, page: pageLang, conversation: conversationLang,
+    bot: config ? config.language : "nl", languages: config ? config.languages : null
+  });
+  T = TEXTS[lang];
+  return lang !== before;
+}
+
+// The member pressed NL or EN in the header.
+function chooseLanguageOf(code) {
+  chosenLang = code;
+  try { localStorage.setItem(KEY + "language", code); } catch (e) { /* this page view only */ }
+  if (chooseLanguage()) { applyTexts(); applyConfig(); }
 }
 
 // -- the panel -------------------------------------------------------------------
 
-var panel, titleEl, logoEl, closeBtn, personBtn, newBtn, stateEl, log, welcomeEl,
-  typingEl, typingText, alertEl, alertText, retryBtn, form, input, sendBtn, announcer;
+var panel, titleEl, logoEl, closeBtn, personBtn, newBtn, stateEl, stateText, backBtn, restartBtn,
+  langBar, log, privacyEl, welcomeEl, typingEl, typingText, alertEl, alertText, retryBtn, form,
+  input, sendBtn, announcer;
 
 function build() {
   if (built) return;
@@ -134,8 +157,11 @@ function build() {
   titleEl = el("h2");
   titleEl.id = "title";
   closeBtn = button("close", T.close, close, "close");
+  langBar = el("div", "langs");
+  langBar.setAttribute("role", "group");
   header.appendChild(logoEl);
   header.appendChild(titleEl);
+  header.appendChild(langBar);
   header.appendChild(closeBtn);
 
   var tools = el("div", "tools");
@@ -145,13 +171,22 @@ function build() {
   tools.appendChild(newBtn);
 
   stateEl = el("div", "state");
-  stateEl.setAttribute("role", "status");
   stateEl.hidden = true;
+  stateText = el("span");
+  stateText.setAttribute("role", "status");
+  backBtn = button("restart", T.backToBot, backToBot);
+  restartBtn = button("restart", T.startNew, newConversation);
+  stateEl.appendChild(stateText);
+  stateEl.appendChild(backBtn);
+  stateEl.appendChild(restartBtn);
 
   log = el("div", "log");
   log.setAttribute("role", "log");
   log.setAttribute("aria-live", "polite");
   log.tabIndex = 0; // scrollable with the keyboard
+  // Before the first message: what we keep, and where to read more (bot.yml widget.privacy_url).
+  privacyEl = el("p", "privacy");
+  log.appendChild(privacyEl);
   welcomeEl = el("p", "welcome");
   welcomeEl.hidden = true;
   log.appendChild(welcomeEl);
@@ -215,14 +250,20 @@ function build() {
   applyConfig();
 }
 
+// bot.yml's title in the member's language, else its main one, else ours.
+function chatTitle() {
+  return (config && ((config.titles && config.titles[lang]) || config.title)) || T.title;
+}
+
 function applyTexts() {
-  var title = (config && config.title) || T.title;
+  var title = chatTitle();
   var action = isOpen ? T.close : T.open;
   launcher.setAttribute("aria-label", action + ": " + title + (unread ? " (" + unread + " " + T.newMessages + ")" : ""));
   launcher.title = action;
   frame.setAttribute("lang", lang);
   if (!built) return;
   titleEl.textContent = title;
+  showLanguages();
   closeBtn.setAttribute("aria-label", T.close);
   closeBtn.title = T.close;
   personBtn.textContent = T.person;
@@ -234,7 +275,42 @@ function applyTexts() {
   input.placeholder = T.placeholder;
   sendBtn.setAttribute("aria-label", T.send);
   sendBtn.title = T.send;
+  backBtn.textContent = T.backToBot;
+  restartBtn.textContent = T.startNew;
+  showPrivacy();
   showState();
+}
+
+// NL / EN in the header, when the bot speaks more than one language the widget has texts for.
+function showLanguages() {
+  var codes = ((config && config.languages) || []).filter(function (c) { return TEXTS[c]; });
+  var focused = langBar.contains(root.activeElement) ? root.activeElement.getAttribute("lang") : null;
+  langBar.textContent = "";
+  langBar.hidden = codes.length < 2;
+  langBar.setAttribute("aria-label", T.languages);
+  codes.forEach(function (code) {
+    // "NL" on screen, "NL – Nederlands" to a screen reader, in that language.
+    var b = button("lang", code.toUpperCase(), function () { chooseLanguageOf(code); });
+    b.setAttribute("lang", code);
+    b.appendChild(el("span", "sr", " – " + TEXTS[code].languageName));
+    b.setAttribute("aria-pressed", String(code === lang));
+    langBar.appendChild(b);
+    if (code === focused) b.focus(); // redrawn in the new language: focus stays on the button
+  });
+}
+
+function showPrivacy() {
+  privacyEl.textContent = T.privacy;
+  var url = config && config.privacy_url;
+  if (url && /^https?:/i.test(url)) {
+    var a = el("a", null, T.privacyLink);
+    a.href = url;
+    a.target = "_blank";
+    a.rel = "noopener noreferrer";
+    a.appendChild(el("span", "sr", " " + T.newTab));
+    privacyEl.appendChild(document.createTextNode(" "));
+    privacyEl.appendChild(a);
+  }
 }
 
 function applyConfig() {
@@ -270,6 +346,12 @@ function toggle() { if (isOpen) close(); else open(true); }
 
 function open(focus) {
   build();
+  // A conversation from an earlier page view: its history is drawn and scrolled to
+  // the end before the log is shown, so it opens at the newest message, no jump.
+  if (transport.restoring()) {
+    log.classList.add("loading");
+    setTimeout(function () { log.classList.remove("loading"); }, 3000); // never hidden for long
+  }
   isOpen = true;
   panel.hidden = false;
   frame.classList.add("open");
@@ -304,18 +386,39 @@ function submit() {
   transport.send({ text: text });
 }
 
-function press(b, row) {
-  // The pressed button disappears; keyboard focus goes on to the text box, not to the page.
+function press(b, row, node) {
+  // The options stay in the transcript, disabled, with the chosen one marked; keyboard
+  // focus goes on to the text box, not to the page.
   if (row.contains(root.activeElement)) input.focus();
-  row.classList.add("old");
+  if (node) node.classList.add("chosen");
+  retire(row);
   transport.send({ button: b.id, label: b.label });
+}
+
+// A bot message whose quick replies no longer work: they stay visible, disabled.
+function retire(row) {
+  row.classList.add("old");
+  enableReplies(row, false);
+}
+function enableReplies(row, on) {
+  var buttons = row.querySelectorAll("button.reply");
+  for (var i = 0; i < buttons.length; i++) {
+    buttons[i].disabled = !on;
+    if (on) buttons[i].removeAttribute("aria-disabled");
+    else buttons[i].setAttribute("aria-disabled", "true");
+  }
 }
 
 function askForPerson() {
   if (state !== "bot") return;
   var handoff = lastBot && lastBot.buttons.filter(function (b) { return b.id === "handoff"; })[0];
-  if (handoff && lastBot.node) press(handoff, lastBot.node);
+  if (handoff && lastBot.node) press(handoff, lastBot.node, null);
   else transport.send({ text: T.personText }); // a short request for a person is a handoff in the dialogue
+}
+
+function backToBot() {
+  backBtn.disabled = true;
+  transport.backToBot().then(function () { backBtn.disabled = false; input.focus(); });
 }
 
 function newConversation() {
@@ -354,8 +457,11 @@ function offerPerson() {
 // -- showing messages -------------------------------------------------------------------
 
 // Messages not on screen yet (the transport keeps track), in the order they came.
+var restoring = false; // the history of an earlier page view is on its way
 function addMessages(messages, news) {
   build();
+  var history = restoring;
+  restoring = false;
   var fresh = null;
   messages.forEach(function (m) {
     if (m.role === "member") { memberBubble(m.text).dataset.id = m.id; return; }
@@ -368,7 +474,9 @@ function addMessages(messages, news) {
     badge.hidden = false;
     applyTexts();
   }
-  scrollDown(fresh);
+  if (history) scrollDown(); // the newest at once, then shown
+  else scrollDown(fresh);
+  log.classList.remove("loading");
 }
 
 function memberBubble(text) {
@@ -402,7 +510,8 @@ function renderReply(m) {
         a.appendChild(el("span", "sr", " " + T.newTab));
         replies.appendChild(a);
       } else {
-        replies.appendChild(button("reply", b.label, function () { press(b, row); }));
+        var node = button("reply", b.label, function () { press(b, row, node); });
+        replies.appendChild(node);
       }
     });
     row.appendChild(replies);
@@ -415,8 +524,9 @@ function renderReply(m) {
     bar.lastChild.setAttribute("aria-pressed", "false");
     row.appendChild(bar);
   }
-  if (lastBot && lastBot.node) lastBot.node.classList.add("old");
+  if (lastBot && lastBot.node) retire(lastBot.node);
   lastBot = { buttons: buttons, node: row };
+  if (state !== "bot") enableReplies(row, false);
   log.appendChild(row);
   return row;
 }
@@ -433,9 +543,15 @@ function scrollDown(first) {
     ? first.offsetTop - 8 : log.scrollHeight;
 }
 
-function showStateChange(next) {
+function showStateChange(next, place) {
+  var was = state;
   state = next;
+  position = place || null;
   if (!built) return;
+  // Only in `bot` do the last message's quick replies work; shown disabled otherwise.
+  if (lastBot && lastBot.node && !lastBot.node.classList.contains("old") && was !== state) {
+    enableReplies(lastBot.node, state === "bot");
+  }
   frame.classList.toggle("waiting", state === "waiting");
   frame.classList.toggle("agent-state", state === "agent");
   frame.classList.toggle("closed", state === "closed");
@@ -446,21 +562,24 @@ function showStateChange(next) {
   }
 }
 
+// The state bar: waiting (with the place in the queue and the way back to the bot),
+// with an agent, or closed (with a new start). Its buttons are made once, so
+// a poll that says the same again does not take the member's focus away.
 function showState() {
   var text = state === "waiting" ? T.waiting : state === "agent" ? T.agentState : state === "closed" ? T.closed : "";
-  stateEl.textContent = text;
+  if (state === "waiting" && position) text += " " + fill(T.position, { position: position });
+  if (stateText.textContent !== text) stateText.textContent = text;
   stateEl.hidden = !text;
+  backBtn.hidden = state !== "waiting";
+  restartBtn.hidden = state !== "closed";
   personBtn.hidden = state !== "bot";
   input.disabled = sendBtn.disabled = state === "closed" || (config && config.origin_allowed === false);
-  if (state === "closed" && !stateEl.querySelector("button")) {
-    stateEl.appendChild(document.createTextNode(" "));
-    stateEl.appendChild(button("restart", T.startNew, newConversation));
-  }
 }
 
 function showTyping(on) { if (built) typingEl.hidden = !on; if (on) scrollDown(); }
 function showAlert(text, retry) {
   build();
+  log.classList.remove("loading");
   alertText.textContent = text;
   retryBtn.hidden = !retry;
   alertEl.hidden = false;
@@ -482,10 +601,7 @@ function setNote(item, text) {
 
 function useConfig(json) {
   config = json;
-  if (!data.language && config.languages.indexOf(pageLang) < 0) {
-    lang = config.language;
-    T = TEXTS[lang] || TEXTS.en;
-  }
+  chooseLanguage();
   if (config.origin_allowed === false && window.console) {
     console.warn("botbuilder: " + location.origin + " is not in widget.allowed_origins in the bot.yml of " +
       base + "; add it there to use the chat on this site.");
@@ -500,6 +616,11 @@ function useConfig(json) {
 var hooks = {
   config: useConfig,
   language: function () { return lang; },
+  // The conversation's language (it follows the member's messages): the texts may follow it.
+  heard: function (language) {
+    conversationLang = language;
+    if (chooseLanguage()) { applyTexts(); applyConfig(); }
+  },
   isOpen: function () { return isOpen; },
   hasPanel: function () { return built; },
   typing: showTyping,
@@ -507,7 +628,7 @@ var hooks = {
   state: showStateChange,
   forget: function () { lastBot = null; },
   notice: function (key) { notice(T[key]); },
-  alert: function (key, retry) { showAlert(T[key], retry); },
+  alert: function (key, retry, values) { showAlert(fill(T[key], values || {}), retry); },
   hideAlert: hideAlert,
   refuse: function () {
     showAlert(T.refused, false);
@@ -516,6 +637,7 @@ var hooks = {
   // The history is not news: screen readers should not read it all out.
   quiet: function () {
     build();
+    restoring = true;
     log.setAttribute("aria-live", "off");
     setTimeout(function () { log.setAttribute("aria-live", "polite"); }, 50);
   },
