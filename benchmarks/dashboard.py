@@ -6,8 +6,8 @@ The median of 5 of each page through the real app, signed in as a manager
 (`GET /editor/stats` for the default 30 days, for 180 days, for one language;
 a table's CSV; `GET /editor/feedback`, its 20th page), and of
 `insights.figures.figures` alone for the same 30 days, so the rendering's
-share is visible. Target: the dashboard under 1 s on a 2-core machine. The
-database is `benchmarks.generated_db`'s, copied to a scratch folder so the
+share is visible; each as wall-clock and CPU time (see `_median_ms`).
+Target: the dashboard under 1 s on a 2-core machine. The database is `benchmarks.generated_db`'s, copied to a scratch folder so the
 account added here stays out of the cache.
 """
 
@@ -17,7 +17,7 @@ import argparse
 import shutil
 import statistics
 import tempfile
-import timeit
+import time
 from collections.abc import Callable
 from datetime import date, timedelta
 from pathlib import Path
@@ -30,11 +30,22 @@ RUNS = 5
 TARGET_MS = 1000
 
 
-def _median_ms(run: Callable[[], Any]) -> float:
-    return statistics.median(timeit.repeat(run, number=1, repeat=RUNS)) * 1000
+def _median_ms(run: Callable[[], Any]) -> tuple[float, float]:
+    """Median wall-clock and CPU milliseconds of `run`, over the same RUNS runs.
+
+    SQLite works in this process, so on an otherwise idle machine the two agree;
+    on a busy one the CPU time is the page's own cost and the wall clock its wait.
+    """
+    wall, cpu = [], []
+    for _ in range(RUNS):
+        started, used = time.perf_counter(), time.process_time()
+        run()
+        wall.append(time.perf_counter() - started)
+        cpu.append(time.process_time() - used)
+    return statistics.median(wall) * 1000, statistics.median(cpu) * 1000
 
 
-def pages(database: Path, instance: Path) -> dict[str, float]:
+def pages(database: Path, instance: Path) -> dict[str, tuple[float, float]]:
     """Median milliseconds per page, through the real app as a signed-in manager."""
     from botbuilder.insights.figures import Period, bot_timezone, figures
     from botbuilder.server import create_app
@@ -84,11 +95,12 @@ def main(conversations: int = 100_000) -> None:
         instance = Path(tmp) / "instance"
         instance.mkdir()
         times = pages(database, instance)
-    for name, ms in times.items():
-        print(f"{name:34} {ms:6.0f} ms")
-    page = times["GET /editor/stats (30 days)"]
-    verdict = "within" if page < TARGET_MS else "OVER"
-    print(f"dashboard: {page:.0f} ms, {verdict} the {TARGET_MS} ms target")
+    print(f"{'':34} {'wall ms':>8} {'cpu ms':>7}")
+    for name, (wall, cpu) in times.items():
+        print(f"{name:34} {wall:8.0f} {cpu:7.0f}")
+    wall, cpu = times["GET /editor/stats (30 days)"]
+    verdict = "within" if wall < TARGET_MS else "OVER"
+    print(f"dashboard: {wall:.0f} ms ({cpu:.0f} ms CPU), {verdict} the {TARGET_MS} ms target")
 
 
 if __name__ == "__main__":
