@@ -33,6 +33,7 @@ from botbuilder.db.engine import database_url, private_file, private_folder
 from botbuilder.editing.history import FlowHistory
 from botbuilder.editing.service import FlowEditor
 from botbuilder.errors import BotbuilderError, RequestError
+from botbuilder.insights.gaps import GapFinder
 from botbuilder.integrations.followup_replies import FollowUpReplies
 from botbuilder.integrations.mail import Mailer, mailer_from_url
 from botbuilder.jobs.schedule import JobServices, server_jobs
@@ -46,6 +47,7 @@ from botbuilder.server import (
     console,
     editor,
     headers,
+    inbox,
     insights,
     pages,
     transfer,
@@ -65,6 +67,7 @@ BLUEPRINTS = (
     console.blueprint,
     transfer.blueprint,
     browse.blueprint,
+    inbox.blueprint,
     insights.blueprint,
     admin.blueprint,
 )
@@ -132,6 +135,7 @@ def build_services(settings: Mapping[str, Any]) -> Services:
             secret=settings["SECRET_KEY"],
             settings=lambda: runtime.current().bot.settings.limits,
         ),
+        gaps=GapFinder(storage, runtime),
         follow_up_replies=(
             FollowUpReplies(mailer, queue, lambda: runtime.current().bot) if mailer else None
         ),

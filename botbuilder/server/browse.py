@@ -18,7 +18,7 @@ from flask import Blueprint, current_app, flash, redirect, render_template, requ
 from flask.typing import ResponseReturnValue
 
 from botbuilder.conversations.states import STATES
-from botbuilder.editing.forms import EditConflict, IntentForm, InvalidEdit
+from botbuilder.editing.forms import EditConflict, InvalidEdit
 from botbuilder.errors import BadRequest, NotFound, RequestError
 from botbuilder.insights.browse import DECISIONS, FEEDBACK, bot_timezone, browse, filters_from
 from botbuilder.insights.transcript import transcript
@@ -31,7 +31,8 @@ from botbuilder.server.common import (
     team_names,
     wants_json,
 )
-from botbuilder.server.editor_shared import EDITORS, flow_editor, reload_now
+from botbuilder.server.editor_shared import EDITORS, flow_editor, reload_now, running_bot_problem
+from botbuilder.server.inbox import intent_file
 
 __all__ = ["add_phrasings", "blueprint"]
 
@@ -67,6 +68,7 @@ def _layout() -> dict[str, Any]:
         "local": local,
         "timezone": zone.key,
         "may_teach": user is not None and user.role in EDITORS,
+        "flows_problem": None if agent else running_bot_problem(),
     }
 
 
@@ -146,30 +148,37 @@ def belongs_to_intent(conversation_id: str, message_id: int) -> ResponseReturnVa
     return redirect(url_for("browse.conversation", conversation_id=conversation_id) + "#" + anchor)
 
 
+@blueprint.post("/<conversation_id>/messages/<int:message_id>/inbox")
+@login_required(EDITORS)
+def no_intent_yet(conversation_id: str, message_id: int) -> ResponseReturnValue:
+    """ "No intent yet": the member's question goes to the gap inbox."""
+    question = services().storage.message(conversation_id, message_id)
+    if question.role != "member":
+        raise BadRequest("only a member's question can go to the inbox")
+    services().gaps.add_to_inbox(message_id, current_author())
+    flash(
+        "In the inbox: it joins a suggestion once three alike questions are there, "
+        "and is listed under loose questions until then.",
+        "saved",
+    )
+    anchor = f"m{message_id}"
+    return redirect(url_for("browse.conversation", conversation_id=conversation_id) + "#" + anchor)
+
+
 def add_phrasings(intent_id: str, language: str, questions: list[str], author: str) -> int:
     """Append `questions` to the intent in `language` and save through the editor's one
     writer; how many were new. NotFound if the intent has no file in that language."""
+    rel = intent_file(intent_id, language)
+    if rel is None:
+        raise NotFound(f"no intent '{intent_id}' in {language.upper()}; choose one from the list")
     editor = flow_editor()
-    for rel, file_language in editor.overview().files.items():
-        if file_language != language:
-            continue
-        try:
-            form, _ = editor.intent(rel, intent_id)
-        except NotFound:
-            continue
-        known = {q.casefold() for q in form.questions}
-        new = [q for q in dict.fromkeys(questions) if q.strip() and q.casefold() not in known]
-        if not new:
-            return 0
-        changed = IntentForm(
-            id=form.id,
-            questions=[*form.questions, *new],
-            answer=form.answer,
-            buttons=form.buttons,
-            context_only=form.context_only,
-            handoff=form.handoff,
-        )
-        editor.save(editor.draft_intent(rel, intent_id, changed, form.revision()), author)
-        reload_now()
-        return len(new)
-    raise NotFound(f"no intent '{intent_id}' in {language.upper()}; choose one from the list")
+    form, _ = editor.intent(rel, intent_id)
+    known = {q.casefold() for q in form.questions}
+    new = [q for q in dict.fromkeys(questions) if q.strip() and q.casefold() not in known]
+    if not new:
+        return 0
+    revision = form.revision()
+    form.questions.extend(new)
+    editor.save(editor.draft_intent(rel, intent_id, form, revision), author)
+    reload_now()
+    return len(new)

@@ -24,6 +24,7 @@ from botbuilder.conversations.queue import HandoffQueue
 from botbuilder.conversations.rate_limits import RateLimits
 from botbuilder.conversations.store import Storage
 from botbuilder.editing.service import FlowEditor
+from botbuilder.insights.gaps import GapFinder
 from botbuilder.integrations.followup_replies import FollowUpReplies
 from botbuilder.jobs.scheduler import Scheduler
 from botbuilder.matching.runtime import BotRuntime
@@ -53,6 +54,7 @@ class Services:
     editor: FlowEditor
     idempotency: IdempotencyKeys  # first answers to retried member requests
     rate_limits: RateLimits  # the public API's limits, counted in the shared database
+    gaps: GapFinder  # the learning inbox: missed questions grouped into suggestions
     # (fields with a default last)
     follow_up_replies: FollowUpReplies | None = None  # e-mailed replies; None without SMTP
     scheduler: Scheduler | None = None  # the daily purge and weekly digest; `serve` starts it

@@ -51,6 +51,7 @@ from botbuilder.server.editor_shared import (
     reload_now,
     running_bot_problem,
 )
+from botbuilder.server.inbox import inbox_phrasings
 
 __all__ = ["blueprint"]
 
@@ -64,12 +65,12 @@ blueprint.add_url_rule("/history/<int:version_id>", view_func=editor_history.ver
 blueprint.add_url_rule(
     "/history/<int:version_id>/restore", view_func=editor_history.restore, methods=["POST"]
 )
-
 blueprint.add_url_rule(
     "/history/<int:version_id>/restore-intent",
     view_func=editor_history.restore_one_intent,
     methods=["POST"],
 )
+
 
 @blueprint.context_processor
 def _common() -> dict[str, Any]:
@@ -159,7 +160,9 @@ def intents() -> ResponseReturnValue:
 def edit_intent() -> ResponseReturnValue:
     file, intent_id = request.args.get("file", ""), request.args.get("id", "")
     form, _ = flow_editor().intent(file, intent_id)
-    return _render_intent(file, intent_id, form, form.revision())
+    revision = form.revision()  # of the saved intent: the inbox's questions are not saved yet
+    form.questions.extend(inbox_phrasings(form.questions))
+    return _render_intent(file, intent_id, form, revision)
 
 
 @blueprint.get("/intent/new")
@@ -171,7 +174,7 @@ def new_intent() -> ResponseReturnValue:
     if not file:
         near = (request.args.get("from") or "").split(":", 1)[0] or None
         file = editor.file_for(language or editor.languages()[0], near)
-    form = IntentForm(id=request.args.get("id", ""))
+    form = IntentForm(id=request.args.get("id", ""), questions=inbox_phrasings([]))
     return _render_intent(file, None, form, "")
 
 
