@@ -192,7 +192,8 @@ class Teams:
                 [
                     FieldProblem(
                         "default_team",
-                        f"{SETTINGS_FILE}: team '{name}' is the default team",
+                        f"{SETTINGS_FILE}: team '{name}' is the default team; "
+                        "choose another default team first",
                         f"team '{name}' is the default team; choose another default team first",
                     )
                 ]

@@ -1,0 +1,243 @@
+"""Users in the browser for admins (/admin/users), through Flask's test client on a real
+SQLite file: who may open the pages, inviting with a password shown once, roles, resets
+and deactivation that end sessions, the last active admin, and 4xx pages for bad input.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import Any
+
+import pytest
+
+from tests.test_editor import PASSWORD, editor_app, login  # noqa: F401 (a fixture)
+
+
+def _client(app: Any, email: str, password: str = PASSWORD) -> Any:
+    client = app.test_client()
+    client.csrf = login(client, email, password)
+    return client
+
+
+@pytest.fixture
+def admin(editor_app: Any) -> Any:  # noqa: F811
+    return _client(editor_app, "admin@example.org")
+
+
+def _post(client: Any, path: str, **data: Any) -> Any:
+    return client.post(path, data={"csrf_token": client.csrf, **data})
+
+
+def _user_id(app: Any, email: str) -> int:
+    return next(u.id for u in app.extensions["botbuilder"].accounts.users() if u.email == email)
+
+
+def _one_time_password(html: str) -> str:
+    found = re.search(r'<code class="password">([^<]+)</code>', html)
+    assert found, "no one-time password on the page"
+    return found.group(1)
+
+
+def _signs_in(app: Any, email: str, password: str) -> bool:
+    client = app.test_client()
+    token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/login").text)
+    assert token
+    response = client.post(
+        "/login", data={"email": email, "password": password, "csrf_token": token.group(1)}
+    )
+    return response.status_code == 302
+
+
+def _still_signed_in(client: Any) -> bool:
+    return client.get("/editor/").status_code == 200
+
+
+# -- who may ------------------------------------------------------------------------------
+
+
+def test_anonymous_visitors_are_sent_to_the_login_page(editor_app: Any) -> None:  # noqa: F811
+    for path in ("/admin/users", "/admin/teams", "/admin/teams/new"):
+        response = editor_app.test_client().get(path)
+        assert response.status_code == 302
+        assert "/login" in response.headers["Location"]
+
+
+@pytest.mark.parametrize("email", ["manager@example.org", "agent@example.org"])
+def test_managers_and_agents_get_403_on_every_admin_page(editor_app: Any, email: str) -> None:  # noqa: F811
+    client = _client(editor_app, email)
+    for path in ("/admin/users", "/admin/teams", "/admin/teams/leden/edit"):
+        response = client.get(path)
+        assert response.status_code == 403, path
+        assert "for admin" in response.text
+    refused = _post(client, "/admin/users", email="sneaky@example.org", role="admin")
+    assert refused.status_code == 403
+    assert "sneaky@example.org" not in [
+        u.email for u in editor_app.extensions["botbuilder"].accounts.users()
+    ]
+
+
+def test_only_admins_see_the_people_and_teams_menu_entry(editor_app: Any, admin: Any) -> None:  # noqa: F811
+    assert "People &amp; teams" in admin.get("/editor/").text
+    manager = _client(editor_app, "manager@example.org")
+    assert "People &amp; teams" not in manager.get("/editor/").text
+
+
+def test_a_change_without_the_csrf_token_is_refused(editor_app: Any, admin: Any) -> None:  # noqa: F811
+    target = _user_id(editor_app, "agent@example.org")
+    response = admin.post(f"/admin/users/{target}/deactivate", data={})
+    assert response.status_code == 403
+    assert _signs_in(editor_app, "agent@example.org", PASSWORD)
+
+
+# -- inviting -----------------------------------------------------------------------------
+
+
+def test_an_invited_user_gets_a_strong_password_shown_once(editor_app: Any, admin: Any) -> None:  # noqa: F811
+    page = _post(admin, "/admin/users", email=" Nieuw@Example.org ", role="agent")
+    assert page.status_code == 201
+    password = _one_time_password(page.text)
+    assert len(password) >= 20
+    assert "nieuw@example.org" in page.text
+    assert _signs_in(editor_app, "nieuw@example.org", password)
+    listing = admin.get("/admin/users").text
+    assert password not in listing
+    assert re.search(
+        r'data-user="nieuw@example.org"[\s\S]*?<option value="agent" selected', listing
+    )
+
+
+def test_an_invitation_with_a_chosen_password_does_not_show_it(editor_app: Any, admin: Any) -> None:  # noqa: F811
+    page = _post(
+        admin, "/admin/users", email="eigen@example.org", role="manager", password=PASSWORD
+    )
+    assert page.status_code == 201
+    assert PASSWORD not in page.text
+    assert _signs_in(editor_app, "eigen@example.org", PASSWORD)
+
+
+@pytest.mark.parametrize(
+    ("form", "status", "message"),
+    [
+        ({"email": "not-an-address", "role": "agent"}, 400, "is not an e-mail address"),
+        ({"email": "x@example.org", "role": "superuser"}, 400, "unknown role"),
+        ({"email": "x@example.org", "role": "agent", "password": "welkom2024"}, 400, "too"),
+        ({"email": "manager@example.org", "role": "agent"}, 409, "already a user"),
+    ],
+)
+def test_bad_invitations_get_a_4xx_page_with_the_reason(
+    editor_app: Any,  # noqa: F811
+    admin: Any,
+    form: dict[str, str],
+    status: int,
+    message: str,
+) -> None:
+    before = len(editor_app.extensions["botbuilder"].accounts.users())
+    page = _post(admin, "/admin/users", **form)
+    assert page.status_code == status
+    assert message in page.text
+    assert 'id="admin-error"' in page.text
+    assert len(editor_app.extensions["botbuilder"].accounts.users()) == before
+
+
+# -- changing accounts --------------------------------------------------------------------
+
+
+def test_a_new_role_takes_effect_and_ends_the_users_sessions(editor_app: Any, admin: Any) -> None:  # noqa: F811
+    manager = _client(editor_app, "manager@example.org")
+    target = _user_id(editor_app, "manager@example.org")
+    response = _post(admin, f"/admin/users/{target}/role", role="agent")
+    assert response.status_code == 302
+    assert not _still_signed_in(manager)
+    assert editor_app.extensions["botbuilder"].accounts.user(target).role == "agent"
+
+
+def test_a_password_reset_shows_a_new_one_once_and_ends_old_sessions(
+    editor_app: Any,  # noqa: F811
+    admin: Any,
+) -> None:
+    manager = _client(editor_app, "manager@example.org")
+    target = _user_id(editor_app, "manager@example.org")
+    page = _post(admin, f"/admin/users/{target}/password")
+    assert page.status_code == 200
+    password = _one_time_password(page.text)
+    assert not _still_signed_in(manager)
+    assert not _signs_in(editor_app, "manager@example.org", PASSWORD)
+    assert _signs_in(editor_app, "manager@example.org", password)
+
+
+def test_an_admin_resetting_their_own_password_stays_signed_in(
+    editor_app: Any,  # noqa: F811
+    admin: Any,
+) -> None:
+    page = _post(admin, f"/admin/users/{_user_id(editor_app, 'admin@example.org')}/password")
+    assert _signs_in(editor_app, "admin@example.org", _one_time_password(page.text))
+    assert admin.get("/admin/users").status_code == 200
+
+
+def test_a_deactivated_user_is_signed_out_and_cannot_sign_in_until_reactivated(
+    editor_app: Any,  # noqa: F811
+    admin: Any,
+) -> None:
+    agent = _client(editor_app, "agent@example.org")
+    target = _user_id(editor_app, "agent@example.org")
+    assert _post(admin, f"/admin/users/{target}/deactivate").status_code == 302
+    assert agent.get("/console").status_code == 302  # back to the login page
+    assert not _signs_in(editor_app, "agent@example.org", PASSWORD)
+    listing = admin.get("/admin/users").text
+    assert re.search(r'data-user="agent@example.org"[\s\S]*?deactivated', listing)
+    refused = _post(admin, f"/admin/users/{target}/password")
+    assert refused.status_code == 409
+    assert "reactivate" in refused.text
+
+    assert _post(admin, f"/admin/users/{target}/reactivate").status_code == 302
+    assert _signs_in(editor_app, "agent@example.org", PASSWORD)
+
+
+def test_the_last_active_admin_cannot_demote_or_deactivate_themself(
+    editor_app: Any,  # noqa: F811
+    admin: Any,
+) -> None:
+    me = _user_id(editor_app, "admin@example.org")
+    demoted = _post(admin, f"/admin/users/{me}/role", role="manager")
+    assert demoted.status_code == 409
+    assert "last active admin" in demoted.text
+    deactivated = _post(admin, f"/admin/users/{me}/deactivate")
+    assert deactivated.status_code == 409
+    assert editor_app.extensions["botbuilder"].accounts.user(me).role == "admin"
+    assert _still_signed_in(admin)
+
+    # A deactivated second admin does not count; an active one does.
+    other = _user_id(editor_app, "manager@example.org")
+    _post(admin, f"/admin/users/{other}/role", role="admin")
+    _post(admin, f"/admin/users/{other}/deactivate")
+    assert _post(admin, f"/admin/users/{me}/role", role="manager").status_code == 409
+    _post(admin, f"/admin/users/{other}/reactivate")
+    stepped_down = _post(admin, f"/admin/users/{me}/role", role="manager")
+    assert stepped_down.status_code == 302
+    assert editor_app.extensions["botbuilder"].accounts.user(me).role == "manager"
+    assert admin.get("/admin/users").status_code == 403  # still signed in, no longer admin
+
+
+def test_unknown_or_impossible_user_ids_are_4xx_not_500(admin: Any) -> None:
+    assert _post(admin, "/admin/users/999/deactivate").status_code == 404
+    assert _post(admin, f"/admin/users/{2**40}/role", role="agent").status_code == 400
+
+
+def test_the_log_names_user_ids_but_no_addresses_or_passwords(
+    editor_app: Any,  # noqa: F811
+    admin: Any,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    with caplog.at_level(logging.INFO):
+        page = _post(admin, "/admin/users", email="geheim@example.org", role="agent")
+        invited = _one_time_password(page.text)
+        target = _user_id(editor_app, "geheim@example.org")
+        reset = _one_time_password(_post(admin, f"/admin/users/{target}/password").text)
+        _post(admin, f"/admin/users/{target}/deactivate")
+    text = caplog.text
+    assert f"added user {target}" in text
+    assert f"reset the password of user {target}" in text
+    assert f"deactivated user {target}" in text
+    for secret in (invited, reset, "geheim@example.org"):
+        assert secret not in text
