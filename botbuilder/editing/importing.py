@@ -6,11 +6,13 @@ by `FlowEditor.save`, under its lock, checked on a scratch copy of the whole
 bot (all or nothing), and with one version per written file when the bot has
 a history. An existing intent gets the new questions added and its answer
 replaced, in its own file, with comments and formatting elsewhere kept; a
-new intent goes to `<language>/imported.yml`.
+new intent goes to the topic file it reads most alike (`topics.py`), or to
+the file the manager picked in the preview, else `<language>/imported.yml`.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -26,6 +28,7 @@ from botbuilder.editing.forms import Draft, IntentForm, InvalidEdit
 from botbuilder.editing.history import VersionRecord
 from botbuilder.editing.round_trip import apply_intent, new_intent
 from botbuilder.editing.service import FlowEditor
+from botbuilder.editing.topics import fallback_file, topic_files
 from botbuilder.errors import ImportFileError
 from botbuilder.interchange.entries import Entry
 
@@ -38,6 +41,8 @@ class ImportReport:
     changed: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
     files: list[str] = field(default_factory=list)  # relative to the bot folder
+    targets: dict[str, str] = field(default_factory=dict)  # added "lang/id" -> its file
+    choices: dict[str, list[str]] = field(default_factory=dict)  # language -> files to pick from
 
     def summary(self) -> str:
         return (
@@ -52,9 +57,14 @@ def draft_import(
     bot: Bot | None,
     default_language: str = "nl",
     note: str = "imported",
+    picks: Mapping[str, str] | None = None,
 ) -> tuple[Draft, ImportReport]:
-    """The draft that merges `entries` into the bot (`bot`: as loaded now; None: a new bot)."""
-    report = ImportReport()
+    """The draft that merges `entries` into the bot (`bot`: as loaded now; None: a new bot).
+
+    `picks`: the manager's choice of file per new intent ("lang/id" -> file), from the
+    preview; a pick that is not a flow file of that language is ignored.
+    """
+    report = _targets(editor, entries, bot, picks or {})
     documents: dict[str, tuple[YAML, Any]] = {}
 
     def document(rel: str, language: str) -> CommentedMap:
@@ -70,7 +80,7 @@ def draft_import(
         key = f"{entry.language}/{entry.intent}"
         current = bot.intents.get((entry.language, entry.intent)) if bot else None
         if current is None:
-            rel = f"{entry.language}/imported.yml"
+            rel = report.targets[key]
             document(rel, entry.language)["intents"].append(_new_node(entry))
             report.added.append(key)
         else:
@@ -86,6 +96,29 @@ def draft_import(
         changes[SETTINGS_FILE] = _new_settings(editor.root.name, entries, default_language)
         report.files.append(SETTINGS_FILE)
     return Draft(changes, dict.fromkeys(changes, note)), report
+
+
+def _targets(
+    editor: FlowEditor, entries: list[Entry], bot: Bot | None, picks: Mapping[str, str]
+) -> ImportReport:
+    """A report with the file each new intent goes to, and the files a manager may pick."""
+    report = ImportReport()
+    new = [e for e in entries if bot is None or (e.language, e.intent) not in bot.intents]
+    suggested = topic_files(
+        bot, editor.root, ((e.language, e.intent, f"{' '.join(e.questions)} {e.answer}") for e in new)
+    )
+    files = editor.overview().files if bot is not None else {}
+    for entry in new:
+        language, key = entry.language, f"{entry.language}/{entry.intent}"
+        options = report.choices.setdefault(
+            language,
+            sorted(
+                {*(f for f, lang in files.items() if lang == language), fallback_file(language)}
+            ),
+        )
+        pick = picks.get(key)
+        report.targets[key] = pick if pick in options else suggested[(language, entry.intent)]
+    return report
 
 
 def _new_node(entry: Entry) -> CommentedMap:

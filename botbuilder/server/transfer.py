@@ -210,8 +210,12 @@ def confirm() -> ResponseReturnValue:
     editor, bot = flow_editor(), _bot()
     report: ImportReport
     try:
-        # Merged into the files as they are now, which may have changed since the preview.
-        draft, report = draft_import(editor, entries, bot, bot.settings.language, _note(meta))
+        # Merged into the files as they are now, which may have changed since the preview;
+        # each new intent goes to the topic file the manager picked there.
+        picks = {k[len("target:") :]: v for k, v in request.form.items() if k.startswith("target:")}
+        draft, report = draft_import(
+            editor, entries, bot, bot.settings.language, _note(meta), picks
+        )
         versions = save_import(editor, draft, current_author())
     except ImportFileError as exc:
         return _page(meta, problems=exc.problems), 422
