@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import threading
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
+from sqlalchemy import update
 
+from botbuilder.content.loader import load_bot
+from botbuilder.conversations.store import Conversation, Storage
 from botbuilder.db.engine import Database
+from botbuilder.jobs.schedule import PURGE_JOB, JobServices, server_jobs
 from botbuilder.jobs.scheduler import (
     MAX_ATTEMPTS,
     RETRY_AFTER,
@@ -188,3 +195,56 @@ def test_a_daily_slot_is_the_local_date_from_its_hour() -> None:
     assert slot(datetime(2026, 11, 27, 2, 0, tzinfo=UTC)) == "2026-11-27"
     assert slot(datetime(2026, 11, 27, 23, 30, tzinfo=UTC)) is None  # 00:30 on the 28th
     assert slot(datetime(2026, 11, 28, 2, 30, tzinfo=UTC)) == "2026-11-28"
+
+
+_REPLICA = """
+import sys
+from datetime import datetime, UTC
+from botbuilder.db.engine import Database
+from botbuilder.jobs.scheduler import Job, Scheduler
+
+url, log = sys.argv[1], sys.argv[2]
+
+def run(slot):
+    with open(log, "a") as fh:
+        fh.write(slot + "\\n")
+    return "logged"
+
+job = Job("count", lambda now: "2026-11-27", run)
+scheduler = Scheduler(Database(url), lambda: [job], clock=lambda: datetime(2026, 11, 27, tzinfo=UTC))
+for _ in range(20):
+    scheduler.tick()
+"""
+
+
+def test_two_server_processes_on_one_database_run_a_slot_once(
+    database_url: str, tmp_path: Path
+) -> None:
+    Database(database_url).close()  # migrated once, before the replicas start
+    log = tmp_path / "runs.log"
+    replicas = [
+        subprocess.Popen([sys.executable, "-c", _REPLICA, database_url, str(log)]) for _ in range(3)
+    ]
+
+    assert [p.wait(120) for p in replicas] == [0, 0, 0]
+    assert log.read_text().splitlines() == ["2026-11-27"]
+
+
+def test_the_daily_purge_runs_once_at_three_in_the_bots_timezone(
+    database_url: str, bot_dir: Path
+) -> None:
+    storage = Storage(database_url)
+    old = storage.create_conversation("nl").id
+    storage.add_message(old, "member", "een oude vraag")
+    long_ago = NOON - timedelta(days=400)
+    with storage.engine.begin() as c:
+        c.execute(update(Conversation).values(created_at=long_ago, updated_at=long_ago))
+    bot = load_bot(bot_dir)
+    three = datetime(2026, 11, 27, 2, 0, tzinfo=UTC)  # 03:00 in Amsterdam
+    jobs = server_jobs(JobServices(database=storage, bot=lambda: bot, clock=lambda: three))
+    replicas = [Scheduler(storage, jobs, name=n, clock=lambda: three) for n in ("a", "b")]
+
+    assert replicas[0].tick() == [PURGE_JOB] and replicas[1].tick() == []
+    assert storage.messages(old) == []
+    [run] = replicas[1].runs(PURGE_JOB)
+    assert run.slot == "2026-11-27" and run.outcome and run.outcome.startswith("purged 1 rows")
