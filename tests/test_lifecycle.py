@@ -324,3 +324,20 @@ def test_privacy_url_must_be_a_web_address(bot_dir: Path) -> None:
     )
     with pytest.raises(FlowError, match="privacy_url 'javascript:alert\\(1\\)' must be an http"):
         load_bot(bot_dir)
+
+
+def test_close_answers_as_the_openapi_document_says(client: Any, app: Any) -> None:
+    from tests.test_openapi_document import check
+
+    path = "/api/v1/conversations/{conversation_id}/close"
+    conversation = waiting_member(client)
+    url = f"/api/v1/conversations/{conversation}/close"
+    assert check(client.post(url, json={"back_to_bot": True}), path)["state"] == "bot"
+    check(client.post(url, json={"back_to_bot": "yes"}), path)
+    say(client, conversation, PERSON)
+    services(app).queue.claim(conversation, ANN)
+    assert client.post(url, json={"back_to_bot": True}).status_code == 409
+    check(client.post(url, json={"back_to_bot": True}), path)
+    assert check(client.post(url), path)["state"] == "closed"
+    check(client.post(url, json={"back_to_bot": True}), path)
+    check(client.post("/api/v1/conversations/doesnotexist/close"), path)

@@ -18,6 +18,7 @@ from botbuilder.conversations.queue import HandoffQueue
 from botbuilder.conversations.store import Conversation
 from botbuilder.db.base import utcnow
 
+from .accessibility import axe_violations
 from .conftest import DESKTOP, _new_page
 from .csp import watch_csp
 from .helpers import Widget, screenshot
@@ -87,6 +88,7 @@ def test_a_waiting_member_returns_to_the_bot_and_the_next_member_moves_up(
     second = wait_for_a_person(second_page, server)
     ahead = place(first)
     assert place(second) == ahead + 1
+    assert axe_violations(second_page) == []  # the state bar, its place and its button
     screenshot(second_page, "lifecycle-second-member-waiting")
 
     first.host.get_by_role("button", name="Stop met wachten, terug naar de bot").click()

@@ -9,6 +9,7 @@ from typing import Any
 
 from playwright.sync_api import expect
 
+from .accessibility import axe_violations
 from .conftest import PRIVACY_URL
 from .csp import watch_csp
 from .helpers import Widget, screenshot
@@ -114,6 +115,7 @@ def test_past_clarify_options_stay_visible_and_disabled(page: Any, server: Any) 
     expect(asked.get_by_role("button", name="Hoeveel kost het lidmaatschap?")).to_have_class(
         re.compile("chosen")
     )
+    assert axe_violations(page) == []  # disabled options, the privacy link, NL/EN
     # After a reload the history shows them the same way.
     page.reload()
     expect(widget.panel).to_be_visible()
