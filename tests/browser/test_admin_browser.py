@@ -1,0 +1,208 @@
+"""People and teams in a real browser against a real `botbuilder serve`: an admin invites
+a colleague (the password shown once signs in), adds a team "weekend" open all week,
+makes it the default team, and a member's handoff through /api/v1 waits in its queue;
+then the admin closes the team today with closed days, and the next handoff gets the
+offline message. No CSP violation, no script error, no serious axe-core violation.
+
+Fixtures live here, like test_editor_browser.py's: a server with its own flows copy
+and admin account, so the session server of the widget tests stays untouched.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from tests.browser.accessibility import axe_violations
+from tests.browser.csp import watch_csp
+from tests.browser.helpers import screenshot
+from tests.servers import free_port, stop, wait_until_healthy
+
+ROOT = Path(__file__).resolve().parents[2]
+SMALL_BOT = ROOT / "tests" / "fixtures" / "small_bot"
+LAPTOP = {"width": 1366, "height": 900}
+EMAIL, PASSWORD = "admin@example.org", "fietsen zonder zijwieltjes"
+DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+OFFLINE = "We zijn er weer op maandag om 9:00"  # the small bot's offline message
+QUEUED = "Je bent nummer"  # the place in the queue, said only while the team is open
+
+
+def _botbuilder() -> list[str]:
+    script = Path(sys.executable).parent / "botbuilder"
+    return [str(script)] if script.exists() else [sys.executable, "-m", "botbuilder.cli"]
+
+
+def _post(url: str, body: dict[str, Any]) -> dict[str, Any]:
+    request = urllib.request.Request(
+        url, json.dumps(body).encode(), {"Content-Type": "application/json"}, method="POST"
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return json.load(response)  # type: ignore[no-any-return]
+
+
+def _handoff_says(url: str, expected: str, within: float = 3.0) -> str:
+    """A member asks for a person through the widget API until the reply has `expected`."""
+    deadline = time.monotonic() + within
+    while True:
+        conversation = _post(f"{url}/api/v1/conversations", {"language": "nl"})["conversation_id"]
+        turn = _post(
+            f"{url}/api/v1/conversations/{conversation}/messages",
+            {"text": "ik wil een medewerker spreken"},
+        )
+        assert turn["decision"] == "handoff", turn
+        text = " ".join(m["text"] for m in turn["messages"])
+        if expected in text or time.monotonic() > deadline:
+            return text
+        time.sleep(0.2)
+
+
+@pytest.fixture(scope="module")
+def admin_server(browser: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """`botbuilder serve` on a free port with a copy of the small bot and one admin."""
+    work = tmp_path_factory.mktemp("admin")
+    flows, instance = work / "flows", work / "instance"
+    shutil.copytree(SMALL_BOT, flows)
+    env = {k: v for k, v in os.environ.items() if k != "BOTBUILDER_DATABASE_URL"}  # SQLite
+    added = subprocess.run(
+        [*_botbuilder(), "user", "add", EMAIL, "--role", "admin", "--password-stdin"]
+        + ["--instance", str(instance)],
+        input=PASSWORD + "\n",
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=work,
+        timeout=60,
+    )
+    assert added.returncode == 0, added.stderr
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    log_path = work / "server.log"
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(
+            [*_botbuilder(), "serve", str(flows), "--port", str(port), "--instance", str(instance)],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env=env,
+            cwd=work,
+        )
+    try:
+        wait_until_healthy(url + "/health", process, log_path)
+        yield url
+    finally:
+        stop(process)
+
+
+def _page(browser: Any) -> tuple[Any, Any, list[str], list[str]]:
+    context = browser.new_context(viewport=LAPTOP, locale="nl-NL")
+    context.set_default_timeout(15_000)
+    page = context.new_page()
+    violations = watch_csp(page)
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.on(
+        "console",
+        lambda m: (
+            errors.append(m.text)
+            if m.type == "error" and "Failed to load resource" not in m.text
+            else None
+        ),
+    )
+    return context, page, violations, errors
+
+
+def _sign_in(page: Any, url: str, email: str, password: str) -> None:
+    page.goto(f"{url}/login")
+    page.fill("#email", email)
+    page.fill("#password", password)
+    page.click("button[type=submit]")
+    page.wait_for_url(lambda u: "/login" not in u)
+
+
+def test_an_admin_adds_a_team_with_hours_and_the_bots_handoffs_use_them(
+    browser: Any, admin_server: str
+) -> None:
+    url = admin_server
+    context, page, violations, errors = _page(browser)
+
+    # Sign in; the menu has People & teams for an admin.
+    page.goto(f"{url}/admin/teams")
+    assert "/login" in page.url
+    _sign_in(page, url, EMAIL, PASSWORD)
+    page.goto(f"{url}/editor/")
+    page.get_by_role("link", name="People & teams").click()
+    page.wait_for_url(f"{url}/admin/users")
+
+    # Invite a colleague: the password is shown once and signs in.
+    page.fill("#invite-email", "agent@example.org")
+    page.select_option("#invite-role", "agent")
+    page.click("form[aria-labelledby=invite] button[type=submit]")
+    password = page.inner_text("#one-time-password code.password")
+    assert len(password) >= 20
+    assert not axe_violations(page), axe_violations(page)
+    screenshot(page, "admin-users")
+    colleague = browser.new_context(viewport=LAPTOP)
+    other = colleague.new_page()
+    _sign_in(other, url, "agent@example.org", password)
+    assert "/console" in other.url
+    colleague.close()
+
+    # Add the team "weekend", open all week (to 00:00 is midnight).
+    page.get_by_role("link", name="Teams and office hours").click()
+    page.click("#add-team")
+    page.fill("#team-name", "weekend")
+    for day in DAYS:
+        page.fill(f"#{day}_from", "00:00")
+        page.fill(f"#{day}_to", "00:00")
+    page.select_option("#timezone", "Europe/Amsterdam")
+    assert not axe_violations(page), axe_violations(page)
+    page.click("#save-team")
+    page.wait_for_url(f"{url}/admin/teams")
+    row = page.locator("tr[data-team=weekend]")
+    assert "mon-sun 00:00-24:00" in row.inner_text()
+
+    # Make it the default team: a member who asks for a person waits in its queue.
+    page.select_option("#default_team", "weekend")
+    page.click("#default-form button[type=submit]")
+    page.wait_for_url(f"{url}/admin/teams")
+    assert "default" in page.locator("tr[data-team=weekend]").inner_text()
+    opened = _handoff_says(url, QUEUED)
+    assert QUEUED in opened and OFFLINE not in opened
+
+    # Closed today (and the days around it, so midnight cannot change the outcome).
+    page.locator("tr[data-team=weekend] a", has_text="weekend").click()
+    today = datetime.now(ZoneInfo("Europe/Amsterdam")).date()
+    for i, offset in enumerate((-1, 0, 1), start=1):
+        if page.locator(f"#closed-{i}").count() == 0:
+            break
+        page.fill(f"#closed-{i}", str(today + timedelta(days=offset)))
+    page.click("#save-team")
+    page.wait_for_url(f"{url}/admin/teams")
+    assert str(today) in page.locator("tr[data-team=weekend]").inner_text()
+    closed = _handoff_says(url, OFFLINE)
+    assert OFFLINE in closed and QUEUED not in closed
+    assert not axe_violations(page), axe_violations(page)
+    screenshot(page, "admin-teams")
+
+    # Hours without an end are shown next to their day; nothing is saved.
+    page.goto(f"{url}/admin/teams/weekend/edit")
+    page.fill("#mon_to", "")
+    page.click("#save-team")
+    problem = page.locator('.field-problem[data-field="hours-mon"]')
+    problem.wait_for()
+    assert "is not from-to" in problem.inner_text()
+
+    context.close()
+    assert not violations, violations
+    assert not errors, errors
