@@ -181,6 +181,7 @@ function setUp(options = {}) {
     storage: { load: storage.load, save: storage.save },
     offline: () => platform.isOffline,
     hidden: () => !!platform.isHidden,
+    now: () => clock.now,
     isOffline: false,
   };
   const transport = createTransport(platform, view);

@@ -6,7 +6,7 @@
 //
 // platform: { api, fetch, setTimeout, clearTimeout, AbortController (optional),
 //             storage: { load(name, fallback), save(name, value) },
-//             offline(), hidden(), randomId() (optional) }
+//             offline(), hidden(), randomId() (optional), now() (optional: ms, Date.now) }
 // view:     the hooks in view.js (`hooks`); every one of them is about the screen.
 //
 // A conversation's language and place in the queue come with every answer;
@@ -253,13 +253,15 @@ function createTransport(platform, view) {
 
   // A hidden page asks for news less often, but still asks: a member who waits
   // in another tab is still there (the server ends waits nobody asks about).
-  var HIDDEN_EVERY = 20, hiddenTicks = 0;
+  // By the clock, not by ticks: browsers slow a hidden page's timers to one a minute.
+  var HIDDEN_MS = 30000, askedAt = 0;
+  var now = platform.now || function () { return Date.now(); };
   function poll() {
-    if (!conversationId || (platform.hidden() && ++hiddenTicks < HIDDEN_EVERY)) {
+    if (!conversationId || (platform.hidden() && now() - askedAt < HIDDEN_MS)) {
       pollTimer = setTimeout(poll, POLL_MS);
       return;
     }
-    hiddenTicks = 0;
+    askedAt = now();
     var after = cursor == null ? "" : "?after=" + cursor, mine = epoch;
     request("GET", messagesPath(after)).then(function (r) {
       if (mine !== epoch) return;
