@@ -110,6 +110,17 @@ def _gap(n: int, title: str, members: int) -> Suggestion:
     )
 
 
+# Members asking for something the example bot has no intent for (route files).
+GPX = [
+    "waar kan ik de gpx van de zondagsrit downloaden?",
+    "kan ik de route van woensdagavond als gpx krijgen",
+    "hoe download ik de gpx-bestanden van de clubritten",
+    "is er een gpx van de toertocht van zaterdag?",
+    "gpx file van de rit van afgelopen zondag graag",
+    "waar staan de gpx routes om te downloaden",
+    "route downloaden lukt niet, waar staat de gpx",
+    "hebben jullie de routes als gpx-bestand?",
+]
 GAPS = [_gap(n, f"Onderwerp {n}", 10 - n) for n in range(1, 7)]
 GAPS[0] = _gap(1, "Routes <script>alert(1)</script>", 9)
 
@@ -322,3 +333,39 @@ def test_serve_starts_the_scheduler_unless_it_is_off(app_factory: Any, bot_dir: 
     finally:
         on.extensions["botbuilder"].scheduler.stop()
     assert not on.extensions["botbuilder"].scheduler.running
+
+
+def test_the_servers_digest_job_names_the_inbox_gaps_with_links(
+    app_factory: Any, bot_dir: Path, mail_server: MailServer
+) -> None:
+    flows = bot_dir
+    with (flows / "bot.yml").open("a", encoding="utf-8") as fh:
+        fh.write(f"\ndigest:\n  to: [{MANAGER}]\n")
+    app = app_factory(
+        flows,
+        SMTP_URL=mail_server.url(),
+        MAIL_FROM=SENDER,
+        PUBLIC_URL="https://bot.example.org",
+    )
+    client = app.test_client()
+    for n, question in enumerate(GPX):
+        network = {"REMOTE_ADDR": f"10.0.{n}.1"}
+        conversation = client.post("/api/v1/conversations", json={}, environ_base=network)
+        url = f"/api/v1/conversations/{conversation.json['conversation_id']}"
+        reply = client.post(f"{url}/messages", json={"text": question}, environ_base=network)
+        if reply.json["decision"] == "answer":  # a wrong answer, marked not helpful
+            rated = {"message_id": reply.json["messages"][0]["id"], "helpful": False}
+            client.post(f"{url}/feedback", json=rated, environ_base=network)
+    built = app.extensions["botbuilder"]
+    [digest_job] = [job for job in built.scheduler.jobs() if job.name == DIGEST_JOB]
+
+    outcome = digest_job.run("2026-W48")
+
+    assert outcome.startswith("e-mailed to 1 recipient(s)")
+    [message] = mail_server.messages
+    text = message.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+    assert "1. " in text and "questions from" in text, text
+    assert "Open the inbox: https://bot.example.org/editor/inbox" in text
+    for question in GPX:
+        assert question not in text  # gaps are named by title and counts, not members' words
+    built.storage.close()

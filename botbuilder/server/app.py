@@ -150,6 +150,7 @@ def _scheduler(built: Services, mailer: Mailer | None, settings: Mapping[str, An
         bot=lambda: built.runtime.current().bot,
         mailer=mailer,
         notifier=built.notifier,
+        gaps=lambda: built.gaps.suggestions(),  # the inbox's own finder: one per app
         public_url=settings.get("PUBLIC_URL") or None,
     )
     return Scheduler(built.storage, server_jobs(jobs))
