@@ -30,6 +30,7 @@ from botbuilder.content.personal_data import mask_personal_data
 from botbuilder.content.plain_text import plain_text
 from botbuilder.content.rendering import render_markdown
 from botbuilder.content.texts import system_text
+from botbuilder.conversations.announcements import Announcements
 from botbuilder.conversations.lifecycle import Left, Lifecycle
 from botbuilder.conversations.queue import HandoffQueue
 from botbuilder.conversations.store import ConversationRecord, HandoffRecord, MessageRecord, Storage
@@ -77,12 +78,14 @@ class Dialogue:
         storage: Storage,
         clock: Callable[[], datetime] = utcnow,
         queue: HandoffQueue | None = None,
+        announcements: Announcements | None = None,
     ) -> None:
         self.runtime = runtime
         self.storage = storage
         self.clock = clock
         # The server passes its one queue; a dialogue on its own (CLI chat, Rasa) makes one.
         self.queue = queue if queue is not None else HandoffQueue(storage, clock=clock)
+        self.announcements = announcements if announcements is not None else Announcements(storage)
         self.unclaimed_after: timedelta | None = UNCLAIMED_AFTER
         self.handoff_listeners: list[HandoffListener] = []
         # Leaving the queue, closing, abandoned chats; on this dialogue's clock, read when used.
@@ -209,8 +212,16 @@ class Dialogue:
     def _reply(
         self, conversation: ConversationRecord, answer: Reply, member: MessageRecord
     ) -> Turn:
-        """Say the reply in the conversation, and hand the conversation over if it says so."""
-        messages = []
+        """Say the reply in the conversation, and hand the conversation over if it says so.
+
+        A running announcement that overrides the answered intent is said first.
+        """
+        answered = answer.intent if answer.text and answer.outcome == Outcome.ANSWER else None
+        default = self.runtime.current().bot.settings.language
+        messages = [
+            self._say(conversation.id, notice.text(conversation.language, default))
+            for notice in self.announcements.overriding(answered)
+        ]
         if answer.text:
             # With a handoff after it, the intent's answer is still an answer.
             said = Outcome.CLARIFY if answer.outcome == Outcome.CLARIFY else Outcome.ANSWER

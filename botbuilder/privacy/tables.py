@@ -36,6 +36,7 @@ STAFF_TABLES = frozenset(
         "scheduled_runs",
         "insights_daily",
         "insights_sealed_days",
+        "announcements",  # a manager's notices to all members; names no member
     }
 )
 

@@ -288,13 +288,6 @@ def get_messages(conversation_id: str) -> ResponseReturnValue:
     return jsonify(data)
 
 
-@blueprint.route("/conversations/<conversation_id>/feedback", methods=["POST", "OPTIONS"])
-@limited("feedback")
-def post_feedback(conversation_id: str) -> ResponseReturnValue:
-    body = _body()
-    services().dialogue.feedback(conversation_id, body.get("message_id"), body.get("helpful"))
-    return jsonify(ok=True)
-
 @blueprint.route("/conversations/<conversation_id>/close", methods=["POST", "OPTIONS"])
 def close_conversation(conversation_id: str) -> ResponseReturnValue:
     """The member stops waiting ({"back_to_bot": true}) or ends the chat (no body)."""
@@ -309,6 +302,29 @@ def close_conversation(conversation_id: str) -> ResponseReturnValue:
     del data["decision"]
     return jsonify(data)
 
+
+@blueprint.get("/announcements")
+def get_announcements() -> ResponseReturnValue:
+    """The notices running now, in the member's language; the open widget asks every second."""
+    bot = services().runtime.current().bot
+    language = request.args.get("language") or bot.settings.language
+    if language not in bot.languages:
+        raise BadRequest(
+            f"language '{language[:20]}' is not one of this bot's: {', '.join(bot.languages)}"
+        )
+    running = services().announcements.running()
+    response = jsonify(announcements=[a.as_json(language, bot.settings.language) for a in running])
+    response.add_etag()
+    response.headers["Cache-Control"] = "no-cache"  # ask every time; a 304 costs nothing
+    return response.make_conditional(request)
+
+
+@blueprint.route("/conversations/<conversation_id>/feedback", methods=["POST", "OPTIONS"])
+@limited("feedback")
+def post_feedback(conversation_id: str) -> ResponseReturnValue:
+    body = _body()
+    services().dialogue.feedback(conversation_id, body.get("message_id"), body.get("helpful"))
+    return jsonify(ok=True)
 
 
 @blueprint.route("/match", methods=["POST", "OPTIONS"])

@@ -23,6 +23,7 @@ from werkzeug.exceptions import HTTPException
 from botbuilder import __version__
 from botbuilder.accounts import Accounts
 from botbuilder.config import server_settings
+from botbuilder.conversations.announcements import Announcements
 from botbuilder.conversations.dialogue import Dialogue
 from botbuilder.conversations.idempotency import IdempotencyKeys
 from botbuilder.conversations.notify import Notifier, conversation_link, handoff_payload
@@ -41,6 +42,7 @@ from botbuilder.jobs.scheduler import Scheduler
 from botbuilder.matching.runtime import BotRuntime
 from botbuilder.server import (
     admin,
+    announcements,
     api,
     auth,
     browse,
@@ -70,6 +72,7 @@ BLUEPRINTS = (
     inbox.blueprint,
     insights.blueprint,
     admin.blueprint,
+    announcements.blueprint,
 )
 
 
@@ -115,7 +118,8 @@ def build_services(settings: Mapping[str, Any]) -> Services:
         check_interval=settings["RELOAD_INTERVAL"],
     )
     queue = HandoffQueue(storage, teams=lambda: team_names(runtime.current().bot))
-    dialogue = Dialogue(runtime, storage, queue=queue)
+    announcements = Announcements(storage)
+    dialogue = Dialogue(runtime, storage, queue=queue, announcements=announcements)
     unclaimed = float(settings["HANDOFF_UNCLAIMED_AFTER"])
     dialogue.unclaimed_after = timedelta(seconds=unclaimed) if unclaimed > 0 else None
     mailer = mailer_from_url(settings["SMTP_URL"], settings["MAIL_FROM"])
@@ -136,6 +140,7 @@ def build_services(settings: Mapping[str, Any]) -> Services:
             settings=lambda: runtime.current().bot.settings.limits,
         ),
         gaps=GapFinder(storage, runtime),
+        announcements=announcements,
         follow_up_replies=(
             FollowUpReplies(mailer, queue, lambda: runtime.current().bot) if mailer else None
         ),

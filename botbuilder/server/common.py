@@ -17,6 +17,7 @@ from flask import current_app, g, jsonify, request, session
 
 from botbuilder.accounts import Accounts, UserRecord
 from botbuilder.content.model import Bot
+from botbuilder.conversations.announcements import Announcements
 from botbuilder.conversations.dialogue import Dialogue
 from botbuilder.conversations.idempotency import IdempotencyKeys
 from botbuilder.conversations.notify import Notifier
@@ -55,6 +56,7 @@ class Services:
     idempotency: IdempotencyKeys  # first answers to retried member requests
     rate_limits: RateLimits  # the public API's limits, counted in the shared database
     gaps: GapFinder  # the learning inbox: missed questions grouped into suggestions
+    announcements: Announcements  # notices for busy moments, the dialogue's too
     # (fields with a default last)
     follow_up_replies: FollowUpReplies | None = None  # e-mailed replies; None without SMTP
     scheduler: Scheduler | None = None  # the daily purge and weekly digest; `serve` starts it
