@@ -83,18 +83,25 @@ def self_signed(folder: Path) -> tuple[Path, Path]:
 
 @contextmanager
 def smtp_server(
-    folder: Path | None = None, *, starttls: bool = False, login: bool = False
+    folder: Path | None = None,
+    *,
+    starttls: bool = False,
+    login: bool = False,
+    implicit_tls: bool = False,
 ) -> Iterator[MailServer]:
-    """A running SMTP server; with `starttls`, `folder` holds its certificate."""
+    """A running SMTP server; with `starttls` or `implicit_tls`, `folder` holds its certificate."""
     server = MailServer("127.0.0.1", _free_port())
     kwargs: dict[str, Any] = {}
-    if starttls:
+    if starttls or implicit_tls:
         assert folder is not None
         cert, key = self_signed(folder)
         context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
         context.load_cert_chain(cert, key)
-        kwargs.update(tls_context=context, require_starttls=True)
         server.cafile = str(cert)
+        if implicit_tls:
+            kwargs.update(ssl_context=context)
+        else:
+            kwargs.update(tls_context=context, require_starttls=True)
     if login:
 
         def authenticate(
@@ -109,7 +116,11 @@ def smtp_server(
                 server.logins.append(USER)
             return AuthResult(success=ok, handled=False)
 
-        kwargs.update(authenticator=authenticate, auth_required=True, auth_require_tls=starttls)
+        kwargs.update(
+            authenticator=authenticate,
+            auth_required=True,
+            auth_require_tls=starttls,  # with implicit TLS the whole session is encrypted
+        )
     controller = Controller(_Collector(server), hostname=server.host, port=server.port, **kwargs)
     controller.start()
     try:

@@ -68,6 +68,15 @@ def test_starttls_and_login_send_the_password_only_over_tls(tmp_path: Path) -> N
     assert server.tls_used == [True] and server.logins == ["bot"]
 
 
+def test_smtps_sends_over_tls_from_the_first_byte(tmp_path: Path) -> None:
+    with smtp_server(tmp_path, implicit_tls=True, login=True) as server:
+        url = f"smtps://bot:{PASSWORD}@{server.host}:{server.port}?cafile={server.cafile}"
+        Mailer.from_url(url, default_from=FROM).send(["jan@example.org"], "Hi", "over TLS")
+
+    # The server speaks only TLS, so a message and a login got through on it.
+    assert len(server.messages) == 1 and server.logins == ["bot"]
+
+
 def test_an_untrusted_certificate_is_refused_with_a_clear_message(tmp_path: Path) -> None:
     with smtp_server(tmp_path, starttls=True, login=True) as server:
         mailer = Mailer.from_url(server.url(login=True, query="starttls=1"), default_from=FROM)
