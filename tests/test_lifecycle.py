@@ -187,6 +187,9 @@ def test_a_quiet_waiting_member_is_abandoned_and_stays_findable(client: Any, app
     assert found["state"] == "bot"
     assert found["messages"][-1]["text"].startswith("We hoorden een tijd niets van je")
     assert agent.get(f"/console/conversations/{quiet}").status_code == 200
+    queue_page = agent.get("/console").text
+    left = queue_page[queue_page.index('id="left"') :]
+    assert f'data-id="{quiet}"' in left and ">abandoned<" in left
     # The member who came back is answered by the bot again.
     assert say(client, quiet, "Hoeveel kost het lidmaatschap?")["decision"] == "answer"
 

@@ -43,9 +43,11 @@ from botbuilder.conversations.store import (
     Conversation,
     ConversationRecord,
     Handoff,
+    HandoffRecord,
     Message,
     MessageRecord,
     Storage,
+    handoff_record,
     is_conversation_id,
     message_record,
 )
@@ -145,6 +147,17 @@ class Lifecycle:
                 )
                 .values(last_member_at=now)
             )
+
+    def left_since(self, since: datetime, limit: int = 50) -> list[HandoffRecord]:
+        """Handoffs that ended since `since` because the member left or went quiet, newest first."""
+        with self.storage.session() as s:
+            rows = s.scalars(
+                select(Handoff)
+                .where(Handoff.status.in_(("left", "abandoned")), Handoff.closed_at >= since)
+                .order_by(Handoff.closed_at.desc(), Handoff.id.desc())
+                .limit(limit)
+            )
+            return [handoff_record(h) for h in rows]
 
     # -- the member went quiet -------------------------------------------------------
 

@@ -11,6 +11,7 @@ this blueprint only shows them.
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 from typing import Any
 
 from flask import (
@@ -41,6 +42,7 @@ from botbuilder.server.common import (
 __all__ = ["blueprint"]
 
 log = logging.getLogger(__name__)
+LEFT_SHOWN = timedelta(hours=24)  # how far back the queue page lists chats that left the queue
 blueprint = Blueprint("console", __name__, url_prefix="/console")
 CONSOLE_ROLES = ("agent", "manager", "admin")
 staff = login_required(CONSOLE_ROLES)
@@ -153,6 +155,8 @@ def home() -> ResponseReturnValue:
         deliveries=services().notifier.deliveries(),
         presence=services().queue.presence(),
         presence_timeout=int(PRESENCE_TIMEOUT.total_seconds()),
+        # Members who stopped waiting or went quiet: out of the queue, still findable.
+        left=services().dialogue.lifecycle.left_since(services().dialogue.clock() - LEFT_SHOWN),
     )
 
 

@@ -149,6 +149,8 @@ def test_an_abandoned_chat_leaves_the_queue_and_the_console(
     other = wait_for_a_person(second_page, server)
     expect(console.locator(f'#waiting .entry[data-id="{gone}"]')).to_have_count(0, timeout=20000)
     assert handoff_status(server, gone) == "abandoned"
+    console.reload()
+    expect(console.locator(f'#left .entry[data-id="{gone}"]')).to_contain_text("abandoned")
     screenshot(console, "lifecycle-abandoned-left-the-console-queue")
     # Still findable: the transcript opens, and says why the member left the queue.
     console.goto(f"{server.url}/console/conversations/{gone}")
