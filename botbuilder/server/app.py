@@ -51,6 +51,7 @@ from botbuilder.server import (
     headers,
     inbox,
     insights,
+    localtime,
     pages,
     transfer,
 )
@@ -105,6 +106,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.add_url_rule("/ready", view_func=ready)
     _register_errors(app)
     headers.init_app(app)
+    localtime.init_app(app)
     return app
 
 
