@@ -1,6 +1,6 @@
 import sys
 
-from benchmarks import browse, dashboard
+from benchmarks import browse, dashboard, insights
 from benchmarks.speed import main
 
 main()
@@ -9,3 +9,5 @@ if "--accuracy" not in sys.argv:
     browse.main()
     print()
     dashboard.main()
+    print()
+    insights.insights()

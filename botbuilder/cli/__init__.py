@@ -275,12 +275,14 @@ def actions(flows_dir: str, host: str, port: int) -> None:
 # These commands live in their own modules; registered here so `botbuilder user …`,
 # `botbuilder export` and `botbuilder import` work.
 from botbuilder.cli.digest import digest_command  # noqa: E402
+from botbuilder.cli.insights import insights  # noqa: E402
 from botbuilder.cli.privacy import privacy  # noqa: E402
 from botbuilder.cli.transfer import export_command, import_command  # noqa: E402
 from botbuilder.cli.users import users  # noqa: E402
 
 main.add_command(users)
 main.add_command(privacy)
+main.add_command(insights)
 main.add_command(export_command)
 main.add_command(import_command)
 main.add_command(digest_command)

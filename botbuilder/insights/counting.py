@@ -24,7 +24,7 @@ from sqlalchemy import Connection, and_, exists, func, or_, select
 from botbuilder.content.model import TeamSettings
 from botbuilder.conversations.store import Conversation, Feedback, Handoff, Message
 from botbuilder.db.base import aware_utc
-from botbuilder.insights.local_time import OfficeClock, local_stamp, zone
+from botbuilder.insights.local_time import OfficeClock, local_stamp
 
 __all__ = ["METRICS", "DayRow", "count_rows"]
 
@@ -188,6 +188,7 @@ class _Counter:
         )
         rows = self.connection.execute(
             select(
+                self._stamp(Handoff.created_at, hours=False),
                 Handoff.created_at,
                 Conversation.language,
                 Handoff.team,
@@ -199,13 +200,12 @@ class _Counter:
             .join(Conversation, Conversation.id == Handoff.conversation_id)
             .where(self._within(Handoff.created_at))
         )
-        tz = zone(self.timezone)
         times: dict[tuple[str, str, str], list[tuple[int | None, ...]]] = defaultdict(list)
         claimed: dict[tuple[str, str, str], int] = defaultdict(int)
         clocks: dict[str, OfficeClock] = {}
-        for created, language, team, status, claimed_at, closed_at, replied in rows:
+        for day, created, language, team, status, claimed_at, closed_at, replied in rows:
             created = aware_utc(created)
-            key = (created.astimezone(tz).date().isoformat(), language, team)
+            key = (day, language, team)
             ended = aware_utc(closed_at) if closed_at is not None and status in ENDED else None
             if team not in clocks:
                 clocks[team] = OfficeClock(teams.get(team))
