@@ -196,3 +196,21 @@ def test_members_cannot_open_a_follow_up(mail_app: Any) -> None:
     page = mail_app.test_client().get(f"/console/follow-ups/{follow_up_id}")
 
     assert page.status_code == 302 and page.headers["Location"].startswith("/login")
+
+
+def test_a_follow_up_a_colleague_is_answering_is_refused_and_sends_nothing(
+    mail_app: Any, mail_server: MailServer
+) -> None:
+    follow_up_id = _follow_up(mail_app)
+    queue = mail_app.extensions["botbuilder"].queue
+    queue.start_reply(follow_up_id, "bob@example.org")  # Bob pressed Send a moment earlier
+    ann = sign_in(mail_app, ANN)
+
+    refused = post(ann, f"/console/follow-ups/{follow_up_id}/reply", text="Ook een antwoord")
+
+    assert refused.status_code == 409 and "bob@example.org" in refused.text
+    assert mail_server.messages == []
+    assert "is sending a reply" in ann.get(f"/console/follow-ups/{follow_up_id}").text
+    queue.release_reply(follow_up_id)  # Bob's mail failed: open again, and Ann can answer
+    assert post(ann, f"/console/follow-ups/{follow_up_id}/reply", text="Hier").status_code == 302
+    assert len(mail_server.messages) == 1

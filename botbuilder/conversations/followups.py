@@ -2,7 +2,8 @@
 
 Outside office hours, or when no agent is online, the dialogue offers the
 member to leave an address ("asked"); the address makes it an item on the
-team's list ("open") until an agent has written back ("done"). An agent who
+team's list ("open") until an agent has written back ("done"); while a reply
+from the console is being sent it is "replying". An agent who
 answers from the console (`answer_follow_up`, after the e-mail went out) leaves
 the reply in the transcript as an agent message and its Message-ID here.
 """
@@ -11,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import DateTime, Integer, String, Text, select, update
@@ -26,13 +27,16 @@ from botbuilder.errors import BadRequest, Conflict, NotFound
 
 __all__ = ["FollowUp", "FollowUpRecord", "FollowUps"]
 
+REPLY_CLAIM = timedelta(minutes=10)  # a reply being sent holds its follow-up this long at most
+
 
 class FollowUp(Base):  # created by migration 0003
     __tablename__ = "follow_ups"
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     conversation_id: Mapped[str] = mapped_column(String(36), index=True)
     team: Mapped[str] = mapped_column(String(64))
-    # asked: the member was offered the e-mail option; open: they left an address; done
+    # asked: the member was offered the e-mail option; open: they left an address;
+    # replying: an agent's e-mail to them is being sent; done
     status: Mapped[str] = mapped_column(String(16), index=True)
     email: Mapped[str | None] = mapped_column(String(255), nullable=True)
     question: Mapped[str] = mapped_column(Text, default="")
@@ -158,6 +162,37 @@ class FollowUps:
                 raise NotFound(f"no follow-up {follow_up_id}")
             return _record(row)
 
+    def start_reply(self, follow_up_id: int, agent: str) -> FollowUpRecord:
+        """Take an open follow-up to answer by e-mail ("replying"), so two agents never both send.
+
+        A claim older than `REPLY_CLAIM` (its sender died) may be taken again."""
+        now = self.clock()
+        with self.storage.session() as s, s.begin():
+            takeable = (FollowUp.status == "open") | (
+                (FollowUp.status == "replying") & (FollowUp.updated_at < now - REPLY_CLAIM)
+            )
+            result: CursorResult[Any] = s.execute(  # type: ignore[assignment]
+                update(FollowUp)
+                .where(FollowUp.id == follow_up_id, takeable)
+                .values(status="replying", done_by=agent, updated_at=now)
+            )
+            row = s.get(FollowUp, follow_up_id)
+            if row is None:
+                raise NotFound(f"no follow-up {follow_up_id}")
+            if not result.rowcount:
+                who = f" by {row.done_by}" if row.status == "replying" and row.done_by else ""
+                raise Conflict(f"follow-up {follow_up_id} is '{row.status}'{who}, not open")
+            return _record(row)
+
+    def release_reply(self, follow_up_id: int) -> None:
+        """The reply was not sent: the follow-up is open again."""
+        with self.storage.session() as s, s.begin():
+            s.execute(
+                update(FollowUp)
+                .where(FollowUp.id == follow_up_id, FollowUp.status == "replying")
+                .values(status="open", done_by=None, updated_at=self.clock())
+            )
+
     def answer_follow_up(
         self, follow_up_id: int, agent: str, text: str, message_id: str
     ) -> tuple[FollowUpRecord, MessageRecord]:
@@ -166,7 +201,7 @@ class FollowUps:
         with self.storage.session() as s, s.begin():
             result: CursorResult[Any] = s.execute(  # type: ignore[assignment]
                 update(FollowUp)
-                .where(FollowUp.id == follow_up_id, FollowUp.status == "open")
+                .where(FollowUp.id == follow_up_id, FollowUp.status.in_(("open", "replying")))
                 .values(
                     status="done",
                     done_by=agent,

@@ -10,7 +10,9 @@ In-Reply-To and References, and whatever the member sends back refers to
 both. Only after the server has taken the mail is the reply kept in the
 transcript (as an agent message) and the follow-up marked done, with the
 reply's Message-ID; if sending fails, nothing changes and the follow-up stays
-open.
+open. While the mail is being sent the follow-up is "replying", so a
+colleague pressing Send at the same moment is told, and the member gets one
+reply.
 """
 
 from __future__ import annotations
@@ -59,7 +61,7 @@ class FollowUpReplies:
         if len(text) > MAX_REPLY:
             raise BadRequest(f"a reply is at most {MAX_REPLY} characters, not {len(text)}")
         follow_up = self.follow_ups.follow_up(follow_up_id)
-        if follow_up.status != "open" or not follow_up.email:
+        if follow_up.status not in ("open", "replying") or not follow_up.email:
             raise Conflict(f"follow-up {follow_up_id} is '{follow_up.status}', not open")
         sender = self.sender(follow_up.team)
         if not sender:
@@ -67,10 +69,22 @@ class FollowUpReplies:
                 f"team '{follow_up.team}' has no e-mail address to send from: set its 'email' "
                 "in bot.yml, or BOTBUILDER_MAIL_FROM"
             )
+        self.follow_ups.start_reply(follow_up_id, agent)  # Conflict if a colleague is sending
+        try:
+            message_id = self._send(follow_up, sender, text)
+        except BaseException:
+            self.follow_ups.release_reply(follow_up_id)
+            raise
+        record, _ = self.follow_ups.answer_follow_up(follow_up_id, agent, text, message_id)
+        log.info("follow-up %d answered by e-mail as %s", follow_up_id, message_id)
+        return record
+
+    def _send(self, follow_up: FollowUpRecord, sender: str, text: str) -> str:
         question = one_line(follow_up.question, 80)
         subject = f"Re: {question}" if question else f"Re: {self.bot().settings.name}"
         root = thread_root(follow_up, sender)
-        message_id = self.mailer.send(
+        assert follow_up.email is not None  # checked by `reply`
+        return self.mailer.send(
             [follow_up.email],
             subject,
             text,
@@ -80,9 +94,6 @@ class FollowUpReplies:
             in_reply_to=root,
             references=[root],
         )
-        record, _ = self.follow_ups.answer_follow_up(follow_up_id, agent, text, message_id)
-        log.info("follow-up %d answered by e-mail as %s", follow_up_id, message_id)
-        return record
 
 
 def _html(text: str) -> str:
