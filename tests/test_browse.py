@@ -259,12 +259,16 @@ def test_transcript_shows_each_bot_turns_intent_confidence_decision_and_feedback
     assert "To team <strong>" in page and "Lid belt morgen terug" in page
 
 
-def test_admin_sees_the_delete_button_only_where_the_delete_route_exists(browser_app) -> None:  # type: ignore[no-untyped-def]
+def test_only_admins_get_the_link_to_delete_a_members_data(browser_app) -> None:  # type: ignore[no-untyped-def]
     conversation = start(browser_app.test_client())
     admin, manager = signed_in(browser_app, "admin"), signed_in(browser_app, "manager")
-    exists = "console.delete_conversation" in browser_app.view_functions
-    assert ("delete-member-data" in admin.get(f"/conversations/{conversation}").text) == exists
+    link = f'id="delete-member-data" href="/console/conversations/{conversation}/delete"'
+    assert link in admin.get(f"/conversations/{conversation}").text
     assert "delete-member-data" not in manager.get(f"/conversations/{conversation}").text
+    assert (
+        "delete-member-data"
+        not in signed_in(browser_app, "agent").get(f"/conversations/{conversation}").text
+    )
 
 
 def test_belongs_to_intent_writes_the_phrasing_and_the_bot_answers_it(

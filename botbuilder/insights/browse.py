@@ -31,7 +31,6 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select, tuple_
 from sqlalchemy.sql.elements import ColumnElement
 
-from botbuilder.content.model import Bot
 from botbuilder.content.plain_text import untypable
 from botbuilder.conversations.states import STATES
 from botbuilder.conversations.store import (
@@ -53,7 +52,6 @@ __all__ = [
     "ConversationRow",
     "Filters",
     "Page",
-    "bot_timezone",
     "browse",
     "filters_from",
     "like_pattern",
@@ -122,13 +120,6 @@ class ConversationRow:
 class Page:
     rows: tuple[ConversationRow, ...]
     older: str | None  # the cursor of the next (older) page, None on the last page
-
-
-def bot_timezone(bot: Bot) -> str:
-    """The zone the bot's days and times are shown in: its default team's (bot.yml)."""
-    handoff = bot.settings.handoff
-    team = handoff.teams.get(handoff.default_team) or next(iter(handoff.teams.values()), None)
-    return team.timezone if team is not None else "Europe/Amsterdam"
 
 
 # -- reading filters -------------------------------------------------------------------------

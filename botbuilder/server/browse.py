@@ -20,7 +20,8 @@ from flask.typing import ResponseReturnValue
 from botbuilder.conversations.states import STATES
 from botbuilder.editing.forms import EditConflict, InvalidEdit
 from botbuilder.errors import BadRequest, NotFound, RequestError
-from botbuilder.insights.browse import DECISIONS, FEEDBACK, bot_timezone, browse, filters_from
+from botbuilder.insights.browse import DECISIONS, FEEDBACK, browse, filters_from
+from botbuilder.insights.figures import bot_timezone
 from botbuilder.insights.transcript import transcript
 from botbuilder.server.auth import STAFF_BLUEPRINTS, login_required
 from botbuilder.server.common import (
@@ -39,7 +40,8 @@ __all__ = ["add_phrasings", "blueprint"]
 blueprint = Blueprint("browse", __name__, url_prefix="/conversations")
 READERS = ("agent", "manager", "admin")
 STAFF_BLUEPRINTS.add("browse")
-DELETE_ENDPOINT = "console.delete_conversation"  # the admin's delete, where it exists
+# The admin's deletion of a member's data (its confirmation page), where the app has it.
+DELETE_ENDPOINT = "console.confirm_delete"
 INBOX_ENDPOINT = "browse.no_intent_yet"
 
 

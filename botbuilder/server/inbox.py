@@ -20,7 +20,7 @@ from flask.typing import ResponseReturnValue
 
 from botbuilder.conversations.dialogue import MAX_MESSAGE_CHARS
 from botbuilder.errors import BadRequest, NotFound, RequestError
-from botbuilder.insights.browse import bot_timezone
+from botbuilder.insights.figures import bot_timezone
 from botbuilder.insights.gaps import Suggestion
 from botbuilder.insights.inbox_store import STATES
 from botbuilder.server.auth import STAFF_BLUEPRINTS, login_required
