@@ -250,3 +250,24 @@ def test_the_bots_handoffs_use_the_hours_an_admin_sets(teams_app: Any, admin: An
     closed = [str(today + timedelta(days=d)) for d in (-1, 0, 1)]
     assert _team(admin, "/admin/teams/altijd/edit", closed_days=closed, **always).status_code == 302
     assert "We zijn er weer op maandag om 9:00" in _handoff_reply(member)
+
+
+def test_a_team_saved_by_someone_else_meanwhile_is_a_409_not_overwritten(
+    teams_app: Any, admin: Any
+) -> None:
+    opened = admin.get("/admin/teams/leden/edit").text
+    revision = re.search(r'name="revision" value="([^"]+)"', opened)
+    assert revision
+    assert _team(admin, "/admin/teams/leden/edit", email="ander@example.org").status_code == 302
+    saved = _bot_yml(teams_app)
+    late = _team(
+        admin,
+        "/admin/teams/leden/edit",
+        revision=revision.group(1),
+        sat_from="10:00",
+        sat_to="12:00",
+    )
+    assert late.status_code == 409
+    assert "someone else saved team 'leden'" in html.unescape(late.text)
+    assert 'value="ander@example.org"' in late.text  # their version is in the form now
+    assert _bot_yml(teams_app) == saved

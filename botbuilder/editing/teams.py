@@ -33,7 +33,7 @@ from botbuilder.content.emails import is_email
 from botbuilder.content.files import dump_yaml, round_trip_yaml
 from botbuilder.content.loader import SETTINGS_FILE
 from botbuilder.content.model import TeamSettings
-from botbuilder.editing.forms import Draft, FieldProblem, InvalidEdit
+from botbuilder.editing.forms import Draft, EditConflict, FieldProblem, InvalidEdit, digest
 from botbuilder.editing.history import VersionRecord
 from botbuilder.editing.round_trip import load_round_trip, set_key, update_list
 from botbuilder.editing.service import FlowEditor
@@ -68,6 +68,7 @@ class TeamForm:
     remove_webhook: bool = False
     email: str = ""
     webhook_masked: str = ""  # what the page shows of the URL in bot.yml
+    revision: str = ""  # a token of the team as the form was opened; a save names it
 
     @classmethod
     def of(cls, team: TeamSettings) -> TeamForm:
@@ -78,7 +79,13 @@ class TeamForm:
             closed_days=[d.isoformat() for d in team.closed_days],
             email=team.email or "",
             webhook_masked=masked_url(team.webhook) if team.webhook else "",
+            revision=team_revision(team),
         )
+
+
+def team_revision(team: TeamSettings) -> str:
+    """A token of a team's settings as the loader reads them, webhook included."""
+    return digest(repr(team))
 
 
 def hours_text(ranges: tuple[tuple[time, time], ...]) -> str:
@@ -169,6 +176,12 @@ class Teams:
         problems = _problems(form, new, list(handoff.teams))
         if not new and form.name not in handoff.teams:
             problems.append(FieldProblem(None, f"no team '{form.name}' in bot.yml", "no team"))
+        elif not new and form.revision and form.revision != team_revision(handoff.teams[form.name]):
+            raise EditConflict(
+                f"someone else saved team '{form.name}' while you were editing it. The form "
+                "now shows their version; make your change again.",
+                None,
+            )
         if problems:
             raise InvalidEdit(problems)
         yaml, data, teams = self._document()

@@ -12,7 +12,7 @@ from __future__ import annotations
 from flask import flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
-from botbuilder.editing.forms import FieldProblem, InvalidEdit
+from botbuilder.editing.forms import EditConflict, FieldProblem, InvalidEdit
 from botbuilder.editing.teams import DAYS, TeamForm, Teams, hours_summary, timezone_choices
 from botbuilder.server.auth import login_required
 from botbuilder.server.common import current_author
@@ -89,11 +89,12 @@ def _form(name: str) -> TeamForm:
         webhook=f.get("webhook", "").strip(),
         remove_webhook=f.get("remove_webhook") == "on",
         email=f.get("email", "").strip(),
+        revision=f.get("revision", ""),
     )
 
 
 def _team_page(
-    form: TeamForm, new: bool, problems: list[FieldProblem], status: int
+    form: TeamForm, new: bool, problems: list[FieldProblem], status: int, conflict: str = ""
 ) -> ResponseReturnValue:
     page = render_template(
         "admin/team.html",
@@ -102,6 +103,7 @@ def _team_page(
         days=DAYS,
         timezones=timezone_choices(),
         problems=by_field(problems),
+        conflict=conflict,
     )
     return page, status
 
@@ -115,6 +117,8 @@ def _save(form: TeamForm, new: bool) -> ResponseReturnValue:
             form.webhook_masked = editor.form(form.name).webhook_masked
         form.webhook = ""  # never sent back to the browser
         return _team_page(form, new, exc.problems, 422)
+    except EditConflict as exc:
+        return _team_page(editor.form(form.name), new, [], 409, conflict=exc.message)
     reload_now()
     flash(f"Saved team '{form.name}'. The bot uses its hours within 2 seconds.", "saved")
     return redirect(url_for("admin.teams"))
