@@ -11,6 +11,10 @@ from typing import Any
 
 import pytest
 
+from botbuilder.accounts import Accounts, LoginFailed
+from botbuilder.conversations.store import Storage
+from botbuilder.errors import Conflict
+from botbuilder.people import People
 from tests.test_editor import PASSWORD, editor_app, login  # noqa: F401 (a fixture)
 
 
@@ -241,3 +245,33 @@ def test_the_log_names_user_ids_but_no_addresses_or_passwords(
     assert f"deactivated user {target}" in text
     for secret in (invited, reset, "geheim@example.org"):
         assert secret not in text
+
+
+# -- the core, on every database ----------------------------------------------------------
+
+
+def test_people_keep_one_active_admin_and_lock_out_deactivated_accounts(database_url: str) -> None:
+    storage = Storage(database_url)
+    try:
+        accounts = Accounts(storage)
+        people = People(accounts)
+        first = accounts.add("eerste@example.org", PASSWORD, "admin")
+        second, password = people.invite("tweede@example.org", "admin")
+        assert accounts.authenticate("tweede@example.org", password).id == second.id
+        people.deactivate(second.id)
+        with pytest.raises(LoginFailed):
+            accounts.authenticate("tweede@example.org", password)
+        with pytest.raises(Conflict, match="last active admin"):
+            people.set_role(first.id, "agent")
+        people.reactivate(second.id)
+        people.set_role(first.id, "agent")
+        with pytest.raises(Conflict, match="last active admin"):
+            people.deactivate(second.id)
+        listed = {p.email: (p.role, p.active) for p in people.list()}
+        assert listed == {
+            "eerste@example.org": ("agent", True),
+            "tweede@example.org": ("admin", True),
+        }
+        assert people.person(second.id).last_sign_in is not None
+    finally:
+        storage.close()
