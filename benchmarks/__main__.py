@@ -1,6 +1,6 @@
 import sys
 
-from benchmarks import browse, dashboard, insights
+from benchmarks import browse, dashboard, insights, rate_limits
 from benchmarks.speed import main
 
 main()
@@ -11,3 +11,5 @@ if "--accuracy" not in sys.argv:
     dashboard.main()
     print()
     insights.insights()
+    print()
+    rate_limits.main()
