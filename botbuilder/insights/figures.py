@@ -25,7 +25,16 @@ from botbuilder.insights.aggregates import sealed_rows
 from botbuilder.insights.counting import DECISIONS, DayRow, count_rows
 from botbuilder.insights.local_time import DEFAULT_TIMEZONE, day_start, team_timezone, zone
 
-__all__ = ["MAX_DAYS", "TOP_INTENTS", "Period", "bot_timezone", "default_period", "figures"]
+__all__ = [
+    "MAX_DAYS",
+    "TOP_INTENTS",
+    "Period",
+    "bot_timezone",
+    "compose",
+    "default_period",
+    "figures",
+    "percentile",
+]
 
 TOP_INTENTS = 20
 MAX_DAYS = 3660  # ten years: a longer period is a typo

@@ -53,8 +53,10 @@ def server_jobs(services: JobServices) -> Callable[[], list[Job]]:
         return services.clock().astimezone(ZoneInfo(timezone)).date()
 
     def run_purge(slot: str) -> str:
-        days = services.bot().settings.privacy.retention_days
-        report = purge(services.database, days, clock=services.clock)
+        settings = services.bot().settings
+        days = settings.privacy.retention_days
+        # The bot's teams: the purge seals the insights figures in their timezone and hours.
+        report = purge(services.database, days, clock=services.clock, handoff=settings.handoff)
         return f"purged {report.total} rows (retention {days} days)"
 
     run_digest = digest_job_run(
