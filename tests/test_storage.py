@@ -149,10 +149,15 @@ def test_concurrent_writers_lose_no_message(storage: Storage) -> None:
 
 def test_queue_position_counts_per_team_oldest_first(storage: Storage) -> None:
     ids = [storage.create_conversation("nl").id for _ in range(3)]
+    for conversation_id, team in zip(ids, ["leden", "pers", "leden"], strict=True):
+        storage.set_state(conversation_id, "waiting", expect=("bot",), team=team)
     storage.open_handoff(ids[0], "leden", "intent", "a")
     storage.open_handoff(ids[1], "pers", "intent", "b")
     storage.open_handoff(ids[2], "leden", "intent", "c")
     assert [storage.queue_position(i) for i in ids] == [1, 1, 2]
+    # Only live entries count: a conversation that waits no more has no place.
+    storage.set_state(ids[0], "bot", expect=("waiting",))
+    assert [storage.queue_position(i) for i in ids] == [None, 1, 1]
     assert [h.conversation_id for h in storage.handoffs("waiting", team="leden")] == [
         ids[0],
         ids[2],
