@@ -7,7 +7,8 @@ state, a week, a search that finds many, one that finds nothing), the median
 time of `insights.browse.browse` for the first page and for the 20th (reached
 by following the cursors: keyset pages cost the same however deep), then the
 whole page through the real app (`GET /conversations`, signed in as a manager,
-rendered) and one transcript. The database is `benchmarks.generated_db`'s,
+rendered), one transcript, and the gap inbox (its first look, which takes in, encodes
+and groups every missed question once, and the page after it). The database is `benchmarks.generated_db`'s,
 copied to a scratch folder so the account added here stays out of the cache.
 """
 
@@ -97,7 +98,14 @@ def pages(database: Path, instance: Path) -> None:
     assert first.status_code == 200, first.status_code
     conversation = re.search(r'href="/conversations/([0-9a-f]{32})"', first.text)
     assert conversation
+    inbox_first = time.perf_counter()
+    assert client.get("/editor/inbox").status_code == 200
+    inbox_first = time.perf_counter() - inbox_first
+    print(
+        f"{'GET /editor/inbox, first look':32} {inbox_first * 1000:6.0f} ms (finds, encodes, groups)"
+    )
     for name, path in (
+        ("GET /editor/inbox", "/editor/inbox"),
         ("GET /conversations", "/conversations"),
         ("  ?q=gpx", "/conversations?q=gpx"),
         ("  ?intent=factuur&language=nl", "/conversations?intent=factuur&language=nl"),
