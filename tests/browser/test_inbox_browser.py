@@ -5,7 +5,8 @@ writes the answer and saves; the member's next question on that topic is answere
 (through /api/v1), and the suggestion has left the inbox. Then the conversations browser.
 
 Its own server (a copy of the small bot, one manager), so the session server of the
-widget tests never learns the new intent. Fails on any CSP violation or script error.
+widget tests never learns the new intent. Fails on any CSP violation or script error, and
+on serious or critical accessibility violations (axe-core) in the inbox and a transcript.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from typing import Any
 import pytest
 import yaml
 
+from tests.browser.accessibility import axe_violations
 from tests.browser.csp import watch_csp
 from tests.browser.helpers import screenshot
 from tests.servers import free_port, stop, wait_until_healthy
@@ -141,6 +143,7 @@ def test_manager_accepts_a_suggestion_saves_it_and_members_get_the_answer(
     kind = gpx.get_attribute("data-kind")
     assert suggestion_id and kind in ("new_intent", "add_phrasings")
     screenshot(page, "inbox")
+    assert axe_violations(page) == []  # WCAG 2.1 AA: nothing serious or critical
 
     # Accept: the editor opens with the members' questions in the form, not saved.
     gpx.locator("button[data-accept]").click()
@@ -183,6 +186,7 @@ def test_manager_accepts_a_suggestion_saves_it_and_members_get_the_answer(
     page.wait_for_selector("#transcript")
     assert page.locator("#transcript .decision").count() >= 1
     screenshot(page, "conversation-transcript")
+    assert axe_violations(page) == []
 
     context.close()
     assert not violations, violations
