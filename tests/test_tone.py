@@ -156,3 +156,11 @@ def test_the_blind_set_written_without_seeing_the_rules_is_told_well() -> None:
         actual = [guess for truth, guess in pairs if truth == label]
         assert said.count(label) / len(said) >= 0.9, label
         assert actual.count(label) / len(actual) >= 0.9, label
+
+
+def test_a_question_for_a_fact_is_no_how_to_question(tmp_path: Path) -> None:
+    questions = "[Hoeveel kost het lidmaatschap, How much is the fee, hoe duur is het, prijs]"
+    assert not any(
+        "without a next step" in w
+        for w in bot(tmp_path, "je", "Het lidmaatschap kost 45 euro.", questions)
+    )

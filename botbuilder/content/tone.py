@@ -36,8 +36,10 @@ _HOUR = re.compile(r"\d\s*$")  # "om 9 u": an hour, not "you"
 _LETTER_AFTER = re.compile(r"^(?:-|['\"’”])")  # "U-bocht", "de letter 'u'"
 _LETTER_BEFORE = re.compile(r"(?:['\"‘“]|\bletter\s)$", re.IGNORECASE)
 # Questions that ask how to do something: their answer should say what to do next.
+# "Hoeveel kost het?" and "How much is it?" ask for a fact, not for what to do.
 _TASK_QUESTION = re.compile(
-    r"^\s*(hoe|waar kan|waar moet|kan ik|mag ik|wat moet ik|hoe kan|how|where can|can i|what do i)\b",
+    r"^\s*(hoe(?!\s*(veel|duur|laat|lang|groot|oud|vaak)\b)|waar kan|waar moet|kan ik|mag ik|"
+    r"wat moet ik|how(?!\s+(much|many|long|old|late|often)\b)|where can|can i|what do i)\b",
     re.IGNORECASE,
 )
 _LINK = re.compile(r"https?://|\]\(|www\.|@[\w-]+\.", re.IGNORECASE)
