@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import os
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
+import requests
 from sqlalchemy import select
 
 from botbuilder.accounts import LoginFailure
@@ -13,6 +18,8 @@ from botbuilder.config import server_settings
 from botbuilder.errors import ConfigError
 from botbuilder.server.proxies import client_address, parse_networks
 
+from .conftest import SMALL_BOT
+from .servers import free_port, stop, wait_until_healthy
 from .test_console import _token
 
 PROXIES = parse_networks("10.0.0.1, 10.1.0.0/16, ::1")
@@ -148,3 +155,38 @@ def test_forwarded_proto_from_a_trusted_proxy_makes_the_request_https(
     )
     assert "Strict-Transport-Security" in trusted.headers
     assert "Strict-Transport-Security" not in spoofed.headers
+
+
+def test_a_real_server_behind_a_trusted_proxy_counts_each_client_apart(
+    tmp_path: Path, embedding_cache: Path
+) -> None:
+    """Through waitress (`botbuilder serve`), which passes X-Forwarded-For on untouched."""
+    flows = tmp_path / "flows"
+    shutil.copytree(SMALL_BOT, flows)
+    _limit_conversations(flows)
+    port = free_port()
+    env = dict(os.environ, BOTBUILDER_DATABASE_URL="", PYTHONUNBUFFERED="1")
+    env.update(BOTBUILDER_TRUSTED_PROXIES="127.0.0.1", BOTBUILDER_SCHEDULER="off")
+    log_path = tmp_path / "server.log"
+    with log_path.open("w") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "botbuilder.cli", "serve", str(flows), "--port", str(port)]
+            + ["--instance", str(tmp_path / "instance")],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env=env,
+            text=True,
+        )
+        base = f"http://127.0.0.1:{port}"
+        try:
+            wait_until_healthy(f"{base}/health", process, log_path)
+
+            def start(client: str) -> int:
+                headers = {"X-Forwarded-For": client}
+                url = f"{base}/api/v1/conversations"
+                return requests.post(url, json={}, headers=headers, timeout=30).status_code
+
+            assert [start("198.51.100.1") for _ in range(3)] == [201, 201, 429]
+            assert start("198.51.100.2") == 201
+        finally:
+            stop(process, timeout=30)

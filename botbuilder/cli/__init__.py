@@ -95,6 +95,9 @@ def serve(flows_dir: str, host: str, port: int, instance: str | None, threads: i
         channel_timeout=60,
         # Just above the largest route limit (uploads); the app gives each route its own, in JSON.
         max_request_body_size=MAX_UPLOAD + 64 * 1024,
+        # waitress drops X-Forwarded-* unless told otherwise; with trusted proxies set the app
+        # reads them itself, and believes them only from those proxies (server/proxies.py).
+        clear_untrusted_proxy_headers=not app.config.get("TRUSTED_PROXIES"),
     )
 
 
