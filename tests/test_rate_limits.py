@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import os
+import shutil
+import subprocess
+import sys
 import time
 from pathlib import Path
 from typing import Any
 
 import pytest
+import requests
 from sqlalchemy import select
 
 from botbuilder.content.bot_settings import read_settings
@@ -19,6 +24,9 @@ from botbuilder.conversations.rate_limits import (
 )
 from botbuilder.conversations.store import Storage
 from botbuilder.errors import FlowProblem
+
+from .conftest import SMALL_BOT
+from .servers import free_port, stop, wait_until_healthy
 
 A, B = "203.0.113.7", "198.51.100.9"
 
@@ -241,3 +249,37 @@ def test_limits_from_bot_yml_are_read_and_the_rest_keep_their_defaults(bot_dir: 
     assert not problems
     assert settings.limits.conversations_per_ip == "10/minute; 100/day"
     assert settings.limits.messages_per_ip == LimitSettings().messages_per_ip
+
+
+def test_two_real_server_processes_share_one_counter(tmp_path: Path) -> None:
+    """Two `botbuilder serve` replicas on one database: a client flooding both is counted once."""
+    flows = tmp_path / "flows"
+    shutil.copytree(SMALL_BOT, flows)
+    _limits(flows, conversations_per_ip="10/minute")
+    env = dict(os.environ, PYTHONUNBUFFERED="1", BOTBUILDER_SCHEDULER="off")
+    env["BOTBUILDER_DATABASE_URL"] = f"sqlite:///{tmp_path / 'shared.sqlite'}"
+    replicas: list[tuple[subprocess.Popen[Any], str, Any]] = []
+    try:
+        for n in range(2):  # one after the other: the first makes the secret key both use
+            port, log_path = free_port(), tmp_path / f"server{n}.log"
+            log = log_path.open("w")
+            process = subprocess.Popen(
+                [sys.executable, "-m", "botbuilder.cli", "serve", str(flows), "--port", str(port)]
+                + ["--instance", str(tmp_path / "instance")],
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                env=env,
+                text=True,
+            )
+            replicas.append((process, f"http://127.0.0.1:{port}", log))
+            wait_until_healthy(f"http://127.0.0.1:{port}/health", process, log_path)
+        statuses = [
+            requests.post(f"{replicas[i % 2][1]}/api/v1/conversations", json={}, timeout=30)
+            for i in range(40)
+        ]
+        assert [r.status_code for r in statuses].count(201) == 10
+        assert statuses[-1].status_code == 429 and int(statuses[-1].headers["Retry-After"]) >= 1
+    finally:
+        for process, _, log in replicas:
+            stop(process, timeout=30)
+            log.close()
