@@ -24,9 +24,8 @@ from zoneinfo import available_timezones
 
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
-from ruamel.yaml.error import CommentMark, YAMLError
+from ruamel.yaml.error import YAMLError
 from ruamel.yaml.scalarstring import DoubleQuotedScalarString
-from ruamel.yaml.tokens import CommentToken
 
 from botbuilder.content.bot_settings import HANDOFF_KEYS, TEAM_KEYS, read_settings
 from botbuilder.content.emails import is_email
@@ -37,6 +36,7 @@ from botbuilder.editing.forms import Draft, EditConflict, FieldProblem, InvalidE
 from botbuilder.editing.history import VersionRecord
 from botbuilder.editing.round_trip import load_round_trip, set_key, update_list
 from botbuilder.editing.service import FlowEditor
+from botbuilder.editing.yaml_comments import delete_keeping_comments, set_keeping_comments
 
 __all__ = [
     "DAYS",
@@ -194,7 +194,7 @@ class Teams:
         before = handoff.teams.get(form.name, TeamSettings(name=form.name))
         _apply_team(node, before, form)
         if fresh:
-            _set(teams, form.name, node)
+            set_keeping_comments(teams, form.name, node)
         note = f"{'added' if new else 'edited'} team '{form.name}'"
         return Draft({SETTINGS_FILE: dump_yaml(data, yaml)}, {SETTINGS_FILE: note})
 
@@ -214,7 +214,7 @@ class Teams:
         yaml, data, teams = self._document()
         if name not in teams:
             raise InvalidEdit([FieldProblem(None, f"no team '{name}' in bot.yml", "no team")])
-        _delete_keeping_comments(teams, name)
+        delete_keeping_comments(teams, name)
         return Draft(
             {SETTINGS_FILE: dump_yaml(data, yaml)}, {SETTINGS_FILE: f"deleted team '{name}'"}
         )
@@ -224,7 +224,7 @@ class Teams:
         if name not in teams:
             text = f"'{name}' is not a team; add it first"
             raise InvalidEdit([FieldProblem("default_team", f"{SETTINGS_FILE}: {text}", text)])
-        _set(data["handoff"], "default_team", name, HANDOFF_KEYS)
+        set_keeping_comments(data["handoff"], "default_team", name, HANDOFF_KEYS)
         return Draft(
             {SETTINGS_FILE: dump_yaml(data, yaml)},
             {SETTINGS_FILE: f"default team is now '{name}'"},
@@ -261,11 +261,11 @@ def _apply_team(node: CommentedMap, before: TeamSettings, form: TeamForm) -> Non
     hours = {d: r for d, text in form.hours.items() if (r := parse_hours(text))}
     if hours != {d: r for d, r in before.hours.items() if r}:
         if hours:
-            _set(node, "hours", _hours_node(hours, node.get("hours")), TEAM_KEYS)
+            set_keeping_comments(node, "hours", _hours_node(hours, node.get("hours")), TEAM_KEYS)
         else:
             node.pop("hours", None)
     if form.timezone != before.timezone:
-        _set(node, "timezone", form.timezone, TEAM_KEYS)
+        set_keeping_comments(node, "timezone", form.timezone, TEAM_KEYS)
     closed = sorted({date.fromisoformat(d) for d in form.closed_days})
     if closed != sorted(before.closed_days):
         old = node.get("closed_days")
@@ -276,14 +276,14 @@ def _apply_team(node: CommentedMap, before: TeamSettings, form: TeamForm) -> Non
         else:
             seq = CommentedSeq(closed)
             seq.fa.set_flow_style()
-            _set(node, "closed_days", seq, TEAM_KEYS)
+            set_keeping_comments(node, "closed_days", seq, TEAM_KEYS)
     if form.remove_webhook:
         node.pop("webhook", None)
     elif form.webhook:
-        _set(node, "webhook", form.webhook.strip(), TEAM_KEYS)
+        set_keeping_comments(node, "webhook", form.webhook.strip(), TEAM_KEYS)
     if form.email.strip() != (before.email or ""):
         if form.email.strip():
-            _set(node, "email", form.email.strip(), TEAM_KEYS)
+            set_keeping_comments(node, "email", form.email.strip(), TEAM_KEYS)
         else:
             node.pop("email", None)
 
@@ -317,69 +317,6 @@ def _hours_node(hours: Hours, old: object) -> CommentedMap:
     if not (isinstance(old, CommentedMap) and not old.fa.flow_style()):
         node.fa.set_flow_style()
     return node
-
-
-def _tail(parent: CommentedMap, key: object) -> tuple[CommentedMap, object]:
-    """The mapping and key of the last scalar of `parent[key]`: where ruamel keeps the
-    comment lines that follow it (the comment above the next key)."""
-    value = parent[key]
-    while isinstance(value, CommentedMap) and value and not value.fa.flow_style():
-        parent, key = value, list(value)[-1]
-        value = parent[key]
-    return parent, key
-
-
-def _comment_after(parent: CommentedMap, key: object) -> str:
-    """Take the comment lines after `parent[key]`'s last line (its end-of-line comment stays)."""
-    node, last = _tail(parent, key)
-    token = (node.ca.items.get(last) or [None] * 4)[2]
-    if token is None or "\n" not in token.value:
-        return ""
-    eol, _, rest = token.value.partition("\n")
-    token.value = eol + "\n"
-    return rest
-
-
-def _put_comment_after(parent: CommentedMap, key: object, lines: str) -> None:
-    if not lines:
-        return
-    node, last = _tail(parent, key)
-    slot = node.ca.items.setdefault(last, [None] * 4)
-    while len(slot) < 4:
-        slot.append(None)
-    if slot[2] is None:
-        slot[2] = CommentToken("\n" + lines, CommentMark(0), None)
-    else:
-        slot[2].value = slot[2].value.rstrip("\n") + "\n" + lines
-
-
-def _set(parent: CommentedMap, key: str, value: object, order: tuple[str, ...] = ()) -> None:
-    """`set_key`, keeping the comment above the key the new one goes before where it was.
-
-    ruamel keeps the comment lines above a key with the value before it, so a key
-    inserted without care would land between a comment and the key it explains.
-    """
-    if key in parent or not parent:
-        set_key(parent, key, value, order) if order else parent.__setitem__(key, value)
-        return
-    keys = list(parent)
-    later = order[order.index(key) + 1 :] if key in order else ()
-    at = next((i for i, k in enumerate(keys) if k in later), len(keys))
-    moved = _comment_after(parent, keys[at - 1]) if at else ""
-    parent.insert(at, key, value)
-    _put_comment_after(parent, key, moved)
-
-
-def _delete_keeping_comments(parent: CommentedMap, key: str) -> None:
-    """Delete `key` with its own comment; the comment above the next key stays above it."""
-    keys = list(parent)
-    at = keys.index(key)
-    moved = _comment_after(parent, key)
-    if at > 0:
-        _comment_after(parent, keys[at - 1])  # the deleted key's own comment goes with it
-    del parent[key]
-    if at > 0:
-        _put_comment_after(parent, keys[at - 1], moved)
 
 
 def _tied(problem: FieldProblem, text: str, team: str | None) -> FieldProblem:
