@@ -24,11 +24,13 @@ do not have. Agglomerative with a fixed cut keeps one meaning of "close"
 whatever the inbox's size, and a wrong phrasing in a suggestion costs a
 manager more than a question left loose, so the cut favours purity.
 
-Scale (`python -m benchmarks --gaps`, see docs/gaps.md): up to
+Scale (`python -m benchmarks`, its gap finder part; docs/gaps.md): up to
 `EXACT_UP_TO` questions the full distance matrix (float32) goes to SciPy's
-average linkage; above it each question only links to its `NEIGHBOURS`
-nearest (a k-nearest-neighbour connectivity graph), which bounds memory to
-n × k instead of n².
+average linkage; above it k-means splits the questions into parts first.
+Average linkage along a nearest-neighbour graph (scikit-learn's
+`connectivity`) was measured too and dropped: it averages only over the
+graph's edges, so groups chain into a few giant ones (purity 0.23 on the
+benchmark questions).
 """
 
 from __future__ import annotations
@@ -38,10 +40,9 @@ from collections.abc import Sequence
 import numpy as np
 from scipy.cluster.hierarchy import fcluster, linkage
 from scipy.sparse import csr_matrix
-from sklearn.cluster import AgglomerativeClustering
-from sklearn.decomposition import TruncatedSVD
+from scipy.spatial.distance import squareform
+from sklearn.cluster import MiniBatchKMeans
 from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.neighbors import kneighbors_graph
 from sklearn.preprocessing import normalize
 
 from botbuilder.content.languages import normalise
@@ -51,13 +52,15 @@ __all__ = [
     "DISTANCE_THRESHOLD",
     "EXACT_UP_TO",
     "cluster",
+    "exact_groups",
+    "partitioned_groups",
     "topic_text",
+    "views",
 ]
 
 DISTANCE_THRESHOLD = 0.70
-EXACT_UP_TO = 4000
-NEIGHBOURS = 30
-_NGRAM_DIMENSIONS = 128
+EXACT_UP_TO = 10_000
+_BLOCK = 1000
 
 
 def topic_text(text: str) -> str:
@@ -68,7 +71,7 @@ def topic_text(text: str) -> str:
     return " ".join(words) or normalise(text)
 
 
-def _views(embeddings: np.ndarray, texts: Sequence[str]) -> tuple[np.ndarray, csr_matrix]:
+def views(embeddings: np.ndarray, texts: Sequence[str]) -> tuple[np.ndarray, csr_matrix]:
     """The two blocks, each row L2-normalised: embeddings, and n-grams of the topic words."""
     ngrams = TfidfVectorizer(
         analyzer="char_wb", ngram_range=(2, 4), sublinear_tf=True, dtype=np.float32
@@ -81,39 +84,49 @@ def cluster(embeddings: np.ndarray, texts: Sequence[str]) -> np.ndarray:
     n = len(texts)
     if n < 2:
         return np.zeros(n, dtype=np.int64)
-    dense, ngrams = _views(embeddings, texts)
+    dense, ngrams = views(embeddings, texts)
     if n <= EXACT_UP_TO:
-        return _exact(dense, ngrams)
-    return _by_neighbours(dense, ngrams)
+        return exact_groups(dense, ngrams)
+    return partitioned_groups(dense, ngrams)
 
 
-def _exact(dense: np.ndarray, ngrams: csr_matrix) -> np.ndarray:
+def exact_groups(dense: np.ndarray, ngrams: csr_matrix) -> np.ndarray:
     """Average linkage over the full cosine distance matrix, cut at the threshold.
 
-    Both blocks are unit rows, so the joined row's cosine is the mean of theirs."""
-    similarity = dense @ dense.T
-    similarity += (ngrams @ ngrams.T).toarray()
-    similarity *= 0.5
-    upper = np.triu_indices(len(dense), k=1)
-    condensed = np.clip(1.0 - similarity[upper], 0.0, 2.0).astype(np.float64)
-    del similarity, upper
+    Both blocks are unit rows, so the joined row's cosine is the mean of
+    theirs. The matrix is float32 and filled in row blocks, so the sparse
+    n-gram product never exists whole; SciPy's linkage takes its upper
+    triangle (as float64: 400 MB at 10,000 questions)."""
+    n = len(dense)
+    distance = np.empty((n, n), dtype=np.float32)
+    for start in range(0, n, _BLOCK):
+        stop = min(start + _BLOCK, n)
+        block = dense[start:stop] @ dense.T
+        block += (ngrams[start:stop] @ ngrams.T).toarray()
+        distance[start:stop] = 1.0 - 0.5 * block
+    np.clip(distance, 0.0, 2.0, out=distance)
+    np.fill_diagonal(distance, 0.0)
+    condensed = squareform(distance, checks=False)
+    del distance
     tree = linkage(condensed, method="average")
     return np.asarray(fcluster(tree, t=DISTANCE_THRESHOLD, criterion="distance") - 1)
 
 
-def _by_neighbours(dense: np.ndarray, ngrams: csr_matrix) -> np.ndarray:
-    """Average linkage along a nearest-neighbour graph: memory n × k, not n².
+def partitioned_groups(dense: np.ndarray, ngrams: csr_matrix) -> np.ndarray:
+    """Above `EXACT_UP_TO`: k-means on the embeddings into parts of about
+    `EXACT_UP_TO / 2` questions, then exact groups within each part.
 
-    The n-gram block is reduced to `_NGRAM_DIMENSIONS` (truncated SVD) so the
-    joined rows are small and dense."""
-    reduced = TruncatedSVD(_NGRAM_DIMENSIONS, random_state=0).fit_transform(ngrams)
-    view = normalize(np.hstack([dense, normalize(reduced).astype(np.float32)]))
-    graph = kneighbors_graph(view, NEIGHBOURS, metric="cosine", include_self=False)
-    model = AgglomerativeClustering(
-        n_clusters=None,
-        metric="cosine",
-        linkage="average",
-        distance_threshold=DISTANCE_THRESHOLD,
-        connectivity=graph,
-    )
-    return np.asarray(model.fit_predict(view))
+    Two questions that belong together share nearly one embedding, so k-means
+    rarely puts them in different parts; memory stays that of one part."""
+    parts = int(np.ceil(2 * len(dense) / EXACT_UP_TO))
+    assignment = MiniBatchKMeans(parts, random_state=0, n_init=3).fit_predict(dense)
+    labels = np.empty(len(dense), dtype=np.int64)
+    offset = 0
+    for part in range(parts):
+        rows = np.flatnonzero(assignment == part)
+        if not len(rows):
+            continue
+        inner = exact_groups(dense[rows], ngrams[rows]) if len(rows) > 1 else np.zeros(1, np.int64)
+        labels[rows] = inner + offset
+        offset += int(inner.max()) + 1
+    return labels

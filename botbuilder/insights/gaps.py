@@ -41,8 +41,8 @@ from botbuilder.db.ids import fits_id
 from botbuilder.errors import BadRequest, NotFound
 from botbuilder.insights import inbox_store as inbox
 from botbuilder.insights.clustering import cluster, topic_text
-from botbuilder.insights.homes import Homes
-from botbuilder.insights.naming import distinctive_words, proposed_id, proposed_title
+from botbuilder.insights.homes import homes_of
+from botbuilder.insights.suggesting import Names, Suggestion, build_suggestion
 from botbuilder.matching.encoder import identity
 from botbuilder.matching.runtime import BotRuntime
 
@@ -55,36 +55,6 @@ SETTLE = timedelta(minutes=10)
 # Conversations active this long before the last scan are scanned again: a
 # message stored while a scan ran is not missed.
 _OVERLAP = timedelta(minutes=2)
-
-
-@dataclass(frozen=True)
-class Suggestion:
-    """One group of missed questions and what to do with it."""
-
-    id: str  # stable while its oldest question stays in it: language + that message id
-    kind: str  # "new_intent" | "add_phrasings"
-    intent: str | None  # existing intent (add_phrasings) or proposed id (new_intent)
-    title: str  # proposed title, or the intent's title (its first question)
-    language: str
-    count: int
-    members: int  # distinct conversations: the ranking key
-    questions: tuple[str, ...]  # as stored (masked), most typical first
-    message_ids: tuple[int, ...]
-    state: str  # "new" | "accepted" | "ignored"
-
-    def as_json(self) -> dict[str, Any]:
-        """The gap as `botbuilder insights --json` gives it."""
-        return {
-            "id": self.id,
-            "kind": self.kind,
-            "intent": self.intent,
-            "title": self.title,
-            "language": self.language,
-            "count": self.count,
-            "members": self.members,
-            "questions": list(self.questions),
-            "state": self.state,
-        }
 
 
 @dataclass(frozen=True)
@@ -110,7 +80,9 @@ class GapFinder:
         self.clock = clock
         self._lock = threading.Lock()
         self._scanned_at: datetime | None = None
-        self._homes: Homes | None = None
+        # What the last reads returned, for the inbox version they saw (see `_cached`).
+        self._cache: dict[tuple[Any, ...], Any] = {}
+        self._cache_mark: tuple[Any, ...] | None = None
 
     # -- reading ----------------------------------------------------------------------
 
@@ -119,13 +91,17 @@ class GapFinder:
     ) -> list[Suggestion]:
         """Groups of at least `MIN_GROUP` questions in `state`, most members first."""
         _check_state(state)
-        self.refresh()
-        rows = self._rows(language=language, states=(state,), since=since)
-        return self._suggest(rows)
+
+        def compute() -> list[Suggestion]:
+            return self._suggest(self._rows(language=language, states=(state,), since=since))
+
+        return list(self._cached(("suggestions", language, state, since), compute))
 
     def loose_questions(self, language: str | None = None) -> list[LooseQuestion]:
         """New questions in no group of `MIN_GROUP` or more, newest first."""
-        self.refresh()
+        return list(self._cached(("loose", language), lambda: self._loose(language)))
+
+    def _loose(self, language: str | None) -> list[LooseQuestion]:
         rows = self._rows(language=language, states=("new",))
         sizes = Counter(r.group_id for r in rows)
         loose = [r for r in rows if not r.group_id or sizes[r.group_id] < MIN_GROUP]
@@ -194,6 +170,24 @@ class GapFinder:
                 row.state, row.group_id = "new", None
             inbox.set_state(s, [message_id], "new", by, self.clock())
 
+    def _cached(self, key: tuple[Any, ...], compute: Callable[[], Any]) -> Any:
+        """`compute()`, or what it gave for the same inbox version and bot content.
+
+        A page view with nothing new then costs the scan and one aggregate query."""
+        self.refresh()
+        with self.database.session() as s:
+            mark = (inbox.version(s), self.runtime.current().bot.fingerprint)
+        with self._lock:
+            if self._cache_mark != mark:
+                self._cache, self._cache_mark = {}, mark
+            if key in self._cache:
+                return self._cache[key]
+        value = compute()
+        with self._lock:
+            if self._cache_mark == mark:
+                self._cache[key] = value
+        return value
+
     def _decide(self, message_ids: Iterable[int], state: str, by: str) -> None:
         with self.database.session() as s, s.begin():
             inbox.set_state(s, list(message_ids), state, by, self.clock())
@@ -203,10 +197,9 @@ class GapFinder:
     def refresh(self) -> None:
         """Take in the questions missed since the last look, and regroup what changed."""
         with self._lock:
-            now = self.clock()
-            since = self._scanned_at - _OVERLAP if self._scanned_at else None
+            started = utcnow()  # the clock messages are stamped with, whatever self.clock says
             with self.database.session() as s, s.begin():
-                found = inbox.scan(s, since, now - SETTLE)
+                found = inbox.scan(s, self._scan_since(s), self.clock() - SETTLE)
                 languages = self.runtime.current().bot.languages
                 for f in found:
                     s.add(
@@ -221,8 +214,19 @@ class GapFinder:
                             asked_at=f.asked_at,
                         )
                     )
-            self._scanned_at = now
+            self._scanned_at = started
             self._regroup()
+
+    def _scan_since(self, session: Any) -> datetime | None:
+        """Conversations active since when to look at again (None: all).
+
+        Again those of the last `SETTLE`: a question asked back then may have
+        been left without a pick since. After a restart, from a day before the
+        newest question in the inbox: later feedback is found by its own time."""
+        if self._scanned_at is not None:
+            return self._scanned_at - SETTLE - _OVERLAP
+        newest = inbox.last_asked(session)
+        return newest - timedelta(days=1) if newest is not None else None
 
     def _language(self, text: str, conversation_id: str, session: Any) -> str:
         bot = self.runtime.current().bot
@@ -286,9 +290,8 @@ class GapFinder:
 
     def _suggest(self, rows: list[inbox.InboxRow]) -> list[Suggestion]:
         loaded = self.runtime.current()
-        if self._homes is None or self._homes.bot is not loaded.bot:
-            self._homes = Homes(loaded.bot, loaded.matcher.encoder)
-        homes = self._homes
+        # The examples through the matcher's cached encoder: encoded once per text.
+        homes = homes_of(loaded.bot, loaded.matcher.encoder)
         groups: dict[str, list[inbox.InboxRow]] = defaultdict(list)
         for row in rows:
             if row.group_id:
@@ -303,60 +306,12 @@ class GapFinder:
                 [r.message_id for m in groups.values() for r in m],
                 identity(loaded.matcher.query_encoder),
             )
-        names = _Names(backgrounds, len(groups), set(loaded.bot.intent_ids()))
+        names = Names(backgrounds, len(groups), set(loaded.bot.intent_ids()))
         found = []
         for group_id, members in groups.items():
             members.sort(key=lambda r: (-r.typicality, r.message_id))
-            found.append(_suggestion(group_id, members, loaded.bot, homes, vectors, names))
+            found.append(build_suggestion(group_id, members, loaded.bot, homes, vectors, names))
         return sorted(found, key=lambda g: (-g.members, -g.count, g.id))
-
-
-@dataclass
-class _Names:
-    """What naming a new intent needs: the words of all questions, and the ids in use."""
-
-    backgrounds: dict[str, Counter[str]]
-    groups: int
-    taken: set[str]
-
-
-def _suggestion(
-    group_id: str,
-    rows: list[inbox.InboxRow],
-    bot: Bot,
-    homes: Homes,
-    vectors: dict[int, np.ndarray],
-    names: _Names,
-) -> Suggestion:
-    """The suggestion of one group (rows most typical first)."""
-    language = rows[0].language
-    texts = [r.text for r in rows]
-    rejected = {r.rejected_intent for r in rows if r.rejected_intent}
-    home = None
-    if all(r.message_id in vectors for r in rows):
-        stacked = np.vstack([vectors[r.message_id] for r in rows])
-        home = homes.closest(language, texts, stacked, rejected)
-    intent = bot.intent(home[0], language) if home else None
-    if intent is not None:
-        kind, intent_id = "add_phrasings", intent.id
-        title = intent.questions[0] if intent.questions else intent.id
-    else:
-        words = distinctive_words(texts, names.backgrounds[language], names.groups)
-        kind, intent_id = "new_intent", proposed_id(words, names.taken)
-        names.taken.add(intent_id)
-        title = proposed_title(words) or texts[0]
-    return Suggestion(
-        id=group_id,
-        kind=kind,
-        intent=intent_id,
-        title=title,
-        language=language,
-        count=len(rows),
-        members=len({r.conversation_id for r in rows}),
-        questions=tuple(texts),
-        message_ids=tuple(r.message_id for r in rows),
-        state=rows[0].state,
-    )
 
 
 def _group_id(language: str, first_message_id: int) -> str:

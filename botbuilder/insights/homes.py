@@ -1,13 +1,21 @@
 """Which existing intent a group of missed questions belongs to, if any.
 
 A group has a home when, in the clustering's own view (embedding plus
-character n-grams of the topic words, `clustering`), its questions sit as
-close to one intent's example questions as questions of one group sit to
-each other: the mean similarity over all (question, example) pairs reaches
-`1 - DISTANCE_THRESHOLD`. Then the suggestion is "add these phrasings to
-that intent"; else "new intent". The intent whose answer the members
-rejected for these questions is never the home: the next closest one is, if
-it is close enough.
+character n-grams of the topic words, `clustering`), its questions sit close
+to one intent's example questions: for each question its most similar
+example of that intent, averaged over the group, reaches `HOME_SIMILARITY`.
+Then the suggestion is "add these phrasings to that intent"; else "new
+intent". The intent whose answer the members rejected for these questions is
+never the home: the next closest one is, if it is close enough.
+
+Measured on the example bot (five informal paraphrases per group):
+paraphrases of wachtwoord_vergeten, opzeggen and contributie_bedrag reach
+0.72, 0.69 and 0.55 with their own intent (the runner-up stays under 0.53);
+our four unknown topics (GPX downloads, lost property, rides cancelled for
+weather, bike hire) reach at most 0.40 with any intent. The mean over all
+(question, example) pairs separated them worse (0.18-0.43 against up to
+0.23): an intent with varied examples is far from a question on average
+even when one example says the same thing.
 """
 
 from __future__ import annotations
@@ -17,22 +25,29 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
+from scipy.sparse import csr_matrix
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.preprocessing import normalize
 
 from botbuilder.content.model import Bot
-from botbuilder.insights.clustering import DISTANCE_THRESHOLD, topic_text
-from botbuilder.matching.encoder import Encoder
+from botbuilder.insights.clustering import topic_text
+from botbuilder.matching.encoder import Encoder, identity
 
-__all__ = ["Homes"]
+__all__ = ["HOME_SIMILARITY", "Homes", "homes_of"]
+
+HOME_SIMILARITY = 0.47
 
 
 @dataclass(frozen=True)
 class _Examples:
-    intent_ids: tuple[str, ...]  # per example row
+    """A language's example questions, sorted by intent: `starts` are where each of
+    `intent_ids` begins among the rows."""
+
+    intent_ids: tuple[str, ...]
+    starts: np.ndarray
     dense: np.ndarray
     ngrams: TfidfVectorizer
-    ngram_rows: np.ndarray
+    ngram_rows: csr_matrix
 
 
 class Homes:
@@ -51,23 +66,26 @@ class Homes:
             return self._examples[language]
 
     def _build(self, language: str) -> _Examples | None:
-        pairs = [
+        pairs = sorted(
             (intent.id, topic_text(q))
             for intent in self.bot.matchable()
             if intent.language == language
             for q in intent.questions
-        ]
+        )
         if not pairs:
             return None
         texts = [t for _, t in pairs]
         ngrams = TfidfVectorizer(
             analyzer="char_wb", ngram_range=(2, 4), sublinear_tf=True, dtype=np.float32
         ).fit(texts)
+        ids = [i for i, _ in pairs]
+        starts = [n for n, i in enumerate(ids) if n == 0 or ids[n - 1] != i]
         return _Examples(
-            intent_ids=tuple(i for i, _ in pairs),
+            intent_ids=tuple(ids[n] for n in starts),
+            starts=np.asarray(starts, dtype=np.intp),
             dense=normalize(np.asarray(self.encoder.encode(texts), dtype=np.float32)),
             ngrams=ngrams,
-            ngram_rows=normalize(ngrams.transform(texts)).toarray(),
+            ngram_rows=normalize(ngrams.transform(texts)).tocsr(),
         )
 
     def closest(
@@ -85,14 +103,35 @@ class Homes:
             return None
         dense = normalize(np.asarray(embeddings, dtype=np.float32)) @ examples.dense.T
         grams = normalize(examples.ngrams.transform([topic_text(t) for t in texts]))
-        similarity = 0.5 * (dense + np.asarray(grams @ examples.ngram_rows.T))
-        per_example = similarity.mean(axis=0)
-        best: dict[str, list[float]] = {}
-        for intent_id, value in zip(examples.intent_ids, per_example, strict=True):
-            best.setdefault(intent_id, []).append(float(value))
+        similarity = 0.5 * (dense + (grams @ examples.ngram_rows.T).toarray())
+        # Per question its nearest example of each intent, then the mean per intent.
+        per_intent = np.maximum.reduceat(similarity, examples.starts, axis=1).mean(axis=0)
         ranked = sorted(
-            ((float(np.mean(v)), i) for i, v in best.items() if i not in rejected), reverse=True
+            (
+                (float(score), intent_id)
+                for intent_id, score in zip(examples.intent_ids, per_intent, strict=True)
+                if intent_id not in rejected
+            ),
+            reverse=True,
         )
-        if ranked and ranked[0][0] >= 1.0 - DISTANCE_THRESHOLD:
+        if ranked and ranked[0][0] >= HOME_SIMILARITY:
             return ranked[0][1], ranked[0][0]
         return None
+
+
+# One per bot content and encoder in a process: the server's finder, the CLI
+# and tests on the same flows share the encoded examples.
+_shared: dict[tuple[str, str], Homes] = {}
+_shared_lock = threading.Lock()
+_SHARED_KEPT = 4
+
+
+def homes_of(bot: Bot, encoder: Encoder) -> Homes:
+    """The `Homes` of this bot content and encoder, made once per process."""
+    key = (bot.fingerprint, identity(encoder))
+    with _shared_lock:
+        if key not in _shared:
+            while len(_shared) >= _SHARED_KEPT:
+                _shared.pop(next(iter(_shared)))
+            _shared[key] = Homes(bot, encoder)
+        return _shared[key]

@@ -29,6 +29,7 @@ from sqlalchemy import (
     ForeignKey,
     LargeBinary,
     String,
+    func,
     select,
     update,
 )
@@ -103,7 +104,6 @@ class InboxRow:
     state: str
     group_id: str | None
     typicality: float
-    candidates: tuple[tuple[str, float], ...]  # the matcher's scores when it was asked
     asked_at: datetime
 
 
@@ -220,7 +220,7 @@ def load_rows(
 ) -> list[InboxRow]:
     """Inbox questions with their text and stored scores, oldest first."""
     stmt = (
-        select(GapQuestion, Message.text, Message.candidates)
+        select(GapQuestion, Message.text)
         .join(Message, Message.id == GapQuestion.message_id)
         .where(GapQuestion.state.in_(tuple(states)))
         .order_by(GapQuestion.message_id)
@@ -242,20 +242,32 @@ def load_rows(
             state=q.state,
             group_id=q.group_id,
             typicality=q.typicality,
-            candidates=_candidates(candidates),
             asked_at=aware_utc(q.asked_at),
         )
-        for q, text, candidates in session.execute(stmt)
+        for q, text in session.execute(stmt)
     ]
 
 
-def _candidates(stored: Any) -> tuple[tuple[str, float], ...]:
-    pairs = []
-    for entry in stored or ():
-        if isinstance(entry, dict) and isinstance(entry.get("intent"), str):
-            score = entry.get("score")
-            pairs.append((entry["intent"], float(score) if isinstance(score, int | float) else 0.0))
-    return tuple(pairs)
+def version(session: Session) -> tuple[Any, ...]:
+    """A cheap mark that changes whenever the inbox does: a question in or out,
+    a state decided, a regrouping (by this process or another)."""
+    return tuple(
+        session.execute(
+            select(
+                func.count(),
+                func.max(GapQuestion.message_id),
+                func.max(GapQuestion.decided_at),
+                func.count(GapQuestion.group_id),
+                func.sum(GapQuestion.typicality),
+            )
+        ).one()
+    )
+
+
+def last_asked(session: Session) -> datetime | None:
+    """When the newest question in the inbox was asked."""
+    newest = session.scalar(select(func.max(GapQuestion.asked_at)))
+    return aware_utc(newest) if newest is not None else None
 
 
 def vectors_of(session: Session, message_ids: Sequence[int], model: str) -> dict[int, np.ndarray]:

@@ -1,0 +1,428 @@
+"""The gap finder on the example bot: member questions sent through /api/v1, the real
+bundled model, a real SQLite file. Four topics the example bot has no intent for,
+ten informal Dutch questions each; the answered ones are marked 👎 or followed by
+a request for a person, as members do."""
+
+from __future__ import annotations
+
+import shutil
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from botbuilder.content.loader import load_bot
+from botbuilder.errors import BadRequest, NotFound
+from botbuilder.insights.clustering import topic_text
+from botbuilder.insights.gaps import GapFinder, Suggestion
+from botbuilder.matching.encoder import CachedEncoder
+from botbuilder.privacy.requests import delete_member, find_member
+from botbuilder.server import create_app
+from tests.conftest import EXAMPLE_FLOWS
+
+TOPICS: dict[str, list[str]] = {
+    "gpx": [
+        "waar kan ik de gpx van de zondagsrit downloaden?",
+        "kan ik de route van woensdagavond als gpx krijgen",
+        "hoe download ik de gpx-bestanden van de clubritten",
+        "is er een gpx van de toertocht van zaterdag?",
+        "ik wil de route op mijn garmin zetten, waar vind ik het bestand",
+        "gpx file van de rit van afgelopen zondag graag",
+        "waar staan de gpx routes om te downloaden",
+        "kan ik de clubroutes ergens downloaden voor mijn wahoo",
+        "route downloaden lukt niet, waar staat de gpx",
+        "hebben jullie de routes als gpx-bestand?",
+    ],
+    "lost": [
+        "ik ben mijn regenjack vergeten in het clubhuis, is die gevonden?",
+        "iemand heeft mijn fietshandschoenen meegenomen na de rit, zijn ze gevonden?",
+        "waar kan ik kijken of mijn zonnebril is gevonden",
+        "ik heb mijn helm laten liggen bij de kantine zondag",
+        "gevonden voorwerpen, waar zijn die?",
+        "mijn bidon en pompje kwijtgeraakt tijdens de rit, heeft iemand ze gevonden",
+        "is er een bak met gevonden spullen in het clubhuis",
+        "ik ben mijn sleutels verloren bij de club",
+        "heeft iemand een zwart windjack gevonden na de clubrit?",
+        "spullen laten liggen na de borrel, waar kan ik ze ophalen",
+    ],
+    "weather": [
+        "gaat de rit van zondag door als het regent?",
+        "wordt de clubrit afgelast bij ijzel",
+        "rijden jullie ook als het glad is?",
+        "gaat de rit door met deze storm",
+        "bij hoeveel wind gaat de rit niet door",
+        "hoe weet ik of de rit is afgelast vanwege het weer",
+        "is de rit vandaag geannuleerd door de sneeuw?",
+        "fietsen jullie ook bij code oranje",
+        "gaat het morgen door met die regen?",
+        "waar zie ik of een rit niet doorgaat door slecht weer",
+    ],
+    "rent": [
+        "kan ik bij jullie een racefiets huren?",
+        "ik heb geen racefiets, kan ik er een lenen van de club",
+        "is er een huurfiets beschikbaar voor de toertocht",
+        "wat kost het om een fiets te huren",
+        "verhuur van racefietsen?",
+        "mijn fiets is kapot, kan ik een clubfiets lenen voor zondag",
+        "hebben jullie leenfietsen",
+        "kan ik een gravelbike huren voor het fietsweekend",
+        "fiets huren voor een dag, kan dat bij de club?",
+        "waar kan ik een e-bike huren om mee te rijden",
+    ],
+}
+ENGLISH_GPX = [
+    "where can I download the gpx of the sunday ride?",
+    "can I get the club routes as gpx files",
+    "gpx download of last weekend's ride please",
+    "where are the gpx route files for my garmin",
+]
+LOOSE = ["mag mijn hond mee op de rit?", "wie is de voorzitter van de club eigenlijk"]
+# Paraphrases of wachtwoord_vergeten that members are answered with it, and mark 👎.
+PASSWORD = [
+    "ik kan niet meer inloggen, ww kwijt",
+    "mijn wachtwoord werkt niet meer",
+    "nieuw wachtwoord aanvragen hoe",
+    "wachtwoord resetten lukt niet",
+]
+# The example bot asks this one back ("Bedoelde je…?"): the payment methods or the fee.
+CLARIFIED = "Welke betaalmogelijkheden zijn er voor de contributie?"
+LATER = timedelta(hours=1)  # past the time a member has to pick from "Bedoelde je…?"
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = datetime.now(UTC) + LATER
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+@dataclass
+class Inbox:
+    """An app with members' questions in it, and what each question was about."""
+
+    app: Flask
+    client: FlaskClient
+    flows: Path
+    finder: GapFinder
+    clock: Clock
+    topic_of: dict[str, str] = field(default_factory=dict)
+    conversation_of: dict[str, str] = field(default_factory=dict)
+    sent: int = 0
+
+    def ask(self, text: str, topic: str, language: str | None = None) -> dict[str, Any]:
+        """One member (own conversation, own network) asks `text`; 👎 or a person after an answer."""
+        self.sent += 1
+        network = {"REMOTE_ADDR": f"10.{self.sent // 200}.{self.sent % 200}.1"}
+        body = {"language": language} if language else {}
+        started = self.client.post("/api/v1/conversations", json=body, environ_base=network)
+        conversation = started.json["conversation_id"]
+        url = f"/api/v1/conversations/{conversation}"
+        reply = self.client.post(f"{url}/messages", json={"text": text}, environ_base=network)
+        assert reply.status_code == 200, reply.json
+        self.topic_of[text] = topic
+        self.conversation_of[text] = conversation
+        if reply.json["decision"] == "answer":
+            answer = reply.json["messages"][0]["id"]
+            if self.sent % 2:
+                feedback = {"message_id": answer, "helpful": False}
+                self.client.post(f"{url}/feedback", json=feedback, environ_base=network)
+            else:
+                person = {"text": "ik wil een medewerker spreken"}
+                self.client.post(f"{url}/messages", json=person, environ_base=network)
+        return reply.json  # type: ignore[no-any-return]
+
+
+def _inbox(tmp_path: Path, embedding_cache: Path | None = None) -> Inbox:
+    """An app on a copy of the example bot and of the session's embedding cache
+    (without a cache: on the folder a previous `_inbox` left, as it left it)."""
+    flows = tmp_path / "flows"
+    instance = tmp_path / "instance"
+    if embedding_cache is not None:
+        shutil.copytree(EXAMPLE_FLOWS, flows)
+        instance.mkdir(mode=0o700)
+        shutil.copy(embedding_cache, instance / "embeddings.sqlite")
+    app = create_app(
+        {
+            "FLOWS_DIR": str(flows),
+            "INSTANCE_PATH": str(instance),
+            "DATABASE_URL": f"sqlite:///{tmp_path / 'app.sqlite'}",
+            "RELOAD_INTERVAL": 0,
+        }
+    )
+    built = app.extensions["botbuilder"]
+    clock = Clock()
+    return Inbox(
+        app, app.test_client(), flows, GapFinder(built.storage, built.runtime, clock), clock
+    )
+
+
+@pytest.fixture(scope="module")
+def warm_cache(encoder: CachedEncoder, embedding_cache: Path) -> Path:
+    """The session's embedding cache with the example bot's questions (and their topic
+    words, which the gap finder compares with), so each app here builds from it."""
+    bot = load_bot(EXAMPLE_FLOWS)
+    questions = [q for intent in bot.intents.values() for q in intent.questions]
+    encoder.encode(questions + [topic_text(q) for q in questions])
+    return embedding_cache
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory: pytest.TempPathFactory, warm_cache: Path) -> Iterator[Inbox]:
+    """Every topic, the English questions, the 👎'd password questions and two loose ones."""
+    inbox = _inbox(tmp_path_factory.mktemp("gaps"), warm_cache)
+    for topic, questions in TOPICS.items():
+        for text in questions:
+            inbox.ask(text, topic)
+    for text in ENGLISH_GPX:
+        inbox.ask(text, "gpx_en", language="en")
+    for text in PASSWORD:
+        inbox.ask(text, "password")
+    for text in LOOSE:
+        inbox.ask(text, "loose")
+    yield inbox
+    inbox.app.extensions["botbuilder"].storage.close()
+
+
+@pytest.fixture(scope="module")
+def small_template(tmp_path_factory: pytest.TempPathFactory, warm_cache: Path) -> Inbox:
+    """The GPX and lost-property questions, asked once; each test gets a copy."""
+    inbox = _inbox(tmp_path_factory.mktemp("small"), warm_cache)
+    for topic in ("gpx", "lost"):
+        for text in TOPICS[topic]:
+            inbox.ask(text, topic)
+    inbox.app.extensions["botbuilder"].storage.close()
+    return inbox
+
+
+@pytest.fixture
+def small(tmp_path: Path, small_template: Inbox) -> Iterator[Inbox]:
+    """An app of its own (its states change) on a copy of `small_template`."""
+    shutil.copytree(small_template.flows.parent, tmp_path / "copy")
+    inbox = _inbox(tmp_path / "copy")
+    inbox.topic_of = dict(small_template.topic_of)
+    inbox.conversation_of = dict(small_template.conversation_of)
+    inbox.sent = small_template.sent
+    yield inbox
+    inbox.app.extensions["botbuilder"].storage.close()
+
+
+def _largest_group(suggestions: list[Suggestion], inbox: Inbox, topic: str) -> Suggestion:
+    return max(suggestions, key=lambda s: sum(inbox.topic_of.get(q) == topic for q in s.questions))
+
+
+def purity_and_coverage(suggestions: list[Suggestion], inbox: Inbox) -> tuple[float, float]:
+    """Purity: share of grouped questions in their group's majority topic. Coverage: share
+    of each topic's inbox questions in its largest group, averaged over the topics."""
+    grouped = [q for s in suggestions for q in s.questions]
+    majority = sum(
+        Counter(inbox.topic_of[q] for q in s.questions).most_common(1)[0][1] for s in suggestions
+    )
+    in_inbox = Counter(inbox.topic_of[q] for q in grouped) + Counter(
+        inbox.topic_of[q.text] for q in inbox.finder.loose_questions()
+    )
+    shares = [
+        sum(inbox.topic_of[q] == topic for q in _largest_group(suggestions, inbox, topic).questions)
+        / in_inbox[topic]
+        for topic in TOPICS
+    ]
+    return majority / max(len(grouped), 1), sum(shares) / len(shares)
+
+
+# -- what goes in ------------------------------------------------------------------------
+
+
+def test_every_unknown_topic_lands_together_in_one_new_intent_suggestion(world: Inbox) -> None:
+    suggestions = world.finder.suggestions(language="nl")
+    for topic in TOPICS:
+        group = _largest_group(suggestions, world, topic)
+        mine = [q for q in group.questions if world.topic_of[q] == topic]
+        assert len(mine) >= 5, (topic, group.questions)
+        assert len(mine) == group.count, f"{topic} shares a group: {group.questions}"
+        assert group.kind == "new_intent", group
+
+
+def test_purity_and_coverage_on_the_test_topics(world: Inbox) -> None:
+    purity, coverage = purity_and_coverage(world.finder.suggestions(language="nl"), world)
+    print(f"\ngap grouping on {len(TOPICS)} topics: purity {purity:.2f}, coverage {coverage:.2f}")
+    assert purity >= 0.95
+    assert coverage >= 0.6
+
+
+def test_new_intent_gets_an_id_and_title_from_the_groups_own_words(world: Inbox) -> None:
+    gpx = _largest_group(world.finder.suggestions(language="nl"), world, "gpx")
+    assert gpx.intent is not None and "gpx" in gpx.intent.split("_")
+    assert gpx.title.lower().startswith("gpx") or " gpx" in gpx.title.lower()
+    assert gpx.intent not in world.app.extensions["botbuilder"].runtime.current().bot.intent_ids()
+
+
+def test_suggestions_are_ranked_by_members_and_hold_at_least_three(world: Inbox) -> None:
+    suggestions = world.finder.suggestions()
+    assert [s.members for s in suggestions] == sorted(
+        (s.members for s in suggestions), reverse=True
+    )
+    assert all(s.count >= 3 and s.state == "new" for s in suggestions)
+
+
+def test_questions_are_grouped_per_language(world: Inbox) -> None:
+    english = world.finder.suggestions(language="en")
+    assert len(english) == 1 and english[0].language == "en"
+    assert set(english[0].questions) == set(ENGLISH_GPX)
+    dutch = world.finder.suggestions(language="nl")
+    assert not any(q in ENGLISH_GPX for s in dutch for q in s.questions)
+
+
+def test_lone_questions_are_listed_as_loose(world: Inbox) -> None:
+    loose = {q.text for q in world.finder.loose_questions(language="nl")}
+    assert set(LOOSE) <= loose
+    grouped = {q for s in world.finder.suggestions() for q in s.questions}
+    assert not loose & grouped
+
+
+def test_the_intent_members_marked_not_helpful_is_never_suggested(world: Inbox) -> None:
+    storage = world.app.extensions["botbuilder"].storage
+    answered = {
+        text
+        for text in PASSWORD
+        if any(
+            m.intent == "wachtwoord_vergeten" for m in storage.messages(world.conversation_of[text])
+        )
+    }
+    assert answered, "the example bot answers these with wachtwoord_vergeten"
+    group = _largest_group(world.finder.suggestions(language="nl"), world, "password")
+    assert answered & set(group.questions)
+    assert group.intent != "wachtwoord_vergeten"
+
+
+def test_a_picked_clarification_and_a_helpful_answer_stay_out(small: Inbox) -> None:
+    network = {"REMOTE_ADDR": "10.9.9.9"}
+    conversation = small.client.post("/api/v1/conversations", json={}, environ_base=network)
+    url = f"/api/v1/conversations/{conversation.json['conversation_id']}"
+    asked = small.client.post(f"{url}/messages", json={"text": CLARIFIED}, environ_base=network)
+    assert asked.json["decision"] == "clarify"
+    option = asked.json["messages"][0]["buttons"][0]["id"]
+    small.client.post(f"{url}/messages", json={"button": option}, environ_base=network)
+    thanks = small.client.post(
+        f"{url}/messages",
+        json={"text": "Wat kost het lidmaatschap per jaar?"},
+        environ_base=network,
+    )
+    assert thanks.json["decision"] == "answer"
+    liked = {"message_id": thanks.json["messages"][0]["id"], "helpful": True}
+    small.client.post(f"{url}/feedback", json=liked, environ_base=network)
+    texts = {q.text for q in small.finder.loose_questions()} | {
+        q for s in small.finder.suggestions() for q in s.questions
+    }
+    assert CLARIFIED not in texts
+    assert "Wat kost het lidmaatschap per jaar?" not in texts
+
+
+def test_a_clarification_left_without_a_pick_goes_in(small: Inbox) -> None:
+    network = {"REMOTE_ADDR": "10.9.9.8"}
+    conversation = small.client.post("/api/v1/conversations", json={}, environ_base=network)
+    url = f"/api/v1/conversations/{conversation.json['conversation_id']}"
+    asked = small.client.post(f"{url}/messages", json={"text": CLARIFIED}, environ_base=network)
+    assert asked.json["decision"] == "clarify"
+    assert CLARIFIED in {q.text for q in small.finder.loose_questions()}
+
+
+# -- states, ids, leaving the inbox ---------------------------------------------------------
+
+
+def test_suggestion_ids_stay_when_a_new_question_joins(small: Inbox) -> None:
+    before = _largest_group(small.finder.suggestions(), small, "gpx")
+    joined = small.ask("hoi, waar kan ik de gpx van de zondagsrit downloaden", "gpx")
+    after = _largest_group(small.finder.suggestions(), small, "gpx")
+    assert after.id == before.id  # regrouped, and its oldest question is still in it
+    assert joined["member_message"]["id"] in after.message_ids
+    assert small.finder.get(before.id) == after
+
+
+def test_accepted_suggestion_leaves_new_and_waits_until_the_bot_has_its_questions(
+    small: Inbox,
+) -> None:
+    gpx = _largest_group(small.finder.suggestions(), small, "gpx")
+    accepted = small.finder.accept(gpx.id, by="manager@example.org")
+    assert accepted.state == "accepted"
+    assert gpx.id not in {s.id for s in small.finder.suggestions()}
+    assert gpx.id in {s.id for s in small.finder.suggestions(state="accepted")}
+
+    phrasings = "\n".join(f"      - {q!r}" for q in gpx.questions)
+    (small.flows / "nl" / "routes.yml").write_text(
+        "language: nl\nintents:\n  - id: route_gpx_download\n    questions:\n"
+        f"{phrasings}\n    answer: De gpx staat bij elke rit in de agenda.\n",
+        encoding="utf-8",
+    )
+    small.app.extensions["botbuilder"].runtime.reload()
+    assert gpx.id not in {s.id for s in small.finder.suggestions(state="accepted")}
+    with pytest.raises(NotFound):
+        small.finder.get(gpx.id)
+
+
+def test_questions_the_bot_has_as_phrasings_leave_the_inbox_without_an_accept(
+    small: Inbox,
+) -> None:
+    lost = _largest_group(small.finder.suggestions(), small, "lost")
+    phrasings = "\n".join(f"      - {q!r}" for q in lost.questions)
+    (small.flows / "nl" / "gevonden.yml").write_text(
+        "language: nl\nintents:\n  - id: gevonden_voorwerpen\n    questions:\n"
+        f"{phrasings}\n    answer: Gevonden spullen liggen in de kast van het clubhuis.\n",
+        encoding="utf-8",
+    )
+    small.app.extensions["botbuilder"].runtime.reload()
+    assert not set(lost.questions) & {q for s in small.finder.suggestions() for q in s.questions}
+    assert not set(lost.questions) & {q.text for q in small.finder.loose_questions()}
+
+
+def test_ignored_questions_never_come_back(small: Inbox) -> None:
+    lost = _largest_group(small.finder.suggestions(), small, "lost")
+    small.finder.ignore(lost.id, by="manager@example.org")
+    small.ask("heeft iemand mijn zonnebril gevonden na de rit?", "lost")
+    again = small.finder.suggestions()
+    assert not set(lost.questions) & {q for s in again for q in s.questions}
+    assert small.finder.get(lost.id).state == "ignored"
+
+
+def test_a_manager_puts_a_question_in_the_inbox_from_a_transcript(small: Inbox) -> None:
+    network = {"REMOTE_ADDR": "10.9.9.7"}
+    conversation = small.client.post("/api/v1/conversations", json={}, environ_base=network)
+    url = f"/api/v1/conversations/{conversation.json['conversation_id']}"
+    reply = small.client.post(
+        f"{url}/messages",
+        json={"text": "Wat kost het lidmaatschap per jaar?"},
+        environ_base=network,
+    )
+    member_message = reply.json["member_message"]["id"]
+    small.finder.add_to_inbox(member_message, by="manager@example.org")
+    assert "Wat kost het lidmaatschap per jaar?" in {q.text for q in small.finder.loose_questions()}
+    with pytest.raises(BadRequest):
+        small.finder.add_to_inbox(reply.json["messages"][0]["id"], by="manager@example.org")
+    with pytest.raises(NotFound):
+        small.finder.add_to_inbox(987654, by="manager@example.org")
+
+
+def test_unknown_suggestion_and_state_are_clear_errors(small: Inbox) -> None:
+    with pytest.raises(NotFound):
+        small.finder.get("doesnotexist")
+    with pytest.raises(NotFound):
+        small.finder.get("../etc")
+    with pytest.raises(BadRequest, match="unknown state 'done'"):
+        small.finder.suggestions(state="done")
+
+
+def test_deleting_a_members_data_removes_their_inbox_rows(small: Inbox) -> None:
+    gpx = _largest_group(small.finder.suggestions(), small, "gpx")
+    storage = small.app.extensions["botbuilder"].storage
+    text = gpx.questions[0]
+    report = delete_member(
+        storage, find_member(storage, conversation_id=small.conversation_of[text])
+    )
+    assert report.rows.get("gap_questions") == 1
+    again = small.finder.get(gpx.id)
+    assert text not in again.questions and again.count == gpx.count - 1
