@@ -159,10 +159,9 @@ def _rows(
         .limit(1)
         .scalar_subquery()
     )
+    owner = aliased(Conversation)  # not the outer query's, which a language filter joins
     language_of = (
-        select(Conversation.language)
-        .where(Conversation.id == Message.conversation_id)
-        .scalar_subquery()
+        select(owner.language).where(owner.id == Message.conversation_id).scalar_subquery()
     )
     stmt = select(
         Message.id,
