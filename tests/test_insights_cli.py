@@ -327,12 +327,17 @@ def test_the_summary_without_json_names_every_figure(tmp_path: Path) -> None:
         assert f"\n{label} " in result.output or f"\n  {label} " in result.output, label
 
 
-def test_insights_of_a_real_server_count_what_its_api_answered(tmp_path: Path) -> None:
+def test_insights_of_a_real_server_count_what_its_api_answered(
+    tmp_path: Path, embedding_cache: Path
+) -> None:
     """A real `botbuilder serve` process, members and an agent over HTTP, then the command
     as its own process on the same database."""
     flows = tmp_path / "flows"
     shutil.copytree(SMALL_BOT, flows)
     instance = tmp_path / "instance"
+    instance.mkdir()
+    if embedding_cache.exists():  # the questions encoded by earlier tests: a faster start
+        shutil.copy(embedding_cache, instance / "embeddings.sqlite")
     database = f"sqlite:///{tmp_path / 'serve.sqlite'}"
     env = {
         **os.environ,
@@ -369,7 +374,7 @@ def test_insights_of_a_real_server_count_what_its_api_answered(tmp_path: Path) -
             stderr=subprocess.STDOUT,
         )
     try:
-        wait_until_healthy(f"{url}/health", server, log)
+        wait_until_healthy(f"{url}/health", server, log, timeout=600)
         member = requests.Session()
 
         def post(path: str, body: dict[str, Any]) -> Any:
