@@ -654,3 +654,36 @@ def test_an_answer_off_the_bots_tone_is_warned_about_at_save(manager, bot_dir: P
     assert "says &#39;u&#39; but this bot says &#39;je&#39;" in advised.text
     form["answer"] = "Je fiets kun je achter het clubhuis zetten."
     assert manager.post("/editor/intent", data=form).status_code == 302
+
+
+def test_a_new_intent_goes_to_the_file_the_manager_came_from_or_one_they_choose(
+    manager, bot_dir: Path
+) -> None:  # type: ignore[no-untyped-def]
+    overview = manager.get("/editor/").text
+    assert 'href="/editor/intent/new?file=faq.yml"' in overview  # "New intent here"
+    here = manager.get("/editor/intent/new?file=faq.yml").text
+    assert _field(here, "file") == "faq.yml"
+    page = manager.get("/editor/intent?file=faq.yml&id=contributie").text
+    assert 'id="new-in-file"' in page and "file=faq.yml" in page
+    # From the top "New intent" button no file is chosen for the manager.
+    blank = manager.get("/editor/intent/new?lang=nl").text
+    assert _field(blank, "file") == ""
+    refused = submit(
+        manager,
+        {
+            "csrf_token": _token(blank),
+            "file": "",
+            "original_id": "",
+            "revision": "",
+            "id": "stalling",
+            "questions": ["Waar kan ik mijn fiets stallen?"],
+            "answer": "Achter het clubhuis.",
+            "handoff_mode": "none",
+        },
+    )
+    assert refused.status_code == 422
+    assert "choose the topic file this intent belongs in" in refused.text
+    assert "stalling" not in (bot_dir / "faq.yml").read_text()
+    # Questions from the inbox go to the topic file they read most like.
+    inbox = manager.get("/editor/intent/new?lang=nl&phrasing=Wat+kost+lid+zijn+per+jaar").text
+    assert _field(inbox, "file") == "faq.yml"

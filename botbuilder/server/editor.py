@@ -36,6 +36,7 @@ from botbuilder.editing.forms import (
     InvalidEdit,
     UnheededAdvice,
 )
+from botbuilder.editing.topics import topic_files
 from botbuilder.errors import BadRequest, NotFound
 
 # The runtime's matcher cache: a draft tried here and then saved is indexed only once.
@@ -58,6 +59,10 @@ __all__ = ["blueprint"]
 log = logging.getLogger(__name__)
 blueprint = Blueprint("editor", __name__, url_prefix="/editor")
 MAX_PREVIEW_CHARS = 20_000
+TOPIC_FILE_NEEDED = (
+    "choose the topic file this intent belongs in (e.g. nl/lidmaatschap.yml), "
+    "or type a new file name"
+)
 
 blueprint.add_url_rule("/settings", view_func=editor_history.settings, methods=["GET", "POST"])
 blueprint.add_url_rule("/history", view_func=editor_history.history)
@@ -170,11 +175,18 @@ def edit_intent() -> ResponseReturnValue:
 def new_intent() -> ResponseReturnValue:
     editor = flow_editor()
     language = request.args.get("lang")
-    file = request.args.get("file") or ""
-    if not file:
-        near = (request.args.get("from") or "").split(":", 1)[0] or None
-        file = editor.file_for(language or editor.languages()[0], near)
+    language = language or editor.languages()[0]
     form = IntentForm(id=request.args.get("id", ""), questions=inbox_phrasings([]))
+    # The file the manager came from: a group's "New intent here", a translation's
+    # file, or the topic file the inbox's questions read most like; else they choose.
+    file = request.args.get("file") or ""
+    near = (request.args.get("from") or "").split(":", 1)[0] or None
+    if not file and near:
+        file = editor.file_for(language, near)
+    elif not file and form.questions:
+        bot = services().runtime.current().bot
+        text = " ".join(form.questions)
+        file = topic_files(bot, editor.root, [(language, form.id, text)])[(language, form.id)]
     return _render_intent(file, None, form, "")
 
 
@@ -186,6 +198,9 @@ def save_intent() -> ResponseReturnValue:
     original_id = request.form.get("original_id") or None
     revision = request.form.get("revision", "")
     form = _intent_form()
+    if original_id is None and not file.strip():
+        problem = FieldProblem("file", TOPIC_FILE_NEEDED, TOPIC_FILE_NEEDED)
+        return _render_intent(file, None, form, revision, problems=[problem], status=422)
     heed_advice = request.form.get("save_anyway") != "1"
     try:
         draft = editor.draft_intent(file, original_id, form, revision if original_id else None)
