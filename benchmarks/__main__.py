@@ -1,6 +1,6 @@
 import sys
 
-from benchmarks import browse, dashboard, insights, rate_limits
+from benchmarks import browse, dashboard, gaps, insights, rate_limits
 from benchmarks.speed import main
 
 main()
@@ -11,5 +11,7 @@ if "--accuracy" not in sys.argv:
     dashboard.main()
     print()
     insights.insights()
+    print()
+    gaps.main()
     print()
     rate_limits.main()
