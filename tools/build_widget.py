@@ -26,8 +26,9 @@ OUTPUT = ROOT / "web" / "static" / "widget.js"
 
 HEADER = "header.js"  # the widget's description, above the function
 # In this order: the texts and the style are plain data; the transport needs
-# nothing from the others; the view uses all three; main starts it all.
-PARTS = ("texts.js", "style.js", "transport.js", "view.js", "main.js")
+# nothing from the others; the view uses all three; the notices use the view;
+# main starts it all.
+PARTS = ("texts.js", "style.js", "transport.js", "view.js", "notices.js", "main.js")
 
 
 def _indent(text: str) -> str:

@@ -96,7 +96,8 @@ def cors_headers(response: Any) -> Any:
         # A page's script may read these only when named: the widget waits on Retry-After.
         response.headers["Access-Control-Expose-Headers"] = "Retry-After, Idempotent-Replayed"
     response.headers.add("Vary", "Origin")
-    response.headers["Cache-Control"] = "no-store"
+    # Conversations are private: never cached. A view may say otherwise (announcements).
+    response.headers.setdefault("Cache-Control", "no-store")
     return response
 
 

@@ -1,4 +1,4 @@
-// Built by tools/build_widget.py from web/widget/ (texts.js, style.js, transport.js, view.js, main.js): edit those, then run `make widget`.
+// Built by tools/build_widget.py from web/widget/ (texts.js, style.js, transport.js, view.js, notices.js, main.js): edit those, then run `make widget`.
 /*
  * botbuilder chat widget: one tag on any site.
  *
@@ -177,6 +177,8 @@
     ".tools{display:flex;gap:8px;padding:8px 12px;border-bottom:1px solid #d8dee4;background:#f6f8fa}",
     ".tools button{border:1px solid #8c959f;background:#fff;border-radius:16px;padding:4px 12px;font-size:14px}",
     ".tools button:hover{background:#eaeef2}",
+    ".notices{padding:8px 14px;background:#fdecea;border-bottom:1px solid #c62828;color:#5f1111;font-size:14px}",
+    ".notices p{margin:0}.notices p+p{margin-top:6px}",
     ".state{padding:8px 14px;background:#fff8c5;border-bottom:1px solid #d4a72c;font-size:14px}",
     ".state .restart{display:block;margin-top:6px}",
     ".log{flex:1;overflow-y:auto;position:relative;padding:14px;display:flex;flex-direction:column;gap:10px;overscroll-behavior:contain}",
@@ -747,7 +749,7 @@
 
   var panel, titleEl, logoEl, closeBtn, personBtn, newBtn, stateEl, stateText, backBtn, restartBtn,
     langBar, log, privacyEl, welcomeEl, typingEl, typingText, alertEl, alertText, retryBtn, form,
-    input, sendBtn, announcer;
+    input, sendBtn, announcer, noticesEl;
 
   function build() {
     if (built) return;
@@ -842,7 +844,13 @@
     announcer = el("div", "sr");
     announcer.setAttribute("aria-live", "polite");
 
+    // A manager's announcements (notices.js) sit above everything else in the chat.
+    noticesEl = el("div", "notices");
+    noticesEl.setAttribute("role", "status");
+    noticesEl.hidden = true;
+
     panel.appendChild(header);
+    panel.appendChild(noticesEl);
     panel.appendChild(tools);
     panel.appendChild(stateEl);
     panel.appendChild(log);
@@ -971,6 +979,7 @@
     if (focus) (config && config.origin_allowed === false ? closeBtn : input).focus();
     scrollDown();
     if (transport.stale()) transport.sync();
+    watchNotices();
   }
 
   function close() {
@@ -1269,6 +1278,34 @@
       setNote(item, T.failed + ": " + T[key]);
     }
   };
+
+  // A manager's announcements (a cancelled ride, an outage), shown at the top of the open
+  // chat. Asked for every second while the chat is open and the page visible; the server
+  // answers with an ETag and the browser revalidates, so an unchanged list costs a 304.
+
+  var noticesTimer = null;
+
+  function watchNotices() {
+    if (noticesTimer === null) checkNotices();
+  }
+
+  function checkNotices() {
+    noticesTimer = isOpen ? setTimeout(checkNotices, 1000) : null;
+    if (!isOpen || document.hidden || !built) return;
+    fetch(base + "/api/v1/announcements?language=" + encodeURIComponent(lang), { credentials: "omit" })
+      .then(function (r) { return r.ok ? r.json() : null; })
+      .then(function (json) { if (json) showNotices(json.announcements || []); })
+      .catch(function () { /* offline or refused: keep what is shown */ });
+  }
+
+  function showNotices(list) {
+    var shown = Array.prototype.map.call(noticesEl.children, function (p) { return p.textContent; });
+    var texts = list.map(function (a) { return String(a.text || ""); });
+    if (shown.join("\n") === texts.join("\n")) return;
+    noticesEl.replaceChildren();
+    texts.forEach(function (text) { noticesEl.appendChild(el("p", "notice", text)); });
+    noticesEl.hidden = texts.length === 0;
+  }
 
   // Start-up, in the order that keeps the launcher fast: read the script tag,
   // show the launcher, then ask for the settings, and only then read storage

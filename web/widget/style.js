@@ -50,6 +50,8 @@ var CSS = [
   ".tools{display:flex;gap:8px;padding:8px 12px;border-bottom:1px solid #d8dee4;background:#f6f8fa}",
   ".tools button{border:1px solid #8c959f;background:#fff;border-radius:16px;padding:4px 12px;font-size:14px}",
   ".tools button:hover{background:#eaeef2}",
+  ".notices{padding:8px 14px;background:#fdecea;border-bottom:1px solid #c62828;color:#5f1111;font-size:14px}",
+  ".notices p{margin:0}.notices p+p{margin-top:6px}",
   ".state{padding:8px 14px;background:#fff8c5;border-bottom:1px solid #d4a72c;font-size:14px}",
   ".state .restart{display:block;margin-top:6px}",
   ".log{flex:1;overflow-y:auto;position:relative;padding:14px;display:flex;flex-direction:column;gap:10px;overscroll-behavior:contain}",

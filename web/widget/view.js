@@ -139,7 +139,7 @@ function chooseLanguageOf(code) {
 
 var panel, titleEl, logoEl, closeBtn, personBtn, newBtn, stateEl, stateText, backBtn, restartBtn,
   langBar, log, privacyEl, welcomeEl, typingEl, typingText, alertEl, alertText, retryBtn, form,
-  input, sendBtn, announcer;
+  input, sendBtn, announcer, noticesEl;
 
 function build() {
   if (built) return;
@@ -234,7 +234,13 @@ function build() {
   announcer = el("div", "sr");
   announcer.setAttribute("aria-live", "polite");
 
+  // A manager's announcements (notices.js) sit above everything else in the chat.
+  noticesEl = el("div", "notices");
+  noticesEl.setAttribute("role", "status");
+  noticesEl.hidden = true;
+
   panel.appendChild(header);
+  panel.appendChild(noticesEl);
   panel.appendChild(tools);
   panel.appendChild(stateEl);
   panel.appendChild(log);
@@ -363,6 +369,7 @@ function open(focus) {
   if (focus) (config && config.origin_allowed === false ? closeBtn : input).focus();
   scrollDown();
   if (transport.stale()) transport.sync();
+  watchNotices();
 }
 
 function close() {
