@@ -7,6 +7,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from botbuilder.server.localtime import ago
+from tests.test_console import ann, console_app, member_hands_off  # noqa: F401
 from tests.test_editor import editor_app, intent_form, manager, submit  # noqa: F401
 
 
@@ -32,3 +33,14 @@ def test_waiting_times_read_as_how_long_ago() -> None:
     assert ago(now - timedelta(days=1, hours=1), now) == "1 day ago"
     assert ago(now - timedelta(days=4), now) == "4 days ago"
     assert ago(None, now) == "—"
+
+
+def test_an_agent_sees_the_conversation_in_amsterdam_time(console_app: Any, ann: Any) -> None:  # noqa: F811
+    conversation = member_hands_off(console_app, "Ik wil een medewerker spreken")
+    page = ann.get(f"/console/conversations/{conversation}").text
+    messages = console_app.extensions["botbuilder"].storage.messages(conversation, None)
+    first = messages[0].created_at
+    shown = first.astimezone(ZoneInfo("Europe/Amsterdam")).strftime("%H:%M")
+    assert f'<time datetime="{first.isoformat()}">{shown}</time>' in page
+    assert "UTC" not in page
+    assert 'data-timezone="Europe/Amsterdam"' in page

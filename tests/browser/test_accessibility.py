@@ -22,8 +22,12 @@ STAFF_PAGES = [
     "/editor/transfer",
     "/editor/stats",
     "/editor/feedback",
+    "/editor/inbox",
+    "/editor/announcements/",
     "/conversations",
     "/console",
+    "/admin/users",
+    "/admin/teams",
 ]
 
 

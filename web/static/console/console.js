@@ -6,6 +6,14 @@
   "use strict";
   var body = document.body;
   var csrf = body.dataset.csrf;
+  // Times in the bot's timezone, like the server's pages ("12:24", not "11:24 UTC").
+  function localTime(iso) {
+    try {
+      return new Date(iso).toLocaleTimeString("nl-NL", {
+        hour: "2-digit", minute: "2-digit", timeZone: body.dataset.timezone || undefined
+      });
+    } catch (e) { return iso.slice(11, 16); }
+  }
   var QUEUE_EVERY = 3000, CONVERSATION_EVERY = 1500, PRESENCE_EVERY = 30000;
 
   function getJSON(url) {
@@ -123,7 +131,7 @@
           var bubble = el("div", "bubble");
           if (m.html) bubble.innerHTML = m.html; else bubble.textContent = m.text; // html is sanitized server-side
           li.appendChild(bubble);
-          li.appendChild(el("time", "", m.created_at.slice(11, 16)));
+          li.appendChild(el("time", "", localTime(m.created_at)));
           transcript.appendChild(li);
           lastId = String(m.id);
           if (m.role === "member") announce("The member wrote: " + m.text);
