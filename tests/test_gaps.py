@@ -16,11 +16,13 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from sqlalchemy import select
 
 from botbuilder.content.loader import load_bot
 from botbuilder.errors import BadRequest, NotFound
 from botbuilder.insights.clustering import topic_text
 from botbuilder.insights.gaps import GapFinder, Suggestion
+from botbuilder.insights.inbox_store import GapQuestion
 from botbuilder.matching.encoder import CachedEncoder
 from botbuilder.privacy.requests import delete_member, find_member
 from botbuilder.server import create_app
@@ -426,3 +428,19 @@ def test_deleting_a_members_data_removes_their_inbox_rows(small: Inbox) -> None:
     assert report.rows.get("gap_questions") == 1
     again = small.finder.get(gpx.id)
     assert text not in again.questions and again.count == gpx.count - 1
+
+
+def test_a_rejected_answer_to_an_example_question_does_not_regroup_every_look(
+    small: Inbox,
+) -> None:
+    """Regression: a question that is already an example question left its row waiting
+    for a group forever, so every look at the inbox clustered the language again."""
+    small.ask("Hoe zeg ik mijn lidmaatschap op?", "known")
+    small.finder.suggestions()
+    with small.app.extensions["botbuilder"].storage.session() as s:
+        waiting = s.scalars(
+            select(GapQuestion.message_id).where(
+                GapQuestion.state == "new", GapQuestion.group_id.is_(None)
+            )
+        ).all()
+    assert waiting == []

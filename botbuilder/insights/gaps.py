@@ -246,10 +246,17 @@ class GapFinder:
                 )
             }
         for language in sorted(pending):
-            rows = self._rows(language=language, states=("new",))
+            with self.database.session() as s:
+                every = inbox.load_rows(s, language=language, states=("new",))
+            known = _phrasings(self.runtime.current().bot)
+            rows = [r for r in every if normalise(r.text) not in known]
+            # A question the bot has as a phrasing is out of the groups, and no
+            # longer waiting for one: else every look would regroup for it.
+            groups: dict[int, tuple[str, float]] = {
+                r.message_id: ("", 0.0) for r in every if normalise(r.text) in known
+            }
             vectors = self._vectors(rows)
             labels = cluster(vectors, [r.text for r in rows])
-            groups: dict[int, tuple[str, float]] = {}
             for label in np.unique(labels):
                 members = np.flatnonzero(labels == label)
                 first = min(rows[i].message_id for i in members)
