@@ -105,7 +105,9 @@ def _targets(
     report = ImportReport()
     new = [e for e in entries if bot is None or (e.language, e.intent) not in bot.intents]
     suggested = topic_files(
-        bot, editor.root, ((e.language, e.intent, f"{' '.join(e.questions)} {e.answer}") for e in new)
+        bot,
+        editor.root,
+        ((e.language, e.intent, f"{' '.join(e.questions)} {e.answer}") for e in new),
     )
     files = editor.overview().files if bot is not None else {}
     for entry in new:
