@@ -173,6 +173,10 @@ def test_conversation_shows_the_bots_guesses_and_the_language(console_app, ann) 
 def test_canned_replies_come_from_the_bots_answers(ann) -> None:  # type: ignore[no-untyped-def]
     found = ann.get("/console/api/answers?q=contributie&language=nl").json["answers"]
     assert found[0]["intent"] == "contributie" and "25 euro" in found[0]["answer"]
+    # Shown rendered, as the member will see it, and sanitized; inserted as typed.
+    opzeggen = ann.get("/console/api/answers?q=opzeggen&language=nl").json["answers"][0]
+    assert "**Mijn account" in opzeggen["answer"]
+    assert "<strong>Mijn account" in opzeggen["html"] and "**" not in opzeggen["html"]
 
 
 def test_presence_and_follow_ups(console_app, ann) -> None:  # type: ignore[no-untyped-def]

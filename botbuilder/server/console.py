@@ -25,6 +25,7 @@ from flask import (
 from flask.typing import ResponseReturnValue
 
 from botbuilder.content.emails import mailto
+from botbuilder.content.rendering import render_markdown
 from botbuilder.conversations.presence import PRESENCE_TIMEOUT
 from botbuilder.conversations.store import MessageRecord
 from botbuilder.db.ids import row_id
@@ -236,7 +237,8 @@ def answers() -> ResponseReturnValue:
     found.sort(key=lambda f: (-f[0], f[1]))
     return jsonify(
         answers=[
-            {"intent": i, "language": lang, "title": t, "answer": a}
+            # The answer as typed (Markdown, which the member sees formatted) and as shown.
+            {"intent": i, "language": lang, "title": t, "answer": a, "html": render_markdown(a)}
             for _, i, lang, t, a in found[:8]
         ]
     )

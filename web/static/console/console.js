@@ -154,7 +154,10 @@
           data.answers.forEach(function (a) {
             var li = el("li");
             li.appendChild(el("strong", "", a.title));
-            li.appendChild(el("span", "meta", a.answer));
+            // Shown as the member will see it (sanitized on the server), not as raw Markdown.
+            var shown = el("div", "meta answer-preview");
+            shown.innerHTML = a.html;
+            li.appendChild(shown);
             var use = el("button", "use", "Insert");
             use.type = "button";
             use.addEventListener("click", function () {
