@@ -310,11 +310,15 @@ def test_no_agent_online_offers_email_and_makes_a_follow_up(
     bad = dialogue.receive_text(conversation, "jan@example")
     assert "geen geldig e-mailadres" in bad.messages[0].text
     assert dialogue.queue.follow_ups() == []
-    good = dialogue.receive_text(conversation, "Mijn mail is jan@example.org")
+    good = dialogue.receive_text(
+        conversation, "Mijn mail is jan@example.org, het gaat over mijn factuur"
+    )
     assert "jan@example.org" in good.messages[0].text
     (item,) = dialogue.queue.follow_ups()
     assert item.email == "jan@example.org" and item.team == "leden"
-    assert "medewerker" in item.question and item.language == "nl"
+    # The question reads as the member meant it: no failed try at an address, no
+    # "Mijn mail is ," left behind.
+    assert item.question == "medewerker\nhet gaat over mijn factuur" and item.language == "nl"
     # still in the queue: an agent who comes online can take it
     assert [e.conversation.id for e in dialogue.queue.waiting()] == [conversation]
     # an address typed later is just a message

@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from urllib.parse import quote
 
-__all__ = ["EMAIL", "find_email", "is_email", "mailto"]
+__all__ = ["EMAIL", "find_email", "is_email", "mailto", "without_address"]
 
 _LOCAL = r"[A-Za-z0-9_+'-]+(?:\.[A-Za-z0-9_+'-]+)*"
 _LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
@@ -43,6 +43,22 @@ def find_email(text: str) -> str | None:
         if "@" in word[1:-1]:
             return word.rstrip(".")
     return None
+
+
+# "my email is", "mijn e-mailadres is", "email:" … : the words that only introduce an address.
+_LEAD_IN = re.compile(
+    r"(?:\b(?:my|mijn|m'n)\s+)?\b(?:e-?mail|mail)(?:\s*-?\s*(?:adres|address))?\s*(?:is|:)?\s*$",
+    re.IGNORECASE,
+)
+
+
+def without_address(text: str, address: str) -> str:
+    """`text` with the address, and the words that only introduced it, taken out:
+    "my email is jan@example.org, it's about my invoice" -> "it's about my invoice"."""
+    before, _, after = text.partition(address)
+    before = _LEAD_IN.sub("", before).rstrip(" ,.:;-")
+    after = after.lstrip(" ,.:;-")
+    return re.sub(r"\s{2,}", " ", " ".join(part for part in (before, after) if part)).strip()
 
 
 def mailto(address: str) -> str:

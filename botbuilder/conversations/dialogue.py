@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from botbuilder.content.emails import find_email, is_email
+from botbuilder.content.emails import find_email, is_email, without_address
 from botbuilder.content.languages import guess_language
 from botbuilder.content.model import Button
 from botbuilder.content.personal_data import mask_personal_data
@@ -294,12 +294,16 @@ class Dialogue:
             return [
                 self._say(conversation.id, system_text("email_invalid", lang).format(email=email))
             ]
+        # What the member added since the offer, without earlier tries at an address.
         later = [
             m.text
             for m in self.storage.messages(conversation.id)
-            if m.role == "member" and m.created_at >= offer.created_at and m.id != member.id
+            if m.role == "member"
+            and m.created_at >= offer.created_at
+            and m.id != member.id
+            and find_email(m.text) is None  # masked addresses keep their @ too
         ]
-        rest = self._masked(text.replace(email, "").strip(" ,.:;-"))
+        rest = self._masked(without_address(text, email))
         question = "\n".join(t for t in [offer.question, *later, rest] if t)
         self.queue.leave_email(conversation.id, email, question)
         return [self._say(conversation.id, system_text("email_thanks", lang).format(email=email))]
