@@ -9,7 +9,7 @@ the API: the API's own speed is measured elsewhere), for the HWU64 bot.
 
 Reported: the inbox's first look (finding the questions, encoding each once,
 clustering, storing the groups), a look with nothing new (the stored groups:
-the inbox page's cost), a look after 20 new questions (a regroup), and the
+the inbox page's cost), a look after 20 new questions (joining the stored groups), and the
 clustering alone at 1,000, 4,000 and 10,000 questions: agglomerative (exact,
 and within k-means parts as above `EXACT_UP_TO`) and HDBSCAN, with purity
 and coverage against the sets' intent labels.
@@ -155,7 +155,7 @@ def inbox_times(folder: Path, questions: list[tuple[str, str]]) -> tuple[Databas
     print(f"inbox, nothing new (stored groups): {warm:.2f} s")
     _fill(database, questions[-20:], now)
     _, again = _timed(finder.suggestions)
-    print(f"inbox, 20 new questions (regroup): {again:.1f} s")
+    print(f"inbox, 20 new questions (they join the stored groups): {again:.1f} s")
     return database, identity(runtime.current().matcher.query_encoder)
 
 

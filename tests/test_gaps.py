@@ -444,3 +444,25 @@ def test_a_rejected_answer_to_an_example_question_does_not_regroup_every_look(
             )
         ).all()
     assert waiting == []
+
+
+def test_a_large_inbox_keeps_its_groups_and_new_questions_join_or_start_one(
+    small: Inbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first = {s.id: set(s.message_ids) for s in small.finder.suggestions()}
+    gpx = _largest_group(small.finder.suggestions(), small, "gpx")
+    # From here on the inbox counts as large: new questions join, nothing is regrouped.
+    monkeypatch.setattr("botbuilder.insights.gaps.REGROUP_WHOLE_UP_TO", 5)
+    joined = small.ask("waar vind ik de gpx van de toertocht om te downloaden", "gpx")
+    after = {s.id: set(s.message_ids) for s in small.finder.suggestions()}
+    assert joined["member_message"]["id"] in after[gpx.id]
+    assert all(first[g] <= after[g] for g in first)  # every group kept what it had
+    # A new topic, one question at a time: loose at first, a group of its own at three.
+    hire = [TOPICS["rent"][i] for i in (0, 3, 8)]  # three that say "huren"
+    for n, text in enumerate(hire, start=1):
+        small.ask(text, "rent")
+        loose = {q.text for q in small.finder.loose_questions()}
+        if n < 3:
+            assert text in loose
+    rent = _largest_group(small.finder.suggestions(), small, "rent")
+    assert set(hire) <= set(rent.questions) and rent.id not in first

@@ -21,7 +21,6 @@ questions since, so a page view after nothing new costs two queries.
 
 from __future__ import annotations
 
-import hashlib
 import threading
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
@@ -40,7 +39,8 @@ from botbuilder.db.engine import Database
 from botbuilder.db.ids import fits_id
 from botbuilder.errors import BadRequest, NotFound
 from botbuilder.insights import inbox_store as inbox
-from botbuilder.insights.clustering import cluster, topic_text
+from botbuilder.insights.clustering import topic_text
+from botbuilder.insights.grouping import MIN_GROUP, REGROUP_WHOLE_UP_TO, attach, grouped
 from botbuilder.insights.homes import homes_of
 from botbuilder.insights.suggesting import Names, Suggestion, build_suggestion
 from botbuilder.matching.encoder import identity
@@ -48,7 +48,6 @@ from botbuilder.matching.runtime import BotRuntime
 
 __all__ = ["MIN_GROUP", "GapFinder", "LooseQuestion", "Suggestion"]
 
-MIN_GROUP = 3
 # A question asked back ("Bedoelde je…?") with nothing after it counts as
 # "no pick" once the member had this long to choose.
 SETTLE = timedelta(minutes=10)
@@ -235,7 +234,12 @@ class GapFinder:
         return guess_language(text, bot.languages) or fallback
 
     def _regroup(self) -> None:
-        """Cluster again each language with new questions not grouped yet."""
+        """Group again each language with new questions not grouped yet.
+
+        A small inbox is grouped whole each time. A large one that gained a
+        few questions keeps its groups: the new questions join the group they
+        are closest to on average (the rule average linkage cuts by), and the
+        rest are grouped with the recent loose questions (`attach`)."""
         with self.database.session() as s:
             pending = {
                 language
@@ -256,15 +260,11 @@ class GapFinder:
                 r.message_id: ("", 0.0) for r in every if normalise(r.text) in known
             }
             vectors = self._vectors(rows)
-            labels = cluster(vectors, [r.text for r in rows])
-            for label in np.unique(labels):
-                members = np.flatnonzero(labels == label)
-                first = min(rows[i].message_id for i in members)
-                group_id = _group_id(language, first) if len(members) >= MIN_GROUP else ""
-                centre = vectors[members].mean(axis=0)
-                centre /= max(float(np.linalg.norm(centre)), 1e-12)
-                for i in members:
-                    groups[rows[i].message_id] = (group_id, float(vectors[i] @ centre))
+            fresh = sum(r.group_id is None for r in rows)
+            if len(rows) > REGROUP_WHOLE_UP_TO and fresh * 10 <= len(rows):
+                groups.update(attach(rows, vectors, language, self.clock()))
+            else:
+                groups.update(grouped(rows, vectors, language))
             with self.database.session() as s, s.begin():
                 inbox.save_groups(s, groups)
 
@@ -319,10 +319,6 @@ class GapFinder:
             members.sort(key=lambda r: (-r.typicality, r.message_id))
             found.append(build_suggestion(group_id, members, loaded.bot, homes, vectors, names))
         return sorted(found, key=lambda g: (-g.members, -g.count, g.id))
-
-
-def _group_id(language: str, first_message_id: int) -> str:
-    return hashlib.sha256(f"{language}:{first_message_id}".encode()).hexdigest()[:16]
 
 
 _known: dict[str, frozenset[str]] = {}

@@ -21,8 +21,10 @@ even when one example says the same thing.
 from __future__ import annotations
 
 import threading
+from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from scipy.sparse import csr_matrix
@@ -58,6 +60,9 @@ class Homes:
         self.encoder = encoder
         self._examples: dict[str, _Examples | None] = {}
         self._lock = threading.Lock()
+        # A group's home by its questions: after a few new questions only the
+        # groups they joined are compared again (a large inbox has hundreds).
+        self._homes: OrderedDict[tuple[Any, ...], tuple[str, float] | None] = OrderedDict()
 
     def _of(self, language: str) -> _Examples | None:
         with self._lock:
@@ -98,6 +103,25 @@ class Homes:
         """The intent these questions belong to and its mean similarity, or None.
 
         `embeddings`: the questions' vectors of their topic texts (as stored)."""
+        key = (language, tuple(sorted(texts)), tuple(sorted(rejected)))
+        with self._lock:
+            if key in self._homes:
+                self._homes.move_to_end(key)
+                return self._homes[key]
+        found = self._closest(language, texts, embeddings, rejected)
+        with self._lock:
+            self._homes[key] = found
+            while len(self._homes) > _HOMES_KEPT:
+                self._homes.popitem(last=False)
+        return found
+
+    def _closest(
+        self,
+        language: str,
+        texts: Sequence[str],
+        embeddings: np.ndarray,
+        rejected: set[str] | frozenset[str],
+    ) -> tuple[str, float] | None:
         examples = self._of(language)
         if examples is None or not len(texts):
             return None
@@ -118,6 +142,8 @@ class Homes:
             return ranked[0][1], ranked[0][0]
         return None
 
+
+_HOMES_KEPT = 5000  # groups whose home is remembered, per bot content and encoder
 
 # One per bot content and encoder in a process: the server's finder, the CLI
 # and tests on the same flows share the encoded examples.

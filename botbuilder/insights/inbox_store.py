@@ -219,32 +219,37 @@ def load_rows(
     since: datetime | None = None,
 ) -> list[InboxRow]:
     """Inbox questions with their text and stored scores, oldest first."""
+    q = GapQuestion
+    # Columns, not whole rows: a row also holds its vector, which the grouping
+    # reads on its own (`vectors_of`) and most reads never need.
     stmt = (
-        select(GapQuestion, Message.text)
-        .join(Message, Message.id == GapQuestion.message_id)
-        .where(GapQuestion.state.in_(tuple(states)))
-        .order_by(GapQuestion.message_id)
+        select(
+            q.message_id,
+            q.conversation_id,
+            q.language,
+            Message.text,
+            q.reason,
+            q.rejected_intent,
+            q.state,
+            q.group_id,
+            q.typicality,
+            q.asked_at,
+        )
+        .join(Message, Message.id == q.message_id)
+        .where(q.state.in_(tuple(states)))
+        .order_by(q.message_id)
     )
     if language is not None:
-        stmt = stmt.where(GapQuestion.language == language)
+        stmt = stmt.where(q.language == language)
     if group_id is not None:
-        stmt = stmt.where(GapQuestion.group_id == group_id)
+        stmt = stmt.where(q.group_id == group_id)
     if since is not None:
-        stmt = stmt.where(GapQuestion.asked_at >= since)
+        stmt = stmt.where(q.asked_at >= since)
     return [
-        InboxRow(
-            message_id=q.message_id,
-            conversation_id=q.conversation_id,
-            language=q.language,
-            text=text,
-            reason=q.reason,
-            rejected_intent=q.rejected_intent,
-            state=q.state,
-            group_id=q.group_id,
-            typicality=q.typicality,
-            asked_at=aware_utc(q.asked_at),
+        InboxRow(m, c, lang, text, reason, rejected, state, group, typical, aware_utc(asked))
+        for m, c, lang, text, reason, rejected, state, group, typical, asked in session.execute(
+            stmt
         )
-        for q, text in session.execute(stmt)
     ]
 
 
