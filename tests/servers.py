@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
 import socket
 import subprocess
+import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -41,3 +45,47 @@ def stop(process: subprocess.Popen[Any], timeout: float = 10) -> None:
     except subprocess.TimeoutExpired:
         process.kill()
         process.wait()
+
+
+def botbuilder_command() -> list[str]:
+    """The `botbuilder` command of this interpreter's environment."""
+    script = Path(sys.executable).parent / "botbuilder"
+    return [str(script)] if script.exists() else [sys.executable, "-m", "botbuilder.cli"]
+
+
+@contextlib.contextmanager
+def serve_with_account(
+    work: Path, flows: Path, email: str, password: str, role: str
+) -> Iterator[str]:
+    """`botbuilder serve` of `flows` on a free port of 127.0.0.1, on SQLite in
+    work/instance, with one account; yields its URL and stops it afterwards."""
+    instance = work / "instance"
+    env = {k: v for k, v in os.environ.items() if k != "BOTBUILDER_DATABASE_URL"}  # SQLite
+    added = subprocess.run(
+        [*botbuilder_command(), "user", "add", email, "--role", role, "--password-stdin"]
+        + ["--instance", str(instance)],
+        input=password + "\n",
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=work,
+        timeout=120,
+    )
+    assert added.returncode == 0, added.stderr
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    log_path = work / "server.log"
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(
+            [*botbuilder_command(), "serve", str(flows), "--port", str(port)]
+            + ["--instance", str(instance)],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env=env,
+            cwd=work,
+        )
+    try:
+        wait_until_healthy(url + "/health", process, log_path)
+        yield url
+    finally:
+        stop(process)

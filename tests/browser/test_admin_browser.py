@@ -11,10 +11,7 @@ and admin account, so the session server of the widget tests stays untouched.
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import subprocess
-import sys
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -28,7 +25,7 @@ import pytest
 from tests.browser.accessibility import axe_violations
 from tests.browser.csp import watch_csp
 from tests.browser.helpers import screenshot
-from tests.servers import free_port, stop, wait_until_healthy
+from tests.servers import serve_with_account
 
 ROOT = Path(__file__).resolve().parents[2]
 SMALL_BOT = ROOT / "tests" / "fixtures" / "small_bot"
@@ -37,11 +34,6 @@ EMAIL, PASSWORD = "admin@example.org", "fietsen zonder zijwieltjes"
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 OFFLINE = "We zijn er weer op maandag om 9:00"  # the small bot's offline message
 QUEUED = "Je bent nummer"  # the place in the queue, said only while the team is open
-
-
-def _botbuilder() -> list[str]:
-    script = Path(sys.executable).parent / "botbuilder"
-    return [str(script)] if script.exists() else [sys.executable, "-m", "botbuilder.cli"]
 
 
 def _post(url: str, body: dict[str, Any]) -> dict[str, Any]:
@@ -72,36 +64,10 @@ def _handoff_says(url: str, expected: str, within: float = 3.0) -> str:
 def admin_server(browser: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """`botbuilder serve` on a free port with a copy of the small bot and one admin."""
     work = tmp_path_factory.mktemp("admin")
-    flows, instance = work / "flows", work / "instance"
+    flows = work / "flows"
     shutil.copytree(SMALL_BOT, flows)
-    env = {k: v for k, v in os.environ.items() if k != "BOTBUILDER_DATABASE_URL"}  # SQLite
-    added = subprocess.run(
-        [*_botbuilder(), "user", "add", EMAIL, "--role", "admin", "--password-stdin"]
-        + ["--instance", str(instance)],
-        input=PASSWORD + "\n",
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=work,
-        timeout=60,
-    )
-    assert added.returncode == 0, added.stderr
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    log_path = work / "server.log"
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(
-            [*_botbuilder(), "serve", str(flows), "--port", str(port), "--instance", str(instance)],
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            env=env,
-            cwd=work,
-        )
-    try:
-        wait_until_healthy(url + "/health", process, log_path)
+    with serve_with_account(work, flows, EMAIL, PASSWORD, "admin") as url:
         yield url
-    finally:
-        stop(process)
 
 
 def _page(browser: Any) -> tuple[Any, Any, list[str], list[str]]:

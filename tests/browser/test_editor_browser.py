@@ -10,10 +10,7 @@ account, and their own Chromium, so the widget tests' session server stays untou
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import subprocess
-import sys
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -23,7 +20,7 @@ from typing import Any
 import pytest
 
 from tests.browser.csp import watch_csp
-from tests.servers import free_port, stop, wait_until_healthy
+from tests.servers import serve_with_account
 
 ROOT = Path(__file__).resolve().parents[2]
 SMALL_BOT = ROOT / "tests" / "fixtures" / "small_bot"
@@ -31,11 +28,6 @@ SCREENSHOTS = ROOT / "test-output" / "screenshots"
 LAPTOP = {"width": 1366, "height": 900}
 TABLET = {"width": 820, "height": 1180}
 EMAIL, PASSWORD = "manager@example.org", "fietsen zonder zijwieltjes"
-
-
-def _botbuilder() -> list[str]:
-    script = Path(sys.executable).parent / "botbuilder"
-    return [str(script)] if script.exists() else [sys.executable, "-m", "botbuilder.cli"]
 
 
 def _post(url: str, body: dict[str, Any]) -> dict[str, Any]:
@@ -63,45 +55,10 @@ def editor_server(
 ) -> Iterator[tuple[str, Path]]:
     """`botbuilder serve` on a free port with a copy of the small bot and one manager."""
     work = tmp_path_factory.mktemp("editor")
-    flows, instance = work / "flows", work / "instance"
+    flows = work / "flows"
     shutil.copytree(SMALL_BOT, flows)
-    env = {k: v for k, v in os.environ.items() if k != "BOTBUILDER_DATABASE_URL"}  # SQLite
-    added = subprocess.run(
-        [
-            *_botbuilder(),
-            "user",
-            "add",
-            EMAIL,
-            "--role",
-            "manager",
-            "--password-stdin",
-            "--instance",
-            str(instance),
-        ],
-        input=PASSWORD + "\n",
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=work,
-        timeout=60,
-    )
-    assert added.returncode == 0, added.stderr
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    log_path = work / "server.log"
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(
-            [*_botbuilder(), "serve", str(flows), "--port", str(port), "--instance", str(instance)],
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            env=env,
-            cwd=work,
-        )
-    try:
-        wait_until_healthy(url + "/health", process, log_path)
+    with serve_with_account(work, flows, EMAIL, PASSWORD, "manager") as url:
         yield url, flows
-    finally:
-        stop(process)
 
 
 def _bot_says(url: str, question: str, expected: str, within: float = 2.0) -> str:

@@ -12,10 +12,7 @@ on serious or critical accessibility violations (axe-core) in the inbox and a tr
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import subprocess
-import sys
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -28,7 +25,7 @@ import yaml
 from tests.browser.accessibility import axe_violations
 from tests.browser.csp import watch_csp
 from tests.browser.helpers import screenshot
-from tests.servers import free_port, stop, wait_until_healthy
+from tests.servers import serve_with_account
 from tests.test_gaps import TOPICS
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -36,11 +33,6 @@ SMALL_BOT = ROOT / "tests" / "fixtures" / "small_bot"
 LAPTOP = {"width": 1366, "height": 900}
 EMAIL, PASSWORD = "manager@example.org", "een route voor de garmin graag"
 ANSWER = "Alle GPX-bestanden van de clubritten staan op **example.org/routes**."
-
-
-def _botbuilder() -> list[str]:
-    script = Path(sys.executable).parent / "botbuilder"
-    return [str(script)] if script.exists() else [sys.executable, "-m", "botbuilder.cli"]
 
 
 def _post(url: str, body: dict[str, Any]) -> dict[str, Any]:
@@ -69,39 +61,13 @@ def _ask(url: str, text: str) -> dict[str, Any]:
 def inbox_server(browser: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """`botbuilder serve` on a free port with a copy of the small bot and one manager."""
     work = tmp_path_factory.mktemp("inbox")
-    flows, instance = work / "flows", work / "instance"
+    flows = work / "flows"
     shutil.copytree(SMALL_BOT, flows)
     settings = yaml.safe_load((flows / "bot.yml").read_text(encoding="utf-8"))
     settings["limits"] = {"handoffs_per_ip": "1000/hour"}  # every member here is 127.0.0.1
     (flows / "bot.yml").write_text(yaml.safe_dump(settings, allow_unicode=True), encoding="utf-8")
-    env = {k: v for k, v in os.environ.items() if k != "BOTBUILDER_DATABASE_URL"}  # SQLite
-    added = subprocess.run(
-        [*_botbuilder(), "user", "add", EMAIL, "--role", "manager", "--password-stdin"]
-        + ["--instance", str(instance)],
-        input=PASSWORD + "\n",
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=work,
-        timeout=120,
-    )
-    assert added.returncode == 0, added.stderr
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    log_path = work / "server.log"
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(
-            [*_botbuilder(), "serve", str(flows), "--port", str(port), "--instance", str(instance)],
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            env=env,
-            cwd=work,
-        )
-    try:
-        wait_until_healthy(url + "/health", process, log_path)
+    with serve_with_account(work, flows, EMAIL, PASSWORD, "manager") as url:
         yield url
-    finally:
-        stop(process)
 
 
 def _answered(url: str, question: str, expected: str, within: float = 3.0) -> dict[str, Any]:
