@@ -1292,7 +1292,10 @@
   function checkNotices() {
     noticesTimer = isOpen ? setTimeout(checkNotices, 1000) : null;
     if (!isOpen || document.hidden || !built) return;
-    fetch(base + "/api/v1/announcements?language=" + encodeURIComponent(lang), { credentials: "omit" })
+    // A language the bot does not speak would be refused: then the bot's own is asked for.
+    var known = config && config.languages && config.languages.indexOf(lang) >= 0;
+    var query = known ? "?language=" + encodeURIComponent(lang) : "";
+    fetch(base + "/api/v1/announcements" + query, { credentials: "omit" })
       .then(function (r) { return r.ok ? r.json() : null; })
       .then(function (json) { if (json) showNotices(json.announcements || []); })
       .catch(function () { /* offline or refused: keep what is shown */ });
