@@ -96,3 +96,19 @@ def screenshot(page: Any, name: str) -> Path:
         page.wait_for_timeout(200)
         page.screenshot(path=str(path))
     return path
+
+
+def watch_script_errors(page: Any) -> list[str]:
+    """The page's script errors as they happen; a 422 page or a missing favicon is no
+    script error."""
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.on(
+        "console",
+        lambda m: (
+            errors.append(m.text)
+            if m.type == "error" and "Failed to load resource" not in m.text
+            else None
+        ),
+    )
+    return errors

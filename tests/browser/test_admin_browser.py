@@ -24,7 +24,7 @@ import pytest
 
 from tests.browser.accessibility import axe_violations
 from tests.browser.csp import watch_csp
-from tests.browser.helpers import screenshot
+from tests.browser.helpers import screenshot, watch_script_errors
 from tests.servers import serve_with_account
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -75,16 +75,7 @@ def _page(browser: Any) -> tuple[Any, Any, list[str], list[str]]:
     context.set_default_timeout(15_000)
     page = context.new_page()
     violations = watch_csp(page)
-    errors: list[str] = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    page.on(
-        "console",
-        lambda m: (
-            errors.append(m.text)
-            if m.type == "error" and "Failed to load resource" not in m.text
-            else None
-        ),
-    )
+    errors = watch_script_errors(page)
     return context, page, violations, errors
 
 

@@ -25,6 +25,7 @@ from typing import Any
 import pytest
 
 from tests.browser.csp import watch_csp
+from tests.browser.helpers import watch_script_errors
 from tests.browser.test_editor_browser import (  # noqa: F401  (fixtures)
     EMAIL,
     PASSWORD,
@@ -85,16 +86,7 @@ def test_manager_sees_the_dashboard_charts_and_tables_and_the_feedback_review(
     thumbs_down = _members_ask(context.request, url)
     page = context.new_page()
     violations = watch_csp(page)
-    errors: list[str] = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    page.on(
-        "console",
-        lambda m: (
-            errors.append(m.text)
-            if m.type == "error" and "Failed to load resource" not in m.text
-            else None
-        ),
-    )
+    errors = watch_script_errors(page)
 
     page.goto(f"{url}/editor/stats")
     assert "/login" in page.url

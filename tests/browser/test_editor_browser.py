@@ -20,6 +20,7 @@ from typing import Any
 import pytest
 
 from tests.browser.csp import watch_csp
+from tests.browser.helpers import watch_script_errors
 from tests.servers import serve_with_account
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -81,17 +82,7 @@ def test_manager_edits_tries_saves_and_restores_in_the_browser(
     context.set_default_timeout(15_000)
     page = context.new_page()
     violations = watch_csp(page)  # the strict CSP must not block anything the editor does
-    errors: list[str] = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    # Script errors and CSP violations; a 422 page or a missing favicon is no script error.
-    page.on(
-        "console",
-        lambda m: (
-            errors.append(m.text)
-            if m.type == "error" and "Failed to load resource" not in m.text
-            else None
-        ),
-    )
+    errors = watch_script_errors(page)
 
     # Log in: the editor sends people to the login page first.
     page.goto(f"{url}/editor/")
