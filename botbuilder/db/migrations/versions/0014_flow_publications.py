@@ -1,0 +1,22 @@
+"""Flows shared by replicas through the database (issue 14).
+
+Reserved placeholder: a no-op until its work fills it in.
+
+Revision ID: 0014
+Revises: 0013
+"""
+
+from __future__ import annotations
+
+revision = "0014"
+down_revision = "0013"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    pass
+
+
+def downgrade() -> None:
+    pass
