@@ -20,7 +20,8 @@ developer reading an HTTP error.
         ├── Conflict           409
         │   └── EditConflict   409, someone else saved the intent first (editing.py)
         ├── PayloadTooLarge    413
-        └── TooManyAttempts    429, login rate limit (accounts.py)
+        ├── TooManyAttempts    429, login rate limit (accounts.py)
+        └── Unavailable        503 with Retry-After, e.g. the matcher's queue is full
 
 Core code raises these; only the CLI turns them into exit codes and only the
 server turns them into JSON error responses.
@@ -44,6 +45,7 @@ __all__ = [
     "NotFound",
     "PayloadTooLarge",
     "RequestError",
+    "Unavailable",
 ]
 
 
@@ -133,3 +135,13 @@ class Conflict(RequestError):
 
 class PayloadTooLarge(RequestError):
     status = 413
+
+
+class Unavailable(RequestError):
+    """503: too busy (or a part it needs is away) right now; `retry_after` seconds to wait."""
+
+    status = 503
+
+    def __init__(self, message: str, retry_after: int = 1) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after

@@ -27,6 +27,7 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 
 from botbuilder.content.model import Bot
+from botbuilder.matching.batching import Batcher
 from botbuilder.matching.calibration import calibrate
 from botbuilder.matching.decision import Match, Thresholds, decide
 from botbuilder.matching.encoder import Encoder, identity
@@ -96,6 +97,8 @@ class Matcher:
         self._mean: np.ndarray | None = None  # the examples' mean vector, when centred
         self.provisional = False
         self.stats = IndexStats(examples=len(self._texts), intents=len(self.intent_ids))
+        # Set by the runtime: concurrent questions share one encode, repeats are cached.
+        self.batcher: Batcher | None = None
         self._embeddings: np.ndarray | None = None
 
         saved = store.load(self._key) if store else None
@@ -213,6 +216,8 @@ class Matcher:
         return (vectors if weight == 1.0 else vectors * weight).astype(np.float32)
 
     def match(self, text: str) -> Match:
+        if self.batcher is not None:
+            return self.decide(self.batcher.score(self, text))
         return self.decide(self.scores([text])[0])
 
     def decide(self, scores: np.ndarray, thresholds: Thresholds | None = None) -> Match:

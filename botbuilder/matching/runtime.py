@@ -19,6 +19,7 @@ from pathlib import Path
 from botbuilder.content.loader import SETTINGS_FILE, flow_files, load_bot
 from botbuilder.content.model import Bot
 from botbuilder.errors import FlowError
+from botbuilder.matching.batching import Batcher
 from botbuilder.matching.encoder import CachedEncoder, Encoder, encoder_for, identity
 from botbuilder.matching.index_store import IndexStore
 from botbuilder.matching.matcher import Matcher
@@ -96,8 +97,11 @@ class BotRuntime:
         cache_path: str | os.PathLike[str] | None = None,
         encoder: Encoder | None = None,
         check_interval: float = 1.0,
+        batcher: Batcher | None = None,
     ) -> None:
         self.flows_dir = Path(flows_dir)
+        # Every question this runtime's bot is asked goes through it (matching/batching.py).
+        self.batcher = batcher or Batcher()
         self.cache_path = Path(cache_path) if cache_path else None
         self.index_store = IndexStore(self.cache_path) if self.cache_path else None
         self._encoder = encoder
@@ -143,6 +147,7 @@ class BotRuntime:
                 matcher = shared_matcher(
                     bot, self._encoder_for(bot), previous=previous, store=self.index_store
                 )
+                matcher.batcher = self.batcher
                 self._loaded = Loaded(bot, matcher)
             self._stamp = stamp
             self.last_error = None

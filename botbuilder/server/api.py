@@ -222,6 +222,7 @@ def post_message(conversation_id: str) -> ResponseReturnValue:
     # The scope is the conversation's id (the member's secret, so keys can't clash; privacy's
     # retention finds the keys by it). Only an id as we make them: "conversations" is taken.
     scope = conversation_id if _made_id(conversation_id) else None
+    services().runtime.batcher.admit()  # a full queue refuses before anything is stored
     return _once(
         scope,
         _body(),
@@ -338,6 +339,7 @@ def match() -> ResponseReturnValue:
     if len(text) > MAX_MESSAGE_CHARS:
         raise PayloadTooLarge(f"'text' may be at most {MAX_MESSAGE_CHARS} characters")
     plain_text(text, "'text'")
+    services().runtime.batcher.admit()  # 503 with Retry-After while the queue is full
     loaded = services().runtime.current()
     if "language" in body:
         # One matcher serves all of a bot's languages and an intent keeps its id in

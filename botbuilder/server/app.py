@@ -33,7 +33,7 @@ from botbuilder.conversations.store import ConversationRecord, HandoffRecord, St
 from botbuilder.db.engine import database_url, private_file, private_folder
 from botbuilder.editing.history import FlowHistory
 from botbuilder.editing.service import FlowEditor
-from botbuilder.errors import BotbuilderError, RequestError
+from botbuilder.errors import BotbuilderError, RequestError, Unavailable
 from botbuilder.insights.gaps import GapFinder
 from botbuilder.integrations.followup_replies import FollowUpReplies
 from botbuilder.integrations.mail import Mailer, mailer_from_url
@@ -285,7 +285,10 @@ def _register_errors(app: Flask) -> None:
     def request_error(exc: RequestError) -> Any:
         if isinstance(exc, RateLimited):
             return refused(exc)
-        return error_response(exc.message, exc.status)
+        response = error_response(exc.message, exc.status)
+        if isinstance(exc, Unavailable):  # e.g. the matcher's queue is full
+            response.headers["Retry-After"] = str(exc.retry_after)
+        return response
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException) -> Any:
