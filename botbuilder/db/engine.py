@@ -31,6 +31,11 @@ __all__ = ["Database", "database_url", "private_file", "private_folder"]
 
 log = logging.getLogger(__name__)
 
+# A PostgreSQL that is down or unreachable fails a request within these many seconds
+# instead of holding its thread (the server answers 503, see server/outage.py).
+CONNECT_TIMEOUT = 5
+POOL_TIMEOUT = 10  # waiting for a free pooled connection
+
 
 def database_url(url: str | None, instance_path: str | Path) -> str:
     """The URL to use: the given one, else SQLite in the instance folder."""
@@ -106,7 +111,7 @@ class Database:
     def __init__(self, url: str, migrate: bool = True) -> None:
         self.url = url
         try:
-            self.engine: Engine = create_engine(url, future=True, pool_pre_ping=True)
+            self.engine: Engine = create_engine(url, **_engine_options(url))
         except Exception as exc:  # bad URL or missing driver
             raise ConfigError(f"cannot use database URL '{_redact(url)}': {exc}") from exc
         if url.startswith("sqlite"):
@@ -133,6 +138,17 @@ class Database:
 
     def session(self) -> Session:
         return self._sessions()
+
+
+def _engine_options(url: str) -> dict[str, Any]:
+    """Pre-ping each pooled connection, so one broken by a database restart is replaced
+    instead of failing a request; on PostgreSQL, bounded connect and pool waits."""
+    options: dict[str, Any] = {"future": True, "pool_pre_ping": True}
+    if url.startswith("postgresql"):
+        options["pool_timeout"] = POOL_TIMEOUT
+        if "connect_timeout" not in make_url(url).query:
+            options["connect_args"] = {"connect_timeout": CONNECT_TIMEOUT}
+    return options
 
 
 def _redact(url: str) -> str:

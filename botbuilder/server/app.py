@@ -52,6 +52,7 @@ from botbuilder.server import (
     inbox,
     insights,
     localtime,
+    outage,
     pages,
     transfer,
 )
@@ -105,6 +106,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.add_url_rule("/health", view_func=health)
     app.add_url_rule("/ready", view_func=ready)
     _register_errors(app)
+    outage.init_app(app)  # database down: 503 JSON with Retry-After, not a 500
     headers.init_app(app)
     localtime.init_app(app)
     return app
