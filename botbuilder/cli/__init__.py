@@ -70,7 +70,7 @@ def serve(flows_dir: str, host: str, port: int, instance: str | None, threads: i
     import waitress
 
     from botbuilder.server import create_app
-    from botbuilder.server.app import start_scheduler
+    from botbuilder.server.app import follow_published_flows, start_scheduler
     from botbuilder.server.transfer import MAX_UPLOAD
 
     config: dict[str, object] = {"FLOWS_DIR": flows_dir}
@@ -85,6 +85,7 @@ def serve(flows_dir: str, host: str, port: int, instance: str | None, threads: i
     click.echo(f"database: {app.extensions['botbuilder'].storage.engine.url.render_as_string()}")
     if start_scheduler(app):
         click.echo("scheduled jobs: the daily purge, and the weekly digest if bot.yml has one")
+    follow_published_flows(app)  # flows published by other replicas come in within a second
     sys.stdout.flush()
     waitress.serve(
         app,
@@ -103,7 +104,19 @@ def serve(flows_dir: str, host: str, port: int, instance: str | None, threads: i
 
 @main.command()
 @click.argument("flows_dir", type=click.Path(file_okay=False))
-def check(flows_dir: str) -> None:
+@click.option(
+    "--publish",
+    is_flag=True,
+    help="Without errors, publish the folder to the database: every replica serves it "
+    "within 2 seconds (docs/replicas.md).",
+)
+@click.option(
+    "--instance",
+    type=click.Path(file_okay=False),
+    help="With --publish: the server's instance folder (its SQLite database) "
+    "[default: $BOTBUILDER_INSTANCE_PATH or ./instance]; $BOTBUILDER_DATABASE_URL wins.",
+)
+def check(flows_dir: str, publish: bool, instance: str | None) -> None:
     """Validate a bot directory: every error with file, line and fix (exit 1 on errors)."""
     from botbuilder.content.loader import inspect_bot
 
@@ -120,8 +133,10 @@ def check(flows_dir: str) -> None:
         )
     if bot is None:
         errors = sum(1 for p in problems if p.severity == "error")
+        nothing = "; nothing was published" if publish else ""
         raise click.ClickException(
-            f"{errors} error{'s' if errors != 1 else ''} in {flows_dir}; fix them and check again"
+            f"{errors} error{'s' if errors != 1 else ''} in {flows_dir}{nothing}; "
+            "fix them and check again"
         )
     from botbuilder.matching.encoder import choose_encoder
 
@@ -134,6 +149,35 @@ def check(flows_dir: str) -> None:
         f"example questions"
         + (f", {warnings} warning{'s' if warnings != 1 else ''}" if warnings else "")
     )
+    if publish:
+        with _people_errors():
+            _publish(flows_dir, instance)
+
+
+def _publish(flows_dir: str, instance: str | None) -> None:
+    """`check --publish`: the checked folder becomes the newest publication."""
+    import socket
+    from pathlib import Path
+
+    from botbuilder.config import database_url
+    from botbuilder.db.engine import Database
+    from botbuilder.editing.history import FlowHistory
+    from botbuilder.editing.publications import Publications, publish_folder
+
+    database = Database(database_url(instance))
+    try:
+        note = f"published with botbuilder check --publish on {socket.gethostname()}"
+        published = publish_folder(
+            Publications(database), FlowHistory(database), Path(flows_dir).resolve(), note
+        )
+    finally:
+        database.close()
+    if published is None:
+        click.echo("published already: the database's newest flows are this folder")
+    else:
+        click.echo(
+            f"published as publication {published.id}: every replica serves it within 2 seconds"
+        )
 
 
 @main.command()

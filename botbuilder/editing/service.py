@@ -36,6 +36,7 @@ from botbuilder.editing.forms import (
 )
 from botbuilder.editing.history import FlowHistory, VersionRecord
 from botbuilder.editing.overview import FlowFile, Overview, build_overview
+from botbuilder.editing.publishing import FlowSync, shared_save
 from botbuilder.editing.round_trip import (
     apply_intent,
     load_round_trip,
@@ -69,10 +70,12 @@ class FlowEditor:
         flows_dir: str | os.PathLike[str],
         history: FlowHistory | None,
         lock_path: Path | None = None,
+        sync: FlowSync | None = None,
     ) -> None:
         self.root = Path(flows_dir).resolve()
         self._history = history
         self.lock_path = lock_path
+        self.sync = sync  # None: no database shares this folder with other replicas
         self._cache: dict[str, tuple[Any, Any]] = {}
 
     @property
@@ -358,11 +361,12 @@ class FlowEditor:
         """Check, then write the draft's files and record them; InvalidEdit if it has errors.
 
         The one path by which flow files reach the disk: editor forms, restores and
-        imports (the editor's and `botbuilder import`) all end here. With
+        imports (the editor's and `botbuilder import`) all end here; with replicas,
+        `shared_save` publishes the result (editing/publishing.py). With
         `heed_advice`, `check`'s warnings about the draft's own intent stop the
         save too (UnheededAdvice), so the manager sees them and can save anyway.
         """
-        with exclusive(self.lock_path):
+        with exclusive(self.lock_path), shared_save(self.sync, draft, author):
             _, problems = self.check(draft, advice=heed_advice)
             if any(p.severity == "error" for p in problems):
                 raise InvalidEdit(problems)

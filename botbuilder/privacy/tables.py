@@ -37,6 +37,9 @@ STAFF_TABLES = frozenset(
         "insights_daily",
         "insights_sealed_days",
         "announcements",  # a manager's notices to all members; names no member
+        # flow_publications: the whole flows folder as a replica published it (the staff's
+        # YAML, like flow_versions) and the staff author: no member data.
+        "flow_publications",
     }
 )
 

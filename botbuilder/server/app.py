@@ -32,6 +32,8 @@ from botbuilder.conversations.rate_limits import DatabaseCounters, RateLimited, 
 from botbuilder.conversations.store import ConversationRecord, HandoffRecord, Storage
 from botbuilder.db.engine import database_url, private_file, private_folder
 from botbuilder.editing.history import FlowHistory
+from botbuilder.editing.publications import Publications
+from botbuilder.editing.publishing import FlowSync
 from botbuilder.editing.service import FlowEditor
 from botbuilder.errors import BotbuilderError, RequestError, Unavailable
 from botbuilder.insights.gaps import GapFinder
@@ -60,7 +62,7 @@ from botbuilder.server.common import Services, error_response, services, team_na
 from botbuilder.server.limits import refused
 from botbuilder.server.proxies import TrustedProxies, parse_networks
 
-__all__ = ["create_app", "start_scheduler"]
+__all__ = ["create_app", "follow_published_flows", "start_scheduler"]
 
 log = logging.getLogger(__name__)
 BLUEPRINTS = (
@@ -116,6 +118,15 @@ def build_services(settings: Mapping[str, Any]) -> Services:
     """Every service of one server, each built once; the dialogue uses the same queue."""
     instance = private_folder(settings["INSTANCE_PATH"])  # holds the database and secrets
     storage = Storage(database_url(settings["DATABASE_URL"], settings["INSTANCE_PATH"]))
+    # The newest flows published in the database, or this folder published (docs/replicas.md).
+    flow_sync = FlowSync(
+        Publications(storage),
+        settings["FLOWS_DIR"],
+        instance,
+        lock_path=instance / "flows.lock",
+        history=FlowHistory(storage),
+    )
+    log.info("flows: %s", flow_sync.start())
     runtime = BotRuntime(
         settings["FLOWS_DIR"],
         cache_path=private_file(instance / "embeddings.sqlite"),
@@ -135,7 +146,10 @@ def build_services(settings: Mapping[str, Any]) -> Services:
         notifier=Notifier(storage, retry_delays=settings["WEBHOOK_RETRY_DELAYS"]),
         accounts=Accounts(storage),
         editor=FlowEditor(
-            settings["FLOWS_DIR"], FlowHistory(storage), lock_path=instance / "flows.lock"
+            settings["FLOWS_DIR"],
+            FlowHistory(storage),
+            lock_path=instance / "flows.lock",
+            sync=flow_sync,
         ),
         idempotency=IdempotencyKeys(storage),
         rate_limits=RateLimits(
@@ -172,6 +186,13 @@ def start_scheduler(app: Flask) -> bool:
         return False
     scheduler.start()
     return True
+
+
+def follow_published_flows(app: Flask) -> None:
+    """Take in flows other replicas publish, within a second, and reload; `serve` calls it."""
+    built = app.extensions["botbuilder"]
+    if built.editor.sync is not None:
+        built.editor.sync.follow(on_change=built.runtime.reload)
 
 
 # -- team webhooks -------------------------------------------------------------------------

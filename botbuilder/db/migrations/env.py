@@ -17,6 +17,7 @@ import botbuilder.conversations.queue
 import botbuilder.conversations.rate_limits
 import botbuilder.conversations.store
 import botbuilder.editing.history  # noqa: F401
+import botbuilder.editing.publications  # noqa: F401
 import botbuilder.insights.aggregates  # noqa: F401
 import botbuilder.insights.inbox_store  # noqa: F401
 import botbuilder.jobs.scheduler  # noqa: F401
