@@ -11,7 +11,7 @@ FLOWS  ?= flows
 HOST   ?= 127.0.0.1
 PORT   ?= 5000
 
-.PHONY: install widget serve test lint bench bench-accuracy system-deps clean
+.PHONY: install widget serve test lint bench bench-accuracy system-deps clean translations
 
 install: $(STAMP) $(WIDGET)
 
@@ -29,6 +29,17 @@ $(STAMP): pyproject.toml
 widget: $(WIDGET)
 $(WIDGET): $(wildcard web/widget/*.js) tools/build_widget.py
 	$(PYTHON) tools/build_widget.py
+
+# The staff pages' catalogues (docs/translating.md): collect the marked text into
+# messages.pot, merge it into every language's messages.po, compile the .mo files.
+# The .mo files are committed (a test checks they match the .po), so a fresh clone works.
+TRANSLATIONS := web/translations
+translations:
+	$(BIN)/pybabel extract -F babel.cfg -k lazy_gettext -k lazy_ngettext:1,2 -c TRANSLATORS: \
+		--add-location=file --sort-by-file --project=botbuilder --copyright-holder="botbuilder contributors" --no-wrap \
+		-o $(TRANSLATIONS)/messages.pot .
+	$(BIN)/pybabel update -i $(TRANSLATIONS)/messages.pot -d $(TRANSLATIONS) --no-wrap --ignore-obsolete
+	$(BIN)/pybabel compile -d $(TRANSLATIONS) --statistics
 
 serve: install
 	$(BIN)/botbuilder serve $(FLOWS) --host $(HOST) --port $(PORT)

@@ -1,8 +1,8 @@
 """People who sign in: managers (editor), agents (console) and admins (both).
 
 Passwords are stored as scrypt hashes (werkzeug.security) and must pass
-`check_password`: long enough, not one of the most used passwords, not the
-e-mail address's name, not `aaaaaaaaaa` or `1234567890`.
+`check_password` (passwords.py): long enough, not one of the most used
+passwords, not the e-mail address's name, not `aaaaaaaaaa` or `1234567890`.
 
 Failed logins are recorded in the database, not in memory, so the limits hold
 across several server processes. They are keyed the way django-axes does with
@@ -35,11 +35,11 @@ from __future__ import annotations
 import hashlib
 import ipaddress
 import math
-import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
+from zoneinfo import available_timezones
 
 from sqlalchemy import (
     DateTime,
@@ -61,6 +61,7 @@ from botbuilder.content.emails import is_email
 from botbuilder.db.base import Base, aware_utc, utcnow
 from botbuilder.db.engine import Database
 from botbuilder.errors import BadRequest, Conflict, NotFound, RequestError
+from botbuilder.passwords import MIN_PASSWORD_LENGTH, check_password
 
 __all__ = [
     "Accounts",
@@ -78,8 +79,6 @@ __all__ = [
 ]
 
 ROLES = ("admin", "manager", "agent")
-MIN_PASSWORD_LENGTH = 10
-MIN_DISTINCT_CHARACTERS = 5
 WINDOW = timedelta(minutes=15)
 MAX_FAILURES_PER_PAIR = 5
 MAX_FAILURES_PER_NETWORK = 20
@@ -90,27 +89,6 @@ _DUMMY_HASH = generate_password_hash("not a password of anyone", method="scrypt"
 # Leads the hash of a deactivated account (as "!" locks one in /etc/shadow): see people.py.
 DISABLED = "!"
 
-# The most used passwords and the words they are built on (English and Dutch lists),
-# compared after digits and symbols at either end are stripped and l33t is undone,
-# so "Welkom2024!" and "p@ssw0rd1" count too.
-COMMON_PASSWORDS = frozenset(
-    """
-    password wachtwoord passwort motdepasse welcome welkom geheim secret letmein changeme
-    default admin administrator beheerder root login qwerty qwertz azerty qwertyuiop
-    asdfgh asdfghjkl zxcvbn zxcvbnm qazwsx 1qaz2wsx zaq12wsx 1q2w3e4r 1q2w3e4r5t
-    q1w2e3r4t5 iloveyou ikhouvanjou loveyou monkey dragon football voetbal baseball soccer
-    sunshine princess prinses master shadow superman batman trustno starwars whatever
-    michael jennifer jordan computer hello hallo freedom charlie abc abcdef abcdefg
-    abcdefgh 123abc 123456 1234567 12345678 123456789 1234567890 0123456789 0987654321
-    987654321 111111 000000 123123 121212 654321 112233 666666 696969 123qwe qwe123 pass
-    test testtest testing guest user summer zomer winter lente herfst autumn spring
-    amsterdam rotterdam utrecht nederland holland ajax feyenoord liefde schatje hartje
-    konijn lekker botbuilder chatbot example
-    """.split()
-)
-_UNLEET = str.maketrans("@4301!$57", "aaeoiisst")
-_ENDS = "0123456789!@#$%^&*()_+-=[]{};:'\",.<>/?\\|`~ "
-
 
 class LoginFailed(RequestError):
     status = 401
@@ -118,6 +96,7 @@ class LoginFailed(RequestError):
 
 class TooManyAttempts(RequestError):
     status = 429
+    minutes = 1  # how long to wait, for a page that words it in its own language
 
 
 class User(Base):
@@ -128,6 +107,9 @@ class User(Base):
     role: Mapped[str] = mapped_column(String(16))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     session_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # The pages' language and timezone; None: the browser's language, the bot's timezone.
+    language: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    timezone: Mapped[str | None] = mapped_column(String(64), nullable=True)
 
 
 class LoginFailure(Base):
@@ -157,11 +139,15 @@ class UserRecord:
     created_at: datetime
     # Changes when the user logs out or the password changes, so older sessions end.
     session_key: str
+    language: str | None = None  # None: the browser's
+    timezone: str | None = None  # an IANA name; None: the bot's
 
 
 def _record(row: User) -> UserRecord:
     key = hashlib.sha256(f"{row.session_version or 0}:{row.password_hash}".encode()).hexdigest()
-    return UserRecord(row.id, row.email, row.role, aware_utc(row.created_at), key[:16])
+    return UserRecord(
+        row.id, row.email, row.role, aware_utc(row.created_at), key[:16], row.language, row.timezone
+    )
 
 
 def normalise_email(email: str) -> str:
@@ -190,45 +176,6 @@ def check_role(role: str) -> str:
     if role not in ROLES:
         raise BadRequest(f"unknown role '{role}'; use one of {', '.join(ROLES)}")
     return role
-
-
-def _weakness(password: str, email: str) -> str | None:
-    """Why `password` is easy to guess, or None."""
-    lowered = password.lower()
-    distinct = len(set(lowered))
-    if distinct == 1:
-        return "it is one character repeated"
-    if distinct < MIN_DISTINCT_CHARACTERS:
-        return (
-            f"it uses only {distinct} different characters; use at least {MIN_DISTINCT_CHARACTERS}"
-        )
-    steps = {ord(b) - ord(a) for a, b in zip(lowered, lowered[1:], strict=False)}
-    if steps in ({1}, {-1}):
-        return "it is a run of characters, like abcdefghij or 1234567890"
-    core = re.sub(r"[\s._-]+", "", lowered.strip(_ENDS)).translate(_UNLEET)
-    name = normalise_email(email).partition("@")[0]
-    if len(name) >= 3 and (name in lowered or name.translate(_UNLEET) in core):
-        return "it contains the name of the account's e-mail address"
-    # "welkomwelkom" is "welkom" twice
-    period = next((p for p in range(1, len(core)) if core == core[:p] * (len(core) // p)), 0)
-    if {lowered, core, core[:period]} & COMMON_PASSWORDS:
-        return "it is one of the most used passwords, or one with a number added"
-    return None
-
-
-def check_password(password: str, email: str = "") -> str:
-    """`password` if it is good enough for the account `email`; BadRequest says why not."""
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise BadRequest(
-            f"the password is too short: use at least {MIN_PASSWORD_LENGTH} characters "
-            "(a few words make a good one)"
-        )
-    reason = _weakness(password, email)
-    if reason:
-        raise BadRequest(
-            f"that password is too easy to guess: {reason}. A few unrelated words make a good one."
-        )
-    return password
 
 
 class Accounts:
@@ -282,6 +229,21 @@ class Accounts:
             row.session_version = (row.session_version or 0) + 1
             # An admin's reset lets the person in again at once, wherever they are.
             s.execute(delete(LoginFailure).where(LoginFailure.email == address))
+        return _record(row)
+
+    def set_preferences(
+        self, user_id: int, language: str | None, timezone: str | None, languages: Iterable[str]
+    ) -> UserRecord:
+        """Save the pages' language (one of `languages`) and timezone; None for the default."""
+        if language is not None and language not in set(languages):
+            raise BadRequest(f"'{language}' is not a language of these pages")
+        if timezone is not None and timezone not in available_timezones():
+            raise BadRequest(f"'{timezone}' is not a timezone; use a name like Europe/Amsterdam")
+        with self.database.session() as s, s.begin():
+            row = s.get(User, user_id)
+            if row is None:
+                raise NotFound(f"no user {user_id}")
+            row.language, row.timezone = language, timezone
         return _record(row)
 
     def end_sessions(self, user_id: int) -> None:
@@ -392,8 +354,10 @@ class Accounts:
             if len(times) >= limit:
                 free_at = aware_utc(times[-1]) + WINDOW
                 minutes = max(1, math.ceil((free_at - self.clock()).total_seconds() / 60))
-                raise TooManyAttempts(
+                refused = TooManyAttempts(
                     f"too many failed logins; try again in {minutes} minute"
                     f"{'s' if minutes != 1 else ''}, or ask an admin to reset the password "
                     "with 'botbuilder user set-password'"
                 )
+                refused.minutes = minutes
+                raise refused

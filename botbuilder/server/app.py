@@ -51,11 +51,13 @@ from botbuilder.server import (
     console,
     editor,
     headers,
+    i18n,
     inbox,
     insights,
     localtime,
     outage,
     pages,
+    preferences,
     transfer,
 )
 from botbuilder.server.common import Services, error_response, services, team_names, web_root
@@ -77,6 +79,7 @@ BLUEPRINTS = (
     insights.blueprint,
     admin.blueprint,
     announcements.blueprint,
+    preferences.blueprint,
 )
 
 
@@ -111,6 +114,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     outage.init_app(app)  # database down: 503 JSON with Retry-After, not a 500
     headers.init_app(app)
     localtime.init_app(app)
+    i18n.init_app(app)  # pages in the user's language (web/translations/)
     return app
 
 

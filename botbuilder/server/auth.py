@@ -34,10 +34,12 @@ from flask import (
     url_for,
 )
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext, ngettext
 from werkzeug.exceptions import HTTPException
 
 from botbuilder.accounts import LoginFailed, TooManyAttempts
 from botbuilder.server.common import current_user, error_response, services, wants_json
+from botbuilder.server.i18n import SESSION_KEY
 
 __all__ = [
     "STAFF_BLUEPRINTS",
@@ -45,6 +47,7 @@ __all__ = [
     "csrf_protect",
     "csrf_token",
     "login_required",
+    "safe_next",
 ]
 
 log = logging.getLogger(__name__)
@@ -77,7 +80,10 @@ def csrf_protect() -> None:
     if not isinstance(expected, str) or not hmac.compare_digest(sent, expected):
         raise _Refused(
             403,
-            "This form has expired or did not come from this site. Reload the page and try again.",
+            gettext(
+                "This form has expired or did not come from this site. "
+                "Reload the page and try again."
+            ),
         )
 
 
@@ -110,13 +116,17 @@ def login_required(roles: Iterable[str] | None = None) -> Callable[[F], F]:
             user = current_user()
             if user is None:
                 if wants_json() or request.method in _UNSAFE_METHODS:
-                    raise _Refused(401, "Your session has ended; sign in again.")
+                    raise _Refused(401, gettext("Your session has ended; sign in again."))
                 return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
             if allowed and user.role not in allowed:
                 raise _Refused(
                     403,
-                    f"Your account ({user.role}) may not use this page; it is for "
-                    f"{' or '.join(allowed)}. Ask an admin if you need access.",
+                    gettext(
+                        "Your account (%(role)s) may not use this page; it is for %(roles)s. "
+                        "Ask an admin if you need access.",
+                        role=user.role,
+                        roles=gettext(" or ").join(allowed),
+                    ),
                 )
             csrf_protect()
             return view(*args, **kwargs)
@@ -134,7 +144,7 @@ def _template_helpers() -> dict[str, Any]:
 # -- pages -------------------------------------------------------------------------------
 
 
-def _safe_next(target: str | None, role: str | None = None) -> str:
+def safe_next(target: str | None, role: str | None = None) -> str:
     """Only a path on this site, so the login form cannot send people elsewhere.
 
     Without one, each role lands where its work is: agents in the console.
@@ -153,7 +163,7 @@ def login() -> ResponseReturnValue:
     next_url = request.values.get("next", "")
     if request.method == "GET":
         if current_user():
-            return redirect(_safe_next(next_url))
+            return redirect(safe_next(next_url))
         return render_template(
             "auth/login.html",
             next=next_url,
@@ -168,16 +178,32 @@ def login() -> ResponseReturnValue:
         user = services().accounts.authenticate(email, password, request.remote_addr or "")
     except (LoginFailed, TooManyAttempts) as exc:
         page = render_template(
-            "auth/login.html", next=next_url, email=email, error=exc.message, no_users=False
+            "auth/login.html", next=next_url, email=email, error=_login_error(exc), no_users=False
         )
         return page, exc.status
+    language = session.get(SESSION_KEY)  # the sign-in page's switch outlives the sign-in
     session.clear()
+    if language:
+        session[SESSION_KEY] = language
     session.permanent = True
     session["user_id"] = user.id
     session["key"] = user.session_key
     csrf_token()  # a fresh token for the new session
     log.info("user %d signed in", user.id)  # the id, not the address: logs hold no e-mail
-    return redirect(_safe_next(next_url, user.role))
+    return redirect(safe_next(next_url, user.role))
+
+
+def _login_error(exc: LoginFailed | TooManyAttempts) -> str:
+    """The refusal in the page's language (the core's message is English, for logs and scripts)."""
+    if isinstance(exc, TooManyAttempts):
+        return ngettext(
+            "Too many failed sign-ins. Try again in %(num)d minute, or ask an admin to reset "
+            "your password with 'botbuilder user set-password'.",
+            "Too many failed sign-ins. Try again in %(num)d minutes, or ask an admin to reset "
+            "your password with 'botbuilder user set-password'.",
+            exc.minutes,
+        )
+    return gettext("That e-mail address and password do not match an account.")
 
 
 @blueprint.post("/logout")
