@@ -1,13 +1,16 @@
 """Users in the browser for admins (/admin/users), through Flask's test client on a real
-SQLite file: who may open the pages, inviting with a password shown once, roles, resets
-and deactivation that end sessions, the last active admin, and 4xx pages for bad input.
+SQLite file: who may open the pages, inviting with a one-time link to choose a password
+(shown once without mail; the mailed link is in test_people_mail.py), roles, resets and
+deactivation that end sessions, the last active admin, and 4xx pages for bad input.
 """
 
 from __future__ import annotations
 
+import html
 import logging
 import re
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -37,10 +40,28 @@ def _user_id(app: Any, email: str) -> int:
     return next(u.id for u in app.extensions["botbuilder"].accounts.users() if u.email == email)
 
 
-def _one_time_password(html: str) -> str:
-    found = re.search(r'<code class="password">([^<]+)</code>', html)
-    assert found, "no one-time password on the page"
-    return found.group(1)
+NEW_PASSWORD = "drie fietsen op het dak"
+
+
+def one_time_link(page: str) -> str:
+    found = re.search(r'<code class="link">([^<]+)</code>', page)
+    assert found, "no one-time link on the page"
+    return html.unescape(found.group(1))
+
+
+def choose_password(app: Any, link: str, password: str = NEW_PASSWORD) -> Any:
+    """Follow the link in a fresh browser and post the password twice; the last response."""
+    client = app.test_client()
+    opened = client.get(urlsplit(link).path)
+    if opened.status_code != 303:
+        return opened
+    form = client.get(opened.headers["Location"])
+    token = re.search(r'name="csrf_token" value="([^"]+)"', form.text)
+    assert token, form.text
+    return client.post(
+        "/password",
+        data={"password": password, "confirm": password, "csrf_token": token.group(1)},
+    )
 
 
 def _signs_in(app: Any, email: str, password: str) -> bool:
@@ -97,18 +118,61 @@ def test_a_change_without_the_csrf_token_is_refused(editor_app: Any, admin: Any)
 # -- inviting -----------------------------------------------------------------------------
 
 
-def test_an_invited_user_gets_a_strong_password_shown_once(editor_app: Any, admin: Any) -> None:  # noqa: F811
+def test_an_invited_user_gets_a_one_time_link_shown_once_to_choose_their_password(
+    editor_app: Any,  # noqa: F811
+    admin: Any,
+) -> None:
     page = _post(admin, "/admin/users", email=" Nieuw@Example.org ", role="agent")
     assert page.status_code == 201
-    password = _one_time_password(page.text)
-    assert len(password) >= 20
+    link = one_time_link(page.text)
+    assert "mail is not set up" in page.text
+    assert link.startswith("http://localhost/password/")
     assert "nieuw@example.org" in page.text
-    assert _signs_in(editor_app, "nieuw@example.org", password)
     listing = admin.get("/admin/users").text
-    assert password not in listing
+    assert link not in listing
     assert re.search(
         r'data-user="nieuw@example.org"[\s\S]*?<option value="agent" selected', listing
     )
+    done = choose_password(editor_app, link)
+    assert done.status_code == 200 and 'id="password-set"' in done.text
+    assert _signs_in(editor_app, "nieuw@example.org", NEW_PASSWORD)
+    again = choose_password(editor_app, link, "nog een ander wachtwoord")
+    assert again.status_code == 404 and "not valid" in again.text
+    assert _signs_in(editor_app, "nieuw@example.org", NEW_PASSWORD)
+
+
+def test_a_weak_or_mistyped_password_does_not_use_the_link_up(
+    editor_app: Any,  # noqa: F811
+    admin: Any,
+) -> None:
+    link = one_time_link(_post(admin, "/admin/users", email="zwak@example.org", role="agent").text)
+    weak = choose_password(editor_app, link, "welkom2024")
+    assert weak.status_code == 400 and "too" in weak.text
+    client = editor_app.test_client()
+    client.get(urlsplit(link).path)
+    form = client.get("/password").text
+    token = re.search(r'name="csrf_token" value="([^"]+)"', form)
+    assert token
+    mistyped = client.post(
+        "/password",
+        data={
+            "password": NEW_PASSWORD,
+            "confirm": NEW_PASSWORD + "!",
+            "csrf_token": token.group(1),
+        },
+    )
+    assert mistyped.status_code == 400 and "not the same" in mistyped.text
+    no_csrf = client.post("/password", data={"password": NEW_PASSWORD, "confirm": NEW_PASSWORD})
+    assert no_csrf.status_code in (400, 403)
+    assert choose_password(editor_app, link).status_code == 200
+    assert _signs_in(editor_app, "zwak@example.org", NEW_PASSWORD)
+
+
+def test_a_made_up_or_missing_link_is_a_404_page_not_a_500(editor_app: Any) -> None:  # noqa: F811
+    client = editor_app.test_client()
+    assert client.get("/password/made-up-token").status_code == 404
+    assert client.get("/password/" + "x" * 300).status_code == 404
+    assert client.get("/password").status_code == 404
 
 
 def test_an_invitation_with_a_chosen_password_does_not_show_it(editor_app: Any, admin: Any) -> None:  # noqa: F811
@@ -156,7 +220,7 @@ def test_a_new_role_takes_effect_and_ends_the_users_sessions(editor_app: Any, ad
     assert editor_app.extensions["botbuilder"].accounts.user(target).role == "agent"
 
 
-def test_a_password_reset_shows_a_new_one_once_and_ends_old_sessions(
+def test_a_password_reset_ends_the_old_password_and_sessions_and_shows_a_link_once(
     editor_app: Any,  # noqa: F811
     admin: Any,
 ) -> None:
@@ -164,10 +228,22 @@ def test_a_password_reset_shows_a_new_one_once_and_ends_old_sessions(
     target = _user_id(editor_app, "manager@example.org")
     page = _post(admin, f"/admin/users/{target}/password")
     assert page.status_code == 200
-    password = _one_time_password(page.text)
+    link = one_time_link(page.text)
     assert not _still_signed_in(manager)
     assert not _signs_in(editor_app, "manager@example.org", PASSWORD)
-    assert _signs_in(editor_app, "manager@example.org", password)
+    assert choose_password(editor_app, link).status_code == 200
+    assert _signs_in(editor_app, "manager@example.org", NEW_PASSWORD)
+
+
+def test_a_newer_link_or_a_deactivation_ends_an_open_link(editor_app: Any, admin: Any) -> None:  # noqa: F811
+    target = _user_id(editor_app, "manager@example.org")
+    first = one_time_link(_post(admin, f"/admin/users/{target}/password").text)
+    second = one_time_link(_post(admin, f"/admin/users/{target}/password").text)
+    assert choose_password(editor_app, first).status_code == 404
+    _post(admin, f"/admin/users/{target}/deactivate")
+    assert choose_password(editor_app, second).status_code == 404
+    _post(admin, f"/admin/users/{target}/reactivate")
+    assert not _signs_in(editor_app, "manager@example.org", NEW_PASSWORD)
 
 
 def test_an_admin_resetting_their_own_password_stays_signed_in(
@@ -175,8 +251,9 @@ def test_an_admin_resetting_their_own_password_stays_signed_in(
     admin: Any,
 ) -> None:
     page = _post(admin, f"/admin/users/{_user_id(editor_app, 'admin@example.org')}/password")
-    assert _signs_in(editor_app, "admin@example.org", _one_time_password(page.text))
     assert admin.get("/admin/users").status_code == 200
+    assert choose_password(editor_app, one_time_link(page.text)).status_code == 200
+    assert _signs_in(editor_app, "admin@example.org", NEW_PASSWORD)
 
 
 def test_a_deactivated_user_is_signed_out_and_cannot_sign_in_until_reactivated(
@@ -235,16 +312,19 @@ def test_the_log_names_user_ids_but_no_addresses_or_passwords(
 ) -> None:
     with caplog.at_level(logging.INFO):
         page = _post(admin, "/admin/users", email="geheim@example.org", role="agent")
-        invited = _one_time_password(page.text)
+        invited = one_time_link(page.text)
         target = _user_id(editor_app, "geheim@example.org")
-        reset = _one_time_password(_post(admin, f"/admin/users/{target}/password").text)
+        reset = one_time_link(_post(admin, f"/admin/users/{target}/password").text)
+        choose_password(editor_app, reset)
         _post(admin, f"/admin/users/{target}/deactivate")
     text = caplog.text
-    assert f"added user {target}" in text
+    assert f"invited user {target}" in text
     assert f"reset the password of user {target}" in text
     assert f"deactivated user {target}" in text
-    for secret in (invited, reset, "geheim@example.org"):
+    assert f"user {target} chose a password" in text
+    for secret in (invited, reset, urlsplit(reset).path.rpartition("/")[2], NEW_PASSWORD):
         assert secret not in text
+    assert "geheim@example.org" not in text
 
 
 # -- the core, on every database ----------------------------------------------------------
@@ -256,7 +336,10 @@ def test_people_keep_one_active_admin_and_lock_out_deactivated_accounts(database
         accounts = Accounts(storage)
         people = People(accounts)
         first = accounts.add("eerste@example.org", PASSWORD, "admin")
-        second, password = people.invite("tweede@example.org", "admin")
+        second, token = people.invite("tweede@example.org", "admin")
+        assert token is not None
+        password = NEW_PASSWORD
+        assert people.choose_password(token, password).id == second.id
         assert accounts.authenticate("tweede@example.org", password).id == second.id
         people.deactivate(second.id)
         with pytest.raises(LoginFailed):

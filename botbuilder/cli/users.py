@@ -1,7 +1,9 @@
 """`botbuilder user …`: accounts for the editor and the agent console.
 
 There are no default credentials: the first admin is made here, on the
-server, by someone who can run commands there.
+server, by someone who can run commands there. Adding, removing and new
+passwords go through `people.People`, so they are in the editor's History
+("command line") like the admin pages' changes.
 """
 
 from __future__ import annotations
@@ -29,6 +31,12 @@ def _accounts(instance: str | None):  # type: ignore[no-untyped-def]
     return Accounts(Database(database_url(instance)))
 
 
+def _people(instance: str | None):  # type: ignore[no-untyped-def]
+    from botbuilder.people import People
+
+    return People(_accounts(instance))
+
+
 def _password(password_stdin: bool) -> str:
     if password_stdin:
         return sys.stdin.readline().rstrip("\r\n")
@@ -54,8 +62,7 @@ def users() -> None:
 def add(email: str, role: str, password_stdin: bool, instance: str | None) -> None:
     """Create an account (asks for the password unless --password-stdin)."""
     try:
-        accounts = _accounts(instance)
-        user = accounts.add(email, _password(password_stdin), role)
+        user, _ = _people(instance).invite(email, role, _password(password_stdin), via="cli")
     except BotbuilderError as exc:
         raise click.ClickException(exc.message) from exc
     click.echo(f"added {user.email} ({user.role}); they can sign in at /login")
@@ -81,7 +88,7 @@ def list_users(instance: str | None) -> None:
 def remove(email: str, instance: str | None) -> None:
     """Delete an account; its sessions end at once."""
     try:
-        _accounts(instance).remove(email)
+        _people(instance).remove(email)
     except BotbuilderError as exc:
         raise click.ClickException(exc.message) from exc
     click.echo(f"removed {email.strip().lower()}")
@@ -94,7 +101,7 @@ def remove(email: str, instance: str | None) -> None:
 def set_password(email: str, password_stdin: bool, instance: str | None) -> None:
     """Give an account a new password; every session of the account ends."""
     try:
-        user = _accounts(instance).set_password(email, _password(password_stdin))
+        user = _people(instance).set_password(email, _password(password_stdin))
     except BotbuilderError as exc:
         raise click.ClickException(exc.message) from exc
     click.echo(f"new password set for {user.email}")

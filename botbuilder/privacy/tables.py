@@ -40,6 +40,12 @@ STAFF_TABLES = frozenset(
         # flow_publications: the whole flows folder as a replica published it (the staff's
         # YAML, like flow_versions) and the staff author: no member data.
         "flow_publications",
+        # account_changes: staff account changes for History, by account id (no address);
+        # a removed account's rows stay with its id only (people/changes.py).
+        "account_changes",
+        # password_links: hashes of one-time links to choose a staff password; they go
+        # with their account (a cascading foreign key) and when used or replaced.
+        "password_links",
     }
 )
 

@@ -1,9 +1,15 @@
 """People and teams in the browser, for admins: /admin/users and /admin/teams.
 
-Users: the list (role, active, last sign-in), an invitation (a new account
-with a generated password, shown once on the page, never put in a cookie or a
-log), a new role, a password reset, deactivating and reactivating. The core
-is `people.People`, which also keeps one active admin. Teams live in
+Users: the list (role, active, last sign-in), an invitation, a new role, a
+password reset, deactivating and reactivating. The core is `people.People`,
+which also keeps one active admin and records every change for History.
+
+An invitation (without a password the admin chose) and a reset make a
+one-time link to choose a password (`password_links.py` serves it). With
+mail set up (BOTBUILDER_SMTP_URL) and BOTBUILDER_PUBLIC_URL, the link is
+mailed to the person in plain text; otherwise, or when the mail fails, it is
+shown once to the admin to pass on. The link is never put in a log, and only
+its hash is stored. Teams live in
 `admin_teams.py` on this blueprint; their changes are saved through
 `FlowEditor.save` like every edit of bot.yml.
 
@@ -14,21 +20,34 @@ status and the reason.
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
-from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask.typing import ResponseReturnValue
 
 from botbuilder.accounts import ROLES
 from botbuilder.db.ids import row_id
-from botbuilder.errors import RequestError
+from botbuilder.errors import MailError, RequestError
 from botbuilder.people import People
+from botbuilder.people.links import invitation_mail
 from botbuilder.server import admin_teams
 from botbuilder.server.admin_teams import ADMINS
 from botbuilder.server.auth import STAFF_BLUEPRINTS, login_required
 from botbuilder.server.common import current_user, error_response, services, wants_json
 
 __all__ = ["ADMINS", "blueprint"]
+
+log = logging.getLogger(__name__)
 
 blueprint = Blueprint("admin", __name__, url_prefix="/admin")
 STAFF_BLUEPRINTS.add("admin")  # strict CSP and no-store: pages show one-time passwords
@@ -53,7 +72,7 @@ def _me() -> int:
 
 
 def _users_page(status: int = 200, **shown: Any) -> ResponseReturnValue:
-    """The users page; `shown` may carry a one-time password or an error to show."""
+    """The users page; `shown` may carry a one-time link, what was mailed, or an error."""
     if wants_json() and shown.get("error"):
         return error_response(shown["error"], status)
     page = render_template(
@@ -76,11 +95,36 @@ def users() -> ResponseReturnValue:
     email = request.form.get("email", "").strip()
     role = request.form.get("role", "")
     try:
-        user, password = _people().invite(email, role, request.form.get("password", ""), by=_me())
+        user, token = _people().invite(email, role, request.form.get("password", ""), by=_me())
     except RequestError as exc:
         return _users_page(exc.status, error=exc.message, invite={"email": email, "role": role})
-    given = bool(request.form.get("password"))
-    return _users_page(201, created=user.email, password=None if given else password)
+    if token is None:  # the admin chose the password
+        return _users_page(201, created=user.email)
+    return _users_page(201, created=user.email, **_hand_over(user.id, user.email, token, role))
+
+
+def _hand_over(user_id: int, email: str, token: str, role: str = "") -> dict[str, Any]:
+    """Mail the one-time link when mail and a public URL are set up, else show it once."""
+    link = _people().links.find(token)
+    public = (current_app.config.get("PUBLIC_URL") or "").rstrip("/")
+    # Without a public URL the admin's own address for this server makes the link they see;
+    # a mail never gets a link built from a request's Host header.
+    url = public + url_for("password.open_link", token=token) if public else ""
+    shown = url or url_for("password.open_link", token=token, _external=True)
+    mailer = services().mailer
+    if mailer is None or not public:
+        why = "mail is not set up" if mailer is None else "BOTBUILDER_PUBLIC_URL is not set"
+        return {"expires": link.expires_at, "link": shown, "not_mailed": why}
+    subject, text = invitation_mail(
+        link.purpose, url, f"{link.expires_at:%Y-%m-%d %H:%M} UTC", role
+    )
+    try:
+        mailer.send([email], subject, text)
+    except MailError as exc:  # the message names the server, never the link
+        log.warning("mail: the password link for user %d was not sent: %s", user_id, exc)
+        return {"expires": link.expires_at, "link": url, "not_mailed": f"the mail failed: {exc}"}
+    log.info("mail: sent user %d a link to choose a password", user_id)
+    return {"expires": link.expires_at, "mailed": email}
 
 
 def _change(user_id: int, action: str) -> ResponseReturnValue:
@@ -139,14 +183,15 @@ def reactivate(user_id: int) -> ResponseReturnValue:
 @blueprint.post("/users/<int:user_id>/password")
 @login_required(ADMINS)
 def reset_password(user_id: int) -> ResponseReturnValue:
-    """A new generated password, shown once; the account's sessions end."""
+    """The old password stops working, the account's sessions end, and a one-time link is
+    mailed or shown."""
     people = _people()
     try:
         target = row_id(user_id, "a user id")
         person = people.person(target)
-        password = people.reset_password(target, by=_me())
+        token = people.reset_password(target, by=_me())
     except RequestError as exc:
         return _users_page(exc.status, error=exc.message)
     if target == _me():
         _keep_signed_in(target)
-    return _users_page(200, reset=person.email, password=password)
+    return _users_page(200, reset=person.email, **_hand_over(target, person.email, token))

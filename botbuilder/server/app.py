@@ -57,6 +57,7 @@ from botbuilder.server import (
     localtime,
     outage,
     pages,
+    password_links,
     preferences,
     transfer,
 )
@@ -78,6 +79,7 @@ BLUEPRINTS = (
     inbox.blueprint,
     insights.blueprint,
     admin.blueprint,
+    password_links.blueprint,
     announcements.blueprint,
     preferences.blueprint,
 )
@@ -170,6 +172,7 @@ def build_services(settings: Mapping[str, Any]) -> Services:
     return replace(built, scheduler=_scheduler(built, mailer, settings))
 
 
+        mailer=mailer,
 def _scheduler(built: Services, mailer: Mailer | None, settings: Mapping[str, Any]) -> Scheduler:
     """The daily purge and the weekly digest, once per period across replicas (not started)."""
     jobs = JobServices(

@@ -27,6 +27,7 @@ from botbuilder.conversations.store import Storage
 from botbuilder.editing.service import FlowEditor
 from botbuilder.insights.gaps import GapFinder
 from botbuilder.integrations.followup_replies import FollowUpReplies
+from botbuilder.integrations.mail import Mailer
 from botbuilder.jobs.scheduler import Scheduler
 from botbuilder.matching.runtime import BotRuntime
 
@@ -59,6 +60,7 @@ class Services:
     announcements: Announcements  # notices for busy moments, the dialogue's too
     # (fields with a default last)
     follow_up_replies: FollowUpReplies | None = None  # e-mailed replies; None without SMTP
+    mailer: Mailer | None = None  # BOTBUILDER_SMTP_URL's mailer (password links); None: no mail
     scheduler: Scheduler | None = None  # the daily purge and weekly digest; `serve` starts it
 
 

@@ -1,7 +1,13 @@
 """The editor's settings page and the flow history: what bot.yml says, and every saved version.
 
 Views on the editor's blueprint (`editor.py` registers them), for managers
-and admins; every POST is CSRF-checked by `login_required`.
+and admins; every POST is CSRF-checked by `login_required`. History has every
+saved version of the flow files (teams, hours and the default team an admin
+changes are bot.yml saves, so they are there too) and, for admins only, the
+account changes: who invited, reset, changed the role of, deactivated or
+reactivated whom. Managers do not see those: they do not manage people, and
+who holds which account is the staff's personal data, shown to whoever needs
+it only.
 """
 
 from __future__ import annotations
@@ -13,8 +19,9 @@ from botbuilder.db.ids import row_id
 from botbuilder.editing.forms import EditConflict, FieldProblem, InvalidEdit, SettingsForm
 from botbuilder.editing.history import diff_lines
 from botbuilder.editing.restoring import intent_changes, restore_intent, restore_version
+from botbuilder.people import AccountChanges
 from botbuilder.server.auth import login_required
-from botbuilder.server.common import current_author, services
+from botbuilder.server.common import current_author, current_user, services
 from botbuilder.server.editor_shared import EDITORS, by_field, flow_editor, reload_now
 
 __all__ = ["history", "restore", "restore_one_intent", "settings", "version"]
@@ -80,8 +87,14 @@ def history() -> ResponseReturnValue:
     editor = flow_editor()
     file = request.args.get("file") or None
     versions = editor.history.versions(file)
+    user = current_user()
+    changes = AccountChanges(services().storage).recent() if user and user.role == "admin" else None
     return render_template(
-        "editor/history.html", versions=versions, file=file, paths=editor.history.paths()
+        "editor/history.html",
+        versions=versions,
+        file=file,
+        paths=editor.history.paths(),
+        account_changes=changes,
     )
 
 

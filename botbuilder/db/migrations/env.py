@@ -21,6 +21,8 @@ import botbuilder.editing.publications  # noqa: F401
 import botbuilder.insights.aggregates  # noqa: F401
 import botbuilder.insights.inbox_store  # noqa: F401
 import botbuilder.jobs.scheduler  # noqa: F401
+import botbuilder.people.changes  # noqa: F401
+import botbuilder.people.links  # noqa: F401
 from botbuilder.db.base import Base
 
 connection = context.config.attributes["connection"]

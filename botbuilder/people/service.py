@@ -11,9 +11,10 @@ signs in with it, and no column or migration is needed. Every change here
 raises the account's session version, so its open sessions end at once;
 reactivating takes the mark off and the person's own password works again.
 
-Passwords an admin hands out (an invitation, a reset) are generated here
-from 120 random bits and shown to the admin once; they are never stored or
-logged in the clear.
+An invitation (without a password the admin chose) and a reset give the
+account a generated password nobody is told, and a one-time link
+(`links.py`) with which the person chooses their own. Every change is
+recorded in `changes.py` for History, by account id.
 """
 
 from __future__ import annotations
@@ -38,6 +39,8 @@ from botbuilder.accounts import (
 )
 from botbuilder.db.base import aware_utc
 from botbuilder.errors import BadRequest, Conflict, NotFound
+from botbuilder.people.changes import AccountChanges
+from botbuilder.people.links import PasswordLinks
 
 __all__ = ["People", "Person", "generated_password"]
 
@@ -68,11 +71,16 @@ def generated_password(email: str = "") -> str:
 
 
 class People:
-    """The admin's view of `accounts`: every change checked, logged by id, sessions ended."""
+    """The admin's view of `accounts`: every change checked, recorded by id, sessions ended.
+
+    `by` is the id of the admin making a change, None on the command line (`via`).
+    """
 
     def __init__(self, accounts: Accounts) -> None:
         self.accounts = accounts
         self.database = accounts.database
+        self.changes = AccountChanges(accounts.database, accounts.clock)
+        self.links = PasswordLinks(accounts, accounts.clock)
 
     def list(self) -> list[Person]:
         with self.database.session() as s:
@@ -102,16 +110,18 @@ class People:
         return found
 
     def invite(
-        self, email: str, role: str, password: str = "", by: int = 0
-    ) -> tuple[UserRecord, str]:
-        """A new account, and the password to hand over (the one given, or a generated one)."""
+        self, email: str, role: str, password: str = "", by: int | None = None, via: str = "admin"
+    ) -> tuple[UserRecord, str | None]:
+        """A new account, and a one-time link token to choose its password (None if given)."""
         address = normalise_email(email)
-        password = password or generated_password(address)
-        user = self.accounts.add(address, password, role)
-        log.info("admin %d added user %d as %s", by, user.id, user.role)
-        return user, password
+        user = self.accounts.add(address, password or generated_password(address), role)
+        token = None if password else self.links.issue(user.id, "invite")[0]
+        action = "added" if password else "invited"
+        self.changes.record(user.id, action, by=by, role=user.role, via=via)
+        log.info("%s %s %s user %d as %s", via, _who(by), action, user.id, user.role)
+        return user, token
 
-    def set_role(self, user_id: int, role: str, by: int = 0) -> None:
+    def set_role(self, user_id: int, role: str, by: int | None = None, via: str = "admin") -> None:
         check_role(role)
         with self.database.session() as s, s.begin():
             row = self._row(s, user_id)
@@ -121,19 +131,21 @@ class People:
                 self._keep_an_admin(s, row, f"make {row.email} a {role}")
             row.role = role
             row.session_version = (row.session_version or 0) + 1
-        log.info("admin %d made user %d a %s", by, user_id, role)
+            self.changes.record(user_id, "role", by=by, role=role, via=via, session=s)
+        log.info("%s %s made user %d a %s", via, _who(by), user_id, role)
 
-    def reset_password(self, user_id: int, by: int = 0) -> str:
-        """A new generated password (shown once); every session of the account ends."""
+    def reset_password(self, user_id: int, by: int | None = None, via: str = "admin") -> str:
+        """The old password stops working and every session ends; returns a one-time link token."""
         person = self.person(user_id)
         if not person.active:
             raise Conflict(f"{person.email} is deactivated; reactivate the account first")
-        password = generated_password(person.email)
-        self.accounts.set_password(person.email, password)
-        log.info("admin %d reset the password of user %d", by, user_id)
-        return password
+        self.accounts.set_password(person.email, generated_password(person.email))  # told nobody
+        token, _ = self.links.issue(user_id, "reset")
+        self.changes.record(user_id, "password_reset", by=by, via=via)
+        log.info("%s %s reset the password of user %d", via, _who(by), user_id)
+        return token
 
-    def deactivate(self, user_id: int, by: int = 0) -> None:
+    def deactivate(self, user_id: int, by: int | None = None, via: str = "admin") -> None:
         """Nobody signs in with the account any more; its sessions end now."""
         with self.database.session() as s, s.begin():
             row = self._row(s, user_id)
@@ -143,9 +155,11 @@ class People:
                 self._keep_an_admin(s, row, f"deactivate {row.email}")
             row.password_hash = DISABLED + row.password_hash
             row.session_version = (row.session_version or 0) + 1
-        log.info("admin %d deactivated user %d", by, user_id)
+            self.changes.record(user_id, "deactivated", by=by, role=row.role, via=via, session=s)
+        self.links.revoke(user_id)  # an open invitation must not bring the account back
+        log.info("%s %s deactivated user %d", via, _who(by), user_id)
 
-    def reactivate(self, user_id: int, by: int = 0) -> None:
+    def reactivate(self, user_id: int, by: int | None = None, via: str = "admin") -> None:
         """The account signs in again with its own password."""
         with self.database.session() as s, s.begin():
             row = self._row(s, user_id)
@@ -153,7 +167,30 @@ class People:
                 return
             row.password_hash = row.password_hash.removeprefix(DISABLED)
             row.session_version = (row.session_version or 0) + 1
-        log.info("admin %d reactivated user %d", by, user_id)
+            self.changes.record(user_id, "reactivated", by=by, role=row.role, via=via, session=s)
+        log.info("%s %s reactivated user %d", via, _who(by), user_id)
+
+    def choose_password(self, token: str, password: str) -> UserRecord:
+        """The person sets their password through a one-time link, which then ends."""
+        user = self.links.redeem(token, password)
+        self.changes.record(user.id, "password_set", by=user.id, via="link")
+        log.info("link: user %d chose a password", user.id)
+        return user
+
+    def set_password(self, email: str, password: str, via: str = "cli") -> UserRecord:
+        """A password given on the command line; the account's links and sessions end."""
+        user = self.accounts.set_password(email, password)
+        self.links.revoke(user.id)
+        self.changes.record(user.id, "password_set", via=via)
+        return user
+
+    def remove(self, email: str, via: str = "cli") -> None:
+        """Delete the account; History keeps its id and what happened, not its address."""
+        address = normalise_email(email)
+        found = next((p for p in self.list() if p.email == address), None)
+        self.accounts.remove(address)  # NotFound names the address when there is none
+        if found is not None:
+            self.changes.record(found.id, "removed", role=found.role, via=via)
 
     # -- helpers ------------------------------------------------------------------------
 
@@ -177,6 +214,10 @@ class People:
                 f"cannot {change}: they are the last active admin. "
                 "Make someone else an admin first, so somebody can still manage people."
             )
+
+
+def _who(by: int | None) -> str:
+    return f"user {by}" if by is not None else "command line"
 
 
 def _active(row: User) -> bool:
