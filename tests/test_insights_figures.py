@@ -10,6 +10,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 from sqlalchemy import func, select
 
@@ -19,7 +20,7 @@ from botbuilder.conversations.store import Conversation, Feedback, Handoff, Mess
 from botbuilder.errors import BadRequest
 from botbuilder.insights.aggregates import DailyFigure, SealedDay, seal
 from botbuilder.insights.figures import Period, default_period, figures, percentile
-from botbuilder.insights.local_time import open_seconds
+from botbuilder.insights.local_time import OfficeClock, open_seconds
 from botbuilder.privacy.retention import purge
 
 AMSTERDAM = "Europe/Amsterdam"
@@ -197,6 +198,55 @@ def test_days_and_hours_are_counted_in_the_bots_timezone_across_summer_time(
     assert result["busiest"]["weekdays"] == [1, 0, 0, 0, 0, 0, 3]  # Monday first
     utc_result = figures(storage, Period(date(2026, 3, 28), date(2026, 3, 30), timezone="UTC"))
     assert [d["answer"] for d in utc_result["trend"]] == [1, 3, 0]
+
+
+@pytest.mark.parametrize(
+    ("timezone", "before", "after"),
+    [
+        # Kathmandu is UTC+5:45: 18:10 UTC is 23:55 there, 18:20 UTC already 00:05 the next day.
+        ("Asia/Kathmandu", utc(2026, 11, 2, 18, 10), utc(2026, 11, 2, 18, 20)),
+        # Lord Howe Island is UTC+11 in its summer: 12:55 and 13:05 UTC straddle midnight.
+        ("Australia/Lord_Howe", utc(2026, 11, 2, 12, 55), utc(2026, 11, 2, 13, 5)),
+        # India is UTC+5:30: 18:25 UTC is 23:55, 18:35 UTC 00:05.
+        ("Asia/Kolkata", utc(2026, 11, 2, 18, 25), utc(2026, 11, 2, 18, 35)),
+    ],
+)
+def test_hours_and_days_are_exact_where_the_offset_is_not_a_whole_hour(
+    storage: Storage, rows: Rows, timezone: str, before: datetime, after: datetime
+) -> None:
+    """The counts group on stored UTC text; a zone off the whole hour needs finer buckets."""
+    rows.answered(before, "a")
+    rows.answered(after, "a")
+
+    result = figures(storage, Period(date(2026, 11, 1), date(2026, 11, 4), timezone=timezone))
+
+    hours = result["busiest"]["hours"]
+    assert hours[23] == 1 and hours[0] == 1 and sum(hours) == 2
+    assert [d["answer"] for d in result["trend"]] == [0, 1, 1, 0]
+
+
+def test_office_hours_of_many_handoffs_at_once_are_those_of_each_alone() -> None:
+    """`OfficeClock.many` (the dashboard's arrays) against `seconds`, one at a time, across
+    nights, a weekend, Christmas (closed) and the end of summer time."""
+    import random
+
+    chance = random.Random(7)
+    base = utc(2026, 10, 20, 6).timestamp()
+    starts = [base + chance.uniform(0, 70 * 86400) for _ in range(300)]
+    ends = [s + chance.choice([-60.0, 0.0, 59.0, 3600.0, 86400 * 3.5, 86400 * 9]) for s in starts]
+    ends[::7] = [float("nan")] * len(ends[::7])
+    clock = OfficeClock(OFFICE)
+
+    many = clock.many(np.array(starts), np.array(ends))
+
+    for start, end, together in zip(starts, ends, many, strict=True):
+        if end != end:
+            assert together != together  # no end, no time
+            continue
+        alone = clock.seconds(datetime.fromtimestamp(start, UTC), datetime.fromtimestamp(end, UTC))
+        assert round(together) == alone
+    always = OfficeClock(None).many(np.array([0.0, 10.0]), np.array([30.0, 5.0]))
+    assert always.tolist() == [30.0, 0.0]
 
 
 def test_handoff_times_are_median_and_p90_overall_per_team_and_in_office_hours(

@@ -19,12 +19,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, and_, exists, func, or_, select
+import numpy as np
+from sqlalchemy import Connection, and_, case, exists, func, or_, select
 
 from botbuilder.content.model import TeamSettings
 from botbuilder.conversations.store import Conversation, Feedback, Handoff, Message
-from botbuilder.db.base import aware_utc
-from botbuilder.insights.local_time import OfficeClock, local_stamp
+from botbuilder.insights.local_time import LocalStamps, OfficeClock
 
 __all__ = ["METRICS", "DayRow", "count_rows"]
 
@@ -92,14 +92,15 @@ class _Counter:
         self.start, self.end = start, end
         self.timezone = timezone
         self.dialect = connection.dialect.name
+        self.stamps = LocalStamps(self.dialect, timezone, start, end)
         self.language = language
         self.joined = by_language or language is not None
         # the language of a message's conversation, when it is asked for
         self.languages: list[Any] = [Conversation.language] if self.joined else []
 
     def _stamp(self, column: Any, hours: bool = True) -> Any:
-        stamp = local_stamp(column, self.dialect, self.timezone, self.start, self.end, hours)
-        return stamp.label("stamp")
+        """SQL to group on; `_execute` turns what it gives into the local stamp."""
+        return self.stamps.sql(column, hours).label("stamp")
 
     def _within(self, column: Any) -> Any:
         condition = and_(column >= self.start, column < self.end)
@@ -111,20 +112,24 @@ class _Counter:
         """`stmt` joined with the conversations, if the language is asked for."""
         return stmt.join(Conversation, Conversation.id == conversation_id) if self.joined else stmt
 
-    def _execute(self, stmt: Any) -> list[tuple[Any, ...]]:
-        """Rows with the language in second place ('' when not asked for)."""
+    def _execute(self, stmt: Any, hours: bool = True, joined: bool | None = None) -> list[Any]:
+        """Rows with the local stamp first and the language in second place ('' when
+        not asked for). Several rows may carry the same stamp: callers add them up."""
         rows = self.connection.execute(stmt).all()
-        if self.joined:
-            return [tuple(r) for r in rows]
-        return [(r[0], "", *r[1:]) for r in rows]
+        local = self.stamps.local
+        if self.joined if joined is None else joined:
+            return [(local(r[0], hours), *r[1:]) for r in rows]
+        return [(local(r[0], hours), "", *r[1:]) for r in rows]
 
     def conversations(self) -> list[DayRow]:
         stamp = self._stamp(Conversation.created_at, hours=False)
         wrote = exists().where(Message.conversation_id == Conversation.id, Message.role == "member")
-        rows = self.connection.execute(
+        rows = self._execute(
             select(stamp, Conversation.language, func.count())
             .where(self._within(Conversation.created_at), wrote)
-            .group_by(stamp, Conversation.language)
+            .group_by(stamp, Conversation.language),
+            hours=False,
+            joined=True,
         )
         return _by_day(rows, "conversations", lambda _stamp: "")
 
@@ -149,7 +154,8 @@ class _Counter:
                 Message.role == "member",
                 Message.decision.in_(DECISIONS),
             )
-            .group_by(stamp, *self.languages, Message.decision, Message.intent)
+            .group_by(stamp, *self.languages, Message.decision, Message.intent),
+            hours=False,
         )
         counts: dict[tuple[str, str, str, str], int] = defaultdict(int)
         for day, language, decision, intent, count in rows:
@@ -165,7 +171,8 @@ class _Counter:
         rows = self._execute(
             self._of_conversation(stmt, Feedback.conversation_id)
             .where(self._within(Feedback.created_at))
-            .group_by(stamp, *self.languages, Message.intent, Feedback.helpful)
+            .group_by(stamp, *self.languages, Message.intent, Feedback.helpful),
+            hours=False,
         )
         counts: dict[tuple[str, str, str, str], int] = defaultdict(int)
         for day, language, intent, helpful, count in rows:
@@ -173,8 +180,17 @@ class _Counter:
             counts[(day, language, metric, intent or "")] += count
         return [DayRow(*key, count) for key, count in counts.items()]
 
+    def _epoch(self, column: Any) -> Any:
+        """SQL for the POSIX time of `column`, a float (NULL stays NULL)."""
+        if self.dialect == "postgresql":
+            return func.extract("epoch", column)
+        return (func.julianday(column) - _UNIX_JULIAN_DAY) * 86400.0
+
     def handoffs(self, teams: Mapping[str, TeamSettings]) -> list[DayRow]:
-        """Per day, language and team: the handoffs, with each one's times, and the claimed."""
+        """Per day, language and team: the handoffs, with each one's times, and the claimed.
+
+        The times come back as POSIX seconds and are worked out per team as arrays
+        (`OfficeClock.many`), not one datetime at a time."""
         agent = Message.__table__.alias("agent_message")
         first_reply = (
             select(func.min(agent.c.created_at))
@@ -186,64 +202,58 @@ class _Counter:
             )
             .scalar_subquery()
         )
-        rows = self.connection.execute(
-            select(
-                self._stamp(Handoff.created_at, hours=False),
-                Handoff.created_at,
-                Conversation.language,
-                Handoff.team,
-                Handoff.status,
-                Handoff.claimed_at,
-                Handoff.closed_at,
-                first_reply,
-            )
-            .join(Conversation, Conversation.id == Handoff.conversation_id)
-            .where(self._within(Handoff.created_at))
+        ended = case((Handoff.status.in_(ENDED), Handoff.closed_at), else_=None)
+        stmt = select(
+            self._stamp(Handoff.created_at, hours=False),
+            *self.languages,
+            Handoff.team,
+            Handoff.claimed_at.is_not(None),
+            self._epoch(Handoff.created_at),
+            self._epoch(first_reply),
+            self._epoch(ended),
+        ).select_from(Handoff)
+        rows = self._execute(
+            self._of_conversation(stmt, Handoff.conversation_id).where(
+                self._within(Handoff.created_at)
+            ),
+            hours=False,
         )
-        times: dict[tuple[str, str, str], list[tuple[int | None, ...]]] = defaultdict(list)
-        claimed: dict[tuple[str, str, str], int] = defaultdict(int)
-        clocks: dict[str, OfficeClock] = {}
-        for day, created, language, team, status, claimed_at, closed_at, replied in rows:
-            created = aware_utc(created)
-            key = (day, language, team)
-            ended = aware_utc(closed_at) if closed_at is not None and status in ENDED else None
-            if team not in clocks:
-                clocks[team] = OfficeClock(teams.get(team))
-            times[key].append(_durations(created, _aware(replied), ended, clocks[team]))
-            claimed[key] += claimed_at is not None
-        return [
-            DayRow(day, language, "handoffs", team, len(values), tuple(values))
-            for (day, language, team), values in times.items()
-        ] + [
-            DayRow(day, language, "claimed", team, n)
-            for (day, language, team), n in claimed.items()
-            if n
-        ]
+        by_team: dict[str, list[Any]] = defaultdict(list)
+        for row in rows:
+            by_team[row[2]].append(row)
+        out: list[DayRow] = []
+        for team, team_rows in by_team.items():
+            out.extend(_team_rows(team, team_rows, OfficeClock(teams.get(team))))
+        return out
 
 
-def _aware(value: datetime | str | None) -> datetime | None:
-    if value is None:
-        return None
-    if isinstance(value, str):  # SQLite hands back a min() of times as text
-        value = datetime.fromisoformat(value)
-    return aware_utc(value)
+_UNIX_JULIAN_DAY = 2440587.5  # the Julian day of 1970-01-01 00:00 UTC
 
 
-def _durations(
-    created: datetime,
-    replied: datetime | None,
-    ended: datetime | None,
-    office: OfficeClock,
-) -> tuple[int | None, ...]:
-    """[first response, resolution, first response in office hours, resolution in office hours]."""
-    first = round((replied - created).total_seconds()) if replied else None
-    resolution = round((ended - created).total_seconds()) if ended else None
-    return (
-        first,
-        resolution,
-        office.seconds(created, replied) if replied else None,
-        office.seconds(created, ended) if ended else None,
-    )
+def _seconds(values: Any) -> np.ndarray:
+    return np.array([np.nan if v is None else float(v) for v in values], dtype=np.float64)
+
+
+def _team_rows(team: str, rows: list[Any], office: OfficeClock) -> list[DayRow]:
+    """The handoffs and claimed day rows of one team: per handoff [first response,
+    resolution, first response in office hours, resolution in office hours] in seconds."""
+    _days, _languages, _teams, _claimed, created, replied, ended = zip(*rows, strict=True)
+    start, reply, end = _seconds(created), _seconds(replied), _seconds(ended)
+    columns = [reply - start, end - start, office.many(start, reply), office.many(start, end)]
+    as_ints = [
+        [None if v != v else int(v) for v in np.round(column).tolist()] for column in columns
+    ]
+    times: dict[tuple[str, str], list[tuple[int | None, ...]]] = defaultdict(list)
+    claimed: dict[tuple[str, str], int] = defaultdict(int)
+    for (day, language, _team, was_claimed, *_), handoff in zip(
+        rows, zip(*as_ints, strict=True), strict=True
+    ):
+        times[(day, language)].append(handoff)
+        claimed[(day, language)] += bool(was_claimed)
+    return [
+        DayRow(day, language, "handoffs", team, len(values), tuple(values))
+        for (day, language), values in times.items()
+    ] + [DayRow(day, language, "claimed", team, n) for (day, language), n in claimed.items() if n]
 
 
 def _by_day(rows: Any, metric: str, key_of: Any) -> list[DayRow]:

@@ -38,6 +38,7 @@ __all__ = [
 
 TOP_INTENTS = 20
 MAX_DAYS = 3660  # ten years: a longer period is a typo
+_SQLITE_MMAP = 1 << 30  # bytes of the database file SQLite may map (only what it reads is)
 
 
 @dataclass(frozen=True)
@@ -76,6 +77,10 @@ def figures(database: Database, period: Period, bot: Bot | None = None) -> dict[
     teams = bot.settings.handoff.teams if bot is not None else {}
     end = day_start(period.until + timedelta(days=1), period.timezone)
     with database.engine.connect() as c:
+        if c.dialect.name == "sqlite":
+            # Read the file through a memory map: the counts probe indexes of a large
+            # file in random order, and a read() per page was half of their time.
+            c.exec_driver_sql(f"PRAGMA mmap_size={_SQLITE_MMAP}")
         sealed, rows = sealed_rows(c, period.since, period.until, period.language)
         open_days = [d for d in period.days() if d.isoformat() not in sealed]
         if open_days:
