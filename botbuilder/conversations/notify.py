@@ -1,10 +1,14 @@
 """Webhooks to a team's chat channel on each new handoff.
 
 One JSON body serves Slack and Microsoft Teams incoming webhooks (both show
-its `text` field) and generic receivers (the other fields). Delivery runs on
-a small pool of worker threads (`WORKERS`, however many handoffs come in), so
-the member's request never waits for it; failures are retried with backoff and
-every attempt is recorded, so the console can show deliveries that failed.
+its `text` field) and generic receivers (the other fields). A delivery is
+first a row in the outbox (`outbox.py`, the deliveries table), so the member's
+request never waits for it and it survives a restart. A small pool of worker
+threads per process (`WORKERS`, however many handoffs come in) claims due rows,
+each row by one worker of one replica, and posts them with a short `TIMEOUT`;
+failures are retried with backoff kept in the row, every attempt is recorded
+(so the console can show deliveries that failed), and after the last attempt
+the delivery is given up.
 
 Anyone can start chats, so notifications are bounded, counted from the
 deliveries table (shared by every replica on one database, so the bounds hold
@@ -26,8 +30,9 @@ cannot ping `<!channel>` or dress a link to anywhere as the console.
 
 A webhook URL is a secret (whoever has it can post to the channel), so logs and
 recorded errors name the team and what went wrong, never the URL or its host,
-and a delivery's row names only the team: the URL, from bot.yml, is held in
-memory for the delivery's attempts and never stored.
+and a delivery's row names only the team: the URL is looked up by team in
+bot.yml (`webhooks`) for each attempt, or held in memory by the process that
+was handed it, and never stored.
 """
 
 from __future__ import annotations
@@ -40,69 +45,36 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
-from collections.abc import Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
-from concurrent.futures import wait as wait_for
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import DateTime, Index, Integer, String, Text, func, select
-from sqlalchemy.orm import Mapped, mapped_column
-
-from botbuilder.db.base import Base, aware_utc, utcnow
+from botbuilder.conversations.outbox import Claimed, DeliveryRecord, Outbox, WebhookDelivery
+from botbuilder.db.base import utcnow
 from botbuilder.db.engine import Database
 
-__all__ = ["DeliveryRecord", "Notifier", "chat_text", "conversation_link", "handoff_payload"]
+__all__ = [
+    "DeliveryRecord",
+    "Notifier",
+    "WebhookDelivery",
+    "chat_text",
+    "conversation_link",
+    "handoff_payload",
+]
 
 log = logging.getLogger(__name__)
 
 # Seconds to wait before each retry: four tries over about a minute and a half.
 RETRY_DELAYS = (2.0, 10.0, 60.0)
-TIMEOUT = 10.0  # seconds per attempt
+# Seconds per attempt (connecting, and each wait for the receiver's answer): a slow hook
+# holds one of the `WORKERS` for this long, never minutes, and is retried later.
+TIMEOUT = 5.0
+POLL_INTERVAL = 2.0  # seconds between looks for deliveries other processes queued
 USER_AGENT = "botbuilder-webhook/1"
 WORKERS = 4  # threads that post webhooks, for all teams together
 PER_MINUTE = 20  # notifications per team per minute, at most
 DEDUPE_WINDOW = timedelta(minutes=10)
-
-
-class WebhookDelivery(Base):
-    __tablename__ = "webhook_deliveries"
-    __table_args__ = (Index("ix_webhook_deliveries_team_created_at", "team", "created_at"),)
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    conversation_id: Mapped[str] = mapped_column(String(36))
-    team: Mapped[str] = mapped_column(String(64))
-    # pending (still trying), delivered, failed (gave up)
-    status: Mapped[str] = mapped_column(String(16), index=True)
-    attempts: Mapped[int] = mapped_column(Integer)
-    last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-
-
-@dataclass(frozen=True)
-class DeliveryRecord:
-    id: int
-    conversation_id: str
-    team: str
-    status: str
-    attempts: int
-    last_error: str | None
-    created_at: datetime
-    updated_at: datetime
-
-
-def _record(row: WebhookDelivery) -> DeliveryRecord:
-    return DeliveryRecord(
-        row.id,
-        row.conversation_id,
-        row.team,
-        row.status,
-        row.attempts,
-        row.last_error,
-        aware_utc(row.created_at),
-        aware_utc(row.updated_at),
-    )
 
 
 def conversation_link(public_url: str | None, conversation_id: str) -> str:
@@ -151,7 +123,16 @@ def handoff_payload(
 
 
 class Notifier:
-    """Sends webhooks on a bounded worker pool and records how each delivery went."""
+    """Queues webhooks in the outbox and posts them from a bounded pool of worker threads.
+
+    One dispatcher thread claims due deliveries, as many as there are idle workers,
+    and hands them to the pool. After `send` it runs until the outbox has nothing
+    left for this process; after `start` (the server does it) it also polls every
+    `poll_interval` seconds for deliveries that other processes queued or left
+    behind. `webhooks(team)` gives a team's URL as bot.yml has it now; without it,
+    only the URLs handed to `send` in this process are known, and only their
+    teams' deliveries are claimed.
+    """
 
     def __init__(
         self,
@@ -160,15 +141,35 @@ class Notifier:
         timeout: float = TIMEOUT,
         per_minute: int = PER_MINUTE,
         workers: int = WORKERS,
+        *,
+        webhooks: Callable[[str], str | None] | None = None,
+        lease: float | None = None,
+        poll_interval: float = POLL_INTERVAL,
     ) -> None:
         self.database = database
+        self.outbox = Outbox(database)
         self.retry_delays = tuple(retry_delays)
         self.timeout = timeout
         self.per_minute = per_minute
+        self.workers = workers
+        self.webhooks = webhooks
+        # Longer than any attempt can take, so a live worker never loses its delivery.
+        self.lease = timedelta(seconds=lease if lease is not None else 3 * timeout + 15)
+        self.poll_interval = poll_interval
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="webhook")
-        self._futures: set[Future[None]] = set()
-        self._lock = threading.Lock()  # one check-and-record at a time in this process
+        self._lock = threading.Lock()
+        self._wake = threading.Event()
+        self._urls: dict[str, str] = {}  # per team, as handed to `send` in this process
         self._dropped: dict[str, int] = {}  # per team, since its last delivery
+        self._busy = 0  # deliveries on the workers
+        self._dispatcher: threading.Thread | None = None
+        self._polling = False
+        self._closed = False
+
+    @property
+    def attempts(self) -> int:
+        """Attempts per delivery before it is given up: the first and one per retry delay."""
+        return len(self.retry_delays) + 1
 
     def send(
         self, url: str, payload: dict[str, Any], *, conversation_id: str, team: str
@@ -177,32 +178,17 @@ class Notifier:
 
         None when it is skipped: the conversation's team already has it, or the
         team had its `per_minute` notifications in the last minute."""
+        body = json.dumps(payload)
         with self._lock:
-            row = self._record_new(conversation_id, team)
-        if row is None:
-            return None
-        body = json.dumps(payload).encode("utf-8")
-        future = self._pool.submit(self._deliver, row, url, body, team)
-        with self._lock:
-            self._futures = {f for f in self._futures if not f.done()} | {future}
-        return row
-
-    def _record_new(self, conversation_id: str, team: str) -> int | None:
-        now = utcnow()
-        with self.database.session() as s, s.begin():
-            same = select(func.count()).where(
-                WebhookDelivery.conversation_id == conversation_id,
-                WebhookDelivery.team == team,
-                WebhookDelivery.status.in_(("pending", "delivered")),
-                WebhookDelivery.created_at >= now - DEDUPE_WINDOW,
+            self._urls[team] = url
+            added = self.outbox.add(
+                conversation_id,
+                team,
+                body,
+                dedupe_window=DEDUPE_WINDOW,
+                per_minute=self.per_minute,
             )
-            if s.scalar(same):
-                return None
-            recent = select(func.count()).where(
-                WebhookDelivery.team == team,
-                WebhookDelivery.created_at >= now - timedelta(minutes=1),
-            )
-            if (s.scalar(recent) or 0) >= self.per_minute:
+            if added == "over limit":
                 dropped = self._dropped[team] = self._dropped.get(team, 0) + 1
                 log.warning(
                     "webhook of team %s: over %d notifications a minute, %d dropped so far",
@@ -210,48 +196,130 @@ class Notifier:
                     self.per_minute,
                     dropped,
                 )
+            if isinstance(added, str):
                 return None
             self._dropped.pop(team, None)
-            row = WebhookDelivery(
-                conversation_id=conversation_id,
-                team=team,
-                status="pending",
-                attempts=0,
-                created_at=now,
-                updated_at=now,
-            )
-            s.add(row)
-            s.flush()
-            return row.id
+            self._run_dispatcher()
+        self._wake.set()
+        return added
 
-    def wait(self, timeout: float = 10.0) -> None:
-        """Wait for deliveries under way (for tests and orderly shutdown)."""
+    def start(self) -> None:
+        """Keep delivering: also what other processes queued, or left when they stopped."""
         with self._lock:
-            futures = set(self._futures)
-        wait_for(futures, timeout=timeout)
+            self._polling = True
+            self._run_dispatcher()
+
+    def close(self, timeout: float = 5.0) -> None:
+        """Stop claiming; attempts under way finish (for tests and orderly shutdown)."""
+        with self._lock:
+            self._closed = True
+            dispatcher = self._dispatcher
+        self._wake.set()
+        if dispatcher is not None:
+            dispatcher.join(timeout)
+        self._pool.shutdown(wait=False, cancel_futures=True)
+
+    def wait(self, timeout: float = 10.0) -> bool:
+        """Wait until this process has no delivery left to try; False if still busy at `timeout`."""
+        deadline = time.monotonic() + timeout
+        while True:
+            with self._lock:
+                busy = self._busy
+            if not busy and self.outbox.next_due(self._teams()) is None:
+                return True
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(0.02)
 
     def deliveries(self, status: str | None = None, limit: int = 20) -> list[DeliveryRecord]:
         """The latest deliveries, newest first."""
-        with self.database.session() as s:
-            stmt = select(WebhookDelivery)
-            if status:
-                stmt = stmt.where(WebhookDelivery.status == status)
-            stmt = stmt.order_by(WebhookDelivery.id.desc()).limit(limit)
-            return [_record(r) for r in s.scalars(stmt)]
+        return self.outbox.deliveries(status, limit)
 
-    def _deliver(self, delivery_id: int, url: str, body: bytes, team: str) -> None:
-        delays = (0.0, *self.retry_delays)
-        for attempt, delay in enumerate(delays, start=1):
-            time.sleep(delay)
-            error = self._post(url, body)
-            last = attempt == len(delays)
-            status = "delivered" if error is None else ("failed" if last else "pending")
-            self._update(delivery_id, status, attempt, error)
-            if error is None:
-                return
-            log.warning(
-                "webhook of team %s: attempt %d of %d failed: %s", team, attempt, len(delays), error
+    def depth(self) -> int:
+        """Deliveries still pending, queued by any process."""
+        return self.outbox.depth()
+
+    # -- the dispatcher and its workers ----------------------------------------------------
+
+    def _teams(self) -> list[str] | None:
+        """The teams whose deliveries this process can make; None: every team (bot.yml's)."""
+        return None if self.webhooks is not None else list(self._urls)
+
+    def _run_dispatcher(self) -> None:
+        """Start the dispatcher unless it runs (call with the lock held)."""
+        if self._dispatcher is None and not self._closed:
+            self._dispatcher = threading.Thread(
+                target=self._dispatch, name="webhook-dispatcher", daemon=True
             )
+            self._dispatcher.start()
+
+    def _dispatch(self) -> None:
+        while True:
+            try:
+                pause = self._dispatch_once()
+            except Exception:  # the database going away must not stop deliveries for good
+                log.exception("cannot claim webhook deliveries")
+                pause = self.poll_interval
+            with self._lock:
+                if self._closed or pause is None:
+                    self._dispatcher = None
+                    return
+            self._wake.wait(pause)
+            self._wake.clear()
+
+    def _dispatch_once(self) -> float | None:
+        """Claim what the idle workers can take; the seconds to wait, or None to stop."""
+        with self._lock:
+            idle = self.workers - self._busy
+        claimed = self.outbox.claim(idle, self.lease, self._teams())
+        for delivery in claimed:
+            with self._lock:
+                self._busy += 1
+            self._pool.submit(self._attempt, delivery)
+        if idle <= 0 or len(claimed) == idle:
+            return self.poll_interval  # a worker that finishes wakes the dispatcher
+        with self._lock:  # with the lock, so a `send` now sees the dispatcher stopping or not
+            due = self.outbox.next_due(self._teams())
+            if due is None:
+                return None if not self._polling and not self._busy else self.poll_interval
+        wait = (due - utcnow()).total_seconds()
+        return min(max(wait, 0.01), self.poll_interval)
+
+    def _attempt(self, delivery: Claimed) -> None:
+        try:
+            url = self._url(delivery.team)
+            if url is None:
+                error: str | None = "the team has no webhook in bot.yml any more"
+                retry_in = None
+            else:
+                error = self._post(url, delivery.body)
+                retry_in = (
+                    self.retry_delays[delivery.attempt - 1]
+                    if delivery.attempt < self.attempts
+                    else None
+                )
+            if error is not None:
+                log.warning(
+                    "webhook of team %s: attempt %d of %d failed: %s",
+                    delivery.team,
+                    delivery.attempt,
+                    self.attempts,
+                    error,
+                )
+            if not self.outbox.finish(delivery, error, retry_in):
+                log.warning(
+                    "webhook delivery %s: its lease ran out before it was recorded", delivery.id
+                )
+        except Exception:  # the database going away must not kill the worker
+            log.exception("cannot record webhook delivery %s", delivery.id)
+        finally:
+            with self._lock:
+                self._busy -= 1
+            self._wake.set()
+
+    def _url(self, team: str) -> str | None:
+        current = self.webhooks(team) if self.webhooks is not None else None
+        return current or self._urls.get(team)
 
     def _post(self, url: str, body: bytes) -> str | None:
         """None when the receiver accepted the body, else what went wrong (without the URL)."""
@@ -273,16 +341,6 @@ class Notifier:
         except (ValueError, http.client.HTTPException) as exc:
             # A URL urllib cannot use (control characters), or an answer that is not HTTP.
             return _without_address(f"the webhook failed: {exc}", url)
-
-    def _update(self, delivery_id: int, status: str, attempts: int, error: str | None) -> None:
-        try:
-            with self.database.session() as s, s.begin():
-                row = s.get(WebhookDelivery, delivery_id)
-                if row is not None:
-                    row.status, row.attempts, row.updated_at = status, attempts, utcnow()
-                    row.last_error = error
-        except Exception:  # the database going away must not kill the process
-            log.exception("cannot record webhook delivery %s", delivery_id)
 
 
 def _without_address(error: str, url: str) -> str:

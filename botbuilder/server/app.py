@@ -149,7 +149,11 @@ def build_services(settings: Mapping[str, Any]) -> Services:
         storage=storage,
         dialogue=dialogue,
         queue=queue,
-        notifier=Notifier(storage, retry_delays=settings["WEBHOOK_RETRY_DELAYS"]),
+        notifier=Notifier(
+            storage,
+            retry_delays=settings["WEBHOOK_RETRY_DELAYS"],
+            webhooks=lambda team: _webhook_of(runtime, team),  # as bot.yml has it at each try
+        ),
         accounts=Accounts(storage),
         editor=FlowEditor(
             settings["FLOWS_DIR"],
@@ -168,11 +172,11 @@ def build_services(settings: Mapping[str, Any]) -> Services:
         follow_up_replies=(
             FollowUpReplies(mailer, queue, lambda: runtime.current().bot) if mailer else None
         ),
+        mailer=mailer,
     )
     return replace(built, scheduler=_scheduler(built, mailer, settings))
 
 
-        mailer=mailer,
 def _scheduler(built: Services, mailer: Mailer | None, settings: Mapping[str, Any]) -> Scheduler:
     """The daily purge and the weekly digest, once per period across replicas (not started)."""
     jobs = JobServices(
@@ -203,6 +207,11 @@ def follow_published_flows(app: Flask) -> None:
 
 
 # -- team webhooks -------------------------------------------------------------------------
+
+
+def _webhook_of(runtime: BotRuntime, team: str) -> str | None:
+    config = runtime.current().bot.settings.handoff.teams.get(team)
+    return config.webhook if config is not None and config.webhook else None
 
 
 def _team_webhook(
