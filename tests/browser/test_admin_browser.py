@@ -1,5 +1,6 @@
 """People and teams in a real browser against a real `botbuilder serve`: an admin invites
-a colleague (the password shown once signs in), adds a team "weekend" open all week,
+a colleague (without mail, the one-time link shown once lets them choose a password, and
+it signs in; History lists the invitation), adds a team "weekend" open all week,
 makes it the default team, and a member's handoff through /api/v1 waits in its queue;
 then the admin closes the team today with closed days, and the next handoff gets the
 offline message. No CSP violation, no script error, no serious axe-core violation.
@@ -101,19 +102,38 @@ def test_an_admin_adds_a_team_with_hours_and_the_bots_handoffs_use_them(
     page.get_by_role("link", name="People & teams").click()
     page.wait_for_url(f"{url}/admin/users")
 
-    # Invite a colleague: the password is shown once and signs in.
+    # Invite a colleague: without mail the one-time link is shown; they choose a password.
     page.fill("#invite-email", "agent@example.org")
     page.select_option("#invite-role", "agent")
     page.click("form[aria-labelledby=invite] button[type=submit]")
-    password = page.inner_text("#one-time-password code.password")
-    assert len(password) >= 20
+    link = page.inner_text("#password-link code.link")
+    assert link.startswith(f"{url}/password/")
     assert not axe_violations(page), axe_violations(page)
     screenshot(page, "admin-users")
     colleague = browser.new_context(viewport=LAPTOP)
     other = colleague.new_page()
-    _sign_in(other, url, "agent@example.org", password)
+    other_violations = watch_csp(other)
+    other.goto(link)
+    other.wait_for_url(f"{url}/password")
+    other.fill("#new-password", "drie fietsen op het dak")
+    other.fill("#confirm-password", "drie fietsen op het dak")
+    assert not axe_violations(other), axe_violations(other)
+    screenshot(other, "choose-password")
+    other.click("button[type=submit]")
+    other.locator("#password-set").wait_for()
+    _sign_in(other, url, "agent@example.org", "drie fietsen op het dak")
     assert "/console" in other.url
     colleague.close()
+    assert not other_violations, other_violations
+
+    # History has the invitation and the chosen password, for admins.
+    page.goto(f"{url}/editor/history#account-changes")
+    changes = page.locator("table.account-changes")
+    assert "invited as agent" in changes.inner_text()
+    assert "chose a password with their link" in changes.inner_text()
+    assert not axe_violations(page), axe_violations(page)
+    screenshot(page, "history-account-changes")
+    page.goto(f"{url}/admin/users")
 
     # Add the team "weekend", open all week (to 00:00 is midnight).
     page.get_by_role("link", name="Teams and office hours").click()
