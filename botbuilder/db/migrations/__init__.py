@@ -33,6 +33,11 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
             with engine.begin() as connection:
                 if connection.dialect.name == "postgresql":
                     connection.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _LOCK_KEY})
+                elif connection.dialect.name == "sqlite":
+                    # Python's sqlite3 runs CREATE TABLE outside any transaction, so a second
+                    # process would see half a schema; this takes the write lock first (the
+                    # others wait for it, busy_timeout) and makes the whole upgrade one commit.
+                    connection.exec_driver_sql("BEGIN EXCLUSIVE")
                 config.attributes["connection"] = connection
                 command.upgrade(config, revision)
             return
