@@ -42,6 +42,8 @@ DEFAULTS: dict[str, Any] = {
     "SMTP_URL": None,  # smtp://user:pass@host:587 (STARTTLS) or smtps://…; None: no mail sent
     "MAIL_FROM": None,  # sender of digests and follow-up replies when a team names no address
     "SCHEDULER": "on",  # "off": `serve` runs no digest or purge; use cron with the commands
+    "METRICS_TOKEN": None,  # bearer token for /metrics; None: /metrics answers 404
+    "LOG_FORMAT": "text",  # "json": one JSON object per log line, and a line per request
 }
 
 # Each setting and the environment variable that sets it; documented in the README.

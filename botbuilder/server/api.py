@@ -29,6 +29,7 @@ from botbuilder.errors import BadRequest, Conflict, PayloadTooLarge, RequestErro
 from botbuilder.matching.understanding import understand
 from botbuilder.server.common import error_response, services
 from botbuilder.server.limits import count_handoff, limited
+from botbuilder.server.metrics import note_decision
 
 __all__ = ["allowed_origin", "blueprint", "message_json"]
 
@@ -273,6 +274,7 @@ def _message(conversation_id: str, body: dict[str, Any]) -> tuple[dict[str, Any]
         turn = dialogue.press_button(conversation_id, body["button"])
     if turn.decision == Outcome.HANDOFF and turn.conversation.state == "waiting":
         count_handoff(conversation_id)
+    note_decision(turn.decision)  # for /metrics
     return _turn_json(turn.conversation, turn.decision, turn.messages, turn.member_message), 200
 
 
@@ -349,6 +351,7 @@ def match() -> ResponseReturnValue:
             f"languages ({', '.join(loaded.bot.languages)}) at once; leave it out"
         )
     result = understand(loaded.matcher, text.strip())
+    note_decision(result.decision)
     return jsonify(
         decision=result.decision,
         intent=result.intent if result.decision == "answer" else None,

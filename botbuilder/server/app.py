@@ -55,6 +55,8 @@ from botbuilder.server import (
     inbox,
     insights,
     localtime,
+    logs,
+    metrics,
     outage,
     pages,
     password_links,
@@ -117,6 +119,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     headers.init_app(app)
     localtime.init_app(app)
     i18n.init_app(app)  # pages in the user's language (web/translations/)
+    logs.init_app(app)  # BOTBUILDER_LOG_FORMAT=json: JSON lines, one per request too
+    metrics.init_app(app)  # /metrics for BOTBUILDER_METRICS_TOKEN
     return app
 
 
