@@ -209,3 +209,36 @@ def test_the_outbox_depth_counts_pending_deliveries_of_every_process(tmp_path: A
     notifier = Notifier(storage)  # knows no webhook: claims nothing
     assert notifier.depth() == 3 and notifier.wait(0.1)
     storage.close()
+
+
+def test_the_upgrade_gives_up_deliveries_that_older_versions_kept_in_memory(
+    database_url: str,
+) -> None:
+    from alembic import command
+    from sqlalchemy import create_engine, inspect, text
+
+    from botbuilder.db.engine import database_url as engine_url
+    from botbuilder.db.migrations import alembic_config, upgrade
+
+    engine = create_engine(engine_url(database_url, "."))
+    upgrade(engine, "0014")
+    with engine.begin() as connection:
+        connection.execute(
+            text(
+                "INSERT INTO webhook_deliveries (conversation_id, team, status, attempts, "
+                "created_at, updated_at) VALUES ('abc', 'leden', 'pending', 1, "
+                "CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"
+            )
+        )
+    upgrade(engine)
+    storage = Storage(database_url)
+    (old,) = Notifier(storage).deliveries()
+    assert old.status == "failed" and "before an upgrade" in (old.last_error or "")
+    storage.close()
+    with engine.begin() as connection:  # and back down again
+        config = alembic_config()
+        config.attributes["connection"] = connection
+        command.downgrade(config, "0014")
+        columns = {c["name"] for c in inspect(connection).get_columns("webhook_deliveries")}
+    assert "claim_token" not in columns and "body" not in columns
+    engine.dispose()
