@@ -6,7 +6,7 @@ used, in one statement, so two tabs cannot both use it), until it expires
 (`INVITE_VALID_FOR`, `RESET_VALID_FOR`), and only for an active account: a
 newer link, a deactivation or the account's removal (a cascading foreign
 key) ends it. The token is never logged; the server puts it in the link it
-shows or mails, and `invitation_mail` words that mail in plain text.
+shows or mails (web/templates/people/password_mail.txt words the mail).
 """
 
 from __future__ import annotations
@@ -29,7 +29,6 @@ __all__ = [
     "LinkRecord",
     "PasswordLinks",
     "RESET_VALID_FOR",
-    "invitation_mail",
 ]
 
 INVITE_VALID_FOR = timedelta(days=7)
@@ -132,26 +131,3 @@ class PasswordLinks:
                 raise NotFound(_INVALID)  # used a moment ago, in another tab
             s.execute(delete(PasswordLinkRow).where(PasswordLinkRow.user_id == link.user_id))
         return self.accounts.set_password(link.email, password)
-
-
-def invitation_mail(purpose: str, link: str, expires: str, role: str = "") -> tuple[str, str]:
-    """The subject and plain text of the mail with `link` (never logged)."""
-    if purpose == "invite":
-        subject = "You are invited to botbuilder"
-        opening = (
-            f"You have been given an account for the chatbot's editor and agent console"
-            f"{f' (as {role})' if role else ''}. Choose your password here:"
-        )
-    else:
-        subject = "Choose a new botbuilder password"
-        opening = (
-            "An admin reset your botbuilder password; the old one no longer works. "
-            "Choose a new password here:"
-        )
-    text = (
-        f"{opening}\n\n{link}\n\n"
-        f"The link works once, until {expires}. If it has expired, ask an admin for a new one.\n"
-        "If you did not expect this mail, you can ignore it: nothing changes until the link "
-        "is used.\n"
-    )
-    return subject, text

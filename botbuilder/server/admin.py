@@ -34,16 +34,17 @@ from flask import (
     url_for,
 )
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext
 
 from botbuilder.accounts import ROLES
 from botbuilder.db.ids import row_id
 from botbuilder.errors import MailError, RequestError
 from botbuilder.people import People
-from botbuilder.people.links import invitation_mail
 from botbuilder.server import admin_teams
 from botbuilder.server.admin_teams import ADMINS
 from botbuilder.server.auth import STAFF_BLUEPRINTS, login_required
 from botbuilder.server.common import current_user, error_response, services, wants_json
+from botbuilder.server.localtime import local, viewer_timezone
 
 __all__ = ["ADMINS", "blueprint"]
 
@@ -113,16 +114,27 @@ def _hand_over(user_id: int, email: str, token: str, role: str = "") -> dict[str
     shown = url or url_for("password.open_link", token=token, _external=True)
     mailer = services().mailer
     if mailer is None or not public:
-        why = "mail is not set up" if mailer is None else "BOTBUILDER_PUBLIC_URL is not set"
+        why = (
+            gettext("mail is not set up")
+            if mailer is None
+            else gettext("BOTBUILDER_PUBLIC_URL is not set")
+        )
         return {"expires": link.expires_at, "link": shown, "not_mailed": why}
-    subject, text = invitation_mail(
-        link.purpose, url, f"{link.expires_at:%Y-%m-%d %H:%M} UTC", role
+    subject = (
+        gettext("You are invited to botbuilder")
+        if link.purpose == "invite"
+        else gettext("Choose a new botbuilder password")
+    )
+    until = f"{local(link.expires_at)} ({viewer_timezone()})"
+    text = render_template(
+        "people/password_mail.txt", purpose=link.purpose, link=url, until=until, role=role
     )
     try:
         mailer.send([email], subject, text)
     except MailError as exc:  # the message names the server, never the link
         log.warning("mail: the password link for user %d was not sent: %s", user_id, exc)
-        return {"expires": link.expires_at, "link": url, "not_mailed": f"the mail failed: {exc}"}
+        failed = gettext("the mail failed: %(reason)s", reason=str(exc))
+        return {"expires": link.expires_at, "link": url, "not_mailed": failed}
     log.info("mail: sent user %d a link to choose a password", user_id)
     return {"expires": link.expires_at, "mailed": email}
 

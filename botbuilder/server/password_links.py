@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from flask import Blueprint, redirect, render_template, request, session, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext
 
 from botbuilder.errors import RequestError
 from botbuilder.people import People
@@ -52,7 +53,7 @@ def open_link(token: str) -> ResponseReturnValue:
 def choose() -> ResponseReturnValue:
     token = session.get(_SESSION_KEY)
     if not isinstance(token, str):
-        return _page(None, 404, "Open the link from your invitation or reset mail first.")
+        return _page(None, 404, gettext("Open the link from your invitation or reset mail first."))
     people = _people()
     try:
         link = people.links.find(token)
@@ -64,7 +65,7 @@ def choose() -> ResponseReturnValue:
     csrf_protect()
     password = request.form.get("password", "")
     if password != request.form.get("confirm", ""):
-        return _page(link, 400, "The two passwords are not the same; type them again.")
+        return _page(link, 400, gettext("The two passwords are not the same; type them again."))
     try:
         user = people.choose_password(token, password)
     except RequestError as exc:
