@@ -26,7 +26,7 @@ ALLOWED: dict[str, set[str]] = {
     "interchange": {"content"},
     "passwords": set(),  # the password rules, split from accounts.py
     "accounts": {"db", "content", "passwords"},  # content.emails: one e-mail rule for members and users
-    "people": {"db", "accounts"},  # an admin's changes to accounts (people.py)
+    "people": {"db", "accounts"},  # an admin's changes to accounts (people/)
     "conversations": {"content", "matching", "db"},
     "integrations": {"content", "matching", "conversations", "config"},
     "insights": {"content", "matching", "conversations", "db", "config"},

@@ -17,6 +17,7 @@ from botbuilder.accounts import Accounts
 from botbuilder.cli import main
 from botbuilder.config import database_url as instance_database
 from botbuilder.conversations.store import Storage
+from botbuilder.errors import NotFound
 from botbuilder.people import AccountChanges, People
 from botbuilder.privacy.tables import STAFF_TABLES, member_tables, mentions
 
@@ -172,5 +173,20 @@ def test_the_account_tables_are_staff_tables_that_member_requests_leave_alone(
         assert {"account_changes", "password_links"} <= STAFF_TABLES
         names = {t.name for t in member_tables(storage)}
         assert "account_changes" not in names and "password_links" not in names
+    finally:
+        storage.close()
+
+
+def test_removing_an_account_with_an_open_link_removes_the_link_too(database_url: str) -> None:
+    storage = Storage(database_url)
+    try:
+        people = People(Accounts(storage))
+        _, token = people.invite("open@example.org", "agent", via="cli")
+        assert token is not None and people.links.find(token).email == "open@example.org"
+        people.remove("open@example.org")
+        with pytest.raises(NotFound, match="not valid"):
+            people.links.find(token)
+        with storage.engine.connect() as connection:
+            assert connection.exec_driver_sql("SELECT count(*) FROM password_links").scalar() == 0
     finally:
         storage.close()
