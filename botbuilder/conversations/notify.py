@@ -260,16 +260,17 @@ class Notifier:
             except Exception:  # the database going away must not stop deliveries for good
                 log.exception("cannot claim webhook deliveries")
                 pause = self.poll_interval
-            with self._lock:
-                if self._closed or pause is None:
-                    self._dispatcher = None
-                    return
+            if pause is None:
+                return  # `_dispatch_once` let go of the dispatcher
             self._wake.wait(pause)
             self._wake.clear()
 
     def _dispatch_once(self) -> float | None:
-        """Claim what the idle workers can take; the seconds to wait, or None to stop."""
+        """Claim what the idle workers can take; the seconds to wait, or None once stopped."""
         with self._lock:
+            if self._closed:
+                self._dispatcher = None
+                return None
             idle = self.workers - self._busy
         claimed = self.outbox.claim(idle, self.lease, self._teams())
         for delivery in claimed:
@@ -278,10 +279,15 @@ class Notifier:
             self._pool.submit(self._attempt, delivery)
         if idle <= 0 or len(claimed) == idle:
             return self.poll_interval  # a worker that finishes wakes the dispatcher
-        with self._lock:  # with the lock, so a `send` now sees the dispatcher stopping or not
+        # Decided and let go under the lock: a `send` either sees the dispatcher still
+        # running (and this look sees its row) or gone (and starts a new one).
+        with self._lock:
             due = self.outbox.next_due(self._teams())
             if due is None:
-                return None if not self._polling and not self._busy else self.poll_interval
+                if not self._polling and not self._busy:
+                    self._dispatcher = None
+                    return None
+                return self.poll_interval
         wait = (due - utcnow()).total_seconds()
         return min(max(wait, 0.01), self.poll_interval)
 
