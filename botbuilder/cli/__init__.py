@@ -83,6 +83,8 @@ def serve(flows_dir: str, host: str, port: int, instance: str | None, threads: i
         f"botbuilder {__version__}: serving '{name}' from {flows_dir} on http://{host}:{port}"
     )
     click.echo(f"database: {app.extensions['botbuilder'].storage.engine.url.render_as_string()}")
+    if app.extensions["botbuilder"].editor.sync is not None:
+        click.echo(f"flows: {app.extensions['botbuilder'].editor.sync.started}")
     app.extensions["botbuilder"].notifier.start()  # webhooks any replica left in the outbox
     if start_scheduler(app):
         click.echo("scheduled jobs: the daily purge, and the weekly digest if bot.yml has one")

@@ -81,6 +81,7 @@ class FlowSync:
         self.lock_path = lock_path
         self.history = history
         self.refused: dict[int, str] = {}  # publications that do not load, and why
+        self.started = ""  # what `start` did, for the log
         self._stop = threading.Event()
         self._mark = self._read_mark()
 
@@ -109,9 +110,14 @@ class FlowSync:
         """Put the folder and the database in step before the runtime loads; what it did."""
         self.root.mkdir(parents=True, exist_ok=True)
         try:
-            return self._start()
-        except EditConflict:  # another replica published first (SQLite): follow it
-            return self._start()
+            try:
+                self.started = self._start()
+            except EditConflict:  # another replica published first (SQLite): follow it
+                self.started = self._start()
+        except OSError as exc:  # a read-only folder, say: serve it as it is, and say so
+            self.started = f"could not write the flows folder, serving it as it is: {exc}"
+            log.error("flows: %s", self.started)
+        return self.started
 
     def _start(self) -> str:
         with exclusive(self.lock_path), self.publications.locked():

@@ -6,6 +6,7 @@ into a `Draft`. `save` is the only way flow files are written: under one lock
 it checks the draft with the same loader and messages as `botbuilder check`
 on a scratch copy of the whole bot, writes each file atomically, and keeps
 every write as a version in `FlowHistory` (when the bot has a database).
+Other replicas' saves come in through `publishing.py`, under the same lock.
 """
 
 from __future__ import annotations
