@@ -27,8 +27,12 @@ HEADER = ["intent", "question", "answer", "language"]
 
 
 @contextmanager
-def bounded(seconds: float = 5.0, megabytes: float = 40.0) -> Iterator[None]:
-    """The block finishes within `seconds` and allocates at most `megabytes` at its peak."""
+def bounded(seconds: float = 30.0, megabytes: float = 40.0) -> Iterator[None]:
+    """The block finishes within `seconds` and allocates at most `megabytes` at its peak.
+
+    The memory bound is the real guard; the time bound only catches a hang (a bomb
+    runs for minutes), so it is loose enough for a busy shared machine.
+    """
     tracemalloc.start()
     started = time.monotonic()
     try:
@@ -41,7 +45,7 @@ def bounded(seconds: float = 5.0, megabytes: float = 40.0) -> Iterator[None]:
     assert peak < megabytes, f"peak {peak:.0f} MB"
 
 
-def refused(call: Callable[[], Any], seconds: float = 5.0) -> str:
+def refused(call: Callable[[], Any], seconds: float = 30.0) -> str:
     """The problems of the ImportFileError that `call` raises, in bounded time and memory."""
     with bounded(seconds), pytest.raises(ImportFileError) as caught:
         call()
