@@ -1,4 +1,5 @@
-"""Flows shared through the database, in one process: real flows folders, a real SQLite file,
+"""Flows shared through the database, in one process: real flows folders, a real SQLite file
+(and PostgreSQL when BOTBUILDER_TEST_DATABASE_URL is set),
 the real loader and editor. Two `FlowSync`s on one database stand for two replicas; the
 tests with two real `botbuilder serve` processes on PostgreSQL are in test_replicas_serve.py."""
 
@@ -61,8 +62,11 @@ class Replica:
 
 
 @pytest.fixture
-def database(tmp_path: Path):  # type: ignore[no-untyped-def]
-    db = Database(f"sqlite:///{tmp_path / 'shared.sqlite'}")
+def database(database_url: str):  # type: ignore[no-untyped-def]
+    """The shared database: a SQLite file, and PostgreSQL (advisory locks) when it is set."""
+    from botbuilder.db.engine import database_url as botbuilder_url
+
+    db = Database(botbuilder_url(database_url, "unused"))
     yield db
     db.close()
 
