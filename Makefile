@@ -1,6 +1,6 @@
 # botbuilder: `make serve` runs the example bot, `make test` runs every test.
 # Everything installs into .venv; nothing outside it except, for the tests,
-# Debian's chromium and postgresql (see .ci/system-deps.sh).
+# Debian's chromium, postgresql and nginx (see .ci/system-deps.sh).
 
 PYTHON ?= python3
 VENV   := .venv
@@ -44,7 +44,7 @@ translations:
 serve: install
 	$(BIN)/botbuilder serve $(FLOWS) --host $(HOST) --port $(PORT)
 
-# In CI (CI=true) the browser and PostgreSQL are installed and started first,
+# In CI (CI=true) the browser, PostgreSQL and nginx are installed (PostgreSQL started) first,
 # and the storage/API tests run against PostgreSQL as well as SQLite.
 test: install
 	@if [ -n "$$CI" ]; then bash .ci/system-deps.sh; fi

@@ -43,6 +43,12 @@ def _user_id(app: Any, email: str) -> int:
 NEW_PASSWORD = "drie fietsen op het dak"
 
 
+def _row(listing: str, email: str) -> str:
+    found = re.search(rf'<tr data-user="{re.escape(email)}">[\s\S]*?</tr>', listing)
+    assert found, f"no row for {email}"
+    return found.group(0)
+
+
 def one_time_link(page: str) -> str:
     found = re.search(r'<code class="link">([^<]+)</code>', page)
     assert found, "no one-time link on the page"
@@ -133,9 +139,13 @@ def test_an_invited_user_gets_a_one_time_link_shown_once_to_choose_their_passwor
     assert re.search(
         r'data-user="nieuw@example.org"[\s\S]*?<option value="agent" selected', listing
     )
+    assert "no password chosen yet" in _row(listing, "nieuw@example.org")
+    assert "no password chosen yet" not in _row(listing, "manager@example.org")
     done = choose_password(editor_app, link)
     assert done.status_code == 200 and 'id="password-set"' in done.text
     assert _signs_in(editor_app, "nieuw@example.org", NEW_PASSWORD)
+    listing = admin.get("/admin/users").text
+    assert "no password chosen yet" not in _row(listing, "nieuw@example.org")
     again = choose_password(editor_app, link, "nog een ander wachtwoord")
     assert again.status_code == 404 and "not valid" in again.text
     assert _signs_in(editor_app, "nieuw@example.org", NEW_PASSWORD)

@@ -17,8 +17,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import DateTime, ForeignKey, Integer, String, delete, select
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import DateTime, ForeignKey, Integer, String, delete, func, select
+from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from botbuilder.accounts import DISABLED, Accounts, User, UserRecord, check_password
 from botbuilder.db.base import Base, aware_utc, utcnow
@@ -92,6 +92,15 @@ class PasswordLinks:
                 )
             )
         return token, expires
+
+    def open_until(self, s: Session) -> dict[int, datetime]:
+        """Each account with an open link, and until when it works."""
+        rows = s.execute(
+            select(PasswordLinkRow.user_id, func.max(PasswordLinkRow.expires_at))
+            .where(PasswordLinkRow.expires_at > self.clock())
+            .group_by(PasswordLinkRow.user_id)
+        ).all()
+        return {user_id: aware_utc(until) for user_id, until in rows}
 
     def revoke(self, user_id: int) -> None:
         """End every open link of `user_id` (a deactivated account gets no password)."""

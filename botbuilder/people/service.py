@@ -58,6 +58,8 @@ class Person:
     created_at: datetime
     # The newest login we still know of (networks are forgotten after accounts.KNOWN_FOR).
     last_sign_in: datetime | None
+    # Until when an open link to choose a password works (invited or reset, not yet used).
+    link_open_until: datetime | None = None
 
 
 def generated_password(email: str = "") -> str:
@@ -91,6 +93,7 @@ class People:
                     )
                 ).all()
             )
+            links = self.links.open_until(s)
             return [
                 Person(
                     row.id,
@@ -99,6 +102,7 @@ class People:
                     not row.password_hash.startswith(DISABLED),
                     aware_utc(row.created_at),
                     aware_utc(last[row.id]) if last.get(row.id) else None,
+                    links.get(row.id),
                 )
                 for row in s.scalars(select(User).order_by(User.email))
             ]
