@@ -79,6 +79,23 @@ def test_a_members_message_and_address_never_appear_in_the_logs(
     assert any(e["message"] == "could not mail [e-mail]" for e in lines)
 
 
+def test_start_up_warnings_are_json_lines_too(
+    app_factory, bot_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:  # type: ignore[no-untyped-def]
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), logging.getLogger("botbuilder").level
+    try:
+        app = app_factory(bot_dir, LOG_FORMAT="json")  # no accounts yet: a warning at start
+        err = capsys.readouterr().err
+        app.extensions["botbuilder"].storage.close()
+    finally:
+        root.handlers[:] = handlers
+        logging.getLogger("botbuilder").setLevel(level)
+    lines = [line for line in err.splitlines() if line.strip()]
+    assert any("No accounts yet" in json.loads(line)["message"] for line in lines)
+    assert all(line.startswith("{") for line in lines), lines
+
+
 def test_the_formatter_keeps_exceptions_on_one_line_without_addresses() -> None:
     try:
         raise ValueError(f"no account for {ADDRESS}")

@@ -99,6 +99,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         static_url_path="/static",
     )
     app.config.update(settings)
+    logs.init_app(app)  # first: with BOTBUILDER_LOG_FORMAT=json even start-up logs are JSON
     app.json.sort_keys = False  # type: ignore[attr-defined]
     _configure_sessions(app, settings)
     # Only X-Forwarded-For from these proxies names the client (rate and login limits).
@@ -119,7 +120,6 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     headers.init_app(app)
     localtime.init_app(app)
     i18n.init_app(app)  # pages in the user's language (web/translations/)
-    logs.init_app(app)  # BOTBUILDER_LOG_FORMAT=json: JSON lines, one per request too
     metrics.init_app(app)  # /metrics for BOTBUILDER_METRICS_TOKEN
     return app
 
