@@ -121,20 +121,24 @@ def test_the_command_line_records_its_changes_and_a_removed_account_keeps_only_i
 
     user("add", "baas@example.org", "--role", "admin", "--password-stdin")
     user("add", "weg@example.org", "--role", "agent", "--password-stdin")
+    storage = Storage(instance_database(instance))
+    people = People(Accounts(storage))
+    people.deactivate(people.list()[1].id, by=people.list()[0].id)
     user("set-password", "weg@example.org", "--password-stdin", stdin=NEW_PASSWORD + "\n")
     user("remove", "weg@example.org")
-
-    storage = Storage(instance_database(instance))
     try:
         changes = AccountChanges(storage).recent()
+        admin = people.list()[0].id
         assert [(c.action, c.via, c.by_id) for c in changes] == [
             ("removed", "cli", None),
+            ("reactivated", "cli", None),  # set-password lets a deactivated account in again
             ("password_set", "cli", None),
+            ("deactivated", "admin", admin),
             ("added", "cli", None),
             ("added", "cli", None),
         ]
-        assert [c.user_email for c in changes] == [None, None, None, "baas@example.org"]
-        assert changes[0].user_id == changes[2].user_id
+        assert [c.user_email for c in changes] == [None] * 5 + ["baas@example.org"]
+        assert changes[0].user_id == changes[4].user_id
         # Nothing of the removed address is left in the account tables.
         metadata = MetaData()
         metadata.reflect(storage.engine, only=["account_changes", "password_links"])

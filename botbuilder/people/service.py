@@ -182,10 +182,18 @@ class People:
         return user
 
     def set_password(self, email: str, password: str, via: str = "cli") -> UserRecord:
-        """A password given on the command line; the account's links and sessions end."""
-        user = self.accounts.set_password(email, password)
+        """A password given on the command line; the account's links and sessions end.
+
+        A deactivated account is active again with it (its hash loses the mark), which
+        History records too.
+        """
+        address = normalise_email(email)
+        was = next((p for p in self.list() if p.email == address), None)
+        user = self.accounts.set_password(address, password)
         self.links.revoke(user.id)
         self.changes.record(user.id, "password_set", via=via)
+        if was is not None and not was.active:
+            self.changes.record(user.id, "reactivated", role=user.role, via=via)
         return user
 
     def remove(self, email: str, via: str = "cli") -> None:
