@@ -38,7 +38,7 @@ translations:
 	$(BIN)/pybabel extract -F babel.cfg -k lazy_gettext -k lazy_ngettext:1,2 -c TRANSLATORS: \
 		--add-location=file --sort-by-file --project=botbuilder --copyright-holder="botbuilder contributors" --no-wrap \
 		-o $(TRANSLATIONS)/messages.pot .
-	$(BIN)/pybabel update -i $(TRANSLATIONS)/messages.pot -d $(TRANSLATIONS) --no-wrap --ignore-obsolete
+	$(BIN)/pybabel update -i $(TRANSLATIONS)/messages.pot -d $(TRANSLATIONS) --no-wrap --ignore-obsolete --no-fuzzy-matching
 	$(BIN)/pybabel compile -d $(TRANSLATIONS) --statistics
 
 serve: install

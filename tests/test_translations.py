@@ -58,6 +58,12 @@ def _ids(message: object) -> tuple[str, ...]:
     return tuple(value) if isinstance(value, list | tuple) else (value,)
 
 
+def _key(message: object) -> tuple[str | None, object]:
+    """(context, msgid): the same English text may have several contexts."""
+    value = message.id  # type: ignore[attr-defined]
+    return message.context, (value if isinstance(value, str) else tuple(value))  # type: ignore[attr-defined]
+
+
 def _tuple(value: object) -> tuple[str, ...]:
     return tuple(value) if isinstance(value, list | tuple) else (str(value),)
 
@@ -78,14 +84,12 @@ def test_every_catalogue_is_compiled_from_its_po_file(language: str) -> None:
     with (folder / "messages.mo").open("rb") as handle:
         mo = read_mo(handle)
     expected = {
-        m.id if isinstance(m.id, str) else tuple(m.id): m.string
-        for m in po
-        if m.id and "fuzzy" not in m.flags and all(_strings(m))
+        _key(m): m.string for m in po if m.id and "fuzzy" not in m.flags and all(_strings(m))
     }
-    compiled = {m.id if isinstance(m.id, str) else tuple(m.id): m.string for m in mo if m.id}
-    # An untranslated plural may be compiled as itself: the same text on the page.
-    compiled = {k: v for k, v in _normal(compiled).items() if v != k and any(_tuple(v))}
-    expected = _normal(expected)
+    compiled = {_key(m): m.string for m in mo if m.id}
+    # A text translated as itself ("Online") shows the same either way: left out of both.
+    compiled = {k: v for k, v in _normal(compiled).items() if v != k[1] and any(_tuple(v))}
+    expected = {k: v for k, v in _normal(expected).items() if v != k[1]}
     assert compiled == expected, (
         f"{language}: messages.mo is older than messages.po; run `make translations`"
     )
@@ -105,7 +109,13 @@ def test_every_marked_text_of_the_checked_files_is_in_the_template() -> None:
             )
         for path in paths:
             method = "jinja2" if path.suffix == ".html" else "python"
-            keywords = {"_": None, "gettext": None, "ngettext": (1, 2), "lazy_gettext": None}
+            keywords = {
+                "_": None,
+                "gettext": None,
+                "ngettext": (1, 2),
+                "pgettext": ((1, "c"), 2),
+                "lazy_gettext": None,
+            }
             for _, message, _, _ in extract_from_file(method, str(path), keywords=keywords):
                 first = message if isinstance(message, str) else message[0]
                 marked[first] = str(path.relative_to(ROOT))
@@ -120,7 +130,7 @@ def test_every_checked_text_has_a_translation(language: str) -> None:
     catalogue = _po(TRANSLATIONS / language / "LC_MESSAGES" / "messages.po")
     untranslated = []
     for message in template:
-        found = catalogue.get(message.id)
+        found = catalogue.get(message.id, context=message.context)
         if found is None or "fuzzy" in found.flags or not all(_strings(found)):
             untranslated.append(f"{message.locations[0][0]}: {_ids(message)[0]!r}")
     assert not untranslated, f"no {language} translation for:\n" + "\n".join(untranslated)

@@ -197,10 +197,10 @@ def _login_error(exc: LoginFailed | TooManyAttempts) -> str:
     """The refusal in the page's language (the core's message is English, for logs and scripts)."""
     if isinstance(exc, TooManyAttempts):
         return ngettext(
-            "Too many failed sign-ins. Try again in %(num)d minute, or ask an admin to reset "
-            "your password with 'botbuilder user set-password'.",
-            "Too many failed sign-ins. Try again in %(num)d minutes, or ask an admin to reset "
-            "your password with 'botbuilder user set-password'.",
+            "There were too many failed logins. Try again in %(num)d minute, or ask an admin "
+            "to reset your password with 'botbuilder user set-password'.",
+            "There were too many failed logins. Try again in %(num)d minutes, or ask an admin "
+            "to reset your password with 'botbuilder user set-password'.",
             exc.minutes,
         )
     return gettext("That e-mail address and password do not match an account.")

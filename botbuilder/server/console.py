@@ -23,6 +23,7 @@ from flask import (
     url_for,
 )
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext
 
 from botbuilder.content.emails import mailto
 from botbuilder.content.rendering import render_markdown
@@ -83,10 +84,12 @@ def _links() -> dict[str, Any]:
 
 def _minutes(seconds: int) -> str:
     if seconds < 60:
-        return f"{seconds} s"
+        return gettext("%(num)d s", num=seconds)
     if seconds < 3600:
-        return f"{seconds // 60} min"
-    return f"{seconds // 3600} h {seconds % 3600 // 60} min"
+        return gettext("%(num)d min", num=seconds // 60)
+    return gettext(
+        "%(hours)d h %(minutes)d min", hours=seconds // 3600, minutes=seconds % 3600 // 60
+    )
 
 
 def _queue_json() -> dict[str, Any]:
@@ -313,5 +316,5 @@ def _field(name: str) -> str:
     else:
         value = request.form.get(name)
     if not isinstance(value, str):
-        raise BadRequest(f"'{name}' is missing")
+        raise BadRequest(gettext("'%(name)s' is missing", name=name))
     return value

@@ -17,6 +17,7 @@ import logging
 
 from flask import render_template, request
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext
 
 from botbuilder.errors import BadRequest
 from botbuilder.privacy.requests import MemberData, delete_member, export_member, find_member
@@ -54,13 +55,17 @@ def confirm_delete(conversation_id: str) -> ResponseReturnValue:
 def delete_conversation(conversation_id: str) -> ResponseReturnValue:
     """`POST …/delete`: delete the member's data, typed confirmation required."""
     if request.form.get("confirm", "").strip().lower() != CONFIRM_WORD:
-        raise BadRequest(f"Nothing was deleted: type '{CONFIRM_WORD}' to confirm.")
+        raise BadRequest(
+            gettext("Nothing was deleted: type '%(word)s' to confirm.", word=CONFIRM_WORD)
+        )
     storage = services().storage
     member = find_member(storage, conversation_id=conversation_id)
     address = request.form.get("email", "").strip().lower()
     if address:
         if address not in _follow_up_addresses(member):
-            raise BadRequest("Nothing was deleted: that address is not this conversation's.")
+            raise BadRequest(
+                gettext("Nothing was deleted: that address is not this conversation's.")
+            )
         by_email = find_member(storage, email=address)
         conversations = sorted({*member.conversations, *by_email.conversations})
         member = MemberData(tuple(conversations), address)

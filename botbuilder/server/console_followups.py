@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from flask import jsonify, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext
 
 from botbuilder.conversations.followups import FollowUpRecord
 from botbuilder.db.ids import row_id
@@ -50,8 +51,10 @@ def reply_to_follow_up(follow_up_id: int) -> ResponseReturnValue:
     replies = services().follow_up_replies
     if replies is None:
         raise Conflict(
-            "mail is not set up on this server (BOTBUILDER_SMTP_URL); write to the member "
-            "from your own mail program and mark the follow-up done"
+            gettext(
+                "Mail is not set up on this server (BOTBUILDER_SMTP_URL). Write to the member "
+                "from your own mail program and mark the follow-up done."
+            )
         )
     text = request.form.get("text", "") if not request.is_json else _json_text()
     user = current_user()
@@ -60,7 +63,7 @@ def reply_to_follow_up(follow_up_id: int) -> ResponseReturnValue:
         record = replies.reply(follow_up_id, user.email, text)
     except MailError as exc:
         if wants_json():
-            return error_response(f"not sent: {exc.message}", MAIL_FAILED)
+            return error_response(gettext("not sent: %(reason)s", reason=exc.message), MAIL_FAILED)
         record = services().queue.follow_up(follow_up_id)
         return _page(record, draft=text, error=exc.message), MAIL_FAILED
     if wants_json():

@@ -82,10 +82,10 @@ def available_languages() -> tuple[str, ...]:
 
 def language_names() -> list[tuple[str, str]]:
     """(code, the language's own name) for each catalogue: ("nl", "Nederlands")."""
-    return [
-        (code, (Locale.parse(code).get_display_name(code) or code).capitalize())
-        for code in available_languages()
+    names = [
+        (code, Locale.parse(code).get_display_name(code) or code) for code in available_languages()
     ]
+    return [(code, name[:1].upper() + name[1:]) for code, name in names]
 
 
 def choose_language() -> str:

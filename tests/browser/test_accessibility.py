@@ -28,6 +28,7 @@ STAFF_PAGES = [
     "/console",
     "/admin/users",
     "/admin/teams",
+    "/account/preferences",
 ]
 
 

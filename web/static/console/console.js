@@ -6,10 +6,15 @@
   "use strict";
   var body = document.body;
   var csrf = body.dataset.csrf;
-  // Times in the bot's timezone, like the server's pages ("12:24", not "11:24 UTC").
+  // The words of this script in the page's language, from the template's JSON block.
+  var text = {};
+  try { text = JSON.parse(document.getElementById("console-text").textContent); } catch (e) { /* English below */ }
+  function t(key, fallback) { return text[key] || fallback; }
+  function label(group, value) { return (text[group] && text[group][value]) || value; }
+  // Times in the viewer's timezone, like the server's pages ("12:24", not "11:24 UTC").
   function localTime(iso) {
     try {
-      return new Date(iso).toLocaleTimeString("nl-NL", {
+      return new Date(iso).toLocaleTimeString(document.documentElement.lang || "nl", {
         hour: "2-digit", minute: "2-digit", timeZone: body.dataset.timezone || undefined
       });
     } catch (e) { return iso.slice(11, 16); }
@@ -55,12 +60,12 @@
     var li = el("li", "entry" + (fresh ? " new" : ""));
     li.dataset.id = e.conversation_id;
     var a = el("a"); a.href = e.url;
-    a.appendChild(el("span", "question", e.question || "(no question)"));
+    a.appendChild(el("span", "question", e.question || t("no_question", "(no question)")));
     li.appendChild(a);
     var meta = el("span", "meta");
     meta.appendChild(el("span", "badge", e.team)); meta.appendChild(document.createTextNode(" "));
     meta.appendChild(el("span", "badge", e.language));
-    meta.appendChild(document.createTextNode(" waiting "));
+    meta.appendChild(document.createTextNode(" " + t("waiting", "waiting") + " "));
     meta.appendChild(el("span", "since", e.waiting));
     li.appendChild(meta);
     return li;
@@ -75,13 +80,14 @@
       document.title = (ids.length ? "(" + ids.length + ") " : "") + baseTitle;
       if (fresh.length) {
         chime();
-        announce(fresh.length === 1 ? "A new conversation is waiting." : fresh.length + " new conversations are waiting.");
+        announce(fresh.length === 1 ? t("new_one", "A new conversation is waiting.")
+          : t("new_many", "{count} new conversations are waiting.").replace("{count}", function () { return String(fresh.length); }));
       }
       presence = data.presence || "";  // what the server says: it survives a reload and times out
       if (body.dataset.page !== "queue") return;
       var status = document.getElementById("presence-status");
       if (status && data.presence) {
-        status.textContent = data.presence;
+        status.textContent = label("presence", data.presence);
         status.className = "presence-" + data.presence;
       }
       var lists = document.querySelectorAll("#waiting ol[data-team]");
@@ -127,14 +133,14 @@
           if (transcript.querySelector('[data-id="' + m.id + '"]')) return;
           var li = el("li", "msg " + m.role + " fresh");
           li.dataset.id = m.id;
-          li.appendChild(el("span", "who", m.role));
+          li.appendChild(el("span", "who", label("roles", m.role)));
           var bubble = el("div", "bubble");
           if (m.html) bubble.innerHTML = m.html; else bubble.textContent = m.text; // html is sanitized server-side
           li.appendChild(bubble);
           li.appendChild(el("time", "", localTime(m.created_at)));
           transcript.appendChild(li);
           lastId = String(m.id);
-          if (m.role === "member") announce("The member wrote: " + m.text);
+          if (m.role === "member") announce(t("member_wrote", "The member wrote: {text}").replace("{text}", function () { return m.text; }));
         });
         if (data.state !== state) document.getElementById("changed").hidden = false;
       }).catch(function () {});
@@ -158,7 +164,7 @@
             var shown = el("div", "meta answer-preview");
             shown.innerHTML = a.html;
             li.appendChild(shown);
-            var use = el("button", "use", "Insert");
+            var use = el("button", "use", t("insert", "Insert"));
             use.type = "button";
             use.addEventListener("click", function () {
               reply.value = (reply.value ? reply.value + "\n\n" : "") + a.answer.trim();
