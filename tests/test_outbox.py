@@ -242,3 +242,26 @@ def test_the_upgrade_gives_up_deliveries_that_older_versions_kept_in_memory(
         columns = {c["name"] for c in inspect(connection).get_columns("webhook_deliveries")}
     assert "claim_token" not in columns and "body" not in columns
     engine.dispose()
+
+
+def test_a_handoff_queued_on_one_replica_is_posted_by_another_from_its_bot_yml(
+    app_factory, bot_dir: Any, receiver: Receiver
+) -> None:  # type: ignore[no-untyped-def]
+    from tests.test_notify import _hand_off, _with_webhook
+
+    flows = _with_webhook(bot_dir, receiver.url)
+    stopped = app_factory(flows)
+    stopped.extensions["botbuilder"].notifier.close()  # a replica that stops at once
+    conversation = _hand_off(stopped)
+    (queued,) = stopped.extensions["botbuilder"].notifier.deliveries()
+    assert queued.status == "pending" and queued.attempts == 0 and not receiver.bodies
+    other = app_factory(flows)  # same database; the URL only from its own bot.yml
+    notifier = other.extensions["botbuilder"].notifier
+    notifier.start()
+    assert notifier.wait(10)
+    (body,) = receiver.bodies
+    assert body["conversation_id"] == conversation and body["team"] == "leden"
+    assert notifier.deliveries()[0].status == "delivered"
+    notifier.close()
+    for app in (stopped, other):
+        app.extensions["botbuilder"].storage.close()
