@@ -25,8 +25,22 @@ __all__ = [
     "trend_rows",
 ]
 
+
+def N_(text: str) -> str:
+    """Marks a label for the translation catalogue (gettext's convention): the page translates it."""
+    return text
+
+
 WEEKLY_AFTER_DAYS = 62
-WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+WEEKDAYS = (
+    N_("Monday"),
+    N_("Tuesday"),
+    N_("Wednesday"),
+    N_("Thursday"),
+    N_("Friday"),
+    N_("Saturday"),
+    N_("Sunday"),
+)
 TABLES = ("summary", "trend", "intents", "feedback", "handoffs", "hours", "weekdays")
 _DECISIONS = ("answer", "clarify", "handoff")
 
@@ -115,22 +129,22 @@ def tables(figures: dict[str, Any]) -> dict[str, Table]:
         _trend(figures),
         Table(
             "intents",
-            "Top intents: answers given per intent",
-            (Column("Intent", "text"), Column("Answers")),
+            N_("Top intents: answers given per intent"),
+            (Column(N_("Intent"), "text"), Column(N_("Answers"))),
             tuple((i["intent"], i["count"]) for i in figures["top_intents"]),
         ),
         Table(
             "feedback",
-            "Ratings per intent, worst first (most not helpful)",
+            N_("Ratings per intent, worst first (most not helpful)"),
             (
-                Column("Intent", "text"),
-                Column("Not helpful"),
-                Column("Helpful"),
-                Column("Share not helpful", "share"),
+                Column(N_("Intent"), "text"),
+                Column(N_("Not helpful")),
+                Column(N_("Helpful")),
+                Column(N_("Share not helpful"), "share"),
             ),
             tuple(
                 (
-                    f["intent"] or "(no intent)",
+                    f["intent"] or N_("(no intent)"),
                     f["not_helpful"],
                     f["helpful"],
                     _share(f["not_helpful"], f["helpful"] + f["not_helpful"]),
@@ -141,14 +155,14 @@ def tables(figures: dict[str, Any]) -> dict[str, Table]:
         _handoffs(figures),
         Table(
             "hours",
-            "Busiest hours: member messages per hour of the day (bot's time zone)",
-            (Column("Hour", "text"), Column("Member messages")),
+            N_("Busiest hours: member messages per hour of the day (bot's time zone)"),
+            (Column(N_("Hour"), "text"), Column(N_("Member messages"))),
             tuple((f"{h:02d}:00", n) for h, n in enumerate(figures["busiest"]["hours"])),
         ),
         Table(
             "weekdays",
-            "Busiest weekdays: member messages per day of the week",
-            (Column("Weekday", "text"), Column("Member messages")),
+            N_("Busiest weekdays: member messages per day of the week"),
+            (Column(N_("Weekday"), "text"), Column(N_("Member messages"))),
             tuple(zip(WEEKDAYS, figures["busiest"]["weekdays"], strict=True)),
         ),
     ]
@@ -161,24 +175,26 @@ def _summary(figures: dict[str, Any]) -> Table:
     feedback, handoffs = figures["feedback"], figures["handoffs"]
     rated = feedback["helpful"] + feedback["not_helpful"]
     rows: tuple[tuple[str, int, float | None], ...] = (
-        ("Conversations", figures["conversations"], None),
-        ("Member messages", figures["member_messages"], None),
-        ("Answered", decisions["answer"], figures["answered_rate"] if total else None),
-        ("Clarified (asked back)", decisions["clarify"], _share(decisions["clarify"], total)),
-        ("Handed off", decisions["handoff"], _share(decisions["handoff"], total)),
-        ("Rated helpful", feedback["helpful"], _share(feedback["helpful"], rated)),
-        ("Rated not helpful", feedback["not_helpful"], _share(feedback["not_helpful"], rated)),
+        (N_("Conversations"), figures["conversations"], None),
+        (N_("Member messages"), figures["member_messages"], None),
+        (N_("Answered"), decisions["answer"], figures["answered_rate"] if total else None),
+        (N_("Clarified (asked back)"), decisions["clarify"], _share(decisions["clarify"], total)),
+        (N_("Handed off"), decisions["handoff"], _share(decisions["handoff"], total)),
+        (N_("Rated helpful"), feedback["helpful"], _share(feedback["helpful"], rated)),
+        (N_("Rated not helpful"), feedback["not_helpful"], _share(feedback["not_helpful"], rated)),
         (
-            "Handoffs claimed by an agent",
+            N_("Handoffs claimed by an agent"),
             handoffs["claimed"],
             _share(handoffs["claimed"], handoffs["count"]),
         ),
-        ("Follow-ups waiting (e-mail)", figures["follow_ups_waiting"], None),
+        (N_("Follow-ups waiting (e-mail)"), figures["follow_ups_waiting"], None),
     )
     return Table(
         "summary",
-        "The period at a glance (shares of the bot's decisions, of the ratings, of the handoffs)",
-        (Column("Figure", "text"), Column("Count"), Column("Share", "share")),
+        N_(
+            "The period at a glance (shares of the bot's decisions, of the ratings, of the handoffs)"
+        ),
+        (Column(N_("Figure"), "text"), Column(N_("Count")), Column(N_("Share"), "share")),
         rows,
     )
 
@@ -187,14 +203,16 @@ def _trend(figures: dict[str, Any]) -> Table:
     unit, rows = trend_rows(figures)
     return Table(
         "trend",
-        f"Answered, clarified and handed off per {unit}",
+        N_("Answered, clarified and handed off per week")
+        if unit == "week"
+        else N_("Answered, clarified and handed off per day"),
         (
-            Column("Week of" if unit == "week" else "Day", "text"),
-            Column("Conversations"),
-            Column("Answered"),
-            Column("Clarified"),
-            Column("Handed off"),
-            Column("Answered share", "share"),
+            Column(N_("Week of") if unit == "week" else "Day", "text"),
+            Column(N_("Conversations")),
+            Column(N_("Answered")),
+            Column(N_("Clarified")),
+            Column(N_("Handed off")),
+            Column(N_("Answered share"), "share"),
         ),
         tuple(
             (
@@ -228,13 +246,13 @@ def _handoffs(figures: dict[str, Any]) -> Table:
         "handoffs",
         "Handoffs per team: first response and resolution times (median and p90)",
         (
-            Column("Team", "text"),
-            Column("Handoffs"),
-            Column("Claimed"),
-            Column("First response, median", "seconds"),
-            Column("First response, p90", "seconds"),
-            Column("Resolution, median", "seconds"),
-            Column("Resolution, p90", "seconds"),
+            Column(N_("Team"), "text"),
+            Column(N_("Handoffs")),
+            Column(N_("Claimed")),
+            Column(N_("First response, median"), "seconds"),
+            Column(N_("First response, p90"), "seconds"),
+            Column(N_("Resolution, median"), "seconds"),
+            Column(N_("Resolution, p90"), "seconds"),
         ),
         tuple(rows),
     )
@@ -258,7 +276,7 @@ def charts(figures: dict[str, Any]) -> dict[str, Any]:
             "counts": [i["count"] for i in figures["top_intents"]],
         },
         "feedback": {
-            "labels": [f["intent"] or "(no intent)" for f in worst],
+            "labels": [f["intent"] or N_("(no intent)") for f in worst],
             "helpful": [f["helpful"] for f in worst],
             "not_helpful": [f["not_helpful"] for f in worst],
         },

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from flask import flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext
 
 from botbuilder.editing.forms import EditConflict, FieldProblem, InvalidEdit
 from botbuilder.editing.teams import DAYS, TeamForm, Teams, hours_summary, timezone_choices
@@ -56,7 +57,7 @@ def default_team() -> ResponseReturnValue:
     except InvalidEdit as exc:
         return _list_page(exc.problems, 422)
     reload_now()
-    flash(f"Handoffs without a team of their own now go to '{name}'.", "saved")
+    flash(gettext("Handoffs without a team of their own now go to '%(team)s'.", team=name), "saved")
     return redirect(url_for("admin.teams"))
 
 
@@ -68,7 +69,7 @@ def delete_team(name: str) -> ResponseReturnValue:
     except InvalidEdit as exc:
         return _list_page(exc.problems, 422)
     reload_now()
-    flash(f"Deleted team '{name}'.", "saved")
+    flash(gettext("Deleted team '%(team)s'.", team=name), "saved")
     return redirect(url_for("admin.teams"))
 
 
@@ -120,7 +121,10 @@ def _save(form: TeamForm, new: bool) -> ResponseReturnValue:
     except EditConflict as exc:
         return _team_page(editor.form(form.name), new, [], 409, conflict=exc.message)
     reload_now()
-    flash(f"Saved team '{form.name}'. The bot uses its hours within 2 seconds.", "saved")
+    flash(
+        gettext("Saved team '%(team)s'. The bot uses its hours within 2 seconds.", team=form.name),
+        "saved",
+    )
     return redirect(url_for("admin.teams"))
 
 

@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext
 
 from botbuilder.db.ids import row_id
 from botbuilder.errors import BadRequest
@@ -89,7 +90,7 @@ def post() -> ResponseReturnValue:
     except BadRequest as exc:
         return _page(400, str(exc))
     log.info("announcement %d posted by a manager (%d intents)", posted.id, len(posted.intents))
-    flash("Posted. Open chats show it within a second.", "saved")
+    flash(gettext("Posted. Open chats show it within a second."), "saved")
     return redirect(url_for("announcements.home"))
 
 
@@ -98,5 +99,5 @@ def post() -> ResponseReturnValue:
 def end(announcement_id: int) -> ResponseReturnValue:
     ended = services().announcements.end(row_id(announcement_id, "an announcement id"))
     log.info("announcement %d ended", ended.id)
-    flash("Ended. Open chats stop showing it within a second.", "saved")
+    flash(gettext("Ended. Open chats stop showing it within a second."), "saved")
     return redirect(url_for("announcements.home"))

@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext
 
 from botbuilder.conversations.states import STATES
 from botbuilder.editing.forms import EditConflict, InvalidEdit
@@ -140,12 +141,21 @@ def belongs_to_intent(conversation_id: str, message_id: int) -> ResponseReturnVa
     except (InvalidEdit, EditConflict) as exc:
         problems = getattr(exc, "problems", [])
         detail = "; ".join(f"{p.text} {p.message}".strip() for p in problems) or exc.message
-        flash(f"Not added to '{intent_id}': {detail}", "error")
+        flash(
+            gettext("Not added to '%(intent)s': %(detail)s", intent=intent_id, detail=detail),
+            "error",
+        )
     else:
         if added:
-            flash(f"Added the question to '{intent_id}'. The bot answers it from now on.", "saved")
+            flash(
+                gettext(
+                    "Added the question to '%(intent)s'. The bot answers it from now on.",
+                    intent=intent_id,
+                ),
+                "saved",
+            )
         else:
-            flash(f"'{intent_id}' already has this question.", "saved")
+            flash(gettext("'%(intent)s' already has this question.", intent=intent_id), "saved")
     anchor = f"m{message_id}"
     return redirect(url_for("browse.conversation", conversation_id=conversation_id) + "#" + anchor)
 
@@ -159,8 +169,10 @@ def no_intent_yet(conversation_id: str, message_id: int) -> ResponseReturnValue:
         raise BadRequest("only a member's question can go to the inbox")
     services().gaps.add_to_inbox(message_id, current_author())
     flash(
-        "In the inbox: it joins a suggestion once three alike questions are there, "
-        "and is listed under loose questions until then.",
+        gettext(
+            "In the inbox: it joins a suggestion once three alike questions are there, "
+            "and is listed under loose questions until then."
+        ),
         "saved",
     )
     anchor = f"m{message_id}"

@@ -24,6 +24,7 @@ from flask import (
     url_for,
 )
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext
 
 from botbuilder.content.loader import SETTINGS_FILE
 from botbuilder.content.rendering import render_markdown
@@ -214,7 +215,10 @@ def save_intent() -> ResponseReturnValue:
         new_revision = current.revision() if isinstance(current, IntentForm) else revision
         return _render_intent(file, original_id, form, new_revision, conflict=exc, status=409)
     reload_now()
-    flash(f"Saved '{form.id}'. The bot answers with it within 2 seconds.", "saved")
+    flash(
+        gettext("Saved '%(intent)s'. The bot answers with it within 2 seconds.", intent=form.id),
+        "saved",
+    )
     return redirect(url_for("editor.edit_intent", file=file, id=form.id))
 
 
@@ -244,7 +248,7 @@ def delete_intent() -> ResponseReturnValue:
             file, intent_id, form, form.revision(), problems=problems, conflict=conflict, status=409
         )
     reload_now()
-    flash(f"Deleted '{intent_id}' from {file}.", "saved")
+    flash(gettext("Deleted '%(intent)s' from %(file)s.", intent=intent_id, file=file), "saved")
     return redirect(url_for("editor.intents"))
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from flask import flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext
 
 from botbuilder.db.ids import row_id
 from botbuilder.editing.forms import EditConflict, FieldProblem, InvalidEdit, SettingsForm
@@ -67,7 +68,7 @@ def settings() -> ResponseReturnValue:
             conflict, revision, status = exc, current.revision(), 409
         else:
             reload_now()
-            flash("Saved the settings. The bot uses them within 2 seconds.", "saved")
+            flash(gettext("Saved the settings. The bot uses them within 2 seconds."), "saved")
             return redirect(url_for("editor.settings"))
     running = services().runtime.current().matcher.thresholds
     page = render_template(
@@ -125,10 +126,19 @@ def restore(version_id: int) -> ResponseReturnValue:
         for p in exc.problems:
             if p.severity == "error":
                 flash(p.text, "error")
-        flash(f"Version {version_id} was not restored: it has errors with today's flows.", "error")
+        flash(
+            gettext(
+                "Version %(number)s was not restored: it has errors with today's flows.",
+                number=version_id,
+            ),
+            "error",
+        )
         return redirect(url_for("editor.version", version_id=version_id))
     reload_now()
-    flash(f"Restored version {version_id} of {restored.path}.", "saved")
+    flash(
+        gettext("Restored version %(number)s of %(file)s.", number=version_id, file=restored.path),
+        "saved",
+    )
     return redirect(url_for("editor.history"))
 
 
@@ -143,8 +153,18 @@ def restore_one_intent(version_id: int) -> ResponseReturnValue:
         for p in getattr(exc, "problems", []):
             if p.severity == "error":
                 flash(p.text, "error")
-        flash(f"'{intent_id}' was not restored: {exc}", "error")
+        flash(
+            gettext("'%(intent)s' was not restored: %(error)s", intent=intent_id, error=exc),
+            "error",
+        )
         return redirect(url_for("editor.version", version_id=version_id))
     reload_now()
-    flash(f"Restored '{intent_id}' as version {version_id} had it.", "saved")
+    flash(
+        gettext(
+            "Restored '%(intent)s' as version %(number)s had it.",
+            intent=intent_id,
+            number=version_id,
+        ),
+        "saved",
+    )
     return redirect(url_for("editor.version", version_id=version_id))

@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext, lazy_gettext
 
 from botbuilder.conversations.dialogue import MAX_MESSAGE_CHARS
 from botbuilder.errors import BadRequest, NotFound, RequestError
@@ -32,11 +33,11 @@ __all__ = ["blueprint", "inbox_phrasings", "intent_file"]
 blueprint = Blueprint("inbox", __name__, url_prefix="/editor/inbox")
 STAFF_BLUEPRINTS.add("inbox")
 REASONS = {
-    "low_confidence": "handed off: the bot was unsure",
-    "clarify": "asked “did you mean…?”, no pick",
-    "not_helpful": "answered, marked 👎",
-    "person": "answered, then asked for a person",
-    "manual": "put here from a conversation",
+    "low_confidence": lazy_gettext("handed off: the bot was unsure"),
+    "clarify": lazy_gettext("asked “did you mean…?”, no pick"),
+    "not_helpful": lazy_gettext("answered, marked 👎"),
+    "person": lazy_gettext("answered, then asked for a person"),
+    "manual": lazy_gettext("put here from a conversation"),
 }
 MAX_PHRASINGS = 50  # handed to the editor in the address; a larger group is cut, most typical kept
 
@@ -71,6 +72,7 @@ def home() -> ResponseReturnValue:
         "editor/inbox.html",
         suggestions=suggestions,
         loose=loose,
+        unread=gaps.unread(language=language) if state == "new" else 0,
         state=state,
         states=STATES,
         language=language,
@@ -93,7 +95,14 @@ def ignore(suggestion_id: str) -> ResponseReturnValue:
     gaps = services().gaps
     suggestion = gaps.get(suggestion_id)
     gaps.ignore(suggestion_id, current_author())
-    flash(f"Ignored “{suggestion.title}” ({suggestion.count} questions).", "saved")
+    flash(
+        gettext(
+            "Ignored “%(title)s” (%(count)s questions).",
+            title=suggestion.title,
+            count=suggestion.count,
+        ),
+        "saved",
+    )
     return redirect(url_for("inbox.home"))
 
 

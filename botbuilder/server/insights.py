@@ -16,8 +16,10 @@ from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from babel.dates import get_day_names
 from flask import Blueprint, Response, render_template, request
 from flask.typing import ResponseReturnValue
+from flask_babel import get_locale
 
 from botbuilder.content.model import Bot
 from botbuilder.errors import BadRequest, NotFound
@@ -138,9 +140,16 @@ def stats() -> ResponseReturnValue:
         figures=numbers,
         decided=sum(numbers["decisions"].values()),
         tables=dashboard.tables(numbers),
-        charts=dashboard.charts(numbers),
+        charts=_with_local_weekdays(dashboard.charts(numbers)),
         trend_unit=unit,
     )
+
+
+def _with_local_weekdays(charts: dict[str, Any]) -> dict[str, Any]:
+    # The weekday chart's short names in the page's language (Babel's CLDR names, Monday first).
+    names = get_day_names("abbreviated", locale=get_locale() or "en")
+    charts["weekdays"]["labels"] = [names[day] for day in range(7)]
+    return charts
 
 
 @blueprint.get("/stats/<name>.csv")

@@ -7,6 +7,11 @@
   var SUBMITTED = "botbuilder-draft-submitted";
   var form = document.querySelector("form[data-draft-key]");
   var store = window.localStorage, session = window.sessionStorage;
+  // The page's words (editor/base.html's #editor-text, in the user's language); English if absent.
+  var words = (function () {
+    var node = document.getElementById("editor-text");
+    try { return node ? JSON.parse(node.textContent) : {}; } catch (e) { return {}; }
+  })();
 
   // A save that the server confirmed (the green "Saved" banner) ends its draft.
   var submitted = session.getItem(SUBMITTED);
@@ -96,16 +101,16 @@
   banner.id = "draft-offer";
   banner.setAttribute("role", "alert");
   var text = document.createElement("p");
-  text.textContent = "You left unsaved changes here at " + when + ". Restore them?";
+  text.textContent = (words.draft_offer || "You left unsaved changes here at {time}. Restore them?").split("{time}").join(when);
   var yes = document.createElement("button");
   yes.type = "button";
   yes.id = "draft-restore";
   yes.className = "primary";
-  yes.textContent = "Restore my changes";
+  yes.textContent = words.draft_restore || "Restore my changes";
   var no = document.createElement("button");
   no.type = "button";
   no.id = "draft-discard";
-  no.textContent = "Discard them";
+  no.textContent = words.draft_discard || "Discard them";
   banner.append(text, yes, " ", no);
   form.parentNode.parentNode.insertBefore(banner, form.parentNode);
   yes.addEventListener("click", function () {

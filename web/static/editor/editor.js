@@ -5,6 +5,16 @@
   "use strict";
   var body = document.body;
   var csrf = body.dataset.csrf;
+  // The page's words (editor/base.html's #editor-text, in the user's language); English if absent.
+  var words = (function () {
+    var node = document.getElementById("editor-text");
+    try { return node ? JSON.parse(node.textContent) : {}; } catch (e) { return {}; }
+  })();
+  function say(key, fallback, values) {
+    var text = words[key] || fallback;
+    Object.keys(values || {}).forEach(function (name) { text = text.split("{" + name + "}").join(values[name]); });
+    return text;
+  }
 
   function post(url, data, json) {
     var headers = { "X-CSRF-Token": csrf, "Accept": "application/json" };
@@ -133,7 +143,7 @@
       e.preventDefault();
       var data = new URLSearchParams(new FormData(intentForm));
       data.set("question", document.getElementById("try-question").value);
-      result.replaceChildren(el("p", "muted", "Asking…"));
+      result.replaceChildren(el("p", "muted", say("asking", "Asking…")));
       post(body.dataset.tryUrl, data).then(function (r) { showTry(result, r); });
     });
   }
@@ -141,12 +151,12 @@
   function showTry(result, r) {
     result.replaceChildren();
     if (!r.ok) {
-      result.appendChild(el("p", "field-problem", r.error || "that did not work"));
+      result.appendChild(el("p", "field-problem", r.error || say("failed", "that did not work")));
       (r.problems || []).forEach(function (p) { result.appendChild(el("p", "field-problem", p.text)); });
       return;
     }
-    var words = { answer: "Answers", clarify: "Asks “Did you mean…?”", handoff: "Hands over to a colleague" };
-    result.appendChild(el("p", "decision " + r.decision, words[r.decision] || r.decision));
+    var decisions = words.decisions || { answer: "Answers", clarify: "Asks “Did you mean…?”", handoff: "Hands over to a colleague" };
+    result.appendChild(el("p", "decision " + r.decision, decisions[r.decision] || r.decision));
     if (r.answer) {
       var bubble = el("div", "bubble");
       bubble.innerHTML = r.answer.html; // sanitized by the server (render_markdown)
@@ -156,11 +166,11 @@
         r.answer.buttons.forEach(function (b) { chips.appendChild(el("span", "", b)); });
         result.appendChild(chips);
       }
-      if (r.answer.handoff_team) result.appendChild(el("p", "hint", "Then hands over to team " + r.answer.handoff_team + "."));
+      if (r.answer.handoff_team) result.appendChild(el("p", "hint", say("then_team", "Then hands over to team {team}.", { team: r.answer.handoff_team })));
     } else if (r.options && r.options.length) {
-      result.appendChild(el("p", "hint", "Offers: " + r.options.join(", ")));
+      result.appendChild(el("p", "hint", say("offers", "Offers: {options}", { options: r.options.join(", ") })));
     }
-    result.appendChild(el("p", "hint", "Top intents (answers above " + r.thresholds.answer.toFixed(2) + "):"));
+    result.appendChild(el("p", "hint", say("top_intents", "Top intents (answers above {threshold}):", { threshold: r.thresholds.answer.toFixed(2) })));
     var list = el("ol", "scores");
     r.candidates.forEach(function (c) {
       var li = el("li", c.intent === r.edited ? "edited" : "");

@@ -8,6 +8,13 @@
 (function () {
   "use strict";
 
+  // The page's words (editor/base.html's #editor-text, in the user's language); English if absent.
+  var WORDS = (function () {
+    var node = document.getElementById("editor-text");
+    try { return (node && JSON.parse(node.textContent).chart) || {}; } catch (e) { return {}; }
+  })();
+  function say(key, fallback) { return WORDS[key] || fallback; }
+
   var COLORS = {
     answer: "#0b6e4f",
     clarify: "#c98a00",
@@ -51,7 +58,7 @@
       return {
         type: "doughnut",
         data: {
-          labels: ["Answered", "Clarified", "Handed off"],
+          labels: [say("answered", "Answered"), say("clarified", "Clarified"), say("handed_off", "Handed off")],
           datasets: [
             {
               data: [d.answer, d.clarify, d.handoff],
@@ -66,11 +73,11 @@
       var config = bars(
         d.labels,
         [
-          { type: "line", label: "Conversations", data: d.conversations, borderColor: COLORS.line,
+          { type: "line", label: say("conversations", "Conversations"), data: d.conversations, borderColor: COLORS.line,
             backgroundColor: COLORS.line, pointRadius: 2, order: 0 },
-          { label: "Answered", data: d.answer, backgroundColor: COLORS.answer, stack: "d", order: 1 },
-          { label: "Clarified", data: d.clarify, backgroundColor: COLORS.clarify, stack: "d", order: 1 },
-          { label: "Handed off", data: d.handoff, backgroundColor: COLORS.handoff, stack: "d", order: 1 },
+          { label: say("answered", "Answered"), data: d.answer, backgroundColor: COLORS.answer, stack: "d", order: 1 },
+          { label: say("clarified", "Clarified"), data: d.clarify, backgroundColor: COLORS.clarify, stack: "d", order: 1 },
+          { label: say("handed_off", "Handed off"), data: d.handoff, backgroundColor: COLORS.handoff, stack: "d", order: 1 },
         ],
         stacked(false)
       );
@@ -79,7 +86,7 @@
     intents: function (d) {
       return bars(
         d.labels,
-        [{ label: "Answers", data: d.counts, backgroundColor: COLORS.bars }],
+        [{ label: say("answers", "Answers given"), data: d.counts, backgroundColor: COLORS.bars }],
         { indexAxis: "y", scales: { x: { beginAtZero: true, ticks: { precision: 0 } },
                                     y: { ticks: { autoSkip: false } } } }
       );
@@ -88,8 +95,8 @@
       return bars(
         d.labels,
         [
-          { label: "Not helpful", data: d.not_helpful, backgroundColor: COLORS.notHelpful },
-          { label: "Helpful", data: d.helpful, backgroundColor: COLORS.helpful },
+          { label: say("not_helpful", "Not helpful"), data: d.not_helpful, backgroundColor: COLORS.notHelpful },
+          { label: say("helpful", "Helpful"), data: d.helpful, backgroundColor: COLORS.helpful },
         ],
         stacked(true)
       );
@@ -98,19 +105,19 @@
       return bars(
         d.labels,
         [
-          { label: "First response, median (min)", data: d.first_p50, backgroundColor: COLORS.bars },
-          { label: "First response, p90 (min)", data: d.first_p90, backgroundColor: COLORS.p90 },
-          { label: "Resolution, median (min)", data: d.resolution_p50, backgroundColor: COLORS.resolution },
-          { label: "Resolution, p90 (min)", data: d.resolution_p90, backgroundColor: COLORS.resolutionP90 },
+          { label: say("first_p50", "First response, median (min)"), data: d.first_p50, backgroundColor: COLORS.bars },
+          { label: say("first_p90", "First response, p90 (min)"), data: d.first_p90, backgroundColor: COLORS.p90 },
+          { label: say("resolution_p50", "Resolution, median (min)"), data: d.resolution_p50, backgroundColor: COLORS.resolution },
+          { label: say("resolution_p90", "Resolution, p90 (min)"), data: d.resolution_p90, backgroundColor: COLORS.resolutionP90 },
         ],
-        { scales: { y: { beginAtZero: true, title: { display: true, text: "minutes" } } } }
+        { scales: { y: { beginAtZero: true, title: { display: true, text: say("minutes", "minutes") } } } }
       );
     },
     hours: function (d) {
-      return bars(d.labels, [{ label: "Member messages", data: d.counts, backgroundColor: COLORS.bars }]);
+      return bars(d.labels, [{ label: say("member_messages", "Member messages"), data: d.counts, backgroundColor: COLORS.bars }]);
     },
     weekdays: function (d) {
-      return bars(d.labels, [{ label: "Member messages", data: d.counts, backgroundColor: COLORS.bars }]);
+      return bars(d.labels, [{ label: say("member_messages", "Member messages"), data: d.counts, backgroundColor: COLORS.bars }]);
     },
   };
 
