@@ -7,10 +7,11 @@ table works on a machine without ../shared.
 
 `--encoder SPEC` measures one candidate encoder: a bot.yml model name
 (`multilingual-e5-small`, `all-MiniLM-L6-v2`, any sentence-transformers
-name), optionally followed by `:key=value` settings that override the
-backend's own: `dense` (embedding block weight), `ngram` (n-gram block
-weight, 0 = embeddings alone) and `centred` (0 or 1). Without it, each set
-uses its bot.yml, as a bot would.
+name), or two joined by `+` (their vectors side by side), optionally
+followed by `:key=value` settings that override the backend's own: `dense`
+(embedding block weight), `ngram` (n-gram block weight, 0 = embeddings
+alone) and `centred` (0 or 1). Without it, each set uses its bot.yml, as a
+bot would. `--compare` measures every candidate of `CANDIDATES` on every set.
 """
 
 from __future__ import annotations
@@ -27,21 +28,47 @@ from botbuilder.matching.encoder import CachedEncoder, Encoder, encoder_for
 from botbuilder.matching.evaluation import Case, evaluate, figures_at, load_cases
 from botbuilder.matching.matcher import Matcher
 
-__all__ = ["TARGETS", "accuracy_table", "candidate", "format_table"]
+__all__ = [
+    "CANDIDATES",
+    "TARGETS",
+    "accuracy_table",
+    "candidate",
+    "comparison",
+    "format_comparison",
+    "format_table",
+]
 
 ROOT = Path(__file__).resolve().parent.parent
 
-# Issue 3's targets: (in_scope_accuracy ≥, in_scope_resolved ≥, oos_recall ≥, wrong_answer_rate ≤).
-TARGETS: dict[str, tuple[float, float, float, float]] = {
-    "example bot": (0.92, 0.97, 0.85, 0.03),
-    "xsid-nl": (0.92, 0.97, 0.30, 0.05),
-    "xsid-en": (0.93, 0.97, 0.30, 0.05),
-    "hwu64-10shot": (0.84, 0.92, 0.60, 0.07),
-    "banking77-10shot": (0.84, 0.92, 0.50, 0.08),
+# Issue 13's targets (None: no target): in_scope_accuracy ≥, oos_recall ≥, wrong_answer_rate ≤.
+TARGETS: dict[str, tuple[float | None, float | None, float | None]] = {
+    "example bot": (0.92, 0.85, 0.03),
+    "xsid-nl": (0.92, 0.40, 0.05),
+    "xsid-en": (0.93, None, 0.05),
+    "hwu64-10shot": (0.80, None, 0.08),
+    "banking77-10shot": (0.82, None, 0.08),
 }
-_AT_LEAST = ("in_scope_accuracy", "in_scope_resolved", "oos_recall")
+_TARGETED = ("in_scope_accuracy", "oos_recall", "wrong_answer_rate")
+# The encoders the default was chosen from (README, "Which encoder"): e5; e5
+# with the n-gram block at half weight (the re-balancing that helped most in
+# the first measurements); e5 and MiniLM side by side; MiniLM.
+CANDIDATES = (
+    "multilingual-e5-small",
+    "multilingual-e5-small:ngram=0.5",
+    "multilingual-e5-small+all-MiniLM-L6-v2",
+    "all-MiniLM-L6-v2",
+)
+_AT_LEAST = ("in_scope_accuracy", "oos_recall")
 _AT_MOST = ("wrong_answer_rate",)
-_COLUMNS = (*_AT_LEAST, *_AT_MOST, "clarify_rate", "closed_set_accuracy", "cost")
+_COLUMNS = (
+    "in_scope_accuracy",
+    "in_scope_resolved",
+    "oos_recall",
+    "wrong_answer_rate",
+    "clarify_rate",
+    "closed_set_accuracy",
+    "cost",
+)
 
 
 def _sets(bench_dir: Path) -> list[tuple[str, Path, Path]]:
@@ -69,8 +96,25 @@ class _Tuned:
         return self.encoder.encode(texts)
 
 
+class _Joined:
+    """Two encoders' vectors side by side, each part scaled so the whole is unit length."""
+
+    def __init__(self, first: Encoder, second: Encoder) -> None:
+        self.parts = (first, second)
+        self.name = f"{first.name}+{second.name}"
+        self.backend = f"{first.backend}+{second.backend}"
+        self.version = f"{first.version}+{second.version}"
+        self.prefix = ""  # each part prefixes its own texts
+        self.centred = first.centred or second.centred
+        self.dense_weight = 1.0
+        self.ngram_weight = 1.0
+
+    def encode(self, texts: Any) -> np.ndarray:
+        return np.hstack([part.encode(texts) for part in self.parts]) / np.float32(np.sqrt(2))
+
+
 def candidate(spec: str) -> Encoder:
-    """`model[:key=value...]`: see the module docstring."""
+    """`model[+model][:key=value...]`: see the module docstring."""
     model, *pairs = spec.split(":")
     settings = {}
     for pair in pairs:
@@ -78,7 +122,15 @@ def candidate(spec: str) -> Encoder:
         if key not in ("dense", "ngram", "centred"):
             raise ValueError(f"unknown encoder setting '{key}' in '{spec}'")
         settings[key] = float(value)
-    encoder = encoder_for(model)
+    if "+" in model:
+        first, second = model.split("+", 1)
+        cache = Path(os.environ.get("BOTBUILDER_INSTANCE_PATH", "instance")) / "embeddings.sqlite"
+        # Each part through the cache on its own: the parts' vectors are shared with single runs.
+        encoder: Encoder = _Joined(
+            CachedEncoder(encoder_for(first), cache), CachedEncoder(encoder_for(second), cache)
+        )
+    else:
+        encoder = encoder_for(model)
     return _Tuned(encoder, settings) if settings else encoder
 
 
@@ -102,7 +154,11 @@ def accuracy_table(
         metrics = evaluate(matcher, cases).metrics
         row: dict[str, Any] = {"set": name, "n": metrics["n"]}
         row.update({key: metrics[key] for key in _COLUMNS})
-        targets = dict(zip((*_AT_LEAST, *_AT_MOST), TARGETS[name], strict=True))
+        targets = {
+            key: goal
+            for key, goal in zip(_TARGETED, TARGETS[name], strict=True)
+            if goal is not None
+        }
         row["targets"] = targets
         row["passed"] = {
             key: metrics[key] >= goal if key in _AT_LEAST else metrics[key] <= goal
@@ -202,4 +258,37 @@ def format_table(rows: list[dict[str, Any]]) -> str:
         out.append(
             f"  {row['set']:<17} answer ≥ {best['answer']:.3f}, clarify ≥ {best['clarify']:.3f}: {shown}"
         )
+    return "\n".join(out)
+
+
+def comparison(
+    bench_dir: str | os.PathLike[str] = "../shared/bench",
+    candidates: tuple[str, ...] = CANDIDATES,
+) -> dict[str, list[dict[str, Any]]]:
+    """Every candidate encoder's rows (see `accuracy_table`), without the ceiling."""
+    return {spec: accuracy_table(bench_dir, spec, with_ceiling=False) for spec in candidates}
+
+
+def format_comparison(results: dict[str, list[dict[str, Any]]]) -> str:
+    """Candidate × set, each cell in-scope / wrong / out-of-scope recall / cost, and the mean cost."""
+    sets = [row["set"] for row in next(iter(results.values()), [])]
+    headers = ["candidate", *sets, "mean cost"]
+    lines = []
+    for spec, rows in results.items():
+        cells = [spec]
+        for row in rows:
+            oos = f"{row['oos_recall']:.3f}" if row["n"] and "oos_recall" in row else "-"
+            cells.append(
+                f"{row['in_scope_accuracy']:.3f}/{row['wrong_answer_rate']:.3f}/{oos}/{row['cost']:.3f}"
+            )
+        mean = sum(row["cost"] for row in rows) / len(rows) if rows else 0.0
+        cells.append(f"{mean:.3f}")
+        lines.append(cells)
+    widths = [max(len(h), *(len(c[i]) for c in lines)) for i, h in enumerate(headers)]
+    out = [
+        "each cell: in-scope accuracy / wrong answers / out-of-scope recall / cost per question",
+        "  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)),
+        "  ".join("-" * w for w in widths),
+    ]
+    out.extend("  ".join(c.ljust(w) for c, w in zip(cells, widths, strict=True)) for cells in lines)
     return "\n".join(out)

@@ -210,12 +210,15 @@ def lbfgs(flows: Path | None) -> None:
         lbfgs_comparison(flows, SHARED_BENCH, encoder, runs=3)
 
 
-def accuracy(encoder: str | None = None, with_ceiling: bool = True) -> None:
-    from benchmarks.accuracy import accuracy_table, format_table
+def accuracy(encoder: str | None = None, with_ceiling: bool = True, compare: bool = True) -> None:
+    from benchmarks.accuracy import accuracy_table, comparison, format_comparison, format_table
 
     if encoder:
         print(f"encoder: {encoder}")
     print(format_table(accuracy_table(str(SHARED_BENCH), encoder, with_ceiling)))
+    if compare and not encoder:
+        print("\nEvery candidate encoder on every set (the default was chosen by the mean cost):")
+        print(format_comparison(comparison(str(SHARED_BENCH))))
 
 
 def main() -> None:
@@ -232,9 +235,14 @@ def main() -> None:
         action="store_true",
         help="with --accuracy: skip the search for the thresholds closest to the targets",
     )
+    parser.add_argument(
+        "--no-compare",
+        action="store_true",
+        help="with --accuracy: skip measuring every candidate encoder on every set",
+    )
     args = parser.parse_args()
     if args.accuracy:
-        accuracy(args.encoder, with_ceiling=not args.no_ceiling)
+        accuracy(args.encoder, with_ceiling=not args.no_ceiling, compare=not args.no_compare)
         return
     with tempfile.TemporaryDirectory() as tmp:
         large_flows = _large_bot(Path(tmp) / "flows")  # builds() edits it: it goes last

@@ -12,7 +12,16 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["ANSWER", "CLARIFY", "HANDOFF", "Candidate", "Match", "Thresholds", "decide"]
+__all__ = [
+    "ANSWER",
+    "CLARIFY",
+    "HANDOFF",
+    "Candidate",
+    "Match",
+    "Thresholds",
+    "decide",
+    "verdicts",
+]
 
 ANSWER = "answer"
 CLARIFY = "clarify"
@@ -51,6 +60,35 @@ class Thresholds:
     answer: float
     clarify: float
     calibrated: bool = True
+    # An answer needs its intent this far ahead of the runner-up; closer, the
+    # bot asks back (calibrated with the thresholds; 0 when bot.yml sets them).
+    margin: float = 0.0
+
+
+def verdicts(
+    scores: np.ndarray,
+    ranked: np.ndarray,
+    answer: float | np.ndarray,
+    clarify: float | np.ndarray,
+    margin: float | np.ndarray = 0.0,
+) -> tuple[np.ndarray, np.ndarray]:
+    """The rule of `decide` over many rows at once: (answered, asked back)
+    masks. `ranked` holds each row's best and second-best intent index.
+    Thresholds given as a row of values give a column per value."""
+    best = np.take_along_axis(scores, ranked[:, :1], axis=1)[:, 0]
+    runner_up = (
+        np.take_along_axis(scores, ranked[:, 1:2], axis=1)[:, 0]
+        if ranked.shape[1] > 1
+        else np.zeros(len(scores))
+    )
+    if np.ndim(answer) or np.ndim(clarify) or np.ndim(margin):
+        best, runner_up = best[:, None], runner_up[:, None]
+    confident = (best >= answer) | ((best >= clarify) & (best >= _DOMINANCE * runner_up))
+    answered = confident & (best - runner_up >= margin)
+    asked = ~answered & (
+        confident | (best >= clarify) | ((best + runner_up >= _TWO_WAY) & (runner_up >= best / 2))
+    )
+    return answered, asked
 
 
 def decide(scores: np.ndarray, intent_ids: Sequence[str], t: Thresholds) -> Match:
@@ -60,12 +98,10 @@ def decide(scores: np.ndarray, intent_ids: Sequence[str], t: Thresholds) -> Matc
     if not ranked:
         return Match(HANDOFF, None, 0.0, ())
     best = ranked[0]
-    runner_up = ranked[1].score if len(ranked) > 1 else 0.0
-    if best.score >= t.answer or (best.score >= t.clarify and best.score >= _DOMINANCE * runner_up):
+    answered, asked = verdicts(scores[None, :], order[None, :2], t.answer, t.clarify, t.margin)
+    if answered[0]:
         return Match(ANSWER, best.intent, best.score, ranked)
-    if best.score >= t.clarify or (
-        best.score + runner_up >= _TWO_WAY and runner_up >= best.score / 2
-    ):
+    if asked[0]:
         # Offer the plausible ones: those carrying real probability mass.
         floor = max(t.clarify / 2, best.score / 4)
         options = tuple(c.intent for c in ranked[:MAX_OPTIONS] if c.score >= floor)

@@ -45,7 +45,7 @@ _PROVISIONAL_FROM = 400
 # next to a serving bot, keeps to one).
 _FOREGROUND_WORKERS = min(2, os.cpu_count() or 1)
 # Bump when the index layout or training changes: old saved indexes then miss.
-_INDEX_FORMAT = 2
+_INDEX_FORMAT = 3
 
 
 @dataclass
@@ -151,6 +151,8 @@ class Matcher:
                 calibrated.answer if answer is None else answer,
             ),
             calibrated=calibrated.calibrated and (answer is None or clarify is None),
+            # The margin belongs to the calibrated answer threshold.
+            margin=calibrated.margin if answer is None else 0.0,
         )
 
     def _train(self, warm: IntentModel | None = None) -> IntentModel:
@@ -251,7 +253,9 @@ def _snapshot(
         "names": np.array(model.names, dtype=str),
         "vocabulary": np.array(sorted(model.tfidf.vocabulary_, key=model.tfidf.vocabulary_.get)),
         "idf": model.tfidf.idf_,
-        "thresholds": np.array([calibrated.answer, calibrated.clarify, calibrated.calibrated]),
+        "thresholds": np.array(
+            [calibrated.answer, calibrated.clarify, calibrated.calibrated, calibrated.margin]
+        ),
     }
     if mean is not None:
         arrays["mean"] = mean
@@ -282,5 +286,5 @@ def _restore(
         (arrays["dense"], arrays["sparse"], arrays["bias"]) if len(names) >= 2 else None,
         ngram_weight=encoder.ngram_weight,
     )
-    answer, clarify, calibrated = (float(x) for x in arrays["thresholds"])
-    return model, Thresholds(answer, clarify, bool(calibrated)), arrays.get("mean")
+    answer, clarify, calibrated, margin = (float(x) for x in arrays["thresholds"])
+    return model, Thresholds(answer, clarify, bool(calibrated), margin), arrays.get("mean")
