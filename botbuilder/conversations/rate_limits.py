@@ -32,17 +32,18 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import lru_cache
-from typing import cast
+from typing import Any, cast
 
 from limits import RateLimitItem, parse_many
 from limits.storage import Storage as LimitsStorage
 from limits.strategies import FixedWindowRateLimiter
-from sqlalchemy import Float, Integer, String, Table, case, delete, select
+from sqlalchemy import Float, Integer, String, Table, bindparam, case, delete, select
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.sql.dml import ReturningInsert
 
 from botbuilder.content.model import LimitSettings
 from botbuilder.db.base import Base
@@ -103,25 +104,10 @@ class DatabaseCounters(LimitsStorage):
     def incr(self, key: str, expiry: float, amount: int = 1) -> int:
         """Add `amount` to the key's window, opening a new window if the old one ended."""
         now = self.clock()
-        table = _COUNTERS
-        dialect = self.database.engine.dialect.name
-        insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
-        ended = table.c.expires_at <= now
-        statement = (
-            insert(table)
-            .values(key=key, hits=amount, expires_at=now + expiry)
-            .on_conflict_do_update(
-                index_elements=[table.c.key],
-                set_={
-                    "hits": case((ended, amount), else_=table.c.hits + amount),
-                    "expires_at": case((ended, now + expiry), else_=table.c.expires_at),
-                },
-            )
-            .returning(table.c.hits)
-        )
+        values = {"key": key, "amount": amount, "now": now, "expires": now + expiry}
         with self.database.engine.connect() as connection:
             with _without_fsync(connection):
-                hits = connection.scalar(statement)
+                hits = connection.scalar(_counting(connection.dialect.name), values)
                 connection.commit()
         self.purge_expired(now)
         return int(hits or 0)
@@ -171,6 +157,29 @@ class DatabaseCounters(LimitsStorage):
         with self.database.engine.begin() as connection:
             result = connection.execute(delete(table).where(table.c.expires_at <= now))
         return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+@lru_cache(maxsize=2)
+def _counting(dialect: str) -> ReturningInsert[Any]:
+    """The upsert that counts a hit, built once per dialect: building it cost more than
+    running it (every /api/v1 request counts one)."""
+    table = _COUNTERS
+    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    amount = bindparam("amount", type_=Integer)
+    expires = bindparam("expires", type_=Float)
+    ended = table.c.expires_at <= bindparam("now", type_=Float)
+    return (
+        insert(table)
+        .values(key=bindparam("key", type_=String), hits=amount, expires_at=expires)
+        .on_conflict_do_update(
+            index_elements=[table.c.key],
+            set_={
+                "hits": case((ended, amount), else_=table.c.hits + amount),
+                "expires_at": case((ended, expires), else_=table.c.expires_at),
+            },
+        )
+        .returning(table.c.hits)
+    )
 
 
 @contextmanager
