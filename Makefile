@@ -11,7 +11,7 @@ FLOWS  ?= flows
 HOST   ?= 127.0.0.1
 PORT   ?= 5000
 
-.PHONY: install widget serve test lint bench bench-accuracy system-deps clean translations
+.PHONY: install widget serve test lint bench bench-accuracy loadtest system-deps clean translations
 
 install: $(STAMP) $(WIDGET)
 
@@ -67,6 +67,11 @@ bench: install
 
 bench-accuracy: install
 	$(BIN)/python -m benchmarks --accuracy
+
+# Real servers under load on 127.0.0.1, bounded (a few minutes); phases 2-3 need root for
+# their own PostgreSQL. Exit 1 on a lost or duplicated message or a 5xx. See benchmarks/loadtest.py.
+loadtest: install
+	$(BIN)/python -m benchmarks.loadtest $(LOADTEST_ARGS)
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache test-output

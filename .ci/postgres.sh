@@ -3,8 +3,10 @@
 # The cluster lives in /tmp, owned by the postgres user, with a random password.
 set -euo pipefail
 BIN=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)
-DATA=/tmp/botbuilder-test-pg
 PORT=${BOTBUILDER_TEST_PG_PORT:-55432}
+# Another port is another cluster (make loadtest restarts its own): never the tests' folder.
+DATA=/tmp/botbuilder-test-pg
+if [ "$PORT" != 55432 ]; then DATA="$DATA-$PORT"; fi
 if ! "$BIN/pg_isready" -h 127.0.0.1 -p "$PORT" -q 2>/dev/null; then
   rm -rf "$DATA"
   mkdir -p "$DATA"
