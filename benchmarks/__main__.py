@@ -1,6 +1,6 @@
 import sys
 
-from benchmarks import browse, dashboard, gaps, insights, rate_limits
+from benchmarks import browse, dashboard, gaps, insights, rate_limits, replicas
 from benchmarks.speed import main
 
 main()
@@ -15,3 +15,5 @@ if "--accuracy" not in sys.argv:
     gaps.main()
     print()
     rate_limits.main()
+    print()
+    replicas.main()
