@@ -130,6 +130,25 @@ def test_the_systemd_unit_runs_serve_as_a_user_with_an_environment_file() -> Non
     assert "BOTBUILDER_SECRET_KEY=" in example and "POSTGRES_PASSWORD=" in example
 
 
+def test_systemd_analyze_finds_nothing_wrong_in_the_unit_but_the_uninstalled_program(
+    tmp_path: Path,
+) -> None:
+    analyze = shutil.which("systemd-analyze")
+    if analyze is None:
+        pytest.skip("systemd-analyze is not installed")
+    unit = tmp_path / "botbuilder.service"
+    shutil.copy(DEPLOY / "botbuilder.service", unit)
+    verified = subprocess.run(
+        [analyze, "verify", str(unit)], capture_output=True, text=True, timeout=60
+    )
+    problems = [
+        line
+        for line in (verified.stdout + verified.stderr).splitlines()
+        if line.strip() and "/opt/botbuilder/.venv/bin/botbuilder is not executable" not in line
+    ]
+    assert not problems, problems  # an unknown key or a bad value would be listed
+
+
 # -- nginx for real ---------------------------------------------------------------------
 
 
