@@ -296,3 +296,20 @@ def test_a_broken_publication_is_refused_and_b_keeps_serving(cluster: Cluster) -
     fixed = dict(served, **{"zwembad.yml": LATER.replace("7 tot 22", "8 tot 21")})
     publications.publish(fixed, bad.id, None, "fixed")
     _wait(lambda: "8 tot 21" in (b.flows / "zwembad.yml").read_text("utf-8"), 2.0)
+
+
+def test_an_announcement_posted_on_b_is_shown_to_a_member_on_a(cluster: Cluster) -> None:
+    a, b = cluster.a, cluster.b
+    manager, token = b.signed_in("manager@example.org", "/editor/announcements/")
+    notice = "De kantine is vandaag dicht."
+    posted = manager.post(
+        f"{b.url}/editor/announcements/",
+        data={"csrf_token": token, "text_nl": notice, "text_en": "The canteen is closed today."},
+        allow_redirects=False,
+        timeout=10,
+    )
+    assert posted.status_code == 302, posted.text
+    shown = requests.get(
+        f"{a.url}/api/v1/announcements", params={"language": "nl"}, headers=ORIGIN, timeout=10
+    )
+    assert notice in shown.text
