@@ -62,15 +62,16 @@ def test_a_browser_language_without_a_catalogue_gets_the_bots_language(console_a
 def test_the_login_pages_switch_keeps_the_choice_for_this_browser(console_app: Any) -> None:
     client = console_app.test_client()
     english = {"Accept-Language": "en"}
-    token = _token(client.get("/login", headers=english).text)
-    switched = client.post(
-        "/language", data={"language": "nl", "csrf_token": token, "next": "/login?next=/console"}
-    )
+    page = client.get("/login?next=/console", headers=english).text
+    assert 'href="/language/nl?next=/login?next%3D/console" lang="nl" hreflang="nl"' in page
+    switched = client.get("/language/nl?next=/login?next%3D/console", headers=english)
     assert switched.status_code == 302 and switched.headers["Location"] == "/login?next=/console"
-    assert '<html lang="nl">' in client.get("/login", headers=english).text
-    refused = client.post("/language", data={"language": "xx", "csrf_token": token})
-    assert refused.status_code == 400
-    assert client.post("/language", data={"language": "en"}).status_code == 403  # no CSRF token
+    page = client.get("/login", headers=english).text
+    assert '<html lang="nl">' in page and 'lang="nl" hreflang="nl" aria-current="true"' in page
+    assert client.get("/language/xx").status_code == 400
+    # Only a path on this site: the switch cannot send anyone elsewhere.
+    away = client.get("/language/en?next=https://evil.example/")
+    assert away.status_code == 302 and "evil.example" not in away.headers["Location"]
 
 
 def test_ago_speaks_english_outside_a_request() -> None:
@@ -261,8 +262,7 @@ def test_the_language_picked_before_signing_in_stays_after(console_app: Any) -> 
     from tests.test_console import PASSWORD
 
     client = console_app.test_client()
-    token = _token(client.get("/login").text)
-    client.post("/language", data={"language": "nl", "csrf_token": token})
+    client.get("/language/nl")
     token = _token(client.get("/login").text)
     signed_in = client.post(
         "/login", data={"email": ANN, "password": PASSWORD, "csrf_token": token, "next": "/console"}

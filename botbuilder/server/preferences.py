@@ -4,7 +4,7 @@ For every signed-in user (agent, manager, admin), saved on the account
 (`Accounts.set_preferences`): a language among the catalogues present
 (`i18n.available_languages`) or the browser's, a timezone by its IANA name or
 the bot's. A value that is neither is refused with the form shown again (400).
-`POST /language` is the sign-in page's switch: it keeps the choice in the
+`GET /language/<code>` is the sign-in page's switch: it keeps the choice in the
 session, for someone not signed in yet (a saved language wins after sign-in).
 """
 
@@ -19,7 +19,7 @@ from flask_babel import gettext, refresh
 from botbuilder.db.base import utcnow
 from botbuilder.errors import BadRequest
 from botbuilder.insights.figures import bot_timezone
-from botbuilder.server.auth import STAFF_BLUEPRINTS, csrf_protect, login_required, safe_next
+from botbuilder.server.auth import STAFF_BLUEPRINTS, login_required, safe_next
 from botbuilder.server.common import current_user, services
 from botbuilder.server.i18n import SESSION_KEY, available_languages
 
@@ -76,12 +76,14 @@ def save_preferences() -> ResponseReturnValue:
     return redirect(url_for("preferences.preferences", saved=1))
 
 
-@blueprint.post("/language")
-def switch_language() -> ResponseReturnValue:
-    """The sign-in page's switch: this browser's language until someone signs in."""
-    csrf_protect()
-    language = request.form.get("language", "")
+@blueprint.get("/language/<language>")
+def switch_language(language: str) -> ResponseReturnValue:
+    """The sign-in page's switch: this browser's language until someone signs in.
+
+    A link (GET), not a form: it changes only how this browser's pages read, and
+    the sign-in form stays the page's one submit button.
+    """
     if language not in available_languages():
         raise BadRequest(gettext("Choose one of the languages in the list."))
     session[SESSION_KEY] = language
-    return redirect(safe_next(request.form.get("next")))
+    return redirect(safe_next(request.args.get("next")))
