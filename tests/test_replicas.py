@@ -240,3 +240,22 @@ def test_one_sqlite_server_works_as_before(app_factory, bot_dir: Path) -> None: 
         "fiets.yml",
     ]
     restarted.extensions["botbuilder"].storage.close()
+
+
+def test_a_database_restored_from_an_older_backup_is_followed_too(
+    database: Database, tmp_path: Path
+) -> None:
+    from sqlalchemy import delete
+
+    from botbuilder.editing.publications import FlowPublication
+
+    a = Replica(database, tmp_path / "a", SMALL_BOT)
+    b = Replica(database, tmp_path / "b", SMALL_BOT)
+    a.sync.start(), b.sync.start()
+    first = folder_files(a.flows)
+    _add_bike(a)
+    assert b.sync.follow_once() is True and b.sync.applied == 2
+    with database.session() as s, s.begin():  # the backup was taken before the save
+        s.execute(delete(FlowPublication).where(FlowPublication.id == 2))
+    assert b.sync.follow_once() is True
+    assert folder_files(b.flows) == first and b.sync.applied == 1

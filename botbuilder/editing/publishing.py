@@ -186,11 +186,12 @@ class FlowSync:
     def follow_once(self) -> bool:
         """Take in a newer publication, if there is one; True when the folder changed."""
         newest = self.publications.latest_id()
-        if newest <= self.applied or newest in self.refused:
+        # Another id than ours, not only a higher one: a database restored from a backup counts.
+        if newest in (0, self.applied) or newest in self.refused:
             return False
         with exclusive(self.lock_path):
             latest = self.publications.latest()
-            if latest is None or latest.id <= self.applied:
+            if latest is None or latest.id == self.applied:
                 return False
             disk = folder_files(self.root)
             if disk == latest.files:
@@ -234,7 +235,7 @@ class FlowSync:
         """Around `FlowEditor.save`, its lock held: catch up first, publish after the write."""
         with self.publications.locked():
             latest = self.publications.latest()
-            if latest is not None and latest.id > self.applied and latest.id not in self.refused:
+            if latest is not None and latest.id != self.applied and latest.id not in self.refused:
                 disk = folder_files(self.root)
                 if any(disk.get(rel) != latest.files.get(rel) for rel in draft.changes):
                     self._take(latest, disk)
