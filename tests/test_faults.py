@@ -16,9 +16,9 @@ replicas starting together on a fresh database.
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
+import sys
 import threading
 import time
 import uuid
@@ -29,31 +29,18 @@ from typing import Any
 import pytest
 import requests
 
-from .conftest import SMALL_BOT
+from .conftest import DATABASES
 from .pg_cluster import Cluster, postgresql_bin, throwaway_cluster
-from .servers import botbuilder_command, free_port, stop, wait_until_healthy
+from .serve_replicas import Replica, bot_without_limits
 
 QUESTION = "Hoe kan ik mijn lidmaatschap opzeggen?"
 BOUND = 8.0  # seconds: CONNECT_TIMEOUT (5) and some slack on a loaded machine
 
 
-# Load from one address on one conversation: far above what a member sends.
-UNLIMITED = """
-limits:
-  conversations_per_ip: 100000/minute
-  messages_per_ip: 100000/minute
-  messages_per_conversation: 100000/minute
-"""
-
-
 @pytest.fixture
 def flows(tmp_path: Path) -> Path:
     """The small bot without rate limits that a load from one address would hit."""
-    target = tmp_path / "flows"
-    shutil.copytree(SMALL_BOT, target)
-    with (target / "bot.yml").open("a", encoding="utf-8") as bot:
-        bot.write(UNLIMITED)
-    return target
+    return bot_without_limits(tmp_path / "flows")
 
 
 @pytest.fixture
@@ -62,42 +49,6 @@ def own_cluster() -> Iterator[Cluster]:
         pytest.skip("PostgreSQL is not installed")
     with throwaway_cluster() as cluster:
         yield cluster
-
-
-class Replica:
-    """One `botbuilder serve` process of the small bot, on its own port and instance."""
-
-    def __init__(self, work: Path, flows: Path, database_url: str, port: int | None = None) -> None:
-        self.work, self.flows, self.database_url = work, flows, database_url
-        self.port = port or free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.process: subprocess.Popen[bytes] | None = None
-        work.mkdir(parents=True, exist_ok=True)
-
-    def start(self, wait: bool = True) -> Replica:
-        env = dict(os.environ, BOTBUILDER_DATABASE_URL=self.database_url)
-        env.update(BOTBUILDER_SCHEDULER="off", PYTHONUNBUFFERED="1")
-        log = (self.work / "server.log").open("ab")
-        command = [*botbuilder_command(), "serve", str(self.flows), "--port", str(self.port)]
-        command += ["--instance", str(self.work / "instance")]
-        self.process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env)
-        log.close()
-        if wait:
-            self.wait()
-        return self
-
-    def wait(self) -> None:
-        assert self.process is not None
-        wait_until_healthy(self.url + "/ready", self.process, self.work / "server.log")
-
-    def kill(self) -> None:
-        assert self.process is not None
-        self.process.kill()  # SIGKILL: no clean-up at all
-        self.process.wait()
-
-    def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            stop(self.process, timeout=20)
 
 
 def start_conversation(url: str, key: str | None = None) -> str:
@@ -230,3 +181,165 @@ def test_an_unreachable_database_is_a_503_with_retry_after_not_a_500(
     }
     assert str(tmp_path) not in response.get_data(as_text=True)
     assert client.get("/ready").status_code == 503
+    assert client.get("/health").status_code == 200  # alive: a restart would not help
+    match = client.post("/api/v1/match", json={"text": "opzeggen"})  # rate limits use the database
+    assert match.status_code in (200, 503), match.json
+
+
+# -- kill -9 of one of two replicas --------------------------------------------------------
+
+ON_POSTGRESQL = [pytest.param("postgresql", marks=pytest.mark.postgresql)]
+
+
+class Member(threading.Thread):
+    """A widget-like client: one conversation, messages with a fresh Idempotency-Key each,
+    each retried with the same key (on the other replica when one is gone) until answered."""
+
+    def __init__(self, number: int, replicas: list[str], stop: threading.Event) -> None:
+        super().__init__()
+        self.number, self.replicas, self.halt = number, replicas, stop
+        self.conversation = ""
+        self.acknowledged: list[str] = []
+        self.answers: list[tuple[str, int]] = []  # (replica, status) of every HTTP answer
+        self.unanswered = 0  # dropped connections: the killed replica
+        self.failed: str | None = None
+
+    def run(self) -> None:
+        try:
+            self.conversation = self._until_answered(
+                lambda url, key: requests.post(
+                    f"{url}/api/v1/conversations",
+                    json={},
+                    headers={"Idempotency-Key": key},
+                    timeout=30,
+                ),
+                201,
+            )["conversation_id"]
+            count = 0
+            while not self.halt.is_set():
+                count += 1
+                text = f"{QUESTION} ({self.number}-{count})"
+                self._until_answered(
+                    lambda url, key, text=text: post_message(url, self.conversation, text, key),
+                    200,
+                )
+                self.acknowledged.append(text)
+        except AssertionError as exc:
+            self.failed = str(exc)
+
+    def _until_answered(self, send: Any, expected: int) -> dict[str, Any]:
+        key = f"member-{uuid.uuid4()}"
+        turn = self.number + len(self.acknowledged)
+        deadline = time.monotonic() + 150  # a claim by the killed replica lasts 60 s
+        while time.monotonic() < deadline:
+            url = self.replicas[turn % len(self.replicas)]
+            try:
+                response = send(url, key)
+            except requests.RequestException:
+                self.unanswered += 1
+                turn += 1  # gone: the same key on the other replica
+                time.sleep(0.1)
+                continue
+            self.answers.append((url, response.status_code))
+            if response.status_code == expected:
+                return response.json()  # type: ignore[no-any-return]
+            assert response.status_code in (409, 503), (response.status_code, response.text)
+            time.sleep(float(response.headers.get("Retry-After", "1")))
+        raise AssertionError(f"no answer in 150 s for member {self.number}")
+
+
+@pytest.mark.parametrize("database_url", ON_POSTGRESQL, indirect=True)
+def test_a_replica_killed_with_sigkill_under_load_loses_and_doubles_nothing_and_rejoins(
+    database_url: str, tmp_path: Path, flows: Path
+) -> None:
+    from botbuilder.conversations.store import Storage
+    from botbuilder.db.engine import database_url as engine_url
+
+    a = Replica(tmp_path / "a", flows, database_url)
+    b = Replica(tmp_path / "b", flows, database_url)
+    a.start(wait=False), b.start(wait=False)  # together, on a fresh database
+    stop_load = threading.Event()
+    members = [Member(n, [a.url, b.url], stop_load) for n in range(6)]
+    try:
+        a.wait(), b.wait()
+        for member in members:
+            member.start()
+        time.sleep(3)
+        a.kill()
+        killed_at = len([x for m in members for x in m.answers])
+        time.sleep(3)
+        a.start()  # same port, same instance: rejoins
+        rejoined_at = {m.number: len(m.answers) for m in members}
+        deadline = time.monotonic() + 120  # members whose message died with a wait out its lease
+        while time.monotonic() < deadline and not any(
+            (a.url, 200) in m.answers[rejoined_at[m.number] :] for m in members
+        ):
+            time.sleep(0.5)
+        time.sleep(2)
+        stop_load.set()
+        for member in members:
+            member.join(timeout=200)
+        assert not [m.failed for m in members if m.failed], [m.failed for m in members]
+        answers = [x for m in members for x in m.answers]
+        assert killed_at > 0 and len(answers) > killed_at
+        assert not [x for x in answers if x[1] >= 500], "a live replica answered a 5xx"
+        after_rejoin = [x for m in members for x in m.answers[rejoined_at[m.number] :]]
+        assert (a.url, 200) in after_rejoin, [(m.number, m.answers[-8:]) for m in members]
+
+        storage = Storage(engine_url(database_url, tmp_path), migrate=False)
+        try:
+            for member in members:
+                stored = [
+                    m.text for m in storage.messages(member.conversation) if m.role == "member"
+                ]
+                assert len(stored) == len(set(stored)), "a message was stored twice"
+                assert sorted(stored) == sorted(member.acknowledged), "a message was lost"
+        finally:
+            storage.close()
+    finally:
+        stop_load.set()
+        a.stop(), b.stop()
+
+
+# -- migrations with several replicas starting at once ----------------------------------
+
+MIGRATE = """
+import sys, time
+from botbuilder.db.engine import Database, database_url
+time.sleep(max(0.0, float(sys.argv[2]) - time.time()))
+Database(database_url(sys.argv[1], sys.argv[3])).close()
+"""
+
+
+@pytest.mark.parametrize("database_url", DATABASES, indirect=True)
+def test_processes_starting_together_on_a_fresh_database_all_migrate_it_to_head_once(
+    database_url: str, tmp_path: Path
+) -> None:
+    from alembic.script import ScriptDirectory
+    from sqlalchemy import create_engine, inspect, text
+
+    from botbuilder.db.engine import database_url as engine_url
+    from botbuilder.db.migrations import alembic_config
+
+    at = time.time() + 8  # after the interpreters have imported botbuilder
+    processes = [
+        subprocess.Popen(
+            [sys.executable, "-c", MIGRATE, database_url, str(at), str(tmp_path)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        for _ in range(3)
+    ]
+    outputs = [p.communicate(timeout=120)[0] for p in processes]
+    assert [p.returncode for p in processes] == [0, 0, 0], outputs
+    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
+    engine = create_engine(engine_url(database_url, tmp_path))
+    try:
+        with engine.connect() as connection:
+            versions = connection.execute(text("SELECT version_num FROM alembic_version")).all()
+            tables = set(inspect(connection).get_table_names())
+    finally:
+        engine.dispose()
+    assert [row[0] for row in versions] == [head]
+    assert {"conversations", "messages", "idempotency_keys"} <= tables
