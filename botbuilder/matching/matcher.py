@@ -30,6 +30,7 @@ from botbuilder.content.model import Bot
 from botbuilder.matching.batching import Batcher
 from botbuilder.matching.calibration import calibrate
 from botbuilder.matching.decision import Match, Thresholds, decide
+from botbuilder.matching.dutch import for_languages
 from botbuilder.matching.encoder import Encoder, identity
 from botbuilder.matching.features import INVERSE_REGULARISATION, IntentModel
 from botbuilder.matching.index_store import IndexStore
@@ -86,9 +87,11 @@ class Matcher:
         self.store = store
         # Member questions are rarely repeated: encode them without the disk cache.
         self.query_encoder: Encoder = query_encoder or getattr(encoder, "encoder", None) or encoder
+        # Informal Dutch written out (see `dutch`), examples and questions alike.
+        self._rewrite = for_languages(bot.languages)
         examples: list[tuple[str, str]] = []  # (intent id, text)
         for intent in sorted(bot.matchable(), key=lambda i: (i.id, i.language)):
-            examples.extend((intent.id, q) for q in intent.questions)
+            examples.extend((intent.id, self._rewrite(q)) for q in intent.questions)
         self.intent_ids: list[str] = sorted({i for i, _ in examples})
         position = {intent_id: n for n, intent_id in enumerate(self.intent_ids)}
         self._labels = np.array([position[i] for i, _ in examples], dtype=np.int64)
@@ -203,7 +206,7 @@ class Matcher:
 
     def scores(self, texts: Sequence[str]) -> np.ndarray:
         """Intent probabilities for several questions at once, in `intent_ids` order."""
-        texts = list(texts)
+        texts = [self._rewrite(t) for t in texts]
         embeddings = self._view(self.query_encoder.encode(texts))
         return self._model.proba(embeddings, texts, len(self.intent_ids))
 
