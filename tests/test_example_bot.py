@@ -6,6 +6,7 @@ import pytest
 
 from botbuilder.content.languages import guess_language
 from botbuilder.content.loader import load_bot
+from botbuilder.matching.encoder import CachedEncoder, encoder_for
 from botbuilder.matching.evaluation import evaluate, load_cases
 from botbuilder.matching.matcher import Matcher
 
@@ -15,8 +16,9 @@ EVAL_FILE = ROOT / "flows-tests" / "eval.yml"
 
 
 @pytest.fixture(scope="module")
-def evaluation(encoder):  # type: ignore[no-untyped-def]
-    bot = load_bot(EXAMPLE_FLOWS)
+def evaluation(embedding_cache):  # type: ignore[no-untyped-def]
+    bot = load_bot(EXAMPLE_FLOWS)  # with the encoder its bot.yml names, as it ships
+    encoder = CachedEncoder(encoder_for(bot.settings.matcher.model), embedding_cache)
     return evaluate(Matcher(bot, encoder), load_cases(EVAL_FILE, set(bot.intent_ids())))
 
 
@@ -38,10 +40,13 @@ def test_evaluation_questions_are_not_copied_from_the_flows() -> None:
 
 
 def test_example_bot_answers_unseen_questions_right(evaluation) -> None:  # type: ignore[no-untyped-def]
-    # The figures of `make bench-accuracy` (0.930 / 0.952 / 0.850 / 0.026), each
-    # guarded with at most one question to spare: a regression shows here.
+    # The figures of `make bench-accuracy` with e5 and the cost-searched
+    # calibration (0.924 / 0.996 / 0.839 / 0.017), each guarded with about one
+    # question to spare: a regression shows here. Issue 13's targets: 0.92
+    # in-scope (met), at most 0.03 wrong answers (met), 0.85 out-of-scope
+    # recall (one question short: 52 of 62).
     figures = evaluation.metrics
-    assert figures["in_scope_accuracy"] >= 0.92, figures  # issue 3's target
-    assert figures["in_scope_resolved"] >= 0.945, figures  # target 0.97: not reached
-    assert figures["oos_recall"] >= 0.825, figures  # target 0.85
-    assert figures["wrong_answer_rate"] <= 0.03, figures  # issue 3's target
+    assert figures["in_scope_accuracy"] >= 0.915, figures
+    assert figures["in_scope_resolved"] >= 0.99, figures
+    assert figures["oos_recall"] >= 0.82, figures
+    assert figures["wrong_answer_rate"] <= 0.02, figures
