@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import http.client
+import os
 import shutil
 import statistics
 import subprocess
@@ -175,7 +176,8 @@ def start_postgres() -> str:
     """The load test's own cluster (via .ci/postgres.sh) and a fresh database in it."""
     out = subprocess.run(
         ["bash", str(ROOT / ".ci" / "postgres.sh")],
-        env={"BOTBUILDER_TEST_PG_PORT": str(PG_PORT), "PATH": "/usr/bin:/bin:/usr/sbin:/sbin"},
+        # The caller's locale too: initdb under no locale makes an SQL_ASCII cluster.
+        env={**os.environ, "BOTBUILDER_TEST_PG_PORT": str(PG_PORT)},
         capture_output=True,
         text=True,
         check=True,
@@ -185,7 +187,7 @@ def start_postgres() -> str:
 
     with psycopg.connect(out, autocommit=True) as admin:
         admin.execute("DROP DATABASE IF EXISTS bb_loadtest WITH (FORCE)")
-        admin.execute("CREATE DATABASE bb_loadtest")
+        admin.execute("CREATE DATABASE bb_loadtest ENCODING 'UTF8' TEMPLATE template0")
     return out.rpartition("/")[0] + "/bb_loadtest"
 
 
@@ -206,7 +208,7 @@ def pg_ctl(action: str) -> float:
 
 
 def faults(work: Path, args: argparse.Namespace, phases: set[str]) -> list[str]:
-    flows, questions = large_bot(work / "faults")
+    flows, questions = large_bot(work / "faults", example=args.bot == "example")
     try:
         url = start_postgres()
     except (subprocess.SubprocessError, OSError) as exc:
