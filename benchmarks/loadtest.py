@@ -27,6 +27,7 @@ import http.client
 import json
 import os
 import random
+import shutil
 import signal
 import statistics
 import subprocess
@@ -202,7 +203,7 @@ def large_bot(target: Path, example: bool = False) -> tuple[Path, list[str]]:
     flows = None if example else _large_bot(target / "flows")
     if flows is None:  # no ../shared/bench: the example bot and its evaluation questions
         flows = target / "flows"
-        subprocess.run(["cp", "-r", str(ROOT / "flows"), str(flows)], check=True)
+        shutil.copytree(ROOT / "flows", flows)
         sources = [ROOT / "flows-tests" / "eval.yml"]
     else:
         sources = [SHARED_BENCH / s / "tests.yml" for s in ("hwu64-10shot", "banking77-10shot")]
