@@ -69,8 +69,10 @@ def pages(database: Path, instance: Path) -> dict[str, tuple[float, float]]:
     half_year = f"since={today - timedelta(days=179)}&until={today}"
     bot = services.runtime.current().bot
     period = Period(today - timedelta(days=29), today, None, bot_timezone(bot))
+    half = Period(today - timedelta(days=179), today, None, bot_timezone(bot))
     times = {
         "figures() alone, 30 days": _median_ms(lambda: figures(services.storage, period, bot)),
+        "figures() alone, 180 days": _median_ms(lambda: figures(services.storage, half, bot)),
     }
     for name, path in (
         ("GET /editor/stats (30 days)", "/editor/stats"),
@@ -98,9 +100,12 @@ def main(conversations: int = 100_000) -> None:
     print(f"{'':34} {'wall ms':>8} {'cpu ms':>7}")
     for name, (wall, cpu) in times.items():
         print(f"{name:34} {wall:8.0f} {cpu:7.0f}")
-    wall, cpu = times["GET /editor/stats (30 days)"]
-    verdict = "within" if wall < TARGET_MS else "OVER"
-    print(f"dashboard: {wall:.0f} ms ({cpu:.0f} ms CPU), {verdict} the {TARGET_MS} ms target")
+    for name in ("GET /editor/stats (30 days)", "  ?since..until (180 days)"):
+        wall, cpu = times[name]
+        verdict = "within" if wall < TARGET_MS else "OVER"
+        print(
+            f"{name.strip()}: {wall:.0f} ms ({cpu:.0f} ms CPU), {verdict} the {TARGET_MS} ms target"
+        )
 
 
 if __name__ == "__main__":

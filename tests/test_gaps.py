@@ -13,16 +13,18 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import select
+from sqlalchemy import func, select, update
 
 from botbuilder.content.loader import load_bot
 from botbuilder.errors import BadRequest, NotFound
-from botbuilder.insights.clustering import topic_text
+from botbuilder.insights.clustering import topic_text, views
 from botbuilder.insights.gaps import GapFinder, Suggestion
 from botbuilder.insights.inbox_store import GapQuestion
+from botbuilder.insights.row_cache import RowCache
 from botbuilder.matching.encoder import CachedEncoder
 from botbuilder.privacy.requests import delete_member, find_member
 from botbuilder.server import create_app
@@ -452,7 +454,7 @@ def test_a_large_inbox_keeps_its_groups_and_new_questions_join_or_start_one(
     first = {s.id: set(s.message_ids) for s in small.finder.suggestions()}
     gpx = _largest_group(small.finder.suggestions(), small, "gpx")
     # From here on the inbox counts as large: new questions join, nothing is regrouped.
-    monkeypatch.setattr("botbuilder.insights.gaps.REGROUP_WHOLE_UP_TO", 5)
+    monkeypatch.setattr("botbuilder.insights.regrouping.REGROUP_WHOLE_UP_TO", 5)
     joined = small.ask("waar vind ik de gpx van de toertocht om te downloaden", "gpx")
     after = {s.id: set(s.message_ids) for s in small.finder.suggestions()}
     assert joined["member_message"]["id"] in after[gpx.id]
@@ -466,3 +468,73 @@ def test_a_large_inbox_keeps_its_groups_and_new_questions_join_or_start_one(
             assert text in loose
     rent = _largest_group(small.finder.suggestions(), small, "rent")
     assert set(hire) <= set(rent.questions) and rent.id not in first
+
+
+# -- cost: what is kept between looks, and how much a look reads ----------------------------
+
+
+def test_a_groups_name_is_kept_between_looks_and_made_again_when_its_questions_change(
+    small: Inbox,
+) -> None:
+    before = {s.id: s for s in small.finder.suggestions()}
+    named = small.finder.groups_named
+    assert named == len(before)
+    small.ask(LOOSE[0], "loose")  # joins no group: no group is named again
+    assert {s.id: s.title for s in small.finder.suggestions()} == {
+        i: s.title for i, s in before.items()
+    }
+    assert small.finder.groups_named == named
+    gpx = _largest_group(list(before.values()), small, "gpx")
+    joined = small.ask("waar kan ik de gpx van de clubrit van zondag downloaden", "gpx")
+    after = {s.id: s for s in small.finder.suggestions()}
+    assert joined["member_message"]["id"] in after[gpx.id].message_ids
+    assert small.finder.groups_named == named + 1  # only the group it joined
+    assert all(after[i].title == s.title for i, s in before.items())
+
+
+def _forget_vectors(inbox: Inbox) -> int:
+    """The inbox as a server that never read it finds it: no vectors, no groups."""
+    with inbox.app.extensions["botbuilder"].storage.session() as s, s.begin():
+        s.execute(update(GapQuestion).values(vector=None, vector_model=None, group_id=None))
+        return int(s.scalar(select(func.count()).select_from(GapQuestion)) or 0)
+
+
+def test_a_first_look_at_a_large_unread_inbox_reads_one_batch_and_the_reader_the_rest(
+    small: Inbox,
+) -> None:
+    everything = {s.id: set(s.questions) for s in small.finder.suggestions()}
+    total = _forget_vectors(small)
+    storage, runtime = small.app.extensions["botbuilder"].storage, small.finder.runtime
+
+    looking = GapFinder(storage, runtime, small.clock, read_per_look=5, read_behind=False)
+    looking.suggestions()
+
+    with storage.session() as s:
+        read = s.scalar(select(func.count()).where(GapQuestion.vector.is_not(None)))
+    assert read == 5 and looking.unread() == total - 5
+    shown = {q for s in looking.suggestions() for q in s.questions}
+    shown |= {q.text for q in looking.loose_questions()}
+    assert len(shown) <= 5 + 5  # the second look read five more, no other
+
+    behind = GapFinder(storage, runtime, small.clock, read_per_look=5)
+    behind.suggestions()
+    assert behind.wait_reading(timeout=120)
+    assert behind.unread() == 0
+    assert {s.id: set(s.questions) for s in behind.suggestions()} == everything
+
+
+def test_kept_ngrams_weigh_the_questions_as_a_fresh_tfidf_would() -> None:
+    texts = [*TOPICS["gpx"][:4], *TOPICS["lost"][:3], "Hoe?", "ééne café"]
+    vectors = np.random.default_rng(0).normal(size=(len(texts), 8)).astype(np.float32)
+    ids = list(range(len(texts)))
+    kept = RowCache()
+
+    def read(message_ids: list[int]) -> dict[int, np.ndarray]:
+        return {m: vectors[m] for m in message_ids}
+
+    kept.views(ids[:5], texts[:5], read)  # an earlier look saw fewer questions
+    for chosen in (ids, ids[3:]):
+        _, dense, grams = kept.views(chosen, [texts[i] for i in chosen], read)
+        fresh_dense, fresh_grams = views(vectors[chosen], [texts[i] for i in chosen])
+        assert np.allclose(dense, fresh_dense)
+        assert np.allclose((grams @ grams.T).toarray(), (fresh_grams @ fresh_grams.T).toarray())

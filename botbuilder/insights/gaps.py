@@ -12,7 +12,17 @@ affect; singles and pairs are `loose_questions`.
 
 Cost: a question is encoded once, when it enters (its vector is stored on its
 row); the grouping is stored too and redone only for a language that gained
-questions since, so a page view after nothing new costs two queries.
+questions since, so a page view after nothing new costs two queries. Between
+looks the finder keeps each question's vector and n-grams (`row_cache`) and
+each group's name (`suggesting.Suggester`), so after a few new questions only
+those are read and only the groups they joined are named again.
+
+With `read_per_look` (the server's finder) a look encodes at most that many
+unread questions, newest first, and leaves the rest to a thread of its own
+(`read_behind`), which groups the language once it has read them all: the
+first look at a large old inbox shows the groups of what is read so far and
+`unread()` says how many are still to read, instead of encoding them all
+while the page waits. Without it (the command, the digest) a look reads all.
 
     finder = GapFinder(storage, runtime)
     for s in finder.suggestions(language="nl"): ...
@@ -21,6 +31,7 @@ questions since, so a page view after nothing new costs two queries.
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
@@ -28,11 +39,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-import numpy as np
-from sqlalchemy import select
-
 from botbuilder.content.languages import guess_language, normalise
-from botbuilder.content.model import Bot
 from botbuilder.conversations.store import Conversation, Message
 from botbuilder.db.base import aware_utc, utcnow
 from botbuilder.db.engine import Database
@@ -40,13 +47,16 @@ from botbuilder.db.ids import fits_id
 from botbuilder.errors import BadRequest, NotFound
 from botbuilder.insights import inbox_store as inbox
 from botbuilder.insights.clustering import topic_text
-from botbuilder.insights.grouping import MIN_GROUP, REGROUP_WHOLE_UP_TO, attach, grouped
+from botbuilder.insights.grouping import MIN_GROUP
 from botbuilder.insights.homes import homes_of
-from botbuilder.insights.suggesting import Names, Suggestion, build_suggestion
+from botbuilder.insights.regrouping import Regrouper, phrasings
+from botbuilder.insights.suggesting import Suggester, Suggestion
 from botbuilder.matching.encoder import identity
 from botbuilder.matching.runtime import BotRuntime
 
-__all__ = ["MIN_GROUP", "GapFinder", "LooseQuestion", "Suggestion"]
+__all__ = ["MIN_GROUP", "READ_PER_LOOK", "GapFinder", "LooseQuestion", "Suggestion"]
+
+log = logging.getLogger(__name__)
 
 # A question asked back ("Bedoelde je…?") with nothing after it counts as
 # "no pick" once the member had this long to choose.
@@ -54,6 +64,10 @@ SETTLE = timedelta(minutes=10)
 # Conversations active this long before the last scan are scanned again: a
 # message stored while a scan ran is not missed.
 _OVERLAP = timedelta(minutes=2)
+# The server's finder encodes at most this many unread questions while a page
+# waits (about half a second on a busy 2-core machine); its reader does the rest.
+READ_PER_LOOK = 64
+_READ_BATCH = 256  # questions the reader encodes at a time
 
 
 @dataclass(frozen=True)
@@ -72,16 +86,27 @@ class GapFinder:
     """The learning inbox of one bot over one database; safe to share between threads."""
 
     def __init__(
-        self, database: Database, runtime: BotRuntime, clock: Callable[[], datetime] = utcnow
+        self,
+        database: Database,
+        runtime: BotRuntime,
+        clock: Callable[[], datetime] = utcnow,
+        read_per_look: int | None = None,
+        read_behind: bool = True,
     ) -> None:
         self.database = database
         self.runtime = runtime
         self.clock = clock
+        self.read_per_look = read_per_look  # None: a look reads every unread question
+        self.read_behind = read_behind  # with read_per_look: a thread reads the rest
         self._lock = threading.Lock()
         self._scanned_at: datetime | None = None
         # What the last reads returned, for the inbox version they saw (see `_cached`).
         self._cache: dict[tuple[Any, ...], Any] = {}
         self._cache_mark: tuple[Any, ...] | None = None
+        self._cache_lock = threading.Lock()  # for the cache, never held while computing
+        self._grouper = Regrouper(database, runtime, clock)
+        self._suggester = Suggester()
+        self._reader: threading.Thread | None = None
 
     # -- reading ----------------------------------------------------------------------
 
@@ -103,7 +128,10 @@ class GapFinder:
     def _loose(self, language: str | None) -> list[LooseQuestion]:
         rows = self._rows(language=language, states=("new",))
         sizes = Counter(r.group_id for r in rows)
-        loose = [r for r in rows if not r.group_id or sizes[r.group_id] < MIN_GROUP]
+        # group_id None: not read yet (see `unread`), so not known to be loose
+        loose = [
+            r for r in rows if r.group_id == "" or (r.group_id and sizes[r.group_id] < MIN_GROUP)
+        ]
         return [
             LooseQuestion(r.message_id, r.conversation_id, r.language, r.text, r.reason, r.asked_at)
             for r in sorted(loose, key=lambda r: r.message_id, reverse=True)
@@ -176,13 +204,18 @@ class GapFinder:
         self.refresh()
         with self.database.session() as s:
             mark = (inbox.version(s), self.runtime.current().bot.fingerprint)
-        with self._lock:
+        with self._cache_lock:
             if self._cache_mark != mark:
+                if self._cache_mark is not None and mark[0][0] < self._cache_mark[0][0]:
+                    # Questions left the inbox (a member's data deleted, the purge):
+                    # forget what was kept of them, names included.
+                    self._suggester.forget()
+                    self._grouper.forget()
                 self._cache, self._cache_mark = {}, mark
             if key in self._cache:
                 return self._cache[key]
         value = compute()
-        with self._lock:
+        with self._cache_lock:
             if self._cache_mark == mark:
                 self._cache[key] = value
         return value
@@ -194,27 +227,83 @@ class GapFinder:
     # -- taking questions in ------------------------------------------------------------
 
     def refresh(self) -> None:
-        """Take in the questions missed since the last look, and regroup what changed."""
-        with self._lock:
-            started = utcnow()  # the clock messages are stamped with, whatever self.clock says
-            with self.database.session() as s, s.begin():
-                found = inbox.scan(s, self._scan_since(s), self.clock() - SETTLE)
-                languages = self.runtime.current().bot.languages
-                for f in found:
-                    s.add(
-                        inbox.GapQuestion(
-                            message_id=f.message_id,
-                            conversation_id=f.conversation_id,
-                            language=guess_language(f.text, languages) or f.conversation_language,
-                            reason=f.reason,
-                            rejected_intent=f.rejected_intent,
-                            state="new",
-                            typicality=0.0,
-                            asked_at=f.asked_at,
-                        )
+        """Take in the questions missed since the last look, read them and regroup.
+
+        With `read_per_look` a look never waits for another look or the reader:
+        while either holds the finder, it shows the groups stored so far."""
+        if not self._lock.acquire(blocking=self.read_per_look is None):
+            return
+        try:
+            self._take_in()
+            if self._reading():
+                return  # the reader encodes the rest, then groups; pages show what is stored
+            left = self._read(self.read_per_look)
+            self._grouper.regroup()
+            if left and self.read_behind:
+                self._reader = threading.Thread(
+                    target=self._read_behind, name="gap-reader", daemon=True
+                )
+                self._reader.start()
+        finally:
+            self._lock.release()
+
+    def unread(self, language: str | None = None) -> int:
+        """New questions not read (encoded) yet: in no group and not loose until they are."""
+        model = identity(self.runtime.current().matcher.query_encoder)
+        with self.database.session() as s:
+            return inbox.count_unread(s, model, language)
+
+    def forget(self) -> None:
+        """Drop what is kept between looks (vectors, n-grams, names, the last results)."""
+        self._suggester.forget()
+        self._grouper.forget()
+        with self._cache_lock:
+            self._cache, self._cache_mark = {}, None
+
+    @property
+    def groups_named(self) -> int:
+        """How many groups were named so far (not taken from memory): for tests and benchmarks."""
+        return self._suggester.named
+
+    def wait_reading(self, timeout: float | None = None) -> bool:
+        """Wait for the reader (if one runs); whether it is done."""
+        reader = self._reader
+        if reader is not None:
+            reader.join(timeout)
+        return not self._reading()
+
+    def _reading(self) -> bool:
+        return self._reader is not None and self._reader.is_alive()
+
+    def _read_behind(self) -> None:
+        """The reader: encode the unread questions a batch at a time, then group them."""
+        try:
+            while self._read(_READ_BATCH):
+                pass
+            with self._lock:
+                self._grouper.regroup()
+        except Exception:  # a thread of its own: say so, the next look starts another
+            log.exception("reading the gap inbox failed")
+
+    def _take_in(self) -> None:
+        started = utcnow()  # the clock messages are stamped with, whatever self.clock says
+        with self.database.session() as s, s.begin():
+            found = inbox.scan(s, self._scan_since(s), self.clock() - SETTLE)
+            languages = self.runtime.current().bot.languages
+            for f in found:
+                s.add(
+                    inbox.GapQuestion(
+                        message_id=f.message_id,
+                        conversation_id=f.conversation_id,
+                        language=guess_language(f.text, languages) or f.conversation_language,
+                        reason=f.reason,
+                        rejected_intent=f.rejected_intent,
+                        state="new",
+                        typicality=0.0,
+                        asked_at=f.asked_at,
                     )
-            self._scanned_at = started
-            self._regroup()
+                )
+        self._scanned_at = started
 
     def _scan_since(self, session: Any) -> datetime | None:
         """Conversations active since when to look at again (None: all).
@@ -233,58 +322,22 @@ class GapFinder:
         fallback = conversation.language if conversation else bot.settings.language
         return guess_language(text, bot.languages) or fallback
 
-    def _regroup(self) -> None:
-        """Group again each language with new questions not grouped yet.
-
-        A small inbox is grouped whole each time. A large one that gained a
-        few questions keeps its groups: the new questions join the group they
-        are closest to on average (the rule average linkage cuts by), and the
-        rest are grouped with the recent loose questions (`attach`)."""
-        with self.database.session() as s:
-            pending = {
-                language
-                for (language,) in s.execute(
-                    select(inbox.GapQuestion.language)
-                    .where(inbox.GapQuestion.state == "new", inbox.GapQuestion.group_id.is_(None))
-                    .distinct()
-                )
-            }
-        for language in sorted(pending):
-            with self.database.session() as s:
-                every = inbox.load_rows(s, language=language, states=("new",))
-            known = _phrasings(self.runtime.current().bot)
-            rows = [r for r in every if normalise(r.text) not in known]
-            # A question the bot has as a phrasing is out of the groups, and no
-            # longer waiting for one: else every look would regroup for it.
-            groups: dict[int, tuple[str, float]] = {
-                r.message_id: ("", 0.0) for r in every if normalise(r.text) in known
-            }
-            vectors = self._vectors(rows)
-            fresh = sum(r.group_id is None for r in rows)
-            if len(rows) > REGROUP_WHOLE_UP_TO and fresh * 10 <= len(rows):
-                groups.update(attach(rows, vectors, language, self.clock()))
-            else:
-                groups.update(grouped(rows, vectors, language))
-            with self.database.session() as s, s.begin():
-                inbox.save_groups(s, groups)
-
-    def _vectors(self, rows: list[inbox.InboxRow]) -> np.ndarray:
-        """The rows' vectors of their topic text, encoding (and storing) the missing ones."""
+    def _read(self, limit: int | None) -> int:
+        """Encode (and store) up to `limit` unread questions, newest first (None: all);
+        how many are left unread."""
         encoder = self.runtime.current().matcher.query_encoder
         model = identity(encoder)
-        ids = [r.message_id for r in rows]
         with self.database.session() as s:
-            stored = inbox.vectors_of(s, ids, model)
-        missing = [r for r in rows if r.message_id not in stored]
-        if missing:
-            fresh = encoder.encode([topic_text(r.text) for r in missing])
-            new = {r.message_id: v for r, v in zip(missing, fresh, strict=True)}
+            todo = inbox.unread(s, model, limit)
+        if todo:
+            vectors = encoder.encode([topic_text(text) for _, text in todo])
             with self.database.session() as s, s.begin():
+                new = {m: v for (m, _), v in zip(todo, vectors, strict=True)}
                 inbox.save_vectors(s, new, model)
-            stored.update(new)
-        if not rows:
-            return np.zeros((0, 0), dtype=np.float32)
-        return np.vstack([stored[i] for i in ids]).astype(np.float32)
+        if limit is None or len(todo) < limit:
+            return 0
+        with self.database.session() as s:
+            return inbox.count_unread(s, model)
 
     # -- suggestions ------------------------------------------------------------------
 
@@ -292,47 +345,18 @@ class GapFinder:
         """Inbox rows, without the questions the loaded bot now has as phrasings."""
         with self.database.session() as s:
             rows = inbox.load_rows(s, **filters)
-        known = _phrasings(self.runtime.current().bot)
+        known = phrasings(self.runtime.current().bot)
         return [r for r in rows if normalise(r.text) not in known]
 
     def _suggest(self, rows: list[inbox.InboxRow]) -> list[Suggestion]:
         loaded = self.runtime.current()
         # The examples through the matcher's cached encoder: encoded once per text.
         homes = homes_of(loaded.bot, loaded.matcher.encoder)
-        groups: dict[str, list[inbox.InboxRow]] = defaultdict(list)
-        for row in rows:
-            if row.group_id:
-                groups[row.group_id].append(row)
-        backgrounds: dict[str, Counter[str]] = defaultdict(Counter)
-        for row in rows:
-            backgrounds[row.language].update(normalise(topic_text(row.text)).split())
-        groups = {g: m for g, m in groups.items() if len(m) >= MIN_GROUP}
-        with self.database.session() as s:
-            vectors = inbox.vectors_of(
-                s,
-                [r.message_id for m in groups.values() for r in m],
-                identity(loaded.matcher.query_encoder),
-            )
-        names = Names(backgrounds, len(groups), set(loaded.bot.intent_ids()))
-        found = []
-        for group_id, members in groups.items():
-            members.sort(key=lambda r: (-r.typicality, r.message_id))
-            found.append(build_suggestion(group_id, members, loaded.bot, homes, vectors, names))
-        return sorted(found, key=lambda g: (-g.members, -g.count, g.id))
-
-
-_known: dict[str, frozenset[str]] = {}
-
-
-def _phrasings(bot: Bot) -> frozenset[str]:
-    """The normalised example questions of every intent of `bot` (cached per content)."""
-    if bot.fingerprint not in _known:
-        if len(_known) > 8:
-            _known.clear()
-        _known[bot.fingerprint] = frozenset(
-            normalise(q) for intent in bot.intents.values() for q in intent.questions
+        model = identity(loaded.matcher.query_encoder)
+        cache, read = self._grouper.row_cache(model)
+        return self._suggester.suggest(
+            rows, loaded.bot, homes, lambda ids: cache.vectors(ids, read), model
         )
-    return _known[bot.fingerprint]
 
 
 def _check_state(state: str) -> None:

@@ -20,8 +20,9 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import numpy as np
+from scipy.sparse import csr_matrix
 
-from botbuilder.insights.clustering import DISTANCE_THRESHOLD, cluster, views
+from botbuilder.insights.clustering import DISTANCE_THRESHOLD, cluster
 
 __all__ = ["MIN_GROUP", "REGROUP_WHOLE_UP_TO", "attach", "group_id", "grouped"]
 
@@ -53,9 +54,18 @@ def grouped(rows: Sequence[Any], vectors: np.ndarray, language: str) -> Groups:
     return groups
 
 
-def attach(rows: Sequence[Any], vectors: np.ndarray, language: str, now: datetime) -> Groups:
-    """The new rows (`group_id` None) joined to the groups there are, or grouped anew."""
-    dense, ngrams = views(vectors, [r.text for r in rows])
+def attach(
+    rows: Sequence[Any],
+    vectors: np.ndarray,
+    dense: np.ndarray,
+    ngrams: csr_matrix,
+    language: str,
+    now: datetime,
+) -> Groups:
+    """The new rows (`group_id` None) joined to the groups there are, or grouped anew.
+
+    `vectors`: the rows' stored vectors; `dense` and `ngrams` the clustering's two
+    views of all of them (`clustering.views`, or kept between looks: `row_cache`)."""
     members: dict[str, list[int]] = defaultdict(list)
     for i, r in enumerate(rows):
         if r.group_id:

@@ -29,7 +29,9 @@ from sqlalchemy import (
     ForeignKey,
     LargeBinary,
     String,
+    and_,
     func,
+    or_,
     select,
     update,
 )
@@ -48,6 +50,7 @@ __all__ = [
     "save_groups",
     "scan",
     "set_state",
+    "unread",
 ]
 
 STATES = ("new", "accepted", "ignored")
@@ -273,6 +276,47 @@ def last_asked(session: Session) -> datetime | None:
     """When the newest question in the inbox was asked."""
     newest = session.scalar(select(func.max(GapQuestion.asked_at)))
     return aware_utc(newest) if newest is not None else None
+
+
+def _unread(model: str) -> Any:
+    """New questions without a vector of `model`: not read (encoded) yet."""
+    q = GapQuestion
+    return and_(
+        q.state == "new", or_(q.vector.is_(None), q.vector_model.is_(None), q.vector_model != model)
+    )
+
+
+def unread(session: Session, model: str, limit: int | None) -> list[tuple[int, str]]:
+    """(message id, text) of up to `limit` unread questions, newest first."""
+    stmt = (
+        select(GapQuestion.message_id, Message.text)
+        .join(Message, Message.id == GapQuestion.message_id)
+        .where(_unread(model))
+        .order_by(GapQuestion.message_id.desc())
+        .limit(limit)
+    )
+    return [(m, text) for m, text in session.execute(stmt)]
+
+
+def count_unread(session: Session, model: str, language: str | None = None) -> int:
+    stmt = select(func.count()).select_from(GapQuestion).where(_unread(model))
+    if language is not None:
+        stmt = stmt.where(GapQuestion.language == language)
+    return int(session.scalar(stmt) or 0)
+
+
+def pending_languages(session: Session, model: str) -> set[str]:
+    """Languages with new questions that are read but not grouped yet."""
+    q = GapQuestion
+    return {
+        language
+        for (language,) in session.execute(
+            select(q.language)
+            .where(q.state == "new", q.group_id.is_(None), q.vector_model == model)
+            .where(q.vector.is_not(None))
+            .distinct()
+        )
+    }
 
 
 def vectors_of(session: Session, message_ids: Sequence[int], model: str) -> dict[int, np.ndarray]:

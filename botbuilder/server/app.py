@@ -36,7 +36,7 @@ from botbuilder.editing.publications import Publications
 from botbuilder.editing.publishing import FlowSync
 from botbuilder.editing.service import FlowEditor
 from botbuilder.errors import BotbuilderError, RequestError, Unavailable
-from botbuilder.insights.gaps import GapFinder
+from botbuilder.insights.gaps import READ_PER_LOOK, GapFinder
 from botbuilder.integrations.followup_replies import FollowUpReplies
 from botbuilder.integrations.mail import Mailer, mailer_from_url
 from botbuilder.jobs.schedule import JobServices, server_jobs
@@ -171,7 +171,7 @@ def build_services(settings: Mapping[str, Any]) -> Services:
             secret=settings["SECRET_KEY"],
             settings=lambda: runtime.current().bot.settings.limits,
         ),
-        gaps=GapFinder(storage, runtime),
+        gaps=GapFinder(storage, runtime, read_per_look=READ_PER_LOOK),  # the rest read behind
         announcements=announcements,
         follow_up_replies=(
             FollowUpReplies(mailer, queue, lambda: runtime.current().bot) if mailer else None
