@@ -135,18 +135,18 @@ def test_complaint_intent_answers_and_always_hands_off_to_its_team(client: Any, 
 
 def test_out_of_scope_question_goes_to_a_person(client: Any, app: Any) -> None:
     conversation = start(client)["conversation_id"]
-    data = say(client, conversation, "Wat wordt het weer morgen in Utrecht?")
+    data = say(client, conversation, "Hoe laat vertrekt de trein naar Amsterdam?")
     assert data["decision"] == "handoff" and data["state"] == "waiting"
     assert data["messages"][0]["text"].startswith("Daar weet ik helaas geen goed antwoord op")
     (entry,) = app.extensions["botbuilder"].storage.handoffs("waiting")
     assert entry.reason == "low_confidence"
+    # With e5 (the default since issue 13) this 5-intent bot asks "Wat wordt
+    # het weer morgen in Utrecht?" back ("Bedoelde je…?", which offers a
+    # person) rather than handing it off at once; it is never answered.
+    weather = say(client, start(client)["conversation_id"], "Wat wordt het weer morgen in Utrecht?")
+    assert weather["decision"] in ("handoff", "clarify")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known limitation (issue 3): on a 5-intent Dutch bot, an off-topic question that "
-    "shares 'Wat is de …' with an intent's examples is answered with that intent",
-)
 def test_off_topic_question_sharing_function_words_is_not_answered(client: Any) -> None:
     conversation = start(client)["conversation_id"]
     data = say(client, conversation, "Wat is de hoofdstad van Australië?")
