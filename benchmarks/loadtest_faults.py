@@ -194,11 +194,13 @@ def start_postgres() -> str:
 def pg_ctl(action: str) -> float:
     """`pg_ctl <action>` on the load test's cluster; returns the seconds it took."""
     started = time.perf_counter()
-    subprocess.run(
+    data = f"/tmp/botbuilder-test-pg-{PG_PORT}"
+    subprocess.run(  # the server's output to its log: a pipe would stay open as long as it runs
         ["runuser", "-u", "postgres", "--", str(_pg_bin() / "pg_ctl")]
-        + ["-D", f"/tmp/botbuilder-test-pg-{PG_PORT}", action, "-m", "fast", "-w"],
+        + ["-D", data, "-l", f"{data}/server.log", action, "-m", "fast", "-w"],
         check=True,
-        capture_output=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
         timeout=120,
     )
     return time.perf_counter() - started
@@ -241,7 +243,11 @@ def _phases(
     replicas: list[Server], questions: list[str], args: argparse.Namespace, phases: set[str]
 ) -> list[str]:
     seconds = max(args.seconds * 3, 6.0)
-    rows, problems = [], []
+    problems: list[str] = []
+    print(
+        f"\n{'phase':<8} {'convs':>5} {'acked':>6} {'lost':>5} {'dup':>4} {'5xx':>4} "
+        f"{'503':>4} {'503 p95 ms':>10} {'dropped':>7} {'p50 ms':>7}  fault"
+    )
     if "2" in phases:
         restart: dict[str, float] = {}
 
@@ -251,7 +257,10 @@ def _phases(
             restart["ready"] = replicas[1].start()
 
         tally = run(replicas, questions, args.conversations, seconds, kill_and_restart, "phase 2")
-        rows.append((tally, f"kill -9 of b, b ready again after {restart['ready']:.1f} s"))
+        fault = f"kill -9 of b, b ready again after {restart['ready']:.1f} s"
+        problems += _report(tally, fault, replicas[0])
+        if tally.unavailable_ms:
+            problems.append("phase 2: a live replica answered 503 with the database up")
     if "3" in phases:
         outage: dict[str, float] = {}
 
@@ -259,26 +268,25 @@ def _phases(
             outage["restart"] = pg_ctl("restart")
 
         tally = run(replicas, questions, args.conversations, seconds, restart_postgres, "phase 3")
-        rows.append((tally, f"pg_ctl restart took {outage['restart']:.1f} s"))
+        fault = f"pg_ctl restart took {outage['restart']:.1f} s"
+        problems += _report(tally, fault, replicas[0])
+    return problems
+
+
+def _report(tally: Tally, fault: str, replica: Server) -> list[str]:
+    """Print one phase's row; return its problems."""
+    lost, dup, problems = check(tally, replica)
+    fast = sorted(tally.unavailable_ms)
+    p95 = fast[int(0.95 * (len(fast) - 1))] if fast else 0.0
+    p50 = statistics.median(tally.latencies) * 1000 if tally.latencies else float("nan")
     print(
-        f"\n{'phase':<8} {'convs':>5} {'acked':>6} {'lost':>5} {'dup':>4} {'5xx':>4} "
-        f"{'503':>4} {'503 p95 ms':>10} {'dropped':>7} {'p50 ms':>7}  fault"
+        f"{tally.name:<8} {len(tally.acked):>5} {sum(map(len, tally.acked.values())):>6} "
+        f"{lost:>5} {dup:>4} {len(tally.server_errors):>4} {len(fast):>4} {p95:>10.0f} "
+        f"{tally.dropped:>7} {p50:>7.0f}  {fault}",
+        flush=True,
     )
-    for tally, fault in rows:
-        lost, dup, found = check(tally, replicas[0])
-        problems += found
-        fast = sorted(tally.unavailable_ms)
-        p95 = fast[int(0.95 * (len(fast) - 1))] if fast else 0.0
-        p50 = statistics.median(tally.latencies) * 1000 if tally.latencies else float("nan")
-        print(
-            f"{tally.name:<8} {len(tally.acked):>5} {sum(map(len, tally.acked.values())):>6} "
-            f"{lost:>5} {dup:>4} {len(tally.server_errors):>4} {len(fast):>4} {p95:>10.0f} "
-            f"{tally.dropped:>7} {p50:>7.0f}  {fault}"
+    if tally.gave_up:
+        problems.append(
+            f"{tally.name}: {tally.gave_up} request(s) unanswered for {RETRY_FOR:.0f} s"
         )
-        if tally.gave_up:
-            problems.append(
-                f"{tally.name}: {tally.gave_up} request(s) unanswered for {RETRY_FOR:.0f} s"
-            )
-    if "2" in phases and any(t.name == "phase 2" and t.unavailable_ms for t, _ in rows):
-        problems.append("phase 2: a live replica answered 503 with the database up")
     return problems
