@@ -234,3 +234,31 @@ def test_report_tells_an_asked_back_off_topic_question_from_a_wrong_answer() -> 
     assert "asked back with 'huisregels'" in _suggestion(asked)
     assert "clarify_threshold" in _suggestion(asked)
     assert "answered as 'huisregels'" in _suggestion(answered)
+
+
+def test_the_comparison_shows_every_candidate_on_every_set_with_the_mean_cost() -> None:
+    from benchmarks.accuracy import candidate, format_comparison
+
+    def row(name: str, cost: float) -> dict[str, object]:
+        return {
+            "set": name,
+            "n": 10,
+            "in_scope_accuracy": 0.9,
+            "wrong_answer_rate": 0.02,
+            "oos_recall": 0.5,
+            "cost": cost,
+        }
+
+    text = format_comparison(
+        {"e5": [row("xsid-nl", 0.2), row("xsid-en", 0.4)], "MiniLM": [row("xsid-nl", 0.3)] * 2}
+    )
+    lines = text.splitlines()
+    assert "xsid-nl" in lines[1] and "xsid-en" in lines[1] and "mean cost" in lines[1]
+    assert lines[3].split()[:4] == [
+        "e5",
+        "0.900/0.020/0.500/0.200",
+        "0.900/0.020/0.500/0.400",
+        "0.300",
+    ]
+    joined = candidate("multilingual-e5-small+all-MiniLM-L6-v2")
+    assert joined.name == "multilingual-e5-small+all-MiniLM-L6-v2" and joined.centred
