@@ -40,10 +40,12 @@ def group_id(language: str, first_message_id: int) -> str:
     return hashlib.sha256(f"{language}:{first_message_id}".encode()).hexdigest()[:16]
 
 
-def grouped(rows: Sequence[Any], vectors: np.ndarray, language: str) -> Groups:
+def grouped(
+    rows: Sequence[Any], vectors: np.ndarray, language: str, cut: float = DISTANCE_THRESHOLD
+) -> Groups:
     """Every row's group id ("" alone or in a pair) and typicality, grouped afresh."""
     groups: Groups = {}
-    labels = cluster(vectors, [r.text for r in rows])
+    labels = cluster(vectors, [r.text for r in rows], cut)
     for label in np.unique(labels):
         members = [int(i) for i in np.flatnonzero(labels == label)]
         first = min(rows[i].message_id for i in members)
@@ -61,6 +63,7 @@ def attach(
     ngrams: csr_matrix,
     language: str,
     now: datetime,
+    cut: float = DISTANCE_THRESHOLD,
 ) -> Groups:
     """The new rows (`group_id` None) joined to the groups there are, or grouped anew.
 
@@ -84,7 +87,7 @@ def attach(
         best = average.argmax(axis=1)
         left = []
         for row, i in enumerate(fresh):
-            if 1.0 - average[row, best[row]] <= DISTANCE_THRESHOLD:
+            if 1.0 - average[row, best[row]] <= cut:
                 name = names[best[row]]
                 centre = _centre(vectors[members[name]])
                 groups[rows[i].message_id] = (name, float(vectors[i] @ centre))
@@ -95,7 +98,7 @@ def attach(
             i for i, r in enumerate(rows) if r.group_id == "" and now - r.asked_at <= RECENT_LOOSE
         ][-MAX_RECENT_LOOSE:]
         again = [*recent, *left]
-        groups.update(grouped([rows[i] for i in again], vectors[again], language))
+        groups.update(grouped([rows[i] for i in again], vectors[again], language, cut))
     return groups
 
 

@@ -21,6 +21,7 @@ from botbuilder.content.languages import normalise
 from botbuilder.content.model import Bot
 from botbuilder.db.engine import Database
 from botbuilder.insights import inbox_store as inbox
+from botbuilder.insights.clustering import threshold_for
 from botbuilder.insights.grouping import REGROUP_WHOLE_UP_TO, attach, grouped
 from botbuilder.insights.row_cache import RowCache
 from botbuilder.matching.encoder import identity
@@ -74,13 +75,14 @@ class Regrouper:
         vectors = cache.vectors([r.message_id for r in candidates], read)
         rows = [r for r in candidates if r.message_id in vectors]  # the unread wait
         fresh = sum(r.group_id is None for r in rows)
+        cut = threshold_for(model)
         if len(rows) > REGROUP_WHOLE_UP_TO and fresh * 10 <= len(rows):
             ids, texts = [r.message_id for r in rows], [r.text for r in rows]
             raw, dense, ngrams = cache.views(ids, texts, read)
-            groups.update(attach(rows, raw, dense, ngrams, language, self.clock()))
+            groups.update(attach(rows, raw, dense, ngrams, language, self.clock(), cut))
         elif rows:
             stacked = np.vstack([vectors[r.message_id] for r in rows]).astype(np.float32)
-            groups.update(grouped(rows, stacked, language))
+            groups.update(grouped(rows, stacked, language, cut))
         with self.database.session() as s, s.begin():
             inbox.save_groups(s, groups)
 
