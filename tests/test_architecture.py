@@ -25,7 +25,8 @@ ALLOWED: dict[str, set[str]] = {
     "editing": {"content", "db", "interchange"},
     "interchange": {"content"},
     "passwords": set(),  # the password rules, split from accounts.py
-    "accounts": {"db", "content", "passwords"},  # content.emails: one e-mail rule for members and users
+    # content.emails: one e-mail rule for members and users
+    "accounts": {"db", "content", "passwords"},
     "people": {"db", "accounts"},  # an admin's changes to accounts (people/)
     "conversations": {"content", "matching", "db"},
     "integrations": {"content", "matching", "conversations", "config"},
