@@ -281,11 +281,12 @@ def load(
     return step
 
 
-def bare_encodes(questions: list[str], rounds: int) -> tuple[list[float], float]:
+def bare_encodes(questions: list[str], rounds: int, flows: Path) -> tuple[list[float], float]:
     """The bot's encoder in this process: single-question latencies, and questions/s at 64."""
-    from botbuilder.matching.encoder import SentenceTransformerEncoder
+    from botbuilder.content.loader import load_bot
+    from botbuilder.matching.encoder import encoder_for
 
-    encoder = SentenceTransformerEncoder()
+    encoder = encoder_for(load_bot(flows).settings.matcher.model)  # the one the server uses
     encoder.encode(questions[:64])  # load and warm up
     singles = []
     for text in questions[: rounds * 2]:
@@ -313,7 +314,7 @@ def phase1(work: Path, args: argparse.Namespace) -> dict[str, Any]:
     ports = [s.port for s in servers]
     pool = iter(questions)
     load(ports, "warm-up", 2, pool, 2)
-    bare_before = bare_encodes(questions[-600:], args.rounds)
+    bare_before = bare_encodes(questions[-600:], args.rounds, flows)
     steps = [
         load(
             ports,
@@ -327,7 +328,7 @@ def phase1(work: Path, args: argparse.Namespace) -> dict[str, Any]:
     repeated_set = questions[:20]  # asked in the warm-up: in the cache
     repeats = (repeated_set[n % 20] for n in range(args.max_questions * 10))
     steps.append(load(ports, "repeated, 16 conn.", 16, repeats, args.seconds))
-    bare_after = bare_encodes(questions[-600:], args.rounds)
+    bare_after = bare_encodes(questions[-600:], args.rounds, flows)
     rss = [s.rss_mb() for s in servers]
     for server in servers:
         server.stop()
