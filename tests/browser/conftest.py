@@ -165,8 +165,8 @@ def _bot_dir(target: Path, allowed_origin: str) -> Path:
         "allowed_origins": [allowed_origin],
         "logo": f"{allowed_origin}/logo.svg",
     }
-    # Fixed thresholds: the pages need a question that is asked back ("lid":
-    # cancelling or the fee?) whatever the calibration of the day decides.
+    # Fixed thresholds: the pages need a question that is asked back ("vraag over
+    # lidmaatschap": cancelling or the fee?) whatever the calibration of the day decides.
     settings["matcher"] = {"answer_threshold": 0.7, "clarify_threshold": 0.45}
     (target / "bot.yml").write_text(yaml.safe_dump(settings, allow_unicode=True), encoding="utf-8")
     return target

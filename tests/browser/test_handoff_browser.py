@@ -20,7 +20,8 @@ from .csp import watch_csp
 from .helpers import Widget, screenshot
 
 PASSWORD = "correct horse battery"
-OUT_OF_SCOPE = "Wat wordt het weer morgen in Utrecht?"
+# Not the weather: e5 answers that one with the agenda (a known regression, test_matching_quality).
+OUT_OF_SCOPE = "Wie wint de Tour de France dit jaar?"
 
 
 @pytest.fixture

@@ -115,7 +115,8 @@ def test_manager_accepts_a_suggestion_saves_it_and_members_get_the_answer(
     gpx.locator("button[data-accept]").click()
     page.wait_for_selector("#intent-form")
     assert "/editor/intent" in page.url
-    assert "Not saved yet." in page.inner_text("#from-inbox")
+    # The manager's browser asks for Dutch (nl-NL), so the editor speaks Dutch.
+    assert "Nog niet opgeslagen." in page.inner_text("#from-inbox")
     intent_id = page.input_value("#intent-id")
     assert intent_id
     questions = [q.input_value() for q in page.locator("#questions input[name=questions]").all()]
@@ -132,7 +133,7 @@ def test_manager_accepts_a_suggestion_saves_it_and_members_get_the_answer(
     if page.locator("#save-anyway").count():
         page.click("#save-anyway")
     page.wait_for_selector(".banner.ok")
-    assert f"Saved '{intent_id}'" in page.inner_text(".banner.ok")
+    assert f"'{intent_id}' opgeslagen" in page.inner_text(".banner.ok")
     question = handed_over[0].capitalize().rstrip("?") + "?"
     turn = _answered(url, question, expected)
     assert turn["decision"] == "answer", turn

@@ -100,7 +100,7 @@ def test_a_page_without_a_language_follows_the_members_first_message(
 def test_past_clarify_options_stay_visible_and_disabled(page: Any, server: Any) -> None:
     page.goto(server.url + "/")
     widget = Widget(page).open()
-    widget.ask("lid")
+    widget.ask("vraag over lidmaatschap")  # split between cancelling and the fee
     expect(widget.bot_bubbles.last).to_have_text("Bedoelde je…?")
     asked = widget.host.locator(".msg.bot").nth(widget.host.locator(".msg.bot").count() - 1)
     widget.reply("Hoeveel kost het lidmaatschap?").click()
