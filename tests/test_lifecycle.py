@@ -279,7 +279,9 @@ def test_a_handoff_asked_for_in_words_shows_no_bot_guesses(client: Any, app: Any
 
 def test_a_handoff_the_bot_was_unsure_about_shows_its_guesses(client: Any, app: Any) -> None:
     conversation = start(client)["conversation_id"]
-    say(client, conversation, "Wat wordt het weer morgen in Utrecht?")
+    # Off-topic: handed off for low confidence. (Not the weather: with e5 the small bot asks
+    # that one back instead, see test_api.)
+    say(client, conversation, "Wat is de hoofdstad van Australië?")
     page = sign_in_agent(app).get(f"/console/conversations/{conversation}").text
     assert 'id="guesses"' in page
 
