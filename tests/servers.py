@@ -53,17 +53,12 @@ def botbuilder_command() -> list[str]:
     return [str(script)] if script.exists() else [sys.executable, "-m", "botbuilder.cli"]
 
 
-@contextlib.contextmanager
-def serve_with_account(
-    work: Path, flows: Path, email: str, password: str, role: str
-) -> Iterator[str]:
-    """`botbuilder serve` of `flows` on a free port of 127.0.0.1, on SQLite in
-    work/instance, with one account; yields its URL and stops it afterwards."""
-    instance = work / "instance"
-    env = {k: v for k, v in os.environ.items() if k != "BOTBUILDER_DATABASE_URL"}  # SQLite
+def add_user(
+    work: Path, env: dict[str, str], email: str, role: str, password: str, *options: str
+) -> None:
+    """`botbuilder user add` in `work` with `env`, the password on stdin; fails the test if refused."""
     added = subprocess.run(
-        [*botbuilder_command(), "user", "add", email, "--role", role, "--password-stdin"]
-        + ["--instance", str(instance)],
+        [*botbuilder_command(), "user", "add", email, "--role", role, "--password-stdin", *options],
         input=password + "\n",
         capture_output=True,
         text=True,
@@ -72,6 +67,17 @@ def serve_with_account(
         timeout=120,
     )
     assert added.returncode == 0, added.stderr
+
+
+@contextlib.contextmanager
+def serve_with_account(
+    work: Path, flows: Path, email: str, password: str, role: str
+) -> Iterator[str]:
+    """`botbuilder serve` of `flows` on a free port of 127.0.0.1, on SQLite in
+    work/instance, with one account; yields its URL and stops it afterwards."""
+    instance = work / "instance"
+    env = {k: v for k, v in os.environ.items() if k != "BOTBUILDER_DATABASE_URL"}  # SQLite
+    add_user(work, env, email, role, password, "--instance", str(instance))
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     log_path = work / "server.log"

@@ -24,7 +24,7 @@ import requests
 from botbuilder.db.engine import Database, database_url
 from botbuilder.editing.publications import Publications, folder_files
 from tests.conftest import PG_URL, SMALL_BOT
-from tests.servers import botbuilder_command, free_port, stop, wait_until_healthy
+from tests.servers import add_user, botbuilder_command, free_port, stop, wait_until_healthy
 
 pytestmark = pytest.mark.postgresql
 
@@ -118,16 +118,7 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
     env = {**os.environ, "BOTBUILDER_DATABASE_URL": url, "BOTBUILDER_SCHEDULER": "off"}
     env.pop("BOTBUILDER_INSTANCE_PATH", None)
     for email, role in (("manager@example.org", "manager"), ("agent@example.org", "agent")):
-        added = subprocess.run(
-            [*botbuilder_command(), "user", "add", email, "--role", role, "--password-stdin"],
-            input=PASSWORD + "\n",
-            capture_output=True,
-            text=True,
-            env=env,
-            cwd=work,
-            timeout=120,
-        )
-        assert added.returncode == 0, added.stderr
+        add_user(work, env, email, role, PASSWORD)
     started: list[Replica] = []
 
     def launch(label: str, flows: Path) -> Replica:
