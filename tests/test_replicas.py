@@ -88,12 +88,18 @@ def test_the_first_replica_publishes_its_folder_and_a_restart_changes_nothing(
     assert Publications(database).latest_id() == 1
 
 
-def test_an_editor_save_publishes_and_the_other_replica_takes_it_in(
-    database: Database, tmp_path: Path
-) -> None:
+def _two_started(database: Database, tmp_path: Path) -> tuple[Replica, Replica]:
+    """Replicas a and b of the small bot, each with its own folders, both started."""
     a = Replica(database, tmp_path / "a", SMALL_BOT)
     b = Replica(database, tmp_path / "b", SMALL_BOT)
     a.sync.start(), b.sync.start()
+    return a, b
+
+
+def test_an_editor_save_publishes_and_the_other_replica_takes_it_in(
+    database: Database, tmp_path: Path
+) -> None:
+    a, b = _two_started(database, tmp_path)
     assert b.sync.applied == 1  # same files: nothing published twice
     _add_bike(a)
     assert a.sync.applied == 2
@@ -123,9 +129,7 @@ def test_a_replica_started_later_with_an_empty_or_older_folder_serves_the_newest
 def test_a_hand_edit_stays_on_its_replica_until_published_and_is_kept_when_replaced(
     database: Database, tmp_path: Path
 ) -> None:
-    a = Replica(database, tmp_path / "a", SMALL_BOT)
-    b = Replica(database, tmp_path / "b", SMALL_BOT)
-    a.sync.start(), b.sync.start()
+    a, b = _two_started(database, tmp_path)
     hand_edit = (b.flows / "faq_en.yml").read_text("utf-8").replace("Hi", "Hello")
     (b.flows / "faq_en.yml").write_text(hand_edit + "# edited by hand on B\n", "utf-8")
     assert b.sync.follow_once() is False  # nothing newer: B keeps its hand edit
@@ -140,9 +144,7 @@ def test_a_hand_edit_stays_on_its_replica_until_published_and_is_kept_when_repla
 def test_check_publish_shares_a_hand_edit_and_refuses_a_broken_folder(
     database: Database, tmp_path: Path
 ) -> None:
-    a = Replica(database, tmp_path / "a", SMALL_BOT)
-    b = Replica(database, tmp_path / "b", SMALL_BOT)
-    a.sync.start(), b.sync.start()
+    a, b = _two_started(database, tmp_path)
     (a.flows / "fiets.yml").write_text(BIKE, "utf-8")
     env = {"BOTBUILDER_DATABASE_URL": database.url}
     ok = CliRunner().invoke(main, ["check", str(a.flows), "--publish"], env=env)
@@ -191,9 +193,7 @@ def test_two_publications_on_the_same_one_cannot_both_win(database: Database) ->
 def test_a_save_of_a_file_another_replica_changed_meanwhile_is_a_conflict(
     database: Database, tmp_path: Path
 ) -> None:
-    a = Replica(database, tmp_path / "a", SMALL_BOT)
-    b = Replica(database, tmp_path / "b", SMALL_BOT)
-    a.sync.start(), b.sync.start()
+    a, b = _two_started(database, tmp_path)
     form = IntentForm("fietsenstalling", ["Waar kan ik mijn fiets stallen?"], "In de kelder.")
     stale = b.editor.draft_intent("faq.yml", None, form)  # B's page, opened before A's save
     _add_bike(a)
@@ -249,9 +249,7 @@ def test_a_database_restored_from_an_older_backup_is_followed_too(
 
     from botbuilder.editing.publications import FlowPublication
 
-    a = Replica(database, tmp_path / "a", SMALL_BOT)
-    b = Replica(database, tmp_path / "b", SMALL_BOT)
-    a.sync.start(), b.sync.start()
+    a, b = _two_started(database, tmp_path)
     first = folder_files(a.flows)
     _add_bike(a)
     assert b.sync.follow_once() is True and b.sync.applied == 2
