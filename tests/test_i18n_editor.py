@@ -72,6 +72,8 @@ def test_the_dashboard_tables_and_weekdays_are_dutch(dutch_admin: Any) -> None:
     page = dutch_admin.get("/editor/stats").text
     assert "<caption>Drukste weekdagen: berichten van leden per dag van de week</caption>" in page
     assert '<th scope="row">maandag</th>' in page
+    assert '<th scope="row">Gesprekken</th>' in page  # the summary's own words
+    assert '<th scope="col">Dag</th>' in page  # the daily trend's first column
     charts = json.loads(re.search(r'id="chart-data">(.*?)</script>', page, re.S).group(1))
     assert charts["weekdays"]["labels"][:2] == ["ma", "di"]
 

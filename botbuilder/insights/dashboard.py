@@ -48,7 +48,9 @@ _DECISIONS = ("answer", "clarify", "handoff")
 @dataclass(frozen=True)
 class Column:
     label: str
-    kind: str = "count"  # "text", "count", "share" (0..1) or "seconds"
+    # "text", "label" (the dashboard's own words, marked N_: the page translates them),
+    # "count", "share" (0..1) or "seconds"
+    kind: str = "count"
 
 
 @dataclass(frozen=True)
@@ -162,7 +164,7 @@ def tables(figures: dict[str, Any]) -> dict[str, Table]:
         Table(
             "weekdays",
             N_("Busiest weekdays: member messages per day of the week"),
-            (Column(N_("Weekday"), "text"), Column(N_("Member messages"))),
+            (Column(N_("Weekday"), "label"), Column(N_("Member messages"))),
             tuple(zip(WEEKDAYS, figures["busiest"]["weekdays"], strict=True)),
         ),
     ]
@@ -194,7 +196,7 @@ def _summary(figures: dict[str, Any]) -> Table:
         N_(
             "The period at a glance (shares of the bot's decisions, of the ratings, of the handoffs)"
         ),
-        (Column(N_("Figure"), "text"), Column(N_("Count")), Column(N_("Share"), "share")),
+        (Column(N_("Figure"), "label"), Column(N_("Count")), Column(N_("Share"), "share")),
         rows,
     )
 
@@ -207,7 +209,7 @@ def _trend(figures: dict[str, Any]) -> Table:
         if unit == "week"
         else N_("Answered, clarified and handed off per day"),
         (
-            Column(N_("Week of") if unit == "week" else "Day", "text"),
+            Column(N_("Week of") if unit == "week" else N_("Day"), "text"),
             Column(N_("Conversations")),
             Column(N_("Answered")),
             Column(N_("Clarified")),
