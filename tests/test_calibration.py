@@ -69,3 +69,16 @@ def test_a_close_runner_up_turns_an_answer_into_a_question_back() -> None:
     match = decide(row, IDS, Thresholds(0.5, 0.3, margin=0.2))
     assert match.decision == CLARIFY
     assert match.options[:2] == ("a", "b")
+
+
+def test_a_clear_winner_below_the_managers_own_answer_threshold_is_asked_back() -> None:
+    # 0.6 against 0.1 is a clear winner: answered under calibrated thresholds,
+    # but a manager who set answer_threshold 0.7 in bot.yml gets no answer below it.
+    row = np.array([0.6, 0.1, 0.05, 0.05])
+    assert decide(row, IDS, Thresholds(0.7, 0.45)).decision == ANSWER
+    match = decide(row, IDS, Thresholds(0.7, 0.45, fixed=True))
+    assert match.decision == CLARIFY and match.options[0] == "a"
+    assert (
+        decide(np.array([0.75, 0.1, 0.1, 0.05]), IDS, Thresholds(0.7, 0.45, fixed=True)).decision
+        == ANSWER
+    )

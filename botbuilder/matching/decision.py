@@ -63,6 +63,9 @@ class Thresholds:
     # An answer needs its intent this far ahead of the runner-up; closer, the
     # bot asks back (calibrated with the thresholds; 0 when bot.yml sets them).
     margin: float = 0.0
+    # The answer threshold is the manager's (bot.yml): nothing below it is
+    # answered, not even a clear winner (see `verdicts`).
+    fixed: bool = False
 
 
 def verdicts(
@@ -71,10 +74,12 @@ def verdicts(
     answer: float | np.ndarray,
     clarify: float | np.ndarray,
     margin: float | np.ndarray = 0.0,
+    fixed: bool = False,
 ) -> tuple[np.ndarray, np.ndarray]:
     """The rule of `decide` over many rows at once: (answered, asked back)
     masks. `ranked` holds each row's best and second-best intent index.
-    Thresholds given as a row of values give a column per value."""
+    Thresholds given as a row of values give a column per value. With `fixed`
+    (a threshold the manager set) a clear winner below `answer` is asked back."""
     best = np.take_along_axis(scores, ranked[:, :1], axis=1)[:, 0]
     runner_up = (
         np.take_along_axis(scores, ranked[:, 1:2], axis=1)[:, 0]
@@ -83,7 +88,8 @@ def verdicts(
     )
     if np.ndim(answer) or np.ndim(clarify) or np.ndim(margin):
         best, runner_up = best[:, None], runner_up[:, None]
-    confident = (best >= answer) | ((best >= clarify) & (best >= _DOMINANCE * runner_up))
+    dominant = (best >= clarify) & (best >= _DOMINANCE * runner_up) & (not fixed)
+    confident = (best >= answer) | dominant
     answered = confident & (best - runner_up >= margin)
     asked = ~answered & (
         confident | (best >= clarify) | ((best + runner_up >= _TWO_WAY) & (runner_up >= best / 2))
@@ -98,7 +104,9 @@ def decide(scores: np.ndarray, intent_ids: Sequence[str], t: Thresholds) -> Matc
     if not ranked:
         return Match(HANDOFF, None, 0.0, ())
     best = ranked[0]
-    answered, asked = verdicts(scores[None, :], order[None, :2], t.answer, t.clarify, t.margin)
+    answered, asked = verdicts(
+        scores[None, :], order[None, :2], t.answer, t.clarify, t.margin, t.fixed
+    )
     if answered[0]:
         return Match(ANSWER, best.intent, best.score, ranked)
     if asked[0]:

@@ -156,6 +156,7 @@ class Matcher:
             calibrated=calibrated.calibrated and (answer is None or clarify is None),
             # The margin belongs to the calibrated answer threshold.
             margin=calibrated.margin if answer is None else 0.0,
+            fixed=answer is not None,
         )
 
     def _train(self, warm: IntentModel | None = None) -> IntentModel:
