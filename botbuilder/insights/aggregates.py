@@ -41,7 +41,16 @@ from botbuilder.db.engine import Database
 from botbuilder.insights.counting import DayRow, count_rows
 from botbuilder.insights.local_time import day_start, team_timezone, zone
 
-__all__ = ["DailyFigure", "SealedDay", "seal", "seal_before", "sealed_rows"]
+__all__ = [
+    "DailyFigure",
+    "RollupMark",
+    "Rollup",
+    "SealedDay",
+    "insert_or_ignore",
+    "seal",
+    "seal_before",
+    "sealed_rows",
+]
 
 
 class DailyFigure(Base):  # created by migration 0007
@@ -64,6 +73,26 @@ class SealedDay(Base):  # created by migration 0007
     day: Mapped[str] = mapped_column(String(10), primary_key=True)
     timezone: Mapped[str] = mapped_column(String(64))
     sealed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class Rollup(Base):  # created by migration 0018; kept and checked by `rollups`
+    """A finished day's figures as counted from the stored rows, which are still there:
+    a cache that `rollups` drops when a later change touches the day."""
+
+    __tablename__ = "insights_rollups"
+    day: Mapped[str] = mapped_column(String(10), primary_key=True)  # in the bot's timezone
+    basis: Mapped[str] = mapped_column(String(16), primary_key=True)  # timezone and office hours
+    rows: Mapped[list[list[Any]]] = mapped_column(JSON)  # [language, metric, key, count, values]
+    checks: Mapped[list[int]] = mapped_column(JSON)  # see rollups.CHECKS
+    rolled_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class RollupMark(Base):  # created by migration 0018
+    """How far `rollups` has read the conversations' updates for late changes."""
+
+    __tablename__ = "insights_rollup_marks"
+    name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
 def seal(
@@ -96,9 +125,9 @@ def seal(
         start, end = day_start(days[0], timezone), day_start(days[-1] + timedelta(1), timezone)
         rows = count_rows(c, start, end, timezone, teams, by_language=True)
         rows = [r for r in rows if r.day in wanted]
-        _insert_or_ignore(c, DailyFigure.__table__, [_stored(r) for r in rows])  # type: ignore[arg-type]
+        insert_or_ignore(c, DailyFigure.__table__, [_stored(r) for r in rows])  # type: ignore[arg-type]
         now = utcnow()
-        _insert_or_ignore(
+        insert_or_ignore(
             c,
             SealedDay.__table__,  # type: ignore[arg-type]
             [{"day": d, "timezone": timezone, "sealed_at": now} for d in sorted(wanted)],
@@ -160,7 +189,7 @@ def _stored(row: DayRow) -> dict[str, Any]:
     }
 
 
-def _insert_or_ignore(c: Connection, table: Table, rows: Iterable[dict[str, Any]]) -> None:
+def insert_or_ignore(c: Connection, table: Table, rows: Iterable[dict[str, Any]]) -> None:
     """Insert `rows`, skipping any whose unique key is there already (another replica's)."""
     rows = list(rows)
     if not rows:

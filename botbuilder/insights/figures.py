@@ -2,8 +2,9 @@
 
 One function, `figures`, serves the dashboard, its CSV files and
 `botbuilder insights --json`, so they always agree. Days the purge has
-sealed come from `aggregates`, the other days are counted from the stored
-rows (`counting`), and both are added up by the same code. The shape of the
+sealed come from `aggregates`, finished days from the days `rollups` keeps
+(and checks for later changes), the last day or two are counted from the
+stored rows (`counting`), and all are added up by the same code. The shape of the
 result is in docs/insights.md and docs/insights.schema.json.
 """
 
@@ -12,7 +13,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, select
@@ -24,6 +25,7 @@ from botbuilder.errors import BadRequest
 from botbuilder.insights.aggregates import sealed_rows
 from botbuilder.insights.counting import DECISIONS, DayRow, count_rows
 from botbuilder.insights.local_time import DEFAULT_TIMEZONE, day_start, team_timezone, zone
+from botbuilder.insights.rollups import kept_days
 
 __all__ = [
     "MAX_DAYS",
@@ -71,8 +73,19 @@ def bot_timezone(bot: Bot) -> str:
     return team_timezone(handoff.teams, handoff.default_team)
 
 
-def figures(database: Database, period: Period, bot: Bot | None = None) -> dict[str, Any]:
-    """Every figure of `period` as JSON-ready data (see docs/insights.md)."""
+def figures(
+    database: Database,
+    period: Period,
+    bot: Bot | None = None,
+    *,
+    keep: bool = True,
+    now: datetime | None = None,
+) -> dict[str, Any]:
+    """Every figure of `period` as JSON-ready data (see docs/insights.md).
+
+    With `keep`, days that ended a day or more before `now` are read from (and
+    first counted into) the kept days of `rollups`; without, they are counted
+    from the stored rows: the figures are the same either way."""
     period.check()
     teams = bot.settings.handoff.teams if bot is not None else {}
     end = day_start(period.until + timedelta(days=1), period.timezone)
@@ -81,12 +94,19 @@ def figures(database: Database, period: Period, bot: Bot | None = None) -> dict[
             # Read the file through a memory map: the counts probe indexes of a large
             # file in random order, and a read() per page was half of their time.
             c.exec_driver_sql(f"PRAGMA mmap_size={_SQLITE_MMAP}")
-        sealed, rows = sealed_rows(c, period.since, period.until, period.language)
-        open_days = [d for d in period.days() if d.isoformat() not in sealed]
+        done, rows = sealed_rows(c, period.since, period.until, period.language)
+        open_days = [d for d in period.days() if d.isoformat() not in done]
+        if keep and open_days:
+            kept, kept_rows = kept_days(
+                database, c, open_days, period.timezone, teams, period.language, now
+            )
+            done |= kept
+            rows += kept_rows
+            open_days = [d for d in open_days if d.isoformat() not in kept]
         if open_days:
             start = day_start(open_days[0], period.timezone)
             live = count_rows(c, start, end, period.timezone, teams, period.language)
-            rows += [r for r in live if r.day not in sealed]
+            rows += [r for r in live if r.day not in done]
         waiting = select(func.count()).select_from(FollowUp).where(FollowUp.status == "open")
         if period.language is not None:
             waiting = waiting.where(FollowUp.language == period.language)

@@ -36,6 +36,10 @@ STAFF_TABLES = frozenset(
         "scheduled_runs",
         "insights_daily",
         "insights_sealed_days",
+        # insights_rollups, insights_rollup_marks: finished days' counts kept for the
+        # dashboard (insights/rollups.py), like insights_daily: no member data.
+        "insights_rollups",
+        "insights_rollup_marks",
         "announcements",  # a manager's notices to all members; names no member
         # flow_publications: the whole flows folder as a replica published it (the staff's
         # YAML, like flow_versions) and the staff author: no member data.
