@@ -23,7 +23,7 @@ PAGES = [
     ("/editor/intent/new", "Voorbeeldvragen"),
     ("/editor/settings", "Hoe zeker de bot moet zijn"),
     ("/editor/history", "Elke opslag vanuit de editor"),
-    ("/editor/transfer", "Importeren / exporteren"),
+    ("/editor/transfer", "Formaat"),
     ("/editor/stats", "Drukste uren en weekdagen"),
     ("/editor/feedback", "Feedback: antwoorden die niet nuttig waren"),
     ("/editor/inbox", "Gemiste vragen waar nog niets op lijkt"),
