@@ -133,22 +133,22 @@ def _late_changes(c: Connection, look: _Look, timezone: str, before: datetime) -
         look.drop_all = bool(look.kept) or c.execute(select(func.count(Rollup.day))).scalar() != 0
         look.drops |= set(look.kept)
         return
-    late = select(Conversation.id).where(
-        Conversation.updated_at > aware_utc(since) - MARGIN, Conversation.created_at < before
-    )
-    tz = zone(timezone)
-    stamps = [select(Conversation.created_at).where(Conversation.id.in_(late))] + [
-        select(table.created_at).where(table.conversation_id.in_(late), table.created_at < before)
-        for table in (Handoff, Feedback)
-    ]
-    stamps.append(
-        select(Message.created_at).where(
-            Message.conversation_id.in_(late), Message.role == "member", Message.created_at < before
+    late = c.execute(
+        select(Conversation.id, Conversation.created_at).where(
+            Conversation.updated_at > aware_utc(since) - MARGIN, Conversation.created_at < before
         )
-    )
-    for stmt in stamps:
-        for (at,) in c.execute(stmt):
-            look.drops.add(aware_utc(at).astimezone(tz).date().isoformat())
+    ).all()
+    tz = zone(timezone)
+    stamps = [at for _id, at in late]
+    ids = [cid for cid, _at in late]
+    for at in range(0, len(ids), 500):
+        chunk = ids[at : at + 500]
+        for table, *only in ((Handoff,), (Feedback,), (Message, Message.role == "member")):
+            stmt = select(table.created_at).where(
+                table.conversation_id.in_(chunk), table.created_at < before, *only
+            )
+            stamps.extend(c.execute(stmt).scalars())
+    look.drops |= {aware_utc(at).astimezone(tz).date().isoformat() for at in stamps}
 
 
 def _runs(days: list[date]) -> list[list[date]]:
