@@ -32,6 +32,7 @@ DEFAULTS: dict[str, Any] = {
     "FLOWS_DIR": "flows",
     "INSTANCE_PATH": "instance",
     "DATABASE_URL": None,  # None: SQLite file in the instance folder
+    "DATABASE_TIMEOUT": 15.0,  # seconds a statement or a lock wait may take before a 503
     "SECRET_KEY": None,  # None: generated once and kept in the instance folder
     "RELOAD_INTERVAL": 1.0,  # seconds between checks of the flow files for changes
     "MAX_CONTENT_LENGTH": 64 * 1024,  # bytes per request body
@@ -78,7 +79,7 @@ def server_settings(overrides: Mapping[str, Any] | None = None) -> dict[str, Any
         if value:
             settings[key] = value
     settings.update(overrides or {})
-    for key in ("RELOAD_INTERVAL", "HANDOFF_UNCLAIMED_AFTER"):
+    for key in ("RELOAD_INTERVAL", "HANDOFF_UNCLAIMED_AFTER", "DATABASE_TIMEOUT"):
         try:
             settings[key] = float(settings[key])
         except (TypeError, ValueError) as exc:

@@ -35,6 +35,12 @@ log = logging.getLogger(__name__)
 # instead of holding its thread (the server answers 503, see server/outage.py).
 CONNECT_TIMEOUT = 5
 POOL_TIMEOUT = 10  # waiting for a free pooled connection
+# A database that accepts connections but does not answer (a lock another connection
+# holds, a statement that runs away) fails a request within this many seconds too:
+# PostgreSQL's statement_timeout and lock_timeout, SQLite's busy_timeout. The server
+# takes BOTBUILDER_DATABASE_TIMEOUT; migrations on PostgreSQL run without it.
+DEFAULT_TIMEOUT = 15.0
+MIGRATION_BUSY_TIMEOUT = 30.0  # SQLite: processes starting together wait for one migration
 
 
 def database_url(url: str | None, instance_path: str | Path) -> str:
@@ -93,29 +99,49 @@ def _sqlite_file(url: str) -> Path | None:
     return Path(name)
 
 
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
-    cursor = dbapi_connection.cursor()
-    # WAL lets server processes read while one writes; busy_timeout makes a
-    # writer wait for the lock instead of failing at once.
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA busy_timeout=30000")
-    cursor.execute("PRAGMA foreign_keys=ON")
-    # Deleted rows are overwritten with zeros, so a deletion on request is really gone.
-    cursor.execute("PRAGMA secure_delete=ON")
-    cursor.close()
+def _sqlite_pragmas(timeout: float, synchronous: str | None = None) -> Any:
+    """The connect hook of a SQLite engine: WAL, the busy timeout, foreign keys."""
+
+    def connected(dbapi_connection: Any, _record: Any) -> None:
+        cursor = dbapi_connection.cursor()
+        # WAL lets server processes read while one writes; busy_timeout makes a
+        # writer wait for the lock (at most `timeout`) instead of failing at once.
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute(f"PRAGMA busy_timeout={int(timeout * 1000)}")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        # Deleted rows are overwritten with zeros, so a deletion on request is really gone.
+        cursor.execute("PRAGMA secure_delete=ON")
+        if synchronous is not None:
+            cursor.execute(f"PRAGMA synchronous={synchronous}")
+        cursor.close()
+
+    return connected
+
+
+def _postgresql_timeouts(timeout: float) -> Any:
+    """The connect hook of a PostgreSQL engine: no statement or lock wait beyond `timeout`.
+
+    Set per connection with SET (not as a startup option, which PgBouncer refuses)."""
+    milliseconds = int(timeout * 1000)
+
+    def connected(dbapi_connection: Any, _record: Any) -> None:
+        with dbapi_connection.cursor() as cursor:
+            cursor.execute(f"SET statement_timeout = {milliseconds}")
+            cursor.execute(f"SET lock_timeout = {milliseconds}")
+        dbapi_connection.commit()
+
+    return connected
 
 
 class Database:
     """The database of one botbuilder installation: an engine and its sessions."""
 
-    def __init__(self, url: str, migrate: bool = True) -> None:
+    def __init__(self, url: str, migrate: bool = True, timeout: float = DEFAULT_TIMEOUT) -> None:
         self.url = url
-        try:
-            self.engine: Engine = create_engine(url, **_engine_options(url))
-        except Exception as exc:  # bad URL or missing driver
-            raise ConfigError(f"cannot use database URL '{_redact(url)}': {exc}") from exc
+        self.timeout = _positive(timeout)
+        self.engine: Engine = _engine(url, self.timeout)
+        self._unsynced: Engine | None = None
         if url.startswith("sqlite"):
-            event.listen(self.engine, "connect", _sqlite_pragmas)
             file = _sqlite_file(url)
             if file is not None and file.parent.is_dir():
                 private_file(file)
@@ -127,23 +153,69 @@ class Database:
             self.migrate()
 
     def migrate(self) -> None:
-        """Create or upgrade the schema to the newest migration."""
+        """Create or upgrade the schema to the newest migration.
+
+        On PostgreSQL through an engine of its own without the statement timeout: a
+        migration of a large table may take longer than any request should."""
+        engine = self.engine if self.url.startswith("sqlite") else _engine(self.url, None)
         try:
-            upgrade(self.engine)
+            upgrade(engine)
         except Exception as exc:
             raise ConfigError(f"cannot prepare database '{_redact(self.url)}': {exc}") from exc
+        finally:
+            if engine is not self.engine:
+                engine.dispose()
+
+    def unsynced_engine(self) -> Engine:
+        """For figures that may be lost in a power cut (rate-limit counters): on SQLite an
+        engine whose commits do not wait for the disk (WAL keeps the file sound; the fsync
+        was most of a counted request's time); elsewhere the engine itself."""
+        if not self.url.startswith("sqlite") or _sqlite_file(self.url) is None:
+            return self.engine
+        if self._unsynced is None:
+            self._unsynced = _engine(self.url, self.timeout, synchronous="NORMAL")
+        return self._unsynced
 
     def close(self) -> None:
         self.engine.dispose()
+        if self._unsynced is not None:
+            self._unsynced.dispose()
 
     def session(self) -> Session:
         return self._sessions()
 
 
+def _positive(timeout: float) -> float:
+    try:
+        value = float(timeout)
+    except (TypeError, ValueError):
+        value = 0.0
+    if not value > 0:
+        raise ConfigError(
+            f"the database timeout must be a number of seconds above 0, not {timeout!r}"
+        )
+    return value
+
+
+def _engine(url: str, timeout: float | None, synchronous: str | None = None) -> Engine:
+    """An engine with its connect hooks; `timeout` None: no statement timeout (migrations)."""
+    try:
+        engine = create_engine(url, **_engine_options(url))
+    except Exception as exc:  # bad URL or missing driver
+        raise ConfigError(f"cannot use database URL '{_redact(url)}': {exc}") from exc
+    if url.startswith("sqlite"):
+        hook = _sqlite_pragmas(timeout or MIGRATION_BUSY_TIMEOUT, synchronous)
+        event.listen(engine, "connect", hook)
+    elif url.startswith("postgresql") and timeout is not None:
+        event.listen(engine, "connect", _postgresql_timeouts(timeout))
+    return engine
+
+
 def _engine_options(url: str) -> dict[str, Any]:
-    """Pre-ping each pooled connection, so one broken by a database restart is replaced
-    instead of failing a request; on PostgreSQL, bounded connect and pool waits."""
-    options: dict[str, Any] = {"future": True, "pool_pre_ping": True}
+    """On PostgreSQL, pre-ping each pooled connection, so one broken by a database restart
+    is replaced instead of failing a request, and bound the connect and pool waits.
+    A SQLite file cannot drop a connection: no ping (it was one more statement a request)."""
+    options: dict[str, Any] = {"future": True, "pool_pre_ping": not url.startswith("sqlite")}
     if url.startswith("postgresql"):
         options["pool_timeout"] = POOL_TIMEOUT
         if "connect_timeout" not in make_url(url).query:

@@ -127,7 +127,10 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 def build_services(settings: Mapping[str, Any]) -> Services:
     """Every service of one server, each built once; the dialogue uses the same queue."""
     instance = private_folder(settings["INSTANCE_PATH"])  # holds the database and secrets
-    storage = Storage(database_url(settings["DATABASE_URL"], settings["INSTANCE_PATH"]))
+    storage = Storage(
+        database_url(settings["DATABASE_URL"], settings["INSTANCE_PATH"]),
+        timeout=settings["DATABASE_TIMEOUT"],  # no request hangs on a lock (db/engine.py)
+    )
     # The newest flows published in the database, or this folder published (docs/replicas.md).
     flow_sync = FlowSync(
         Publications(storage),
@@ -264,6 +267,13 @@ class _SessionInterface(SecureCookieSessionInterface):
 
     def get_cookie_secure(self, app: Flask) -> bool:
         return bool(app.config.get("SESSION_COOKIE_SECURE")) or request.is_secure
+
+    def open_session(self, app: Flask, request: Any) -> Any:
+        # Without a cookie (the API's callers) there is nothing to verify: skip building
+        # the signing serializer, a fifth of a cached /api/v1/match request's CPU.
+        if app.secret_key and not request.cookies.get(self.get_cookie_name(app)):
+            return self.session_class()
+        return super().open_session(app, request)
 
 
 def _configure_sessions(app: Flask, settings: Mapping[str, Any]) -> None:
