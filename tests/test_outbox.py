@@ -29,6 +29,7 @@ class Receiver:
         self.failures, self.delay, self.hang = failures, delay, hang
         self.posts = 0
         self.bodies: list[dict[str, Any]] = []  # the accepted ones
+        self.keys: list[tuple[str | None, str | None]] = []  # every post's delivery headers
         self.closing = threading.Event()
         self.lock = threading.Lock()
         receiver = self
@@ -36,6 +37,13 @@ class Receiver:
         class Handler(http.server.BaseHTTPRequestHandler):
             def do_POST(self) -> None:  # noqa: N802
                 body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))))
+                with receiver.lock:
+                    receiver.keys.append(
+                        (
+                            self.headers.get("Idempotency-Key"),
+                            self.headers.get("X-Botbuilder-Delivery"),
+                        )
+                    )
                 if receiver.hang:
                     receiver.closing.wait(30)
                     return
@@ -128,6 +136,32 @@ def test_a_delivery_held_by_a_process_that_died_is_taken_over_when_its_lease_end
     assert notifier.deliveries()[0].status == "delivered"
     notifier.close()
     storage.close()
+
+
+def test_every_attempt_of_a_delivery_carries_one_key_so_a_receiver_can_drop_a_repeat(
+    database_url: str,
+) -> None:
+    hook = Receiver(failures=1)  # the first post fails, the retry is accepted
+    storage = Storage(database_url)
+    outbox = Outbox(storage)
+    first = outbox.add("abc", "leden", json.dumps(_payload("abc")), **_bounds())
+    second = outbox.add("def", "leden", json.dumps(_payload("def")), **_bounds())
+    assert isinstance(first, int) and isinstance(second, int)
+    # A replica posted the first delivery, the receiver took it, and the replica died
+    # before recording it: its lease runs out and another replica posts it again.
+    (held,) = outbox.claim(1, timedelta(seconds=0.3))
+    assert held.id == first and len(held.key) == 32
+    notifier = Notifier(storage, retry_delays=(0.1, 0.1), webhooks={"leden": hook.url}.get)
+    notifier.start()
+    _eventually(lambda: {d.status for d in notifier.deliveries()} == {"delivered"})
+    posted = Counter(key for key, _ in hook.keys)
+    assert all(key == repeated for key, repeated in hook.keys)  # both headers, one value
+    assert posted[held.key] >= 1  # the repeat carries the key the dead replica had sent
+    assert len(posted) == 2 and sum(posted.values()) == hook.posts == 3  # one retried
+    assert all(len(key or "") == 32 for key in posted)  # two deliveries, two keys
+    notifier.close()
+    storage.close()
+    hook.close()
 
 
 def _bounds() -> dict[str, Any]:

@@ -8,7 +8,11 @@ threads per process (`WORKERS`, however many handoffs come in) claims due rows,
 each row by one worker of one replica, and posts them with a short `TIMEOUT`;
 failures are retried with backoff kept in the row, every attempt is recorded
 (so the console can show deliveries that failed), and after the last attempt
-the delivery is given up.
+the delivery is given up. Delivery is at least once (a replica that dies after
+the receiver answered, before recording it, leaves the row to be posted again),
+so every attempt of one delivery carries the same `Idempotency-Key` and
+`X-Botbuilder-Delivery` header: a receiver that keeps the keys it saw can drop
+a repeat (docs/webhooks.md).
 
 Anyone can start chats, so notifications are bounded, counted from the
 deliveries table (shared by every replica on one database, so the bounds hold
@@ -298,7 +302,7 @@ class Notifier:
                 error: str | None = "the team has no webhook in bot.yml any more"
                 retry_in = None
             else:
-                error = self._post(url, delivery.body)
+                error = self._post(url, delivery.body, delivery.key)
                 retry_in = (
                     self.retry_delays[delivery.attempt - 1]
                     if delivery.attempt < self.attempts
@@ -327,15 +331,16 @@ class Notifier:
         current = self.webhooks(team) if self.webhooks is not None else None
         return current or self._urls.get(team)
 
-    def _post(self, url: str, body: bytes) -> str | None:
-        """None when the receiver accepted the body, else what went wrong (without the URL)."""
+    def _post(self, url: str, body: bytes, key: str = "") -> str | None:
+        """None when the receiver accepted the body, else what went wrong (without the URL).
+
+        `key` is the delivery's stable id (`outbox.delivery_key`): a repeat of a delivery
+        carries the same one, so the receiver can drop it."""
+        headers = {"Content-Type": "application/json", "User-Agent": USER_AGENT}
+        if key:
+            headers["Idempotency-Key"] = headers["X-Botbuilder-Delivery"] = key
         try:
-            request = urllib.request.Request(
-                url,
-                data=body,
-                method="POST",
-                headers={"Content-Type": "application/json", "User-Agent": USER_AGENT},
-            )
+            request = urllib.request.Request(url, data=body, method="POST", headers=headers)
             with urllib.request.urlopen(request, timeout=self.timeout) as response:  # noqa: S310
                 response.read(1024)
                 return None

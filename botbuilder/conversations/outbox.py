@@ -21,6 +21,7 @@ stored: the notifier looks it up by team.
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from collections.abc import Collection
 from dataclasses import dataclass
@@ -44,7 +45,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from botbuilder.db.base import Base, aware_utc, utcnow
 from botbuilder.db.engine import Database
 
-__all__ = ["Claimed", "DeliveryRecord", "Outbox", "WebhookDelivery"]
+__all__ = ["delivery_key", "Claimed", "DeliveryRecord", "Outbox", "WebhookDelivery"]
 
 
 class WebhookDelivery(Base):
@@ -91,6 +92,7 @@ class Claimed:
     body: bytes
     attempt: int  # this one, counting from 1
     token: str
+    key: str = ""  # the delivery's stable id for receivers (`delivery_key`), the same each try
 
 
 def _record(row: WebhookDelivery) -> DeliveryRecord:
@@ -104,6 +106,19 @@ def _record(row: WebhookDelivery) -> DeliveryRecord:
         aware_utc(row.created_at),
         aware_utc(row.updated_at),
     )
+
+
+def delivery_key(row_id: int, created_at: datetime) -> str:
+    """A delivery's id for its receiver, the same on every attempt and every replica.
+
+    Delivery is at least once: a replica that dies after the receiver answered but
+    before it recorded that leaves the row pending, and another replica posts it
+    again. The notifier sends this key as `Idempotency-Key` (and `X-Botbuilder-Delivery`)
+    so a receiver can drop the repeat. Made from the row (no column needed): its id
+    and when it was queued, to the microsecond, so another installation's or a
+    restored database's row 7 has another key."""
+    moment = aware_utc(created_at).isoformat()
+    return hashlib.sha256(f"botbuilder-delivery:{row_id}:{moment}".encode()).hexdigest()[:32]
 
 
 def _pending(teams: Collection[str] | None) -> ColumnElement[bool]:
@@ -179,9 +194,14 @@ class Outbox:
             .with_for_update(skip_locked=True)  # PostgreSQL; SQLite has one writer anyway
         )
         with self.database.session() as s, s.begin():
+            # Picked first, then updated: inside an UPDATE PostgreSQL may run the picking
+            # subquery again and claim more than `limit` rows (a test caught 2 of 1).
+            ids = list(s.scalars(picked))
+            if not ids:
+                return []
             s.execute(
                 update(WebhookDelivery)
-                .where(WebhookDelivery.id.in_(picked), due)
+                .where(WebhookDelivery.id.in_(ids), due)
                 .values(
                     claim_token=token,
                     claimed_until=now + lease,
@@ -196,10 +216,19 @@ class Outbox:
                     WebhookDelivery.team,
                     WebhookDelivery.body,
                     WebhookDelivery.attempts,
+                    WebhookDelivery.created_at,
                 ).where(WebhookDelivery.claim_token == token)
             ).all()
         return [
-            Claimed(r.id, r.team, (r.body or "").encode("utf-8"), r.attempts, token) for r in rows
+            Claimed(
+                r.id,
+                r.team,
+                (r.body or "").encode("utf-8"),
+                r.attempts,
+                token,
+                delivery_key(r.id, r.created_at),
+            )
+            for r in rows
         ]
 
     def finish(self, claimed: Claimed, error: str | None, retry_in: float | None) -> bool:
