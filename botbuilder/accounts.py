@@ -60,7 +60,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from botbuilder.content.emails import is_email
 from botbuilder.db.base import Base, aware_utc, utcnow
 from botbuilder.db.engine import Database
-from botbuilder.errors import BadRequest, Conflict, NotFound, RequestError
+from botbuilder.errors import N_, BadRequest, Conflict, NotFound, RequestError
 from botbuilder.passwords import MIN_PASSWORD_LENGTH, check_password
 
 __all__ = [
@@ -174,7 +174,9 @@ def client_network(address: str) -> str:
 
 def check_role(role: str) -> str:
     if role not in ROLES:
-        raise BadRequest(f"unknown role '{role}'; use one of {', '.join(ROLES)}")
+        raise BadRequest(
+            N_("unknown role '%(role)s'; use one of %(roles)s"), role=role, roles=", ".join(ROLES)
+        )
     return role
 
 
@@ -191,7 +193,7 @@ class Accounts:
         """Create a user; Conflict if the address is taken."""
         address = normalise_email(email)
         if not is_email(address):
-            raise BadRequest(f"'{email}' is not an e-mail address")
+            raise BadRequest(N_("'%(email)s' is not an e-mail address"), email=email)
         check_role(role)
         check_password(password, address)
         row = User(
@@ -205,7 +207,7 @@ class Accounts:
             with self.database.session() as s, s.begin():
                 s.add(row)
         except IntegrityError as exc:
-            raise Conflict(f"there is already a user {address}") from exc
+            raise Conflict(N_("there is already a user %(email)s"), email=address) from exc
         return _record(row)
 
     def remove(self, email: str) -> None:
@@ -213,7 +215,7 @@ class Accounts:
         with self.database.session() as s, s.begin():
             user_id = s.scalar(select(User.id).where(User.email == address))
             if user_id is None:
-                raise NotFound(f"no user {address}")
+                raise NotFound(N_("no user %(email)s"), email=address)
             s.execute(delete(KnownNetwork).where(KnownNetwork.user_id == user_id))
             s.execute(delete(User).where(User.id == user_id))
 
@@ -224,7 +226,7 @@ class Accounts:
         with self.database.session() as s, s.begin():
             row = s.scalars(select(User).where(User.email == address)).first()
             if row is None:
-                raise NotFound(f"no user {address}")
+                raise NotFound(N_("no user %(email)s"), email=address)
             row.password_hash = generate_password_hash(password, method="scrypt")
             row.session_version = (row.session_version or 0) + 1
             # An admin's reset lets the person in again at once, wherever they are.
@@ -236,13 +238,17 @@ class Accounts:
     ) -> UserRecord:
         """Save the pages' language (one of `languages`) and timezone; None for the default."""
         if language is not None and language not in set(languages):
-            raise BadRequest(f"'{language}' is not a language of these pages")
+            raise BadRequest(
+                N_("'%(language)s' is not a language of these pages"), language=language
+            )
         if timezone is not None and timezone not in available_timezones():
-            raise BadRequest(f"'{timezone}' is not a timezone; use a name like Europe/Amsterdam")
+            raise BadRequest(
+                N_("'%(zone)s' is not a timezone; use a name like Europe/Amsterdam"), zone=timezone
+            )
         with self.database.session() as s, s.begin():
             row = s.get(User, user_id)
             if row is None:
-                raise NotFound(f"no user {user_id}")
+                raise NotFound(N_("no user %(id)s"), id=user_id)
             row.language, row.timezone = language, timezone
         return _record(row)
 

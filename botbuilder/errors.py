@@ -25,6 +25,13 @@ developer reading an HTTP error.
 
 Core code raises these; only the CLI turns them into exit codes and only the
 server turns them into JSON error responses.
+
+A message staff read on a page is written as a template marked with `N_`,
+its values given apart: `Conflict(N_("%(holder)s has this conversation"),
+holder=name)`. `message` is the English text (logs, the CLI, the widget API);
+the staff pages translate `template` and fill in `params` in the page's
+language (server/i18n.py `localized`). A value that is itself marked text
+(which step was refused, and why) is a `Phrase`, translated as well.
 """
 
 from __future__ import annotations
@@ -32,6 +39,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 __all__ = [
+    "N_",
+    "Phrase",
     "BadRequest",
     "BotbuilderError",
     "ConfigError",
@@ -49,12 +58,23 @@ __all__ = [
 ]
 
 
+def N_(text: str) -> str:
+    """Marks `text` for the catalogues (`make translations`) without translating it here."""
+    return text
+
+
+class Phrase(str):
+    """A value of an error message that is text to translate too, not a name or a number."""
+
+
 class BotbuilderError(Exception):
     """Base of every error botbuilder raises on purpose."""
 
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
+    def __init__(self, message: str, **params: object) -> None:
+        self.template = message
+        self.params = params
+        self.message = message % params if params else message
+        super().__init__(self.message)
 
     def __str__(self) -> str:
         return self.message
@@ -142,6 +162,6 @@ class Unavailable(RequestError):
 
     status = 503
 
-    def __init__(self, message: str, retry_after: int = 1) -> None:
-        super().__init__(message)
+    def __init__(self, message: str, retry_after: int = 1, **params: object) -> None:
+        super().__init__(message, **params)
         self.retry_after = retry_after

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 
-from botbuilder.errors import BadRequest
+from botbuilder.errors import N_, BadRequest, Phrase
 
 __all__ = ["COMMON_PASSWORDS", "MIN_DISTINCT_CHARACTERS", "MIN_PASSWORD_LENGTH", "check_password"]
 
@@ -39,40 +39,55 @@ _UNLEET = str.maketrans("@4301!$57", "aaeoiisst")
 _ENDS = "0123456789!@#$%^&*()_+-=[]{};:'\",.<>/?\\|`~ "
 
 
-def _weakness(password: str, email: str) -> str | None:
+def _weakness(password: str, email: str) -> BadRequest | None:
     """Why `password` is easy to guess, or None."""
     lowered = password.lower()
     distinct = len(set(lowered))
     if distinct == 1:
-        return "it is one character repeated"
+        return _easy(N_("it is one character repeated"))
     if distinct < MIN_DISTINCT_CHARACTERS:
-        return (
-            f"it uses only {distinct} different characters; use at least {MIN_DISTINCT_CHARACTERS}"
+        return BadRequest(
+            N_(
+                "that password is too easy to guess: it uses only %(distinct)d different "
+                "characters; use at least %(least)d. A few unrelated words make a good one."
+            ),
+            distinct=distinct,
+            least=MIN_DISTINCT_CHARACTERS,
         )
     steps = {ord(b) - ord(a) for a, b in zip(lowered, lowered[1:], strict=False)}
     if steps in ({1}, {-1}):
-        return "it is a run of characters, like abcdefghij or 1234567890"
+        return _easy(N_("it is a run of characters, like abcdefghij or 1234567890"))
     core = re.sub(r"[\s._-]+", "", lowered.strip(_ENDS)).translate(_UNLEET)
     name = email.strip().lower().partition("@")[0]
     if len(name) >= 3 and (name in lowered or name.translate(_UNLEET) in core):
-        return "it contains the name of the account's e-mail address"
+        return _easy(N_("it contains the name of the account's e-mail address"))
     # "welkomwelkom" is "welkom" twice
     period = next((p for p in range(1, len(core)) if core == core[:p] * (len(core) // p)), 0)
     if {lowered, core, core[:period]} & COMMON_PASSWORDS:
-        return "it is one of the most used passwords, or one with a number added"
+        return _easy(N_("it is one of the most used passwords, or one with a number added"))
     return None
+
+
+def _easy(reason: str) -> BadRequest:
+    return BadRequest(
+        N_(
+            "that password is too easy to guess: %(reason)s. A few unrelated words make a good one."
+        ),
+        reason=Phrase(reason),
+    )
 
 
 def check_password(password: str, email: str = "") -> str:
     """`password` if it is good enough for the account `email`; BadRequest says why not."""
     if len(password) < MIN_PASSWORD_LENGTH:
         raise BadRequest(
-            f"the password is too short: use at least {MIN_PASSWORD_LENGTH} characters "
-            "(a few words make a good one)"
+            N_(
+                "the password is too short: use at least %(least)d characters "
+                "(a few words make a good one)"
+            ),
+            least=MIN_PASSWORD_LENGTH,
         )
-    reason = _weakness(password, email)
-    if reason:
-        raise BadRequest(
-            f"that password is too easy to guess: {reason}. A few unrelated words make a good one."
-        )
+    weak = _weakness(password, email)
+    if weak:
+        raise weak
     return password

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from botbuilder.db.base import Base, aware_utc, utcnow
 from botbuilder.db.engine import Database
 from botbuilder.db.ids import fits_id
-from botbuilder.errors import BadRequest, NotFound
+from botbuilder.errors import N_, BadRequest, NotFound
 
 __all__ = ["MAX_NOTICE_CHARS", "AnnouncementRecord", "Announcements"]
 
@@ -102,18 +102,24 @@ class Announcements:
         """A new notice; BadRequest naming the problem when it cannot run as given."""
         kept = {lang: text.strip() for lang, text in texts.items() if text and text.strip()}
         if not kept:
-            raise BadRequest("write the notice in at least one language")
+            raise BadRequest(N_("write the notice in at least one language"))
         too_long = [lang for lang, text in kept.items() if len(text) > MAX_NOTICE_CHARS]
         if too_long:
             raise BadRequest(
-                f"a notice may be at most {MAX_NOTICE_CHARS} characters "
-                f"({', '.join(too_long)} is longer); link to a page for the rest"
+                N_(
+                    "a notice may be at most %(most)d characters (%(languages)s is longer); "
+                    "link to a page for the rest"
+                ),
+                most=MAX_NOTICE_CHARS,
+                languages=", ".join(too_long),
             )
         if len(intents) > MAX_ANNOUNCEMENT_INTENTS:
-            raise BadRequest(f"a notice may override at most {MAX_ANNOUNCEMENT_INTENTS} intents")
+            raise BadRequest(
+                N_("a notice may override at most %(most)d intents"), most=MAX_ANNOUNCEMENT_INTENTS
+            )
         starts = starts_at or self.clock()
         if ends_at is not None and ends_at <= starts:
-            raise BadRequest("the end must be after the start")
+            raise BadRequest(N_("the end must be after the start"))
         row = Announcement(
             texts=kept,
             intents=list(dict.fromkeys(intents)),
@@ -130,7 +136,7 @@ class Announcements:
         """Stop a notice now (one switch); ending an ended one changes nothing."""
         now = self.clock()
         if not fits_id(announcement_id):
-            raise NotFound(f"no announcement {announcement_id}")
+            raise NotFound(N_("no announcement %(id)s"), id=announcement_id)
         with self.database.session() as s, s.begin():
             s.execute(
                 update(Announcement)
@@ -139,7 +145,7 @@ class Announcements:
             )
             row = s.get(Announcement, announcement_id)
             if row is None:
-                raise NotFound(f"no announcement {announcement_id}")
+                raise NotFound(N_("no announcement %(id)s"), id=announcement_id)
             return _record(row)
 
     def running(self) -> list[AnnouncementRecord]:

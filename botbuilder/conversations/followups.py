@@ -23,7 +23,7 @@ from botbuilder.content.emails import is_email
 from botbuilder.content.rendering import render_markdown
 from botbuilder.conversations.store import Message, MessageRecord, Storage, message_record
 from botbuilder.db.base import Base, aware_utc, utcnow
-from botbuilder.errors import BadRequest, Conflict, NotFound
+from botbuilder.errors import N_, BadRequest, Conflict, NotFound
 
 __all__ = ["FollowUp", "FollowUpRecord", "FollowUps"]
 
@@ -122,11 +122,11 @@ class FollowUps:
     def leave_email(self, conversation_id: str, email: str, question: str) -> FollowUpRecord:
         """The member's address and question: a follow-up item for the team."""
         if not is_email(email):
-            raise BadRequest(f"'{email}' is not an e-mail address")
+            raise BadRequest(N_("'%(email)s' is not an e-mail address"), email=email)
         with self.storage.session() as s, s.begin():
             row = _asked(s, conversation_id)
             if row is None:
-                raise Conflict("this conversation was not offered an e-mail follow-up")
+                raise Conflict(N_("this conversation was not offered an e-mail follow-up"))
             row.status, row.email, row.updated_at = "open", email, self.clock()
             if question:
                 row.question = question
@@ -150,16 +150,20 @@ class FollowUps:
             )
             row = s.get(FollowUp, follow_up_id)
             if row is None:
-                raise NotFound(f"no follow-up {follow_up_id}")
+                raise NotFound(N_("no follow-up %(id)s"), id=follow_up_id)
             if not result.rowcount:
-                raise Conflict(f"follow-up {follow_up_id} is '{row.status}', not open")
+                raise Conflict(
+                    N_("follow-up %(id)s is '%(status)s', not open"),
+                    id=follow_up_id,
+                    status=row.status,
+                )
             return _record(row)
 
     def follow_up(self, follow_up_id: int) -> FollowUpRecord:
         with self.storage.session() as s:
             row = s.get(FollowUp, follow_up_id)
             if row is None:
-                raise NotFound(f"no follow-up {follow_up_id}")
+                raise NotFound(N_("no follow-up %(id)s"), id=follow_up_id)
             return _record(row)
 
     def start_reply(self, follow_up_id: int, agent: str) -> FollowUpRecord:
@@ -178,10 +182,19 @@ class FollowUps:
             )
             row = s.get(FollowUp, follow_up_id)
             if row is None:
-                raise NotFound(f"no follow-up {follow_up_id}")
+                raise NotFound(N_("no follow-up %(id)s"), id=follow_up_id)
             if not result.rowcount:
-                who = f" by {row.done_by}" if row.status == "replying" and row.done_by else ""
-                raise Conflict(f"follow-up {follow_up_id} is '{row.status}'{who}, not open")
+                if row.status == "replying" and row.done_by:
+                    raise Conflict(
+                        N_("follow-up %(id)s is being answered by %(agent)s"),
+                        id=follow_up_id,
+                        agent=row.done_by,
+                    )
+                raise Conflict(
+                    N_("follow-up %(id)s is '%(status)s', not open"),
+                    id=follow_up_id,
+                    status=row.status,
+                )
             return _record(row)
 
     def release_reply(self, follow_up_id: int) -> None:
@@ -212,9 +225,13 @@ class FollowUps:
             )
             row = s.get(FollowUp, follow_up_id)
             if row is None:
-                raise NotFound(f"no follow-up {follow_up_id}")
+                raise NotFound(N_("no follow-up %(id)s"), id=follow_up_id)
             if not result.rowcount:
-                raise Conflict(f"follow-up {follow_up_id} is '{row.status}', not open")
+                raise Conflict(
+                    N_("follow-up %(id)s is '%(status)s', not open"),
+                    id=follow_up_id,
+                    status=row.status,
+                )
             message = Message(
                 conversation_id=row.conversation_id,
                 role="agent",

@@ -52,7 +52,7 @@ from botbuilder.conversations.store import (
     message_record,
 )
 from botbuilder.db.base import utcnow
-from botbuilder.errors import Conflict, NotFound
+from botbuilder.errors import N_, Conflict, NotFound
 
 __all__ = ["SWEEP_EVERY", "TOUCH_EVERY", "Lifecycle", "Left"]
 
@@ -93,11 +93,13 @@ class Lifecycle:
             return Left(current, [])  # already there: a retry, or a second tab
         if current.state == "agent":
             raise Conflict(
-                "a staff member is with this member now, so the conversation cannot go back "
-                "to the bot; close it to end it"
+                N_(
+                    "a staff member is with this member now, so the conversation cannot go back "
+                    "to the bot; close it to end it"
+                )
             )
         if current.state == "closed":
-            raise Conflict("this conversation is closed; start a new one")
+            raise Conflict(N_("this conversation is closed; start a new one"))
         return self._leave(conversation_id, "bot", ("waiting",), "left_queue")
 
     def close(self, conversation_id: str) -> Left:
@@ -120,9 +122,9 @@ class Lifecycle:
             )
             row = s.get(Conversation, conversation_id)
             if row is None:
-                raise NotFound(f"no conversation '{conversation_id}'")
+                raise NotFound(N_("no conversation '%(id)s'"), id=conversation_id)
             if not result.rowcount:  # someone else moved it first (an agent claimed it)
-                raise Conflict(refusal(row.state, state))
+                raise refusal(row.state, state)
             _end_handoff(s, conversation_id, "left", now)
             said = _say(s, row, system_text(text, row.language), now)
         return Left(self.storage.conversation(conversation_id), [message_record(said)])

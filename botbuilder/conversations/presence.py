@@ -15,7 +15,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from botbuilder.conversations.store import Storage
 from botbuilder.db.base import Base, aware_utc, utcnow
-from botbuilder.errors import BadRequest
+from botbuilder.errors import N_, BadRequest
 
 __all__ = ["AgentPresence", "PRESENCE", "PRESENCE_TIMEOUT", "Presence"]
 
@@ -41,7 +41,11 @@ class Presence:
     def set_presence(self, agent: str, status: str) -> None:
         """Record that `agent` is online or away (the console calls this as a heartbeat)."""
         if status not in PRESENCE:
-            raise BadRequest(f"presence must be one of {', '.join(PRESENCE)}, not '{status}'")
+            raise BadRequest(
+                N_("presence must be one of %(known)s, not '%(status)s'"),
+                known=", ".join(PRESENCE),
+                status=status,
+            )
         now = self.clock()
         with self.storage.session() as s, s.begin():
             row = s.get(AgentPresence, agent)

@@ -49,7 +49,7 @@ from botbuilder.conversations.store import (
     message_record,
 )
 from botbuilder.db.base import Base, aware_utc, utcnow
-from botbuilder.errors import BadRequest, Conflict, NotFound
+from botbuilder.errors import N_, BadRequest, Conflict, NotFound, Phrase
 
 __all__ = ["HandoffQueue", "NoteRecord", "QueueEntry"]
 
@@ -180,7 +180,7 @@ class HandoffQueue(Presence, FollowUps):
 
     def reply(self, conversation_id: str, agent: str, text: str) -> MessageRecord:
         """An agent's message to the member; only the agent who claimed it may reply."""
-        text = _text(text, "a reply")
+        text = _text(text, N_("a reply"))
         with self.storage.session() as s, s.begin():
             self._move(s, conversation_id, "agent", ("agent",), "reply to", owner=agent)
             row = Message(
@@ -197,7 +197,7 @@ class HandoffQueue(Presence, FollowUps):
 
     def note(self, conversation_id: str, agent: str, text: str) -> NoteRecord:
         """An internal note on a conversation: for agents only, never sent to the member."""
-        text = _text(text, "a note")
+        text = _text(text, N_("a note"))
         self.storage.conversation(conversation_id)  # NotFound if missing
         row = AgentNote(
             conversation_id=conversation_id, author=agent, text=text, created_at=self.clock()
@@ -222,7 +222,11 @@ class HandoffQueue(Presence, FollowUps):
         """Put the conversation back in the queue of another team."""
         if self.teams is not None and team not in self.teams():
             known = ", ".join(self.teams()) or "none"
-            raise BadRequest(f"there is no team '{team}'; this bot's teams: {known}")
+            raise BadRequest(
+                N_("there is no team '%(team)s'; this bot's teams: %(known)s"),
+                team=team,
+                known=known,
+            )
         now = self.clock()
         with self.storage.session() as s, s.begin():
             conversation = self._move(
@@ -294,14 +298,18 @@ class HandoffQueue(Presence, FollowUps):
         )
         row = s.get(Conversation, conversation_id) if is_conversation_id(conversation_id) else None
         if row is None:
-            raise NotFound(f"no conversation '{conversation_id}'")
+            raise NotFound(N_("no conversation '%(id)s'"), id=conversation_id)
         if not result.rowcount:
-            raise Conflict(_refusal(verb, row.state))
+            raise _refusal(verb, row.state)
         if owner is not None:
             latest = self._latest(s, conversation_id)
             holder = latest.claimed_by if latest and latest.status == "claimed" else None
             if holder is not None and holder != owner:
-                raise Conflict(f"{holder} has this conversation; only they can {verb} it")
+                raise Conflict(
+                    N_("%(holder)s has this conversation; only they can %(action)s it"),
+                    holder=holder,
+                    action=Phrase(_VERBS[verb]),
+                )
         return row
 
     def _advance(self, s: Session, conversation_id: str, status: str) -> Handoff | None:
@@ -341,20 +349,38 @@ class HandoffQueue(Presence, FollowUps):
 
 def _text(text: Any, what: str) -> str:
     if not isinstance(text, str) or not text.strip():
-        raise BadRequest(f"{what} cannot be empty")
+        raise BadRequest(N_("%(what)s cannot be empty"), what=Phrase(what))
     text = plain_text(text.strip(), what)
     if len(text) > MAX_REPLY_CHARS:
         raise BadRequest(
-            f"{what} may be at most {MAX_REPLY_CHARS} characters; this has {len(text)}"
+            N_("%(what)s may be at most %(most)d characters; this has %(length)d"),
+            what=Phrase(what),
+            most=MAX_REPLY_CHARS,
+            length=len(text),
         )
     return text
 
 
-def _refusal(verb: str, state: str) -> str:
-    why = {
-        "bot": "the bot has it (nobody asked for a person)",
-        "waiting": "it is waiting in the queue; claim it first",
-        "agent": "an agent has already claimed it",
-        "closed": "it is closed",
-    }.get(state, f"it is '{state}'")
-    return f"cannot {verb} this conversation: {why}"
+# What an agent tried, and why a conversation in each state refuses it: the
+# parts of a refusal, each translated on the console (errors.Phrase).
+_VERBS = {
+    "claim": N_("claim"),
+    "reply to": N_("reply to"),
+    "transfer": N_("transfer"),
+    "hand back": N_("hand back"),
+    "close": N_("close"),
+}
+_WHY = {
+    "bot": N_("the bot has it (nobody asked for a person)"),
+    "waiting": N_("it is waiting in the queue; claim it first"),
+    "agent": N_("an agent has already claimed it"),
+    "closed": N_("it is closed"),
+}
+
+
+def _refusal(verb: str, state: str) -> Conflict:
+    return Conflict(
+        N_("cannot %(action)s this conversation: %(why)s"),
+        action=Phrase(_VERBS[verb]),
+        why=Phrase(_WHY[state]),
+    )

@@ -20,7 +20,7 @@ see `lifecycle`) takes the conversation from waiting back to the bot.
 
 from __future__ import annotations
 
-from botbuilder.errors import BadRequest, Conflict
+from botbuilder.errors import N_, BadRequest, Conflict
 
 __all__ = [
     "HANDOFF_STATUSES",
@@ -77,9 +77,13 @@ def sources_of(state: str, among: tuple[str, ...] = STATES) -> tuple[str, ...]:
     return tuple(s for s in among if state in TRANSITIONS.get(s, frozenset()))
 
 
-def refusal(current: str, state: str) -> str:
+def refusal(current: str, state: str) -> Conflict:
     """Why a conversation that is `current` cannot become `state`, for people."""
-    return f"conversation is '{current}', so it cannot become '{state}'"
+    return Conflict(
+        N_("conversation is '%(current)s', so it cannot become '%(state)s'"),
+        current=current,
+        state=state,
+    )
 
 
 def handoff_sources(status: str) -> tuple[str, ...]:

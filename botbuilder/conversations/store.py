@@ -32,7 +32,7 @@ from botbuilder.conversations.states import STATES, refusal, sources_of
 from botbuilder.db.base import Base, aware_utc, utcnow
 from botbuilder.db.engine import Database
 from botbuilder.db.ids import MAX_ID, fits_id
-from botbuilder.errors import BadRequest, Conflict, NotFound
+from botbuilder.errors import BadRequest, NotFound
 
 __all__ = [
     "ConversationRecord",
@@ -226,7 +226,7 @@ class Storage(Database):
             changed = result.rowcount
         if not changed:
             current = self.conversation(conversation_id)  # raises NotFound if missing
-            raise Conflict(refusal(current.state, state))
+            raise refusal(current.state, state)
         return self.conversation(conversation_id)
 
     def set_language(self, conversation_id: str, language: str) -> ConversationRecord:

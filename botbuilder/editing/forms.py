@@ -17,9 +17,14 @@ import json
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from botbuilder.errors import BadRequest, Conflict
+from botbuilder.errors import N_, BadRequest, Conflict
 
 __all__ = [
+    "INTENT_GONE",
+    "INTENT_GONE_WHILE_EDITING",
+    "INTENT_SAVED_BEFORE_DELETE",
+    "INTENT_SAVED_BY_SOMEONE_ELSE",
+    "SETTINGS_SAVED_BY_SOMEONE_ELSE",
     "ButtonForm",
     "Draft",
     "EditConflict",
@@ -149,7 +154,30 @@ class UnheededAdvice(InvalidEdit):
         )
 
 
+# Why a save was refused because someone else saved first (EditConflict), marked
+# for the catalogues: the editor shows them in the page's language.
+INTENT_GONE = N_("intent '%(intent)s' is no longer in %(file)s")
+INTENT_GONE_WHILE_EDITING = N_(
+    "intent '%(intent)s' is no longer in %(file)s: someone renamed or deleted it while you "
+    "were editing. Your text is still in the form; copy it, and open the intent list again."
+)
+INTENT_SAVED_BY_SOMEONE_ELSE = N_(
+    "someone else saved intent '%(intent)s' while you were editing it. Their version is shown "
+    "below; your changes are still in the form. Save again to replace their version with yours."
+)
+INTENT_SAVED_BEFORE_DELETE = N_(
+    "someone else saved intent '%(intent)s' since you opened it; look at their version before "
+    "deleting it"
+)
+SETTINGS_SAVED_BY_SOMEONE_ELSE = N_(
+    "someone else saved the settings while you were editing them. Their values are shown "
+    "below; yours are still in the form. Save again to use yours."
+)
+
+
 class EditConflict(Conflict):
-    def __init__(self, message: str, current: IntentForm | SettingsForm | None) -> None:
-        super().__init__(message)
+    def __init__(
+        self, message: str, current: IntentForm | SettingsForm | None, **params: object
+    ) -> None:
+        super().__init__(message, **params)
         self.current = current

@@ -27,6 +27,11 @@ from botbuilder.content.loader import SETTINGS_FILE, flow_files, inspect_bot
 from botbuilder.content.model import Bot
 from botbuilder.editing.checking import check_draft
 from botbuilder.editing.forms import (
+    INTENT_GONE,
+    INTENT_GONE_WHILE_EDITING,
+    INTENT_SAVED_BEFORE_DELETE,
+    INTENT_SAVED_BY_SOMEONE_ELSE,
+    SETTINGS_SAVED_BY_SOMEONE_ELSE,
     Draft,
     EditConflict,
     FieldProblem,
@@ -45,7 +50,7 @@ from botbuilder.editing.round_trip import (
     rename_intent,
 )
 from botbuilder.editing.settings import apply_settings, settings_form
-from botbuilder.errors import FlowProblem, NotFound
+from botbuilder.errors import N_, FlowProblem, NotFound
 
 __all__ = ["FlowEditor"]
 
@@ -82,7 +87,7 @@ class FlowEditor:
     @property
     def history(self) -> FlowHistory:
         if self._history is None:
-            raise NotFound("this bot keeps no history: it has no database")
+            raise NotFound(N_("this bot keeps no history: it has no database"))
         return self._history
 
     # -- paths ------------------------------------------------------------------------
@@ -185,7 +190,11 @@ class FlowEditor:
         for node in nodes:
             if str(node.get("id")) == intent_id:
                 return IntentForm.from_node(node), language
-        raise NotFound(f"no intent '{intent_id}' in {rel}; it may have been renamed or deleted")
+        raise NotFound(
+            N_("no intent '%(intent)s' in %(file)s; it may have been renamed or deleted"),
+            intent=intent_id,
+            file=rel,
+        )
 
     def intent_ids(self) -> list[str]:
         ids: dict[str, None] = {}
@@ -269,20 +278,10 @@ class FlowEditor:
             None,
         )
         if index is None:
-            raise EditConflict(
-                f"intent '{original_id}' is no longer in {rel}: someone renamed or deleted it "
-                "while you were editing. Your text is still in the form; copy it, and open "
-                "the intent list again.",
-                None,
-            )
+            raise EditConflict(INTENT_GONE_WHILE_EDITING, None, intent=original_id, file=rel)
         current = IntentForm.from_node(intents[index])
         if revision is not None and revision != current.revision():
-            raise EditConflict(
-                f"someone else saved intent '{original_id}' while you were editing it. "
-                "Their version is shown below; your changes are still in the form. "
-                "Save again to replace their version with yours.",
-                current,
-            )
+            raise EditConflict(INTENT_SAVED_BY_SOMEONE_ELSE, current, intent=original_id)
         return index
 
     def _rename_everywhere(
@@ -302,14 +301,11 @@ class FlowEditor:
         for i, node in enumerate(intents or []):
             if isinstance(node, CommentedMap) and str(node.get("id")) == intent_id:
                 if revision is not None and IntentForm.from_node(node).revision() != revision:
-                    raise EditConflict(
-                        f"someone else saved intent '{intent_id}' since you opened it; "
-                        "look at their version before deleting it",
-                        IntentForm.from_node(node),
-                    )
+                    current = IntentForm.from_node(node)
+                    raise EditConflict(INTENT_SAVED_BEFORE_DELETE, current, intent=intent_id)
                 del data["intents"][i]
                 return Draft({rel: dump_yaml(data, yaml)}, {rel: f"deleted intent '{intent_id}'"})
-        raise EditConflict(f"intent '{intent_id}' is no longer in {rel}", None)
+        raise EditConflict(INTENT_GONE, None, intent=intent_id, file=rel)
 
     # -- settings ----------------------------------------------------------------------
 
@@ -320,11 +316,7 @@ class FlowEditor:
     def draft_settings(self, form: SettingsForm, revision: str | None) -> Draft:
         current = self.settings()
         if revision is not None and revision != current.revision():
-            raise EditConflict(
-                "someone else saved the settings while you were editing them. Their values are "
-                "shown below; yours are still in the form. Save again to use yours.",
-                current,
-            )
+            raise EditConflict(SETTINGS_SAVED_BY_SOMEONE_ELSE, current)
         yaml, data = (
             self.parsed(SETTINGS_FILE)
             if (self.root / SETTINGS_FILE).exists()

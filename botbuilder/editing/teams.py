@@ -37,6 +37,7 @@ from botbuilder.editing.history import VersionRecord
 from botbuilder.editing.round_trip import load_round_trip, set_key, update_list
 from botbuilder.editing.service import FlowEditor
 from botbuilder.editing.yaml_comments import delete_keeping_comments, set_keeping_comments
+from botbuilder.errors import N_
 
 __all__ = [
     "DAYS",
@@ -178,9 +179,12 @@ class Teams:
             problems.append(FieldProblem(None, f"no team '{form.name}' in bot.yml", "no team"))
         elif not new and form.revision and form.revision != team_revision(handoff.teams[form.name]):
             raise EditConflict(
-                f"someone else saved team '{form.name}' while you were editing it. The form "
-                "now shows their version; make your change again.",
+                N_(
+                    "someone else saved team '%(team)s' while you were editing it. The form "
+                    "now shows their version; make your change again."
+                ),
                 None,
+                team=form.name,
             )
         if problems:
             raise InvalidEdit(problems)

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from botbuilder.accounts import DISABLED, Accounts, User, UserRecord, check_password
 from botbuilder.db.base import Base, aware_utc, utcnow
-from botbuilder.errors import NotFound
+from botbuilder.errors import N_, NotFound
 
 __all__ = [
     "INVITE_VALID_FOR",
@@ -34,7 +34,7 @@ __all__ = [
 INVITE_VALID_FOR = timedelta(days=7)
 RESET_VALID_FOR = timedelta(days=1)
 PURPOSES = {"invite": INVITE_VALID_FOR, "reset": RESET_VALID_FOR}
-_INVALID = (
+_INVALID = N_(
     "this link to choose a password is not valid (any more): it was used, it expired, "
     "or a newer one was made. Ask an admin for a new one."
 )

@@ -38,7 +38,7 @@ from botbuilder.accounts import (
     normalise_email,
 )
 from botbuilder.db.base import aware_utc
-from botbuilder.errors import BadRequest, Conflict, NotFound
+from botbuilder.errors import N_, BadRequest, Conflict, NotFound
 from botbuilder.people.changes import AccountChanges
 from botbuilder.people.links import PasswordLinks
 
@@ -110,7 +110,7 @@ class People:
     def person(self, user_id: int) -> Person:
         found = next((p for p in self.list() if p.id == user_id), None)
         if found is None:
-            raise NotFound(f"no user with id {user_id}; they may have been removed")
+            raise NotFound(N_("no user with id %(id)s; they may have been removed"), id=user_id)
         return found
 
     def invite(
@@ -132,7 +132,7 @@ class People:
             if row.role == role:
                 return
             if row.role == "admin" and _active(row):
-                self._keep_an_admin(s, row, f"make {row.email} a {role}")
+                self._keep_an_admin(s, row, _LAST_ADMIN_ROLE)
             row.role = role
             row.session_version = (row.session_version or 0) + 1
             self.changes.record(user_id, "role", by=by, role=role, via=via, session=s)
@@ -142,7 +142,9 @@ class People:
         """The old password stops working and every session ends; returns a one-time link token."""
         person = self.person(user_id)
         if not person.active:
-            raise Conflict(f"{person.email} is deactivated; reactivate the account first")
+            raise Conflict(
+                N_("%(email)s is deactivated; reactivate the account first"), email=person.email
+            )
         self.accounts.set_password(person.email, generated_password(person.email))  # told nobody
         token, _ = self.links.issue(user_id, "reset")
         self.changes.record(user_id, "password_reset", by=by, via=via)
@@ -156,7 +158,7 @@ class People:
             if not _active(row):
                 return
             if row.role == "admin":
-                self._keep_an_admin(s, row, f"deactivate {row.email}")
+                self._keep_an_admin(s, row, _LAST_ADMIN_DEACTIVATE)
             row.password_hash = DISABLED + row.password_hash
             row.session_version = (row.session_version or 0) + 1
             self.changes.record(user_id, "deactivated", by=by, role=row.role, via=via, session=s)
@@ -210,22 +212,30 @@ class People:
     def _row(s: Session, user_id: int) -> User:
         row = s.get(User, user_id)
         if row is None:
-            raise NotFound(f"no user with id {user_id}; they may have been removed")
+            raise NotFound(N_("no user with id %(id)s; they may have been removed"), id=user_id)
         return row
 
     @staticmethod
-    def _keep_an_admin(s: Session, row: User, change: str) -> None:
-        """Conflict if `row` is the last active admin: someone must be able to manage people."""
+    def _keep_an_admin(s: Session, row: User, refusal: str) -> None:
+        """Conflict, saying `refusal`, if `row` is the last active admin: someone must be
+        able to manage people."""
         # Lock the admins' rows (PostgreSQL; SQLite has one writer anyway), so two admins
         # demoting each other at the same moment cannot both succeed.
         admins = s.scalars(
             select(User).where(User.role == "admin", User.id != row.id).with_for_update()
         ).all()
         if not any(_active(a) for a in admins):
-            raise Conflict(
-                f"cannot {change}: they are the last active admin. "
-                "Make someone else an admin first, so somebody can still manage people."
-            )
+            raise Conflict(refusal, email=row.email)
+
+
+_LAST_ADMIN_ROLE = N_(
+    "cannot change the role of %(email)s: they are the last active admin. "
+    "Make someone else an admin first, so somebody can still manage people."
+)
+_LAST_ADMIN_DEACTIVATE = N_(
+    "cannot deactivate %(email)s: they are the last active admin. "
+    "Make someone else an admin first, so somebody can still manage people."
+)
 
 
 def _who(by: int | None) -> str:

@@ -44,6 +44,7 @@ from botbuilder.server import admin_teams
 from botbuilder.server.admin_teams import ADMINS
 from botbuilder.server.auth import STAFF_BLUEPRINTS, login_required
 from botbuilder.server.common import current_user, error_response, services, wants_json
+from botbuilder.server.i18n import localized
 from botbuilder.server.localtime import local, viewer_timezone
 
 __all__ = ["ADMINS", "blueprint"]
@@ -98,7 +99,7 @@ def users() -> ResponseReturnValue:
     try:
         user, token = _people().invite(email, role, request.form.get("password", ""), by=_me())
     except RequestError as exc:
-        return _users_page(exc.status, error=exc.message, invite={"email": email, "role": role})
+        return _users_page(exc.status, error=localized(exc), invite={"email": email, "role": role})
     if token is None:  # the admin chose the password
         return _users_page(201, created=user.email)
     return _users_page(201, created=user.email, **_hand_over(user.id, user.email, token, role))
@@ -155,7 +156,7 @@ def _change(user_id: int, action: str) -> ResponseReturnValue:
             people.reactivate(target, by=me)
             message = f"Reactivated {person.email}: they can sign in with their password."
     except RequestError as exc:
-        return _users_page(exc.status, error=exc.message)
+        return _users_page(exc.status, error=localized(exc))
     flash(message, "saved")
     if target == me:
         if action == "deactivate":
@@ -203,7 +204,7 @@ def reset_password(user_id: int) -> ResponseReturnValue:
         person = people.person(target)
         token = people.reset_password(target, by=_me())
     except RequestError as exc:
-        return _users_page(exc.status, error=exc.message)
+        return _users_page(exc.status, error=localized(exc))
     if target == _me():
         _keep_signed_in(target)
     return _users_page(200, reset=person.email, **_hand_over(target, person.email, token))

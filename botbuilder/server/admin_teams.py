@@ -18,6 +18,7 @@ from botbuilder.editing.teams import DAYS, TeamForm, Teams, hours_summary, timez
 from botbuilder.server.auth import login_required
 from botbuilder.server.common import current_author
 from botbuilder.server.editor_shared import by_field, flow_editor, reload_now
+from botbuilder.server.i18n import localized
 
 __all__ = ["ADMINS", "default_team", "delete_team", "edit_team", "new_team", "teams"]
 
@@ -119,7 +120,7 @@ def _save(form: TeamForm, new: bool) -> ResponseReturnValue:
         form.webhook = ""  # never sent back to the browser
         return _team_page(form, new, exc.problems, 422)
     except EditConflict as exc:
-        return _team_page(editor.form(form.name), new, [], 409, conflict=exc.message)
+        return _team_page(editor.form(form.name), new, [], 409, conflict=localized(exc))
     reload_now()
     flash(
         gettext("Saved team '%(team)s'. The bot uses its hours within 2 seconds.", team=form.name),

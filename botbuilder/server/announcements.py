@@ -23,6 +23,7 @@ from botbuilder.server import auth
 from botbuilder.server.auth import login_required
 from botbuilder.server.common import current_author, services
 from botbuilder.server.editor_shared import EDITORS
+from botbuilder.server.i18n import localized
 
 __all__ = ["blueprint"]
 
@@ -88,7 +89,7 @@ def post() -> ResponseReturnValue:
             intents=intents,
         )
     except BadRequest as exc:
-        return _page(400, str(exc))
+        return _page(400, localized(exc))
     log.info("announcement %d posted by a manager (%d intents)", posted.id, len(posted.intents))
     flash(gettext("Posted. Open chats show it within a second."), "saved")
     return redirect(url_for("announcements.home"))

@@ -34,6 +34,7 @@ from botbuilder.server.common import (
     wants_json,
 )
 from botbuilder.server.editor_shared import EDITORS, flow_editor, reload_now, running_bot_problem
+from botbuilder.server.i18n import localized
 from botbuilder.server.inbox import intent_file
 
 __all__ = ["add_phrasings", "blueprint"]
@@ -49,10 +50,10 @@ INBOX_ENDPOINT = "browse.no_intent_yet"
 @blueprint.errorhandler(RequestError)
 def _refused(exc: RequestError) -> ResponseReturnValue:
     if wants_json():
-        return error_response(exc.message, exc.status)
+        return error_response(localized(exc), exc.status)
     titles = {400: "Not possible", 404: "Not found"}
     page = render_template(
-        "auth/refused.html", message=exc.message, title=titles.get(exc.status, "Not possible")
+        "auth/refused.html", message=localized(exc), title=titles.get(exc.status, "Not possible")
     )
     return page, exc.status
 
@@ -140,7 +141,7 @@ def belongs_to_intent(conversation_id: str, message_id: int) -> ResponseReturnVa
         added = add_phrasings(intent_id, conversation.language, [question.text], current_author())
     except (InvalidEdit, EditConflict) as exc:
         problems = getattr(exc, "problems", [])
-        detail = "; ".join(f"{p.text} {p.message}".strip() for p in problems) or exc.message
+        detail = "; ".join(f"{p.text} {p.message}".strip() for p in problems) or localized(exc)
         flash(
             gettext("Not added to '%(intent)s': %(detail)s", intent=intent_id, detail=detail),
             "error",

@@ -40,6 +40,7 @@ from botbuilder.server.common import (
     team_names,
     wants_json,
 )
+from botbuilder.server.i18n import localized
 
 __all__ = ["blueprint"]
 
@@ -69,8 +70,8 @@ def me() -> str:
 @blueprint.errorhandler(RequestError)
 def _refused(exc: RequestError) -> ResponseReturnValue:
     if wants_json():
-        return error_response(exc.message, exc.status)
-    return render_template("console/error.html", message=exc.message), exc.status
+        return error_response(localized(exc), exc.status)
+    return render_template("console/error.html", message=localized(exc)), exc.status
 
 
 @blueprint.context_processor

@@ -20,6 +20,7 @@ from botbuilder.db.ids import row_id
 from botbuilder.errors import Conflict, MailError
 from botbuilder.server.auth import login_required
 from botbuilder.server.common import current_user, error_response, services, wants_json
+from botbuilder.server.i18n import localized
 
 __all__ = ["follow_up", "reply_to_follow_up"]
 
@@ -63,9 +64,11 @@ def reply_to_follow_up(follow_up_id: int) -> ResponseReturnValue:
         record = replies.reply(follow_up_id, user.email, text)
     except MailError as exc:
         if wants_json():
-            return error_response(gettext("not sent: %(reason)s", reason=exc.message), MAIL_FAILED)
+            return error_response(
+                gettext("not sent: %(reason)s", reason=localized(exc)), MAIL_FAILED
+            )
         record = services().queue.follow_up(follow_up_id)
-        return _page(record, draft=text, error=exc.message), MAIL_FAILED
+        return _page(record, draft=text, error=localized(exc)), MAIL_FAILED
     if wants_json():
         return jsonify(ok=True, status=record.status, message_id=record.reply_message_id)
     return redirect(url_for("console.follow_up", follow_up_id=follow_up_id))

@@ -53,6 +53,7 @@ from botbuilder.server.editor_shared import (
     reload_now,
     running_bot_problem,
 )
+from botbuilder.server.i18n import localized
 from botbuilder.server.inbox import inbox_phrasings
 
 __all__ = ["blueprint"]
@@ -318,13 +319,15 @@ def try_it() -> ResponseReturnValue:
 
 @blueprint.errorhandler(NotFound)
 def _not_found(exc: NotFound) -> ResponseReturnValue:
-    return render_template("auth/refused.html", message=exc.message, title="Not found"), 404
+    return render_template(
+        "auth/refused.html", message=localized(exc), title=gettext("Not found")
+    ), 404
 
 
 @blueprint.errorhandler(BadRequest)
 def _bad_request(exc: BadRequest) -> ResponseReturnValue:
     if wants_json():
-        return error_response(exc.message, exc.status)
+        return error_response(localized(exc), exc.status)
     return render_template(
-        "auth/refused.html", message=exc.message, title="Not possible"
+        "auth/refused.html", message=localized(exc), title=gettext("Not possible")
     ), exc.status

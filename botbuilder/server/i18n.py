@@ -31,8 +31,9 @@ from typing import Any
 
 from babel import Locale, UnknownLocaleError
 from flask import Flask, has_request_context, request, session
-from flask_babel import Babel, get_locale
+from flask_babel import Babel, get_locale, gettext
 
+from botbuilder.errors import BotbuilderError, Phrase
 from botbuilder.server.common import current_user, services, web_root
 from botbuilder.server.localtime import viewer_timezone
 
@@ -44,6 +45,7 @@ __all__ = [
     "current_language",
     "init_app",
     "language_names",
+    "localized",
     "translations_folder",
 ]
 
@@ -114,6 +116,16 @@ def current_language() -> str:
     return locale.language if locale is not None else SOURCE_LANGUAGE
 
 
+def localized(exc: BotbuilderError) -> str:
+    """The error's message in this request's language: its `N_`-marked
+    template translated, then its values filled in, `Phrase` values translated too
+    (errors.py)."""
+    if not exc.params:
+        return gettext(exc.template)
+    params = {k: gettext(v) if isinstance(v, Phrase) else v for k, v in exc.params.items()}
+    return gettext(exc.template, **params)
+
+
 def _choose_timezone() -> str:
     return viewer_timezone()
 
@@ -128,6 +140,7 @@ def init_app(app: Flask) -> None:
         locale_selector=choose_language,
         timezone_selector=_choose_timezone,
     )
+    app.jinja_env.filters["localized"] = localized  # {{ conflict|localized }}
 
     @app.context_processor
     def _language() -> dict[str, Any]:

@@ -21,6 +21,7 @@ from botbuilder.people import People
 from botbuilder.people.links import LinkRecord
 from botbuilder.server.auth import STAFF_BLUEPRINTS, csrf_protect
 from botbuilder.server.common import services
+from botbuilder.server.i18n import localized
 
 __all__ = ["blueprint"]
 
@@ -44,7 +45,7 @@ def open_link(token: str) -> ResponseReturnValue:
         _people().links.find(token)
     except RequestError as exc:
         session.pop(_SESSION_KEY, None)
-        return _page(None, exc.status, exc.message)
+        return _page(None, exc.status, localized(exc))
     session[_SESSION_KEY] = token
     return redirect(url_for("password.choose"), 303)
 
@@ -59,7 +60,7 @@ def choose() -> ResponseReturnValue:
         link = people.links.find(token)
     except RequestError as exc:
         session.pop(_SESSION_KEY, None)
-        return _page(None, exc.status, exc.message)
+        return _page(None, exc.status, localized(exc))
     if request.method == "GET":
         return _page(link)
     csrf_protect()
@@ -69,6 +70,6 @@ def choose() -> ResponseReturnValue:
     try:
         user = people.choose_password(token, password)
     except RequestError as exc:
-        return _page(link, exc.status, exc.message)
+        return _page(link, exc.status, localized(exc))
     session.pop(_SESSION_KEY, None)
     return render_template("people/choose_password.html", link=None, done=user.email)

@@ -21,7 +21,7 @@ from botbuilder.errors import BadRequest
 from botbuilder.insights.figures import bot_timezone
 from botbuilder.server.auth import STAFF_BLUEPRINTS, login_required, safe_next
 from botbuilder.server.common import current_user, services
-from botbuilder.server.i18n import SESSION_KEY, available_languages
+from botbuilder.server.i18n import SESSION_KEY, available_languages, localized
 
 __all__ = ["blueprint"]
 
@@ -71,7 +71,7 @@ def save_preferences() -> ResponseReturnValue:
             user.id, language or None, timezone or None, available_languages()
         )
     except BadRequest as exc:  # checked above; the core checks again
-        return _page(exc.message, language, timezone), 400
+        return _page(localized(exc), language, timezone), 400
     refresh()  # this request's pages in the new language already
     return redirect(url_for("preferences.preferences", saved=1))
 

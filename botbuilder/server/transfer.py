@@ -25,6 +25,7 @@ from typing import Any
 
 from flask import Blueprint, current_app, render_template, request, send_file
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext
 from werkzeug.datastructures import FileStorage
 from werkzeug.utils import secure_filename
 
@@ -38,6 +39,7 @@ from botbuilder.server import auth
 from botbuilder.server.auth import login_required
 from botbuilder.server.common import current_author, current_user
 from botbuilder.server.editor_shared import EDITORS, flow_editor, reload_now, running_bot_problem
+from botbuilder.server.i18n import localized
 
 __all__ = ["blueprint"]
 
@@ -258,11 +260,13 @@ def _exported(bot: Bot, fmt: Format, language: str | None) -> tuple[bytes, str]:
 
 @blueprint.errorhandler(NotFound)
 def _not_found(exc: NotFound) -> ResponseReturnValue:
-    return render_template("auth/refused.html", message=exc.message, title="Not found"), 404
+    return render_template(
+        "auth/refused.html", message=localized(exc), title=gettext("Not found")
+    ), 404
 
 
 @blueprint.errorhandler(BadRequest)
 def _bad_request(exc: BadRequest) -> ResponseReturnValue:
     return render_template(
-        "auth/refused.html", message=exc.message, title="Not possible"
+        "auth/refused.html", message=localized(exc), title=gettext("Not possible")
     ), exc.status

@@ -1,0 +1,83 @@
+"""What the core refuses reaches staff in their page's language: a refusal raised
+outside the server (the queue, the people service, password rules, the editor's
+conflicts) is written as a marked template with its values apart, and the page
+translates it. Scripts and logs keep the English text. Flask test client, real
+SQLite file (and PostgreSQL when configured)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from botbuilder.errors import N_, Conflict, Phrase
+from tests.test_console import (  # noqa: F401 (fixtures)
+    BOB,
+    ann,
+    console_app,
+    member_hands_off,
+    post,
+    sign_in,
+)
+from tests.test_editor import PASSWORD, editor_app, login  # noqa: F401 (a fixture)
+
+
+def test_an_agent_in_dutch_is_told_in_dutch_that_a_colleague_claimed_it_first(
+    console_app: Any,  # noqa: F811
+    ann: Any,  # noqa: F811
+) -> None:
+    accounts = console_app.extensions["botbuilder"].accounts
+    accounts.set_preferences(
+        next(u.id for u in accounts.users() if u.email == BOB), "nl", None, ("en", "nl")
+    )
+    bob = sign_in(console_app, BOB)
+    conversation = member_hands_off(console_app)
+    assert post(ann, f"/console/conversations/{conversation}/claim").status_code == 302
+
+    lost = post(bob, f"/console/conversations/{conversation}/claim")
+    assert lost.status_code == 409
+    assert "kan dit gesprek niet oppakken: een medewerker heeft het al opgepakt" in lost.text
+    assert "already claimed" not in lost.text
+    # A script's request (no language asked for) keeps the English text.
+    english = ann.post(
+        f"/console/conversations/{conversation}/claim",
+        json={},
+        headers={"X-CSRF-Token": ann.csrf},
+    )
+    assert english.status_code == 409
+    assert english.json["error"] == (
+        "cannot claim this conversation: an agent has already claimed it"
+    )
+
+
+def test_a_dutch_admin_reads_why_an_invitation_or_a_demotion_was_refused_in_dutch(
+    editor_app: Any,  # noqa: F811
+) -> None:
+    accounts = editor_app.extensions["botbuilder"].accounts
+    admin = accounts.set_password("admin@example.org", PASSWORD)
+    accounts.set_preferences(admin.id, "nl", None, ("en", "nl"))
+    client = editor_app.test_client()
+    client.csrf = login(client, "admin@example.org")
+
+    def post_form(path: str, **data: str) -> Any:
+        return client.post(path, data={"csrf_token": client.csrf, **data})
+
+    bad = post_form("/admin/users", email="geen-adres", role="agent")
+    assert bad.status_code == 400 and "&#39;geen-adres&#39; is geen e-mailadres" in bad.text
+    weak = post_form("/admin/users", email="x@example.org", role="agent", password="aaaaaaaaaaaa")
+    assert weak.status_code == 400
+    assert "dat wachtwoord is te makkelijk te raden: het is één teken herhaald" in weak.text
+    last = post_form(f"/admin/users/{admin.id}/role", role="agent")
+    assert last.status_code == 409
+    assert "dit is de laatste actieve beheerder" in last.text
+    assert "last active admin" not in last.text
+
+
+def test_an_error_keeps_english_for_logs_and_its_parts_apart_for_pages() -> None:
+    refused = Conflict(
+        N_("cannot %(action)s this conversation: %(why)s"),
+        action=Phrase("claim"),
+        why=Phrase("it is closed"),
+    )
+    assert refused.message == "cannot claim this conversation: it is closed"
+    assert str(refused) == refused.message
+    assert refused.template == "cannot %(action)s this conversation: %(why)s"
+    assert set(refused.params) == {"action", "why"}
