@@ -82,7 +82,7 @@ class Rollup(Base):  # created by migration 0018; kept and checked by `rollups`
     __tablename__ = "insights_rollups"
     day: Mapped[str] = mapped_column(String(10), primary_key=True)  # in the bot's timezone
     basis: Mapped[str] = mapped_column(String(16), primary_key=True)  # timezone and office hours
-    rows: Mapped[list[list[Any]]] = mapped_column(JSON)  # [language, metric, key, count, values]
+    rows: Mapped[dict[str, Any]] = mapped_column(JSON)  # see rollups._packed
     checks: Mapped[list[int]] = mapped_column(JSON)  # see rollups.CHECKS
     rolled_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 

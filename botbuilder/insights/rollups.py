@@ -31,6 +31,7 @@ team names, languages and durations in seconds: nothing about a member.
 from __future__ import annotations
 
 import hashlib
+import logging
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -38,6 +39,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Connection, case, delete, func, select, update
+from sqlalchemy.exc import OperationalError
 
 from botbuilder.content.model import TeamSettings
 from botbuilder.conversations.store import Conversation, Feedback, Handoff, Message
@@ -55,6 +57,8 @@ MARGIN = timedelta(minutes=10)  # updates are read again this far back (late com
 # the sum of the ids of the helpful ratings (a rating changed in place changes it)
 CHECKS = ("conversations", "member_messages", "handoffs", "feedback", "helpful_ids")
 _MARK = "updates"
+
+log = logging.getLogger(__name__)
 
 
 def basis(timezone: str, teams: Mapping[str, TeamSettings]) -> str:
@@ -75,8 +79,8 @@ def settled(days: Iterable[date], timezone: str, now: datetime) -> list[date]:
 class _Look:
     """What one look found: kept days (day -> rows, checks), days counted now, days to drop."""
 
-    kept: dict[str, tuple[list[list[Any]], list[int]]]
-    counted: dict[str, tuple[list[list[Any]], list[int]]] = field(default_factory=dict)
+    kept: dict[str, tuple[dict[str, Any], list[int]]]
+    counted: dict[str, tuple[dict[str, Any], list[int]]] = field(default_factory=dict)
     drops: set[str] = field(default_factory=set)
     drop_all: bool = False
     mark: datetime | None = None
@@ -108,14 +112,46 @@ def kept_days(
     _check(connection, look, ready, timezone, teams)
     _write(database, look, key)
     wanted = {d.isoformat() for d in ready}
-    rows = [
-        DayRow(day, lang, metric, k, count, tuple(tuple(v) for v in values or ()))
-        for day, (stored, _checks) in (*look.kept.items(), *look.counted.items())
-        if day in wanted
-        for lang, metric, k, count, values in stored
-        if language is None or lang == language
-    ]
+    rows: list[DayRow] = []
+    for day, (stored, _checks) in (*look.kept.items(), *look.counted.items()):
+        if day in wanted:
+            rows.extend(_day_rows(day, stored, language))
     return wanted, rows
+
+
+def _packed(rows: list[DayRow]) -> dict[str, Any]:
+    """A day's rows as kept: {"n": {language: {metric: {key: count}}}, "h": {language:
+    {team: [first responses, resolutions, both in office hours]}}} (seconds or null)."""
+    counts: dict[str, Any] = {}
+    handoffs: dict[str, Any] = {}
+    for r in rows:
+        if r.metric == "handoffs":
+            handoffs.setdefault(r.language, {})[r.key] = [
+                list(column) for column in zip(*r.values, strict=True)
+            ]
+        else:
+            counts.setdefault(r.language, {}).setdefault(r.metric, {})[r.key] = r.count
+    return {"n": counts, "h": handoffs}
+
+
+def _day_rows(day: str, packed: dict[str, Any], language: str | None) -> list[DayRow]:
+    """The rows of a kept day; of all languages added up when `language` is None."""
+    counts: dict[tuple[str, str], int] = defaultdict(int)
+    times: dict[str, list[tuple[int | None, ...]]] = defaultdict(list)
+    for lang, metrics in packed["n"].items():
+        if language is None or lang == language:
+            for metric, keys in metrics.items():
+                for key, n in keys.items():
+                    counts[(metric, key)] += n
+    for lang, teams in packed["h"].items():
+        if language is None or lang == language:
+            for team, columns in teams.items():
+                times[team].extend(zip(*columns, strict=True))
+    lang = language or ""
+    return [DayRow(day, lang, metric, key, n) for (metric, key), n in counts.items()] + [
+        DayRow(day, lang, "handoffs", team, len(values), tuple(values))
+        for team, values in times.items()
+    ]
 
 
 def _stored(c: Connection, days: list[date], key: str) -> dict[str, tuple[Any, list[int]]]:
@@ -174,13 +210,12 @@ def _count(
     for run in _runs(days):
         start, end = day_start(run[0], timezone), day_start(run[-1] + timedelta(1), timezone)
         checks = _day_checks(c, start, end, timezone)
-        rows: dict[str, list[list[Any]]] = {d.isoformat(): [] for d in run}
+        rows: dict[str, list[DayRow]] = {d.isoformat(): [] for d in run}
         for r in count_rows(c, start, end, timezone, teams, by_language=True):
             if r.day in rows:
-                values = [list(v) for v in r.values] if r.values else None
-                rows[r.day].append([r.language, r.metric, r.key, r.count, values])
+                rows[r.day].append(r)
         for day, day_rows in rows.items():
-            look.counted[day] = (day_rows, checks.get(day, [0] * len(CHECKS)))
+            look.counted[day] = (_packed(day_rows), checks.get(day, [0] * len(CHECKS)))
 
 
 def _check(
@@ -256,6 +291,15 @@ def _write(database: Database, look: _Look, key: str) -> None:
     """Drops, newly counted days and the mark, in one transaction."""
     if not (look.drops or look.drop_all or look.counted or look.mark):
         return
+    try:
+        _store(database, look, key)
+    except OperationalError as exc:  # e.g. SQLite busy past its timeout: count again next look
+        log.warning(
+            "insights: kept days not written (%s); they are counted again", type(exc).__name__
+        )
+
+
+def _store(database: Database, look: _Look, key: str) -> None:
     now = utcnow()
     with database.engine.begin() as c:
         if look.drop_all:

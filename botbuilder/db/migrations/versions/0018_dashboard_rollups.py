@@ -4,6 +4,8 @@
 office hours) with that day's figures as counted from the stored rows, and the
 day's check counts that tell when a later change touched it.
 `insights_rollup_marks`: how far the scan for late changes has read.
+`ix_conversations_updated_at`: that scan, each look, reads only the
+conversations updated since (and the latest update) instead of all of them.
 Counts, intent ids, team names, languages and durations only: no member data.
 
 Revision ID: 0018
@@ -35,8 +37,12 @@ def upgrade() -> None:
         sa.Column("name", sa.String(32), primary_key=True),
         sa.Column("at", sa.DateTime(timezone=True), nullable=False),
     )
+    op.create_index(
+        "ix_conversations_updated_at", "conversations", ["updated_at", "created_at", "id"]
+    )
 
 
 def downgrade() -> None:
+    op.drop_index("ix_conversations_updated_at", "conversations")
     op.drop_table("insights_rollup_marks")
     op.drop_table("insights_rollups")
