@@ -72,13 +72,38 @@ def test_a_close_runner_up_turns_an_answer_into_a_question_back() -> None:
 
 
 def test_a_clear_winner_below_the_managers_own_answer_threshold_is_asked_back() -> None:
-    # 0.6 against 0.1 is a clear winner: answered under calibrated thresholds,
+    # 0.6 against 0.1 is a clear winner: answered under the fallback thresholds,
     # but a manager who set answer_threshold 0.7 in bot.yml gets no answer below it.
     row = np.array([0.6, 0.1, 0.05, 0.05])
-    assert decide(row, IDS, Thresholds(0.7, 0.45)).decision == ANSWER
+    assert decide(row, IDS, Thresholds(0.7, 0.45, calibrated=False)).decision == ANSWER
     match = decide(row, IDS, Thresholds(0.7, 0.45, fixed=True))
     assert match.decision == CLARIFY and match.options[0] == "a"
     assert (
         decide(np.array([0.75, 0.1, 0.1, 0.05]), IDS, Thresholds(0.7, 0.45, fixed=True)).decision
         == ANSWER
     )
+
+
+def test_calibrated_thresholds_answer_no_clear_winner_below_the_answer_threshold() -> None:
+    # Held-out questions of intents the bot lacks often score like this one
+    # (0.57 against 0.16, a clear winner in the clarify band). The
+    # clear-winner rule answered them; the calibrated thresholds were searched
+    # without it, so the matcher must not add it back.
+    row = np.array([0.57, 0.16, 0.15, 0.12])
+    calibrated = Thresholds(0.65, 0.35, margin=0.3)
+    assert not calibrated.clear_winner
+    assert decide(row, IDS, calibrated).decision == CLARIFY
+    fallback = Thresholds(0.65, 0.35, calibrated=False)
+    assert fallback.clear_winner and decide(row, IDS, fallback).decision == ANSWER
+
+
+def test_the_search_never_relies_on_the_clear_winner_rule() -> None:
+    # Answerable held-out rows at 0.6 against 0.1 are right, unanswerable ones
+    # score 0.3: the search must answer the former by its own threshold.
+    right = _rows(0.6, 0.1, 30)
+    evidence = Evidence(
+        np.vstack([right, _rows(0.3, 0.25, 20)]), np.concatenate([np.zeros(30), -np.ones(20)])
+    )
+    t = best_thresholds(evidence)
+    assert t.answer <= 0.6
+    assert decide(right[0], IDS, t).decision == ANSWER

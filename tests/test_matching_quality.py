@@ -46,14 +46,9 @@ def test_calibration_is_deterministic(example_matcher: Matcher) -> None:
 @pytest.mark.parametrize(
     "question",
     [
-        pytest.param(
-            "wat wordt het weer morgen in Utrecht",
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="regression with e5: answered as 'agenda' (0.48, three times the "
-                "runner-up, so the clarify band's dominance rule answers); MiniLM handed it off",
-            ),
-        ),
+        # Answered as 'agenda' (0.48, three times the runner-up) while the
+        # clear-winner rule applied to calibrated thresholds.
+        "wat wordt het weer morgen in Utrecht",
         "what's the capital of Australia",
         "kun je een recept voor pannenkoeken geven",
     ],

@@ -28,9 +28,13 @@ CLARIFY = "clarify"
 HANDOFF = "handoff"
 
 MAX_OPTIONS = 3
-# In the clarify band, an intent this many times as likely as the runner-up is
-# answered: with dozens of intents the probabilities stay low even when one
-# intent clearly wins, and asking "did you mean X?" with one real option helps nobody.
+# Under the fallback thresholds of a bot too small to calibrate, an intent in
+# the clarify band this many times as likely as the runner-up is answered
+# (the clear-winner rule): with many intents the probabilities stay low even
+# when one intent clearly wins. Calibrated thresholds don't use it: their
+# searched answer threshold and margin decide on the bot's own evidence, and
+# the search without the rule was cheaper on every benchmark bot (see
+# `calibration`); a threshold the manager set is a floor (no clear winner below it).
 _DOMINANCE = 3.0
 # A question split between two intents that together hold this much of the
 # probability ("lidmaatschap?": the fee or cancelling?) is asked back even
@@ -67,6 +71,12 @@ class Thresholds:
     # answered, not even a clear winner (see `verdicts`).
     fixed: bool = False
 
+    @property
+    def clear_winner(self) -> bool:
+        """Whether a clear winner below the answer threshold is answered:
+        only under the fallback thresholds (see `_DOMINANCE`)."""
+        return not self.calibrated and not self.fixed
+
 
 def verdicts(
     scores: np.ndarray,
@@ -74,12 +84,13 @@ def verdicts(
     answer: float | np.ndarray,
     clarify: float | np.ndarray,
     margin: float | np.ndarray = 0.0,
-    fixed: bool = False,
+    clear_winner: bool = False,
 ) -> tuple[np.ndarray, np.ndarray]:
     """The rule of `decide` over many rows at once: (answered, asked back)
     masks. `ranked` holds each row's best and second-best intent index.
-    Thresholds given as a row of values give a column per value. With `fixed`
-    (a threshold the manager set) a clear winner below `answer` is asked back."""
+    Thresholds given as a row of values give a column per value. With
+    `clear_winner` (`Thresholds.clear_winner`) a clear winner in the clarify
+    band is answered below `answer`."""
     best = np.take_along_axis(scores, ranked[:, :1], axis=1)[:, 0]
     runner_up = (
         np.take_along_axis(scores, ranked[:, 1:2], axis=1)[:, 0]
@@ -88,7 +99,7 @@ def verdicts(
     )
     if np.ndim(answer) or np.ndim(clarify) or np.ndim(margin):
         best, runner_up = best[:, None], runner_up[:, None]
-    dominant = (best >= clarify) & (best >= _DOMINANCE * runner_up) & (not fixed)
+    dominant = (best >= clarify) & (best >= _DOMINANCE * runner_up) & clear_winner
     confident = (best >= answer) | dominant
     answered = confident & (best - runner_up >= margin)
     asked = ~answered & (
@@ -105,7 +116,7 @@ def decide(scores: np.ndarray, intent_ids: Sequence[str], t: Thresholds) -> Matc
         return Match(HANDOFF, None, 0.0, ())
     best = ranked[0]
     answered, asked = verdicts(
-        scores[None, :], order[None, :2], t.answer, t.clarify, t.margin, t.fixed
+        scores[None, :], order[None, :2], t.answer, t.clarify, t.margin, t.clear_winner
     )
     if answered[0]:
         return Match(ANSWER, best.intent, best.score, ranked)

@@ -45,8 +45,8 @@ _PROVISIONAL_FROM = 400
 # Threads for the fits of a build the caller waits for (a background rebuild,
 # next to a serving bot, keeps to one).
 _FOREGROUND_WORKERS = min(2, os.cpu_count() or 1)
-# Bump when the index layout or training changes: old saved indexes then miss.
-_INDEX_FORMAT = 3
+# Bump when the index layout, training or calibration changes: old saved indexes then miss.
+_INDEX_FORMAT = 4
 
 
 @dataclass
