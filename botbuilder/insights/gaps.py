@@ -67,7 +67,11 @@ _OVERLAP = timedelta(minutes=2)
 # The server's finder encodes at most this many unread questions while a page
 # waits (about half a second on a busy 2-core machine); its reader does the rest.
 READ_PER_LOOK = 64
-_READ_BATCH = 256  # questions the reader encodes at a time
+_READ_BATCH = 256  # questions the reader takes from the database at a time
+# Questions encoded in one call. Few: the encoder serves one call at a time, so
+# a member's question or a page waits behind at most these (256 at once held
+# it for 5 s of e5 on a busy machine).
+_ENCODE_AT_ONCE = 16
 
 
 @dataclass(frozen=True)
@@ -107,6 +111,7 @@ class GapFinder:
         self._grouper = Regrouper(database, runtime, clock)
         self._suggester = Suggester()
         self._reader: threading.Thread | None = None
+        self._left = False  # the last look left unread questions for the reader
 
     # -- reading ----------------------------------------------------------------------
 
@@ -201,7 +206,13 @@ class GapFinder:
         """`compute()`, or what it gave for the same inbox version and bot content.
 
         A page view with nothing new then costs the scan and one aggregate query."""
-        self.refresh()
+        try:
+            return self._cached_after_refresh(key, compute)
+        finally:
+            self._read_rest_behind()
+
+    def _cached_after_refresh(self, key: tuple[Any, ...], compute: Callable[[], Any]) -> Any:
+        self._refresh()
         with self.database.session() as s:
             mark = (inbox.version(s), self.runtime.current().bot.fingerprint)
         with self._cache_lock:
@@ -231,15 +242,30 @@ class GapFinder:
 
         With `read_per_look` a look never waits for another look or the reader:
         while either holds the finder, it shows the groups stored so far."""
+        self._refresh()
+        self._read_rest_behind()
+
+    def _refresh(self) -> None:
+        """`refresh` without starting the reader: a look starts it once it has shown
+        what it read, so the page's own work never waits for the reader's."""
         if not self._lock.acquire(blocking=self.read_per_look is None):
             return
         try:
             self._take_in()
             if self._reading():
                 return  # the reader encodes the rest, then groups; pages show what is stored
-            left = self._read(self.read_per_look)
+            self._left = self._read(self.read_per_look) > 0
             self._grouper.regroup()
-            if left and self.read_behind:
+        finally:
+            self._lock.release()
+
+    def _read_rest_behind(self) -> None:
+        """Start the reader if the last look left questions unread (and none runs)."""
+        if not (self.read_behind and self._left) or not self._lock.acquire(blocking=False):
+            return
+        try:
+            if self._left and not self._reading():
+                self._left = False
                 self._reader = threading.Thread(
                     target=self._read_behind, name="gap-reader", daemon=True
                 )
@@ -290,19 +316,9 @@ class GapFinder:
         with self.database.session() as s, s.begin():
             found = inbox.scan(s, self._scan_since(s), self.clock() - SETTLE)
             languages = self.runtime.current().bot.languages
-            for f in found:
-                s.add(
-                    inbox.GapQuestion(
-                        message_id=f.message_id,
-                        conversation_id=f.conversation_id,
-                        language=guess_language(f.text, languages) or f.conversation_language,
-                        reason=f.reason,
-                        rejected_intent=f.rejected_intent,
-                        state="new",
-                        typicality=0.0,
-                        asked_at=f.asked_at,
-                    )
-                )
+            inbox.add_found(
+                s, found, lambda f: guess_language(f.text, languages) or f.conversation_language
+            )
         self._scanned_at = started
 
     def _scan_since(self, session: Any) -> datetime | None:
@@ -330,7 +346,12 @@ class GapFinder:
         with self.database.session() as s:
             todo = inbox.unread(s, model, limit)
         if todo:
-            vectors = encoder.encode([topic_text(text) for _, text in todo])
+            texts = [topic_text(text) for _, text in todo]
+            vectors = [
+                vector
+                for start in range(0, len(texts), _ENCODE_AT_ONCE)
+                for vector in encoder.encode(texts[start : start + _ENCODE_AT_ONCE])
+            ]
             with self.database.session() as s, s.begin():
                 new = {m: v for (m, _), v in zip(todo, vectors, strict=True)}
                 inbox.save_vectors(s, new, model)

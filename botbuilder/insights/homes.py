@@ -16,6 +16,14 @@ weather, bike hire) reach at most 0.40 with any intent. The mean over all
 (question, example) pairs separated them worse (0.18-0.43 against up to
 0.23): an intent with varied examples is far from a question on average
 even when one example says the same thing.
+
+Cost: the examples' n-grams are compared first, and only the intents a group
+could reach `HOME_SIMILARITY` with (if their sentence embeddings were
+identical, cosine 1) have their examples encoded, once. The result is the
+same as comparing with every intent, but a bot's hundreds of examples are not
+encoded while the inbox page waits (13 s of its first look on the HWU64
+bot): a group of an unknown topic usually shares too few n-grams with any
+intent to need an encoding at all.
 """
 
 from __future__ import annotations
@@ -23,14 +31,13 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 from scipy.sparse import csr_matrix
-from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.preprocessing import normalize
 
+from botbuilder.content.lazy import TfidfVectorizer, normalize
 from botbuilder.content.model import Bot
 from botbuilder.insights.clustering import topic_text
 from botbuilder.matching.encoder import Encoder, identity
@@ -50,9 +57,11 @@ class _Examples:
 
     intent_ids: tuple[str, ...]
     starts: np.ndarray
-    dense: np.ndarray
+    texts: tuple[str, ...]  # topic texts
     ngrams: TfidfVectorizer
     ngram_rows: csr_matrix
+    # Per intent (its index in `intent_ids`), its examples' unit embeddings, once encoded.
+    dense: dict[int, np.ndarray] = field(default_factory=dict)
 
 
 class Homes:
@@ -67,6 +76,7 @@ class Homes:
         )
         self._examples: dict[str, _Examples | None] = {}
         self._lock = threading.Lock()
+        self._encode_lock = threading.Lock()  # one look encodes an intent's examples
         # A group's home by its questions: after a few new questions only the
         # groups they joined are compared again (a large inbox has hundreds).
         self._homes: OrderedDict[tuple[Any, ...], tuple[str, float] | None] = OrderedDict()
@@ -95,10 +105,29 @@ class Homes:
         return _Examples(
             intent_ids=tuple(ids[n] for n in starts),
             starts=np.asarray(starts, dtype=np.intp),
-            dense=normalize(np.asarray(self.encoder.encode(texts), dtype=np.float32)),
+            texts=tuple(texts),
             ngrams=ngrams,
             ngram_rows=normalize(ngrams.transform(texts)).tocsr(),
         )
+
+    def _dense(self, examples: _Examples, intents: Sequence[int]) -> list[np.ndarray]:
+        """The unit embeddings of these intents' examples, encoding those not done yet."""
+        with self._encode_lock:
+            todo = [i for i in intents if i not in examples.dense]
+            if todo:
+                bounds = [(int(examples.starts[i]), self._end(examples, i)) for i in todo]
+                texts = [t for a, b in bounds for t in examples.texts[a:b]]
+                encoded = normalize(np.asarray(self.encoder.encode(texts), dtype=np.float32))
+                at = 0
+                for i, (a, b) in zip(todo, bounds, strict=True):
+                    examples.dense[i] = encoded[at : at + b - a]
+                    at += b - a
+            return [examples.dense[i] for i in intents]
+
+    @staticmethod
+    def _end(examples: _Examples, intent: int) -> int:
+        last = intent + 1 == len(examples.starts)
+        return len(examples.texts) if last else int(examples.starts[intent + 1])
 
     def closest(
         self,
@@ -132,24 +161,32 @@ class Homes:
         examples = self._of(language)
         if examples is None or not len(texts):
             return None
-        dense = normalize(np.asarray(embeddings, dtype=np.float32)) @ examples.dense.T
         grams = normalize(examples.ngrams.transform([topic_text(t) for t in texts]))
-        similarity = 0.5 * (dense + (grams @ examples.ngram_rows.T).toarray())
-        # Per question its nearest example of each intent, then the mean per intent.
-        per_intent = np.maximum.reduceat(similarity, examples.starts, axis=1).mean(axis=0)
-        ranked = sorted(
-            (
-                (float(score), intent_id)
-                for intent_id, score in zip(examples.intent_ids, per_intent, strict=True)
-                if intent_id not in rejected
-            ),
-            reverse=True,
-        )
-        if ranked and ranked[0][0] >= self.similarity:
+        gram_similarity = (grams @ examples.ngram_rows.T).toarray()
+        # With a cosine of 1 for the embeddings (their most), which intents could
+        # reach the home similarity? Only their examples need their embeddings.
+        bound = 0.5 * (1.0 + np.maximum.reduceat(gram_similarity, examples.starts, axis=1))
+        reachable = [
+            i
+            for i, score in enumerate(bound.mean(axis=0))
+            if score + _ROUNDING >= self.similarity and examples.intent_ids[i] not in rejected
+        ]
+        if not reachable:
+            return None
+        questions = normalize(np.asarray(embeddings, dtype=np.float32))
+        ranked = []
+        for i, dense in zip(reachable, self._dense(examples, reachable), strict=True):
+            start, end = int(examples.starts[i]), self._end(examples, i)
+            similarity = 0.5 * (questions @ dense.T + gram_similarity[:, start:end])
+            # Per question its nearest example of the intent, then the mean.
+            ranked.append((float(similarity.max(axis=1).mean()), examples.intent_ids[i]))
+        ranked.sort(reverse=True)
+        if ranked[0][0] >= self.similarity:
             return ranked[0][1], ranked[0][0]
         return None
 
 
+_ROUNDING = 1e-4  # float32 cosines of unit vectors may pass 1 by a hair
 _HOMES_KEPT = 5000  # groups whose home is remembered, per bot content and encoder
 
 # One per bot content and encoder in a process: the server's finder, the CLI

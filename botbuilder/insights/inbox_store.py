@@ -17,7 +17,7 @@ came next in the conversation" (see `_reasons`).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -31,6 +31,7 @@ from sqlalchemy import (
     String,
     and_,
     func,
+    insert,
     or_,
     select,
     update,
@@ -46,6 +47,7 @@ __all__ = [
     "Found",
     "GapQuestion",
     "InboxRow",
+    "add_found",
     "load_rows",
     "save_groups",
     "scan",
@@ -157,6 +159,30 @@ def scan(session: Session, since: datetime | None, settle_before: datetime) -> l
             found.extend(_reasons(rows[start:end], unhelpful, settle_before))
             start = end
     return [f for f in found if f.message_id not in already]
+
+
+def add_found(
+    session: Session, found: Sequence[Found], language_of: Callable[[Found], str]
+) -> None:
+    """Put what `scan` found in the inbox, new and not read yet, in one bulk insert
+    (a first look at an old database takes in thousands at once)."""
+    if found:
+        session.execute(
+            insert(GapQuestion),
+            [
+                {
+                    "message_id": f.message_id,
+                    "conversation_id": f.conversation_id,
+                    "language": language_of(f),
+                    "reason": f.reason,
+                    "rejected_intent": f.rejected_intent,
+                    "state": "new",
+                    "typicality": 0.0,
+                    "asked_at": f.asked_at,
+                }
+                for f in found
+            ],
+        )
 
 
 def _is_typed(row: Any) -> bool:
