@@ -13,7 +13,10 @@ Rules, all from the bot's own examples (the test files only score them):
 - `cost`: the thresholds with the lowest cost on the held-out evidence,
   without a margin;
 - `cost+margin`: the same with the margin between the two best intents
-  (what `calibration` does).
+  (what `calibration` does);
+- `cost+margin+winner`: the same, searched and applied with the clear-winner
+  rule (an intent three times the runner-up answered in the clarify band:
+  calibrated thresholds used it until it was measured here).
 
 Each line: mean cost, in-scope accuracy, wrong answers and out-of-scope
 recall over the shared sets, then over the bots with other intents left out.
@@ -64,7 +67,7 @@ def _median_rule(evidence: calibration.Evidence) -> Thresholds:
 
 def _rules(matcher: Matcher) -> dict[str, Thresholds]:
     """Each rule's thresholds from the bot's own held-out evidence."""
-    embeddings = matcher._view(matcher.encoder.encode(matcher._texts))
+    embeddings = matcher._view(matcher.encoder.encode(matcher._texts), matcher.mean)
     with threadpool_limits(1), ThreadPoolExecutor(max_workers=2) as pool:
         evidence = calibration.fold_evidence(
             embeddings,
@@ -81,10 +84,15 @@ def _rules(matcher: Matcher) -> dict[str, Thresholds]:
         without_margin = calibration.best_thresholds(evidence)
     finally:
         calibration._MARGINS = margins
+    # Uncalibrated thresholds are the ones `decide` applies the clear-winner rule to.
+    with_winner = replace(
+        calibration.best_thresholds(evidence, clear_winner=True), calibrated=False
+    )
     return {
         "median": _median_rule(evidence),
         "cost": without_margin,
         "cost+margin": calibration.best_thresholds(evidence),
+        "cost+margin+winner": with_winner,
     }
 
 

@@ -139,10 +139,12 @@ def _pick(texts: Sequence[str], mask: np.ndarray) -> list[str]:
     return [t for t, keep in zip(texts, mask, strict=True) if keep]
 
 
-def best_thresholds(evidence: Evidence) -> Thresholds:
+def best_thresholds(evidence: Evidence, clear_winner: bool = False) -> Thresholds:
     """The answer and clarify thresholds and margin with the lowest cost on
     `evidence`, answerable and unanswerable rows weighed by `UNANSWERABLE_SHARE`
-    (the lowest thresholds of equal cost: a tie answers)."""
+    (the lowest thresholds of equal cost: a tie answers). `clear_winner`
+    searches with the clear-winner rule, for `benchmarks.accuracy_study` only:
+    calibrated thresholds never apply it."""
     answerable = evidence.truth >= 0
     if not answerable.any() or answerable.all():
         return _FALLBACK
@@ -162,7 +164,7 @@ def best_thresholds(evidence: Evidence) -> Thresholds:
     best: tuple[float, Thresholds] | None = None
     for answer in _GRID:  # from low thresholds up: of equal costs, the first answers most
         for clarify in _GRID[_GRID <= answer]:
-            answered, asked = verdicts(two, ranked, answer, clarify, margins)
+            answered, asked = verdicts(two, ranked, answer, clarify, margins, clear_winner)
             cost = np.where(answered, wrong_cost, 0.0)
             cost += np.where(asked, _ASKED, 0.0)
             cost += np.where(~answered & ~asked, missed_cost, 0.0)
