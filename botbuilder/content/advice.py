@@ -12,9 +12,9 @@ from collections import Counter
 from itertools import combinations
 
 import numpy as np
-from sklearn.feature_extraction.text import TfidfVectorizer
 
 from botbuilder.content.languages import normalise
+from botbuilder.content.lazy import TfidfVectorizer
 from botbuilder.content.loader import display_path
 from botbuilder.content.model import Bot, Intent
 from botbuilder.content.tone import tone_advice

@@ -14,9 +14,8 @@ from collections import defaultdict
 from collections.abc import Iterable
 from pathlib import Path
 
-from sklearn.feature_extraction.text import TfidfVectorizer
-
 from botbuilder.content.languages import normalise
+from botbuilder.content.lazy import TfidfVectorizer
 from botbuilder.content.model import Bot, Intent
 
 __all__ = ["MIN_SIMILARITY", "fallback_file", "topic_files"]

@@ -38,14 +38,17 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
-from scipy.cluster.hierarchy import fcluster, linkage
 from scipy.sparse import csr_matrix
-from scipy.spatial.distance import squareform
-from sklearn.cluster import MiniBatchKMeans
-from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.preprocessing import normalize
 
 from botbuilder.content.languages import normalise
+from botbuilder.content.lazy import (
+    MiniBatchKMeans,
+    TfidfVectorizer,
+    fcluster,
+    linkage,
+    normalize,
+    squareform,
+)
 from botbuilder.insights.naming import content_words
 
 __all__ = [

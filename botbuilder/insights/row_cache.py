@@ -24,10 +24,10 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 from scipy.sparse import csr_matrix
-from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.preprocessing import normalize
 
+from botbuilder.content.lazy import normalize
 from botbuilder.insights.clustering import topic_text
+from botbuilder.matching.ngrams import char_wb_ngrams
 
 __all__ = ["RowCache"]
 
@@ -39,7 +39,8 @@ class RowCache:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._analyse = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 4)).build_analyzer()
+        # scikit-learn's char_wb analyzer (lower-cased), without importing it at start-up
+        self._analyse = lambda text: char_wb_ngrams(text.lower())
         self._vocabulary: dict[str, int] = {}
         self._vectors: dict[int, np.ndarray] = {}
         self._grams: dict[int, tuple[np.ndarray, np.ndarray]] = {}  # column ids, counts

@@ -15,11 +15,11 @@ from functools import lru_cache
 
 import numpy as np
 from scipy.sparse import csr_matrix
-from sklearn.feature_extraction.text import TfidfVectorizer
 from threadpoolctl import threadpool_limits
 
 from botbuilder.content.languages import normalise
 from botbuilder.matching.classifier import SoftmaxRegression
+from botbuilder.matching.ngrams import NgramTfidf, char_wb_ngrams
 
 __all__ = ["INVERSE_REGULARISATION", "IntentModel", "ngram_vectorizer"]
 
@@ -36,10 +36,7 @@ _WARM_TOL = 3e-2
 
 def _ngrams_of() -> Callable[[str], tuple[str, ...]]:
     """Character 2-4-grams of the normalised text, within word boundaries."""
-    analyse = TfidfVectorizer(
-        analyzer="char_wb", ngram_range=(2, 4), preprocessor=normalise
-    ).build_analyzer()
-    return lambda text: tuple(analyse(text))
+    return lambda text: tuple(char_wb_ngrams(normalise(text)))
 
 
 # Analysing text is the slow part of building n-gram features; a bot that
@@ -49,9 +46,10 @@ def _ngrams_of() -> Callable[[str], tuple[str, ...]]:
 _ngrams = lru_cache(maxsize=8192)(_ngrams_of())
 
 
-def ngram_vectorizer() -> TfidfVectorizer:
-    """TF-IDF over the cached n-grams: the same for a fit and a restored index."""
-    return TfidfVectorizer(analyzer=_ngrams, sublinear_tf=True, dtype=np.float32)
+def ngram_vectorizer() -> NgramTfidf:
+    """TF-IDF over the cached n-grams: the same for a fit and a restored index
+    (scikit-learn's char_wb TfidfVectorizer with sublinear tf, without its import)."""
+    return NgramTfidf(_ngrams)
 
 
 class IntentModel:
@@ -59,7 +57,7 @@ class IntentModel:
 
     classes: np.ndarray  # indices into the matcher's intent ids
     names: list[str]
-    tfidf: TfidfVectorizer
+    tfidf: NgramTfidf
     lr: SoftmaxRegression
     single: bool  # one intent: no classifier, it always wins
     iterations: int
