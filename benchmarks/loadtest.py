@@ -316,16 +316,13 @@ def phase1(work: Path, args: argparse.Namespace) -> dict[str, Any]:
     pool = _distinct(questions)
     load(ports, "warm-up", 2, pool, 2)
     bare_before = bare_encodes(questions[-600:], args.rounds, flows)
-    steps = [
-        load(
-            ports,
-            f"distinct, {c} conn.",
-            c,
-            _take(pool, args.max_questions),
-            args.seconds,
+    steps = []
+    for c in CONNECTIONS:
+        cpu = sum(s.cpu_seconds() for s in servers)
+        steps.append(
+            load(ports, f"distinct, {c} conn.", c, _take(pool, args.max_questions), args.seconds)
         )
-        for c in CONNECTIONS
-    ]
+        steps[-1].cpu_ms = (sum(s.cpu_seconds() for s in servers) - cpu) * 1000
     repeated_set = questions[:20]  # asked in the warm-up: in the cache
     repeats = (repeated_set[n % 20] for n in range(args.max_questions * 10))
     cpu = sum(s.cpu_seconds() for s in servers)
@@ -419,12 +416,16 @@ def report_phase1(figures: dict[str, Any]) -> list[str]:
         f"\nPhase 1: /api/v1/match on {figures['bot']}, {figures['processes']} process(es) × "
         f"{figures['threads']} threads"
     )
-    header = f"{'load':<22} {'answered':>8} {'p50 ms':>8} {'p95 ms':>8} {'per s':>8}  statuses"
+    header = (
+        f"{'load':<22} {'answered':>8} {'p50 ms':>8} {'p95 ms':>8} {'per s':>8} "
+        f"{'CPU ms/q':>8}  statuses"
+    )
     print(header + "\n" + "-" * len(header))
-    for s in steps:
+    for s in steps:  # CPU: the servers' CPU time over the step per answer (busy machines)
         print(
             f"{s.name:<22} {len(s.latencies):>8} {s.pct(50):>8.1f} {s.pct(95):>8.1f} "
-            f"{s.per_second:>8.0f}  {dict(sorted(s.statuses.items()))}"
+            f"{s.per_second:>8.0f} {s.cpu_ms / max(1, len(s.latencies)):>8.2f}  "
+            f"{dict(sorted(s.statuses.items()))}"
         )
     single, batch = figures["bare_single_ms"], figures["bare_batch_per_s"]
     print(f"{'bare encode, 1 question':<22} {'':>8} {single:>8.1f}")
