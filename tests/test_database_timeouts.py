@@ -111,3 +111,39 @@ def database_url_pg() -> Any:
     yield f"{base}/{name}"
     with psycopg.connect(PG_URL, autocommit=True) as admin:
         admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def test_a_postgresql_address_that_accepts_connections_but_never_answers_fails_in_seconds(
+    tmp_path: Path,
+) -> None:
+    import socket
+    import threading
+
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(8)  # the kernel accepts the connection; nobody ever speaks
+    held: list[socket.socket] = []
+    stop = threading.Event()
+
+    def accept() -> None:
+        silent.settimeout(0.2)
+        while not stop.is_set():
+            try:
+                held.append(silent.accept()[0])
+            except OSError:
+                continue
+
+    threading.Thread(target=accept, daemon=True).start()
+    url = f"postgresql://botbuilder:secret@127.0.0.1:{silent.getsockname()[1]}/botbuilder"
+    database = Database(database_url(url, tmp_path), migrate=False, timeout=1)
+    try:
+        began = time.monotonic()
+        with pytest.raises(OperationalError), database.engine.connect():
+            pass
+        assert time.monotonic() - began < 15  # CONNECT_TIMEOUT (5 s), not a hang
+    finally:
+        stop.set()
+        database.close()
+        for connection in held:
+            connection.close()
+        silent.close()
