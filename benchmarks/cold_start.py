@@ -3,12 +3,23 @@
 Each run is a new Python process (imports, model load, encoding, training,
 calibration), timed from before the first import to a matcher ready to
 answer, with its peak RSS. "first start" has an empty embedding cache and no
-saved index; "restart" finds both, as a server that restarts does.
+saved index; "restart" finds both, as a server that restarts does. "quick first" is a
+first start as `serve` makes it: answering from a provisional index (see
+matching/matcher.py), with the time to the full index after it.
+
+`--serve`: the same for a whole `botbuilder serve` process, from spawn to
+`/ready` (issue 14's targets: cold <= 10 s, cached <= 2 s on the 150-intent
+bot), wall and CPU seconds, medians of `--runs`; `--against DIR` interleaves
+the same runs of another source tree (e.g. a `git archive` of an older
+commit) so both see the same machine load.
 """
 
 from __future__ import annotations
 
+import argparse
 import json
+import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -28,10 +39,18 @@ from botbuilder.matching.index_store import IndexStore
 from botbuilder.matching.matcher import Matcher
 cache = sys.argv[2]
 bot = load_bot(sys.argv[3])
-matcher = Matcher(bot, CachedEncoder(encoder_for(sys.argv[1]), cache), store=IndexStore(cache))
+quick = sys.argv[4] == "quick"
+encoder = CachedEncoder(encoder_for(sys.argv[1]), cache)
+matcher = Matcher(bot, encoder, store=IndexStore(cache), quick=quick)
 matcher.match("hoeveel kost het lidmaatschap")
+seconds, cpu = time.perf_counter() - started, time.process_time()
+provisional = matcher.provisional
+matcher.finish()  # a quick start's full index, as the server's background thread builds it
 print(json.dumps({
-    "seconds": round(time.perf_counter() - started, 2),
+    "seconds": round(seconds, 2),
+    "cpu": round(cpu, 2),
+    "provisional": provisional,
+    "finished": round(time.perf_counter() - started, 2),
     "rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
     "loaded": matcher.stats.loaded,
     "torch": "torch" in sys.modules,
@@ -40,13 +59,20 @@ print(json.dumps({
 
 
 def cold_start(model: str, flows: Path = ROOT / "flows") -> dict[str, dict[str, object]]:
-    """Seconds and peak RSS of a first start and a restart with `model`."""
+    """Seconds and peak RSS of a first start (full, and quick as `serve` does it:
+    answering from a provisional index) and a restart with `model`."""
     figures = {}
     with tempfile.TemporaryDirectory() as tmp:
-        cache = str(Path(tmp) / "embeddings.sqlite")
-        for run in ("first start", "restart"):
+        runs = [
+            ("first start", "full", "a"),
+            ("quick first", "quick", "b"),
+            ("restart", "full", "a"),
+        ]
+        for run, quick, folder in runs:
+            cache = str(Path(tmp) / folder / "embeddings.sqlite")
+            Path(cache).parent.mkdir(exist_ok=True)
             out = subprocess.run(
-                [sys.executable, "-c", _CHILD, model, cache, str(flows)],
+                [sys.executable, "-c", _CHILD, model, cache, str(flows), quick],
                 cwd=ROOT,
                 capture_output=True,
                 text=True,
@@ -61,10 +87,73 @@ def main(models: list[str]) -> None:
     for model in models:
         for run, f in cold_start(model).items():
             print(
-                f"  {model:<24} {run:<12} {f['seconds']:6.2f} s  {f['rss_mb']:5} MB"
-                f"  torch imported: {f['torch']}"
+                f"  {model:<24} {run:<12} {f['seconds']:6.2f} s ({f['cpu']:5.2f} s CPU)"
+                f"  {f['rss_mb']:5} MB  torch imported: {f['torch']}"
+                + (
+                    f"  provisional, full index after {f['finished']:.2f} s"
+                    if f["provisional"]
+                    else ""
+                )
             )
 
 
+def serve_starts(
+    source: Path, flows: Path, work: Path, runs: int, cold_runs: int
+) -> dict[str, list]:
+    """(wall, CPU) seconds to /ready of `serve` from `source`: cold (new instance
+    folder) and cached (restarted on the instance folder of the last cold start)."""
+    from benchmarks.loadtest import Server
+
+    figures: dict[str, list] = {"cold": [], "cached": []}
+    old = os.environ.get("PYTHONPATH")
+    os.environ["PYTHONPATH"] = str(source)
+    try:
+        for n in range(cold_runs):
+            server = Server(flows, work / f"{source.name}-{n}")
+            figures["cold"].append((server.start(), server.ready_cpu))
+            server.stop()
+        for _ in range(runs):
+            figures["cached"].append((server.start(), server.ready_cpu))
+            server.stop()
+    finally:
+        if old is None:
+            os.environ.pop("PYTHONPATH")
+        else:
+            os.environ["PYTHONPATH"] = old
+    return figures
+
+
+def serve_main(args: argparse.Namespace) -> None:
+    from benchmarks.loadtest import large_bot
+
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        flows, _ = large_bot(work / "bot", example=args.bot == "example")
+        sources = [ROOT, *(Path(a).resolve() for a in args.against)]
+        results = {s: serve_starts(s, flows, work, args.runs, args.cold_runs) for s in sources}
+    print(f"`botbuilder serve` to /ready, {args.bot} bot (median wall s / CPU s):")
+    for source, figures in results.items():
+        row = []
+        for kind in ("cold", "cached"):
+            walls, cpus = zip(*figures[kind], strict=True) if figures[kind] else ((), ())
+            if walls:
+                row.append(
+                    f"{kind} {statistics.median(walls):6.2f} / {statistics.median(cpus):5.2f}"
+                    f" ({len(walls)} runs)"
+                )
+        print(f"  {str(source):<28} " + "   ".join(row))
+
+
 if __name__ == "__main__":
-    main(sys.argv[1:] or ["multilingual-e5-small", "all-MiniLM-L6-v2"])
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("models", nargs="*", default=["multilingual-e5-small", "all-MiniLM-L6-v2"])
+    parser.add_argument("--serve", action="store_true", help="time `botbuilder serve` to /ready")
+    parser.add_argument("--bot", choices=("large", "example"), default="large")
+    parser.add_argument("--runs", type=int, default=3, help="cached starts per source")
+    parser.add_argument("--cold-runs", type=int, default=1, help="cold starts per source")
+    parser.add_argument("--against", action="append", default=[], metavar="DIR")
+    arguments = parser.parse_args()
+    if arguments.serve:
+        serve_main(arguments)
+    else:
+        main(arguments.models)

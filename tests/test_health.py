@@ -22,7 +22,7 @@ def test_health_says_only_status_version_and_bot_even_when_the_flows_break(
 def test_ready_answers_200_with_a_database_and_a_bot(app_factory: Any, bot_dir: Path) -> None:
     app = app_factory(bot_dir)
     response = app.test_client().get("/ready")
-    assert response.status_code == 200 and response.json == {"status": "ready"}
+    assert response.status_code == 200 and response.json == {"status": "ready", "index": "complete"}
     app.extensions["botbuilder"].storage.close()
 
 

@@ -16,6 +16,7 @@ import pytest
 
 from botbuilder.content.loader import load_bot
 from botbuilder.matching.cache_db import cache_db
+from botbuilder.matching.encoder import CachedEncoder
 from botbuilder.matching.evaluation import load_cases
 from botbuilder.matching.index_store import IndexStore
 from botbuilder.matching.matcher import Matcher
@@ -128,6 +129,50 @@ def test_the_runtime_finishes_an_edited_bots_index_in_the_background(
     restarted = BotRuntime(flows, encoder=encoder, cache_path=tmp_path / "cache.sqlite")
     assert restarted.current().matcher is after  # the same process shares it
     assert Matcher(load_bot(flows), encoder, store=runtime.index_store).stats.loaded
+
+
+def _decisions(matcher: Matcher, cases: list) -> tuple[float, float]:  # type: ignore[type-arg]
+    """(right answers, wrong answers) as shares of the evaluation's questions."""
+    right = wrong = 0
+    for case in cases:
+        match = matcher.match(case.question)
+        if match.decision == "answer":
+            right += match.intent == case.expect
+            wrong += match.intent != case.expect
+    return right / len(cases), wrong / len(cases)
+
+
+def test_a_quick_first_start_answers_from_a_few_phrasings_then_finishes_to_the_full_index(
+    encoder,  # type: ignore[no-untyped-def]
+    example_matcher: Matcher,
+    tmp_path: Path,
+) -> None:
+    bot = load_bot(EXAMPLE_FLOWS)
+    # A new instance folder: its embedding cache has none of the examples yet.
+    cache = tmp_path / "cache.sqlite"
+    store = IndexStore(cache)
+    quick = Matcher(bot, CachedEncoder(encoder, cache), store=store, quick=True)
+    assert quick.provisional and quick.thresholds.calibrated
+    assert quick._subset is not None and len(quick._subset) <= 3 * len(bot.matchable())
+    cases = load_cases(ROOT / "flows-tests" / "eval.yml")
+    right, wrong = _decisions(quick, cases)
+    full_right, full_wrong = _decisions(example_matcher, cases)
+    # Sound meanwhile: no more wrong answers; more questions asked back or handed off.
+    assert wrong <= full_wrong + 0.03 and right > 0.1
+    # An edit meanwhile is built quick again (the running weights are a subset's),
+    # not by encoding every example in the foreground.
+    edited = Matcher(
+        load_bot(_edited_copy(tmp_path)), CachedEncoder(encoder, cache), previous=quick, quick=True
+    )
+    assert edited.provisional and edited._subset is not None
+    assert any("help, wachtwoord" in edited._texts[i] for i in edited._subset)
+    quick.finish()
+    assert not quick.provisional
+    assert quick.thresholds == example_matcher.thresholds
+    assert np.allclose(quick.scores(QUESTIONS), example_matcher.scores(QUESTIONS), atol=1e-6)
+    # Finished and saved: a restart loads it; with the vectors cached, no quick index again.
+    assert Matcher(bot, CachedEncoder(encoder, cache), store=store, quick=True).stats.loaded
+    assert not Matcher(bot, CachedEncoder(encoder, cache), quick=True).provisional
 
 
 def test_a_cache_connection_is_closed_after_its_transaction(tmp_path: Path) -> None:

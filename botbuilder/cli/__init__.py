@@ -73,7 +73,9 @@ def serve(flows_dir: str, host: str, port: int, instance: str | None, threads: i
     from botbuilder.server.app import follow_published_flows, start_scheduler
     from botbuilder.server.transfer import MAX_UPLOAD
 
-    config: dict[str, object] = {"FLOWS_DIR": flows_dir}
+    # A large bot's first start answers from a provisional index over a few
+    # phrasings of every intent while the rest are encoded (matching/matcher.py).
+    config: dict[str, object] = {"FLOWS_DIR": flows_dir, "QUICK_START": True}
     if instance:
         config["INSTANCE_PATH"] = instance
     with _people_errors():

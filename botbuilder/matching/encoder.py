@@ -262,8 +262,13 @@ class CachedEncoder:
     def _digest(text: str) -> str:
         return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
-    def encode(self, texts: Sequence[str]) -> np.ndarray:
+    def missing(self, texts: Sequence[str]) -> list[int]:
+        """Positions of the texts without a cached vector (what `encode` would compute)."""
         digests = [self._digest(t) for t in texts]
+        found = self._lookup(digests)
+        return [n for n, d in enumerate(digests) if d not in found]
+
+    def _lookup(self, digests: Sequence[str]) -> dict[str, np.ndarray]:
         found: dict[str, np.ndarray] = {}
         with self._lock, cache_db(self.path) as db:
             unique = list(dict.fromkeys(digests))
@@ -275,6 +280,11 @@ class CachedEncoder:
                     [self._key, *chunk],
                 ).fetchall()
                 found.update((d, np.frombuffer(v, dtype=np.float32)) for d, v in rows)
+        return found
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        digests = [self._digest(t) for t in texts]
+        found = self._lookup(digests)
         missing = [t for t, d in dict(zip(texts, digests, strict=True)).items() if d not in found]
         if missing:
             vectors = self.encoder.encode(missing)

@@ -10,7 +10,9 @@ into answer, ask back or hand off (`decision`).
 A `Matcher` is one built index: it encodes and fits (or loads a saved fit
 from the index store), keeps the thresholds, and scores questions. A large
 bot edited by a manager gets a provisional index first, warm-started from
-the running one, and `finish()` later makes it exactly a fresh build.
+the running one, and `finish()` later makes it exactly a fresh build. A
+server's first start of a large bot (`quick`) likewise answers first from an
+index over a few phrasings of every intent, and `finish()` encodes the rest.
 """
 
 from __future__ import annotations
@@ -42,6 +44,17 @@ __all__ = ["IndexStats", "Matcher"]
 # a large bot, and one edited intent moves the thresholds very little. Small
 # bots are built fresh at once.
 _PROVISIONAL_FROM = 400
+# A quick first start (see Matcher): from this many examples without a cached
+# vector, the first index is trained and calibrated on the first few
+# phrasings of every intent (encoding is most of a first start: ~15 ms of CPU
+# an example with e5), and `finish()` encodes the rest in small chunks, so
+# member questions get the encoder in between.
+_QUICK_FROM = 400
+# After a quick index (still finishing), an edit is built quick again from
+# this many examples lacking a vector: the previous weights are a subset's.
+_QUICK_AFTER_QUICK = 32
+_QUICK_PHRASINGS = 3
+_FINISH_CHUNK = 16
 # Threads for the fits of a build the caller waits for (a background rebuild,
 # next to a serving bot, keeps to one).
 _FOREGROUND_WORKERS = min(2, os.cpu_count() or 1)
@@ -71,6 +84,7 @@ class Matcher:
         *,
         previous: Matcher | None = None,
         store: IndexStore | None = None,
+        quick: bool = False,
     ) -> None:
         """Build the index (or load it from `store`).
 
@@ -79,7 +93,7 @@ class Matcher:
         trained from the previous weights with a looser tolerance, keeping
         the previous thresholds. `provisional` is then true, and the caller
         runs `finish()`, typically in the background, which makes the index
-        exactly what a fresh build gives.
+        exactly what a fresh build gives. `quick`: see `_quick_subset`.
         """
         started = time.perf_counter()
         self.bot = bot
@@ -97,17 +111,23 @@ class Matcher:
         self._labels = np.array([position[i] for i, _ in examples], dtype=np.int64)
         self._texts = [t for _, t in examples]
         self._key = _index_key(encoder, examples)
-        self._mean: np.ndarray | None = None  # the examples' mean vector, when centred
+        # The examples' mean vector, when centred, of the vectors being trained on;
+        # `_serving` pairs the model that answers with the mean its vectors used.
+        self._mean: np.ndarray | None = None
+        self._serving: tuple[IntentModel, np.ndarray | None]
         self.provisional = False
         self.stats = IndexStats(examples=len(self._texts), intents=len(self.intent_ids))
         # Set by the runtime: concurrent questions share one encode, repeats are cached.
         self.batcher: Batcher | None = None
         self._embeddings: np.ndarray | None = None
+        self._quick = quick
+        self._subset: np.ndarray | None = None  # examples a quick index was built on
 
         saved = store.load(self._key) if store else None
         restored = _restore(saved, self.intent_ids, encoder) if saved else None
         if restored:
-            self._model, calibrated, self._mean = restored
+            model, calibrated, self._mean = restored
+            self._serving = (model, self._mean)
             self.stats.loaded = True
         else:
             calibrated = self._build(previous)
@@ -116,29 +136,65 @@ class Matcher:
 
     def _build(self, previous: Matcher | None) -> Thresholds:
         """Encode the examples and train: provisionally from `previous` when
-        it may serve (see `__init__`), else a fresh fit, calibrated and saved."""
+        it may serve, or on a subset for a quick first start (see `__init__`),
+        else a fresh fit, calibrated and saved."""
         t0 = time.perf_counter()
-        raw = self.encoder.encode(self._texts)
-        if self.encoder.centred and len(raw):
-            self._mean = raw.mean(axis=0)
-        self._embeddings = self._view(raw)
-        t1 = time.perf_counter()
-        self.stats.encode_seconds = t1 - t0
-        if (
+        after_quick = previous is not None and previous._subset is not None
+        warm = (
             previous is not None
+            and not after_quick
             and identity(previous.encoder) == identity(self.encoder)
             and previous._calibrated.calibrated
             and len(self._texts) >= _PROVISIONAL_FROM
-        ):
-            self._model = self._train(warm=previous._model)
-            calibrated = previous._calibrated
-            self.provisional = True
+        )
+        if not warm and self._quick:
+            self._subset = self._quick_subset(_QUICK_AFTER_QUICK if after_quick else _QUICK_FROM)
+        self._encode_examples(self._subset)
+        t1 = time.perf_counter()
+        self.stats.encode_seconds = t1 - t0
+        if warm:
+            assert previous is not None
+            model, calibrated = self._train(warm=previous._model), previous._calibrated
         else:
-            self._model, calibrated = self._fit_and_calibrate(_FOREGROUND_WORKERS)
+            model, calibrated = self._fit_and_calibrate(_FOREGROUND_WORKERS)
+        self._serving = (model, self._mean)
+        self.provisional = warm or self._subset is not None
         self.stats.train_seconds = time.perf_counter() - t1
         if not self.provisional:
             self._save(calibrated)
         return calibrated
+
+    def _quick_subset(self, floor: int) -> np.ndarray | None:
+        """The examples a quick first index is built on, or None when a full
+        build is quick enough (fewer than `floor` examples lack a cached vector).
+
+        Without a saved index or a usable `previous`, and with many examples
+        never encoded, the provisional index is a fresh fit and calibration
+        over the first `_QUICK_PHRASINGS` phrasings of each intent (plus
+        every example already in the embedding cache); `finish()` encodes
+        the others and builds the full index."""
+        missing = getattr(self.encoder, "missing", None)
+        uncached = missing(self._texts) if missing else list(range(len(self._texts)))
+        if len(uncached) < floor:
+            return None
+        keep = np.ones(len(self._texts), dtype=bool)
+        keep[uncached] = False  # cached examples cost nothing: they stay
+        for label in range(len(self.intent_ids)):
+            keep[np.flatnonzero(self._labels == label)[:_QUICK_PHRASINGS]] = True
+        return np.flatnonzero(keep)
+
+    def _encode_examples(self, subset: np.ndarray | None, chunk: int | None = None) -> None:
+        """Vectors of the examples (only `subset`'s, if given), centred on their own mean."""
+        texts = self._texts if subset is None else [self._texts[i] for i in subset]
+        step = chunk or max(len(texts), 1)
+        parts = [self.encoder.encode(texts[i : i + step]) for i in range(0, len(texts), step)]
+        raw = np.vstack(parts) if parts else self.encoder.encode([])
+        mean = raw.mean(axis=0) if self.encoder.centred and len(raw) else None
+        self._embeddings, self._mean = self._view(raw, mean), mean
+
+    @property
+    def _model(self) -> IntentModel:
+        return self._serving[0]
 
     def _set_thresholds(self, calibrated: Thresholds) -> None:
         """Calibrated thresholds, overridden by the ones bot.yml sets."""
@@ -159,12 +215,19 @@ class Matcher:
             fixed=answer is not None,
         )
 
+    def _training_set(self) -> tuple[list[str], np.ndarray]:
+        """The texts and labels the embeddings are of: all, or a quick index's subset."""
+        if self._subset is None:
+            return self._texts, self._labels
+        return [self._texts[i] for i in self._subset], self._labels[self._subset]
+
     def _train(self, warm: IntentModel | None = None) -> IntentModel:
         assert self._embeddings is not None
+        texts, labels = self._training_set()
         return IntentModel(
             self._embeddings,
-            self._texts,
-            self._labels,
+            texts,
+            labels,
             self.intent_ids,
             warm=warm,
             ngram_weight=self.encoder.ngram_weight,
@@ -177,10 +240,11 @@ class Matcher:
         assert self._embeddings is not None  # a loaded index comes calibrated
         with threadpool_limits(1), ThreadPoolExecutor(max_workers=workers) as pool:
             model = pool.submit(self._train)
+            texts, labels = self._training_set()
             calibrated = calibrate(
                 self._embeddings,
-                self._texts,
-                self._labels,
+                texts,
+                labels,
                 self.intent_ids,
                 pool,
                 ngram_weight=self.encoder.ngram_weight,
@@ -192,9 +256,13 @@ class Matcher:
         if not self.provisional:
             return
         started = time.perf_counter()
+        if self._subset is not None:  # a quick first index: encode the other examples first
+            self._encode_examples(None, chunk=_FINISH_CHUNK)
+            self._subset = None
         model, calibrated = self._fit_and_calibrate(workers=1)  # next to a serving bot
         self.stats.finish_seconds = time.perf_counter() - started
-        self._model = model
+        # One assignment: a question scored meanwhile sees the old pair or the new one.
+        self._serving = (model, self._mean)
         self._set_thresholds(calibrated)
         self._save(calibrated)
         self.provisional = False  # last: whoever waits for this finds the index saved too
@@ -205,18 +273,25 @@ class Matcher:
 
     # -- scoring -------------------------------------------------------------
 
+    @property
+    def mean(self) -> np.ndarray | None:
+        """The examples' mean vector questions are centred on (None: not centred);
+        the gap finder's grouping centres on it too."""
+        return self._serving[1]
+
     def scores(self, texts: Sequence[str]) -> np.ndarray:
         """Intent probabilities for several questions at once, in `intent_ids` order."""
         texts = [self._rewrite(t) for t in texts]
-        embeddings = self._view(self.query_encoder.encode(texts))
-        return self._model.proba(embeddings, texts, len(self.intent_ids))
+        model, mean = self._serving
+        embeddings = self._view(self.query_encoder.encode(texts), mean)
+        return model.proba(embeddings, texts, len(self.intent_ids))
 
-    def _view(self, vectors: np.ndarray) -> np.ndarray:
+    def _view(self, vectors: np.ndarray, mean: np.ndarray | None) -> np.ndarray:
         """Encoder vectors as the classifier sees them: centred on the
         examples' mean and renormalised if the encoder asks for it, then
         scaled by its block weight."""
-        if self._mean is not None:
-            vectors = vectors - self._mean
+        if mean is not None:
+            vectors = vectors - mean
             vectors = vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
         weight = self.encoder.dense_weight
         return (vectors if weight == 1.0 else vectors * weight).astype(np.float32)
@@ -255,7 +330,9 @@ def _snapshot(
     arrays = {
         "classes": model.classes,
         "names": np.array(model.names, dtype=str),
-        "vocabulary": np.array(sorted(model.tfidf.vocabulary_, key=model.tfidf.vocabulary_.get)),
+        "vocabulary": np.array(
+            sorted(model.tfidf.vocabulary_, key=model.tfidf.vocabulary_.__getitem__)
+        ),
         "idf": model.tfidf.idf_,
         "thresholds": np.array(
             [calibrated.answer, calibrated.clarify, calibrated.calibrated, calibrated.margin]

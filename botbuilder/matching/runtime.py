@@ -42,18 +42,19 @@ def shared_matcher(
     *,
     previous: Matcher | None = None,
     store: IndexStore | None = None,
+    quick: bool = False,
 ) -> Matcher:
     """The matcher for this bot content and model, built once per process.
 
     When the build is provisional (a large bot changed: see Matcher), the
     full build finishes in a background thread; the bot answers meanwhile
-    with the provisional index.
+    with the provisional index. `quick`: see Matcher (a server's first start).
     """
     key = (bot.fingerprint, identity(encoder))
     with _matchers_lock:
         if key in _matchers:
             return _matchers[key]
-    matcher = Matcher(bot, encoder, previous=previous, store=store)
+    matcher = Matcher(bot, encoder, previous=previous, store=store, quick=quick)
     if matcher.provisional:
         threading.Thread(
             target=_finish, args=(weakref.ref(matcher),), name="finish-index", daemon=True
@@ -98,13 +99,18 @@ class BotRuntime:
         encoder: Encoder | None = None,
         check_interval: float = 1.0,
         batcher: Batcher | None = None,
+        quick: bool = False,
     ) -> None:
+        """`quick`: a large bot's first index may be provisional, over a few
+        phrasings of every intent, finished in the background (see Matcher):
+        a server answers in seconds instead of after encoding every example."""
         self.flows_dir = Path(flows_dir)
         # Every question this runtime's bot is asked goes through it (matching/batching.py).
         self.batcher = batcher or Batcher()
         self.cache_path = Path(cache_path) if cache_path else None
         self.index_store = IndexStore(self.cache_path) if self.cache_path else None
         self._encoder = encoder
+        self.quick = quick
         self.check_interval = check_interval
         self._lock = threading.Lock()
         self._loaded: Loaded | None = None
@@ -145,7 +151,11 @@ class BotRuntime:
             if self._loaded is None or bot.fingerprint != self._loaded.bot.fingerprint:
                 previous = self._loaded.matcher if self._loaded else None
                 matcher = shared_matcher(
-                    bot, self._encoder_for(bot), previous=previous, store=self.index_store
+                    bot,
+                    self._encoder_for(bot),
+                    previous=previous,
+                    store=self.index_store,
+                    quick=self.quick,
                 )
                 matcher.batcher = self.batcher
                 self._loaded = Loaded(bot, matcher)

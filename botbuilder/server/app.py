@@ -144,6 +144,7 @@ def build_services(settings: Mapping[str, Any]) -> Services:
         settings["FLOWS_DIR"],
         cache_path=private_file(instance / "embeddings.sqlite"),
         check_interval=settings["RELOAD_INTERVAL"],
+        quick=bool(settings.get("QUICK_START")),  # `serve`: a first start answers early
     )
     queue = HandoffQueue(storage, teams=lambda: team_names(runtime.current().bot))
     announcements = Announcements(storage)
@@ -326,11 +327,12 @@ def ready() -> Any:
     try:
         with built.storage.engine.connect() as connection:
             connection.execute(text("SELECT 1"))
-        built.runtime.current()
+        matcher = built.runtime.current().matcher
     except Exception:  # any cause means "not ready"; the log has it, the public doesn't
         log.warning("not ready", exc_info=True)
         return error_response("not ready: the database or the bot is unavailable", 503)
-    return jsonify(status="ready")
+    # "provisional": answering from a first index still being finished (matching/matcher.py).
+    return jsonify(status="ready", index="provisional" if matcher.provisional else "complete")
 
 
 def _register_errors(app: Flask) -> None:
