@@ -12,11 +12,11 @@ from datetime import date, time, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, update
 
 from botbuilder.content.model import TeamSettings
 from botbuilder.conversations.queue import HandoffQueue
-from botbuilder.conversations.store import Feedback, Storage
+from botbuilder.conversations.store import Conversation, Feedback, Storage
 from botbuilder.insights.aggregates import Rollup, RollupMark
 from botbuilder.insights.figures import Period, figures
 from botbuilder.privacy.requests import delete_member, find_member
@@ -207,6 +207,23 @@ def test_another_timezone_or_other_office_hours_count_the_days_again(
     evenings = TeamSettings("leden", {d: ((time(17), time(22)),) for d in range(7)}, AMSTERDAM)
     other = _bot_with_teams({"leden": evenings, "moderatie": OFFICE})
     assert _same(storage, AUTUMN, other) != _same(storage, AUTUMN)
+
+
+def test_a_late_change_drops_the_day_kept_in_another_timezone_too(
+    storage: Storage, rows: Rows
+) -> None:
+    new_york = Period(AUTUMN.since, AUTUMN.until, timezone="America/New_York")
+    at = utc(2026, 11, 3, 3)  # 2 November in New York, 3 November in Amsterdam
+    cid = rows.conversation(at)
+    rows.member(cid, at, "handoff")
+    rows.handoff(cid, "leden", at)
+    with storage.session() as s, s.begin():  # waiting since then (not moved to now)
+        s.execute(update(Conversation).where(Conversation.id == cid).values(state="waiting"))
+    assert _same(storage, new_york)["handoffs"]["claimed"] == 0
+    HandoffQueue(storage, clock=lambda: utc(2026, 11, 10, 9)).claim(cid, "ann@example.org")
+    rows.answered(utc(2026, 11, 24, 12), "opzeggen")  # a later update moves the mark on
+    _same(storage, AUTUMN)  # an Amsterdam look reads the claim first
+    assert _same(storage, new_york)["handoffs"]["claimed"] == 1
 
 
 def test_a_lost_mark_counts_every_kept_day_again(

@@ -47,7 +47,7 @@ from botbuilder.db.base import aware_utc, utcnow
 from botbuilder.db.engine import Database
 from botbuilder.insights.aggregates import Rollup, RollupMark, insert_or_ignore
 from botbuilder.insights.counting import DayRow, count_rows
-from botbuilder.insights.local_time import LocalStamps, day_start, zone
+from botbuilder.insights.local_time import LocalStamps, day_start
 
 __all__ = ["CHECKS", "MARGIN", "SETTLE", "basis", "kept_days", "settled"]
 
@@ -105,7 +105,7 @@ def kept_days(
     key = basis(timezone, teams)
     look = _Look(_stored(connection, ready, key))
     # The mark is shared by every period: read up to the end of any day that can be kept.
-    _late_changes(connection, look, timezone, now - SETTLE)
+    _late_changes(connection, look, now - SETTLE)
     for day in look.drops:
         look.kept.pop(day, None)
     _count(connection, look, [d for d in ready if d.isoformat() not in look.kept], timezone, teams)
@@ -161,7 +161,7 @@ def _stored(c: Connection, days: list[date], key: str) -> dict[str, tuple[Any, l
     return {day: (rows, list(checks)) for day, rows, checks in c.execute(stmt)}
 
 
-def _late_changes(c: Connection, look: _Look, timezone: str, before: datetime) -> None:
+def _late_changes(c: Connection, look: _Look, before: datetime) -> None:
     """Drop the kept days with rows of conversations updated since the last look's mark."""
     look.mark = c.execute(select(func.max(Conversation.updated_at))).scalar()
     since = c.execute(select(RollupMark.at).where(RollupMark.name == _MARK)).scalar()
@@ -174,7 +174,6 @@ def _late_changes(c: Connection, look: _Look, timezone: str, before: datetime) -
             Conversation.updated_at > aware_utc(since) - MARGIN, Conversation.created_at < before
         )
     ).all()
-    tz = zone(timezone)
     stamps = [at for _id, at in late]
     ids = [cid for cid, _at in late]
     for at in range(0, len(ids), 500):
@@ -184,7 +183,10 @@ def _late_changes(c: Connection, look: _Look, timezone: str, before: datetime) -
                 table.conversation_id.in_(chunk), table.created_at < before, *only
             )
             stamps.extend(c.execute(stmt).scalars())
-    look.drops |= {aware_utc(at).astimezone(tz).date().isoformat() for at in stamps}
+    # Days are kept per basis, some perhaps in another timezone than this look's: a
+    # moment's local day is its UTC day or the one before or after in every zone.
+    for day in {aware_utc(at).date() for at in stamps}:
+        look.drops |= {(day + timedelta(days=n)).isoformat() for n in (-1, 0, 1)}
 
 
 def _runs(days: list[date]) -> list[list[date]]:
