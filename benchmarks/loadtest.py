@@ -303,6 +303,15 @@ def bare_encodes(questions: list[str], rounds: int, flows: Path) -> tuple[list[f
     return singles, statistics.median(rates)
 
 
+def _until_complete(server: Server, timeout: float = 900) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        status, body = request(server.port, "GET", "/ready", timeout=10)
+        if status == 200 and body.get("index", "complete") == "complete":
+            return
+        time.sleep(0.2)
+
+
 def phase1(work: Path, args: argparse.Namespace) -> dict[str, Any]:
     flows, questions = large_bot(work, example=args.bot == "example")
     servers = [
@@ -310,6 +319,9 @@ def phase1(work: Path, args: argparse.Namespace) -> dict[str, Any]:
     ]
     cold = [(s.start(), s.ready_cpu) for s in servers]
     for server in servers:  # restarted: embedding cache and saved index in place
+        # A quick first start is ready with a provisional index and saves the full one
+        # when its background build ends (docs/operations.md, Start-up): wait for that.
+        _until_complete(server)
         server.stop()
     cached = [(s.start(), s.ready_cpu) for s in servers]
     ports = [s.port for s in servers]
