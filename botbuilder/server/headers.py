@@ -58,7 +58,8 @@ def security_headers(response: Response) -> Response:
     staff = request.blueprint in STAFF_BLUEPRINTS
     if staff:
         headers["Cache-Control"] = "no-store"
-    if response.mimetype == "text/html":
+    mimetype = response.mimetype  # parsed from Content-Type on every read
+    if mimetype == "text/html":
         widget_host = request.endpoint in _WIDGET_HOST_PAGES
         headers["Content-Security-Policy"] = DEMO_POLICY if widget_host else STAFF_POLICY
         headers["X-Frame-Options"] = "DENY"
@@ -67,7 +68,7 @@ def security_headers(response: Response) -> Response:
         # Staff pages carry conversation ids in their addresses: tell no other site.
         referrer = "strict-origin-when-cross-origin" if widget_host else "same-origin"
         headers["Referrer-Policy"] = referrer
-    elif response.mimetype == "application/json":
+    elif mimetype == "application/json":
         headers.setdefault("Content-Security-Policy", JSON_POLICY)
         headers.setdefault("Referrer-Policy", "no-referrer")
     if request.endpoint in _CROSS_ORIGIN_FILES:

@@ -28,7 +28,11 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 def requester() -> str:
     """The network this request counts against."""
-    return client_network(request.remote_addr or "")
+    return _network(request.remote_addr or "")
+
+
+# The same few clients ask again and again: parse each address once.
+_network = functools.lru_cache(maxsize=4096)(client_network)
 
 
 def _conversation(kwargs: dict[str, Any]) -> str | None:

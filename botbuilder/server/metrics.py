@@ -174,17 +174,29 @@ def init_app(app: Flask) -> None:
     def started() -> None:
         g.botbuilder_started = time.perf_counter()
 
+    # The labelled children, found once: prometheus' labels() takes a lock and checks
+    # its arguments each time. The label values are few (URL rules, methods, statuses).
+    children: dict[tuple[Any, ...], Any] = {}
+
+    def child(metric: Any, *labels: str) -> Any:
+        key = (metric, *labels)
+        found = children.get(key)
+        if found is None:
+            found = children[key] = metric.labels(*labels)
+        return found
+
     @app.after_request
     def counted(response: Response) -> Response:
-        route = request.url_rule.rule if request.url_rule is not None else "unmatched"
+        rule = request.url_rule
+        route = rule.rule if rule is not None else "unmatched"
         method = request.method if request.method in METHODS else "OTHER"
-        metrics.requests.labels(method, route, str(response.status_code)).inc()
+        child(metrics.requests, method, route, str(response.status_code)).inc()
         began = g.get("botbuilder_started")
         if began is not None:
-            metrics.latency.labels(route).observe(time.perf_counter() - began)
+            child(metrics.latency, route).observe(time.perf_counter() - began)
         decision = g.get("botbuilder_decision")
         if decision is not None:
-            metrics.decisions.labels(decision).inc()
+            child(metrics.decisions, decision).inc()
         return response
 
     app.add_url_rule("/metrics", "metrics", scrape)
