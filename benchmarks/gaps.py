@@ -147,10 +147,11 @@ def _median(times: list[float]) -> str:
 
 def inbox_times(
     folder: Path, questions: list[tuple[str, str]], rounds: int = ROUNDS
-) -> tuple[Database, str]:
+) -> tuple[Database, str, np.ndarray | None]:
     """The finder's looks at the inbox on a generated database, as the server's finder
-    makes them (`READ_PER_LOOK`, the rest read behind); returns the database and the
-    identity of the encoder that made the stored vectors."""
+    makes them (`READ_PER_LOOK`, the rest read behind); returns the database, the
+    identity of the encoder that made the stored vectors and the mean the grouping
+    centres them on."""
     database = Database(f"sqlite:///{folder / 'gaps.sqlite'}")
     runtime = BotRuntime(
         SHARED_BENCH / "hwu64-10shot" / "flows", cache_path=folder / "embeddings.sqlite"
@@ -185,44 +186,49 @@ def inbox_times(
         f"{rounds}:\n  with vectors, n-grams and names kept: {_median(kept)}"
         f"\n  nothing kept (as before):              {_median(cold)}"
     )
-    return database, identity(runtime.current().matcher.query_encoder)
+    matcher = runtime.current().matcher
+    return database, identity(matcher.query_encoder), matcher.mean
 
 
-def clustering_times(database: Database, runtime_identity: str) -> None:
-    """The clustering alone at three sizes, each method, with purity and coverage."""
+def clustering_times(
+    database: Database, runtime_identity: str, mean: np.ndarray | None, sizes: tuple[int, ...]
+) -> None:
+    """The clustering alone at these sizes, each method, with purity and coverage, by the
+    finder's rule (vectors centred on the matcher's mean, its cut)."""
     with database.session() as s:
         rows = load_rows(s, states=("new",))
         stored = vectors_of(s, [r.message_id for r in rows], runtime_identity)
-    labels_of = {text: label for text, label in bench_questions()}
+    labels_of = {text: label for text, label in bench_questions(max(sizes))}
+    cut = clustering.threshold_for(runtime_identity, centred=mean is not None)
     rows = [r for r in rows if r.message_id in stored]
     print(
         f"\n{'questions':>9} {'method':<30} {'seconds':>8} {'purity':>7} {'coverage':>8} {'groups':>6}"
     )
-    for n in sorted({min(n, len(rows)) for n in (1000, 4000, len(rows))}):
+    for n in sorted({min(n, len(rows)) for n in sizes}):
         texts = [r.text for r in rows[:n]]
-        vectors = np.vstack([stored[r.message_id] for r in rows[:n]])
+        vectors = clustering.centre(np.vstack([stored[r.message_id] for r in rows[:n]]), mean)
         labels = np.array([labels_of.get(t, "?") for t in texts])
-        methods: list[tuple[str, Callable[[np.ndarray, list[str]], np.ndarray]]] = []
+        methods: list[tuple[str, Callable[[np.ndarray, list[str], float], np.ndarray]]] = []
         if n <= clustering.EXACT_UP_TO:
             methods.append(("agglomerative, exact", _exact))
         methods.append(("k-means parts, then exact", _partitioned))
         methods.append(("HDBSCAN, min_cluster_size 3", _hdbscan))
         for name, run in methods:
-            groups, seconds = _timed(lambda: run(vectors, texts))  # noqa: B023
+            groups, seconds = _timed(lambda: run(vectors, texts, cut))  # noqa: B023
             purity, coverage, count = _scores(labels, groups)
             print(f"{n:>9,} {name:<30} {seconds:>8.1f} {purity:>7.2f} {coverage:>8.2f} {count:>6}")
     print(f"peak memory {_peak_mb():.0f} MB")
 
 
-def _exact(vectors: np.ndarray, texts: list[str]) -> np.ndarray:
-    return clustering.exact_groups(*clustering.views(vectors, texts))
+def _exact(vectors: np.ndarray, texts: list[str], cut: float) -> np.ndarray:
+    return clustering.exact_groups(*clustering.views(vectors, texts), cut)
 
 
-def _partitioned(vectors: np.ndarray, texts: list[str]) -> np.ndarray:
-    return clustering.partitioned_groups(*clustering.views(vectors, texts))
+def _partitioned(vectors: np.ndarray, texts: list[str], cut: float) -> np.ndarray:
+    return clustering.partitioned_groups(*clustering.views(vectors, texts), cut)
 
 
-def _hdbscan(vectors: np.ndarray, texts: list[str]) -> np.ndarray:
+def _hdbscan(vectors: np.ndarray, texts: list[str], cut: float) -> np.ndarray:
     from sklearn.cluster import HDBSCAN
     from sklearn.decomposition import TruncatedSVD
     from sklearn.preprocessing import normalize
@@ -244,6 +250,10 @@ def main() -> None:
     questions = bench_questions()
     print(f"gap finder: {len(questions):,} open questions from {', '.join(SETS)}\n")
     with tempfile.TemporaryDirectory() as tmp:
-        database, encoder = inbox_times(Path(tmp), questions)
-        clustering_times(database, encoder)
+        database, encoder, mean = inbox_times(Path(tmp), questions)
+        clustering_times(database, encoder, mean, (1000, 4000, QUESTIONS))
         database.close()
+    print()
+    from benchmarks import gaps_first_look  # it imports this module
+
+    gaps_first_look.main()

