@@ -80,7 +80,14 @@ def serve(flows_dir: str, host: str, port: int, instance: str | None, threads: i
         config["INSTANCE_PATH"] = instance
     with _people_errors():
         app = create_app(config)
-    name = app.extensions["botbuilder"].runtime.current().bot.settings.name
+    loaded = app.extensions["botbuilder"].runtime.current()
+    name = loaded.bot.settings.name
+    # A saved index needs no encoding, but the first question does: load the model
+    # before serving, so /ready means the encoder is loaded too (e5: well under a second).
+    load = getattr(loaded.matcher.query_encoder, "load", None)
+    if load is not None:
+        with _people_errors():
+            load()
     click.echo(
         f"botbuilder {__version__}: serving '{name}' from {flows_dir} on http://{host}:{port}"
     )
