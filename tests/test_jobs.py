@@ -248,3 +248,33 @@ def test_the_daily_purge_runs_once_at_three_in_the_bots_timezone(
     assert storage.messages(old) == []
     [run] = replicas[1].runs(PURGE_JOB)
     assert run.slot == "2026-11-27" and run.outcome and run.outcome.startswith("purged 1 rows")
+
+
+def test_the_nightly_insights_job_keeps_the_finished_days_so_a_long_period_reads_them(
+    database_url: str, bot_dir: Path
+) -> None:
+    from sqlalchemy import func, select
+
+    from botbuilder.insights.aggregates import Rollup
+    from botbuilder.jobs.schedule import KEEP_JOB
+
+    storage = Storage(database_url)
+    asked = storage.create_conversation("nl").id
+    storage.add_message(asked, "member", "hoeveel kost het")
+    earlier = NOON - timedelta(days=20)
+    with storage.engine.begin() as c:
+        c.execute(update(Conversation).values(created_at=earlier, updated_at=earlier))
+    bot = load_bot(bot_dir)
+    four = datetime(2026, 11, 27, 3, 0, tzinfo=UTC)  # 04:00 in Amsterdam
+    jobs = server_jobs(JobServices(database=storage, bot=lambda: bot, clock=lambda: four))
+    replicas = [Scheduler(storage, jobs, name=n, clock=lambda: four) for n in ("a", "b")]
+
+    assert KEEP_JOB in replicas[0].tick() and KEEP_JOB not in replicas[1].tick()
+    with storage.engine.connect() as c:
+        kept = c.scalar(select(func.count()).select_from(Rollup))
+    assert kept == 366  # every settled day of the past year (a day is kept a day after it ends)
+    [run] = replicas[1].runs(KEEP_JOB)
+    assert run.outcome == "kept the insights figures of 2025-11-25 to 2026-11-25"
+    # Before 04:00 it is not due.
+    early = datetime(2026, 11, 28, 1, 0, tzinfo=UTC)
+    assert KEEP_JOB not in Scheduler(storage, jobs, name="c", clock=lambda: early).tick()
