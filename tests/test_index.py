@@ -165,6 +165,8 @@ def test_a_quick_first_start_answers_from_a_few_phrasings_then_finishes_to_the_f
         load_bot(_edited_copy(tmp_path)), CachedEncoder(encoder, cache), previous=quick, quick=True
     )
     assert edited.provisional and edited._subset is not None
+    # Every language of an intent is in the subset (the edited phrasing is a Dutch one).
+    assert any("help, wachtwoord" in edited._texts[i] for i in edited._subset)
     quick.finish()
     assert not quick.provisional
     assert quick.thresholds == example_matcher.thresholds

@@ -104,8 +104,11 @@ class Matcher:
         # Informal Dutch written out (see `dutch`), examples and questions alike.
         self._rewrite = for_languages(bot.languages)
         examples: list[tuple[str, str]] = []  # (intent id, text)
+        rank: list[int] = []  # each example's place among its intent's phrasings in one language
         for intent in sorted(bot.matchable(), key=lambda i: (i.id, i.language)):
             examples.extend((intent.id, self._rewrite(q)) for q in intent.questions)
+            rank.extend(range(len(intent.questions)))
+        self._rank = np.array(rank, dtype=np.int64)
         self.intent_ids: list[str] = sorted({i for i, _ in examples})
         position = {intent_id: n for n, intent_id in enumerate(self.intent_ids)}
         self._labels = np.array([position[i] for i, _ in examples], dtype=np.int64)
@@ -179,8 +182,7 @@ class Matcher:
             return None
         keep = np.ones(len(self._texts), dtype=bool)
         keep[uncached] = False  # cached examples cost nothing: they stay
-        for label in range(len(self.intent_ids)):
-            keep[np.flatnonzero(self._labels == label)[:_QUICK_PHRASINGS]] = True
+        keep[self._rank < _QUICK_PHRASINGS] = True  # in every language of an intent
         return np.flatnonzero(keep)
 
     def _encode_examples(self, subset: np.ndarray | None, chunk: int | None = None) -> None:
