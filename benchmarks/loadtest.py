@@ -467,7 +467,7 @@ def report_phase1(figures: dict[str, Any]) -> list[str]:
         for s in steps
         for status, n in s.statuses.items()
         if status >= 500 or status == 0
-    ] + [f"phase 1, wrk {name}: {r.errors} errors" for name, (r, _) in native.items() if r.errors]
+    ] + [f"phase 1, wrk {name}: {r.errors} non-2xx" for name, (r, _) in native.items() if r.errors]
 
 
 def _report_repeated(figures: dict[str, Any], repeated: Step) -> float:
@@ -486,7 +486,7 @@ def _report_repeated(figures: dict[str, Any], repeated: Step) -> float:
         print(
             f"  wrk {name:<9} {result.per_second:>7.0f}/s  p50 {result.p50_ms:.1f} ms  "
             f"p95 {result.p95_ms:.1f} ms  server CPU {cpu_ms:.2f} ms a request  "
-            f"errors {result.errors}"
+            f"non-2xx {result.errors}  dropped or timed out {result.socket_errors}"
         )
     return float(native["repeated"][0].per_second)
 
