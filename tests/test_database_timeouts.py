@@ -12,10 +12,12 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import OperationalError
 
-from botbuilder.db.engine import Database, database_url
+from botbuilder.db import engine
+from botbuilder.db.engine import Database
 from botbuilder.errors import ConfigError
 
-from .conftest import PG_URL
+# conftest's `database_url`, its PostgreSQL case only (skipped without one).
+ONLY_POSTGRESQL = pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
 
 
 def _start(client: Any) -> tuple[Any, float]:
@@ -56,15 +58,16 @@ def test_a_sqlite_file_locked_by_another_process_is_a_503_after_the_timeout_not_
 
 
 @pytest.mark.postgresql
+@ONLY_POSTGRESQL
 def test_a_postgresql_table_locked_by_another_connection_is_a_503_after_the_timeout(
-    app_factory: Any, bot_dir: Path, database_url_pg: str
+    app_factory: Any, bot_dir: Path, database_url: str
 ) -> None:
     import psycopg
 
-    app = app_factory(bot_dir, database_url_pg, DATABASE_TIMEOUT=1)
+    app = app_factory(bot_dir, database_url, DATABASE_TIMEOUT=1)
     client = app.test_client()
     assert client.post("/api/v1/conversations", json={}).status_code == 201
-    with psycopg.connect(database_url_pg) as other:  # a transaction left open on a locked table
+    with psycopg.connect(database_url) as other:  # a transaction left open on a locked table
         other.execute("LOCK TABLE conversations IN ACCESS EXCLUSIVE MODE")
         response, seconds = _start(client)
         other.rollback()
@@ -74,10 +77,11 @@ def test_a_postgresql_table_locked_by_another_connection_is_a_503_after_the_time
 
 
 @pytest.mark.postgresql
+@ONLY_POSTGRESQL
 def test_a_postgresql_statement_that_runs_past_the_timeout_is_cancelled(
-    database_url_pg: str, tmp_path: Path
+    database_url: str, tmp_path: Path
 ) -> None:
-    database = Database(database_url(database_url_pg, tmp_path), timeout=1)
+    database = Database(engine.database_url(database_url, tmp_path), timeout=1)
     try:
         began = time.monotonic()
         with pytest.raises(OperationalError), database.engine.connect() as connection:
@@ -93,24 +97,6 @@ def test_a_timeout_that_is_not_a_positive_number_of_seconds_is_refused(tmp_path:
     for bad in (0, -1, "soon"):
         with pytest.raises(ConfigError, match="timeout must be a number of seconds"):
             Database(f"sqlite:///{tmp_path / 'x.sqlite'}", migrate=False, timeout=bad)  # type: ignore[arg-type]
-
-
-@pytest.fixture
-def database_url_pg() -> Any:
-    """A new PostgreSQL database of its own (the tests above need PostgreSQL only)."""
-    if not PG_URL:
-        pytest.skip("BOTBUILDER_TEST_DATABASE_URL is not set")
-    import uuid
-
-    import psycopg
-
-    name = f"bb_timeout_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(PG_URL, autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-    base, _, _ = PG_URL.rpartition("/")
-    yield f"{base}/{name}"
-    with psycopg.connect(PG_URL, autocommit=True) as admin:
-        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def test_a_postgresql_address_that_accepts_connections_but_never_answers_fails_in_seconds(
@@ -135,7 +121,7 @@ def test_a_postgresql_address_that_accepts_connections_but_never_answers_fails_i
 
     threading.Thread(target=accept, daemon=True).start()
     url = f"postgresql://botbuilder:secret@127.0.0.1:{silent.getsockname()[1]}/botbuilder"
-    database = Database(database_url(url, tmp_path), migrate=False, timeout=1)
+    database = Database(engine.database_url(url, tmp_path), migrate=False, timeout=1)
     try:
         began = time.monotonic()
         with pytest.raises(OperationalError), database.engine.connect():
