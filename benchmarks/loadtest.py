@@ -272,13 +272,7 @@ def load(
                     step.latencies.append(elapsed)
         conn.close()
 
-    threads = [threading.Thread(target=client, args=(n,)) for n in range(connections)]
-    started = time.perf_counter()
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    step.seconds = time.perf_counter() - started
+    step.seconds = _run_clients(client, connections)
     return step
 
 
@@ -395,13 +389,7 @@ def load_health(ports: list[int], seconds: float) -> float:
                 step.latencies.append(0.0)
         conn.close()
 
-    threads = [threading.Thread(target=client, args=(n,)) for n in range(16)]
-    started = time.perf_counter()
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    step.seconds = time.perf_counter() - started
+    step.seconds = _run_clients(client, 16)
     return step.per_second
 
 
@@ -489,6 +477,17 @@ def _report_repeated(figures: dict[str, Any], repeated: Step) -> float:
             f"non-2xx {result.errors}  dropped or timed out {result.socket_errors}"
         )
     return float(native["repeated"][0].per_second)
+
+
+def _run_clients(client: Any, connections: int) -> float:
+    """Run `client(n)` on `connections` threads at once; the seconds until all are done."""
+    threads = [threading.Thread(target=client, args=(n,)) for n in range(connections)]
+    started = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return time.perf_counter() - started
 
 
 def main(argv: list[str] | None = None) -> int:
