@@ -6,11 +6,14 @@ and the example bot's own evaluation file. Absent sets are skipped, so the
 table works on a machine without ../shared.
 
 `--encoder SPEC` measures one candidate encoder: a bot.yml model name
-(`multilingual-e5-small`, `all-MiniLM-L6-v2`, any sentence-transformers
-name), or two joined by `+` (their vectors side by side), optionally
-followed by `:key=value` settings that override the backend's own: `dense`
-(embedding block weight), `ngram` (n-gram block weight, 0 = embeddings
-alone) and `centred` (0 or 1). Without it, each set uses its bot.yml, as a
+(`multilingual-e5-small`, `universal-sentence-encoder-multilingual`,
+`all-MiniLM-L6-v2`, any sentence-transformers name; short: `e5`, `use`,
+`minilm`), or several joined by `+` (their vectors side by side), each
+optionally with a block weight `*w` (`e5+use*0.7`: USE's vectors at 0.7 of
+e5's, the whole scaled back to unit length), and optionally followed by
+`:key=value` settings that override the backend's own: `dense` (embedding
+block weight), `ngram` (n-gram block weight, 0 = embeddings alone) and
+`centred` (0 or 1). Without it, each set uses its bot.yml, as a
 bot would. `--compare` measures every candidate of `CANDIDATES` on every set.
 """
 
@@ -97,24 +100,33 @@ class _Tuned:
 
 
 class _Joined:
-    """Two encoders' vectors side by side, each part scaled so the whole is unit length."""
+    """Encoders' vectors side by side, each part times its weight, the whole unit length."""
 
-    def __init__(self, first: Encoder, second: Encoder) -> None:
-        self.parts = (first, second)
-        self.name = f"{first.name}+{second.name}"
-        self.backend = f"{first.backend}+{second.backend}"
-        self.version = f"{first.version}+{second.version}"
+    def __init__(self, parts: list[tuple[Encoder, float]]) -> None:
+        self.parts = parts
+        self.name = "+".join(f"{p.name}*{w:g}" for p, w in parts)
+        self.backend = "+".join(p.backend for p, _ in parts)
+        self.version = "+".join(p.version for p, _ in parts)
         self.prefix = ""  # each part prefixes its own texts
-        self.centred = first.centred or second.centred
+        self.centred = any(p.centred for p, _ in parts)
         self.dense_weight = 1.0
         self.ngram_weight = 1.0
+        self._scale = 1.0 / float(np.sqrt(sum(w * w for _, w in parts)))
 
     def encode(self, texts: Any) -> np.ndarray:
-        return np.hstack([part.encode(texts) for part in self.parts]) / np.float32(np.sqrt(2))
+        blocks = [p.encode(texts) * np.float32(w * self._scale) for p, w in self.parts]
+        return np.hstack(blocks).astype(np.float32)
+
+
+_SHORT = {
+    "e5": "multilingual-e5-small",
+    "use": "universal-sentence-encoder-multilingual",
+    "minilm": "all-MiniLM-L6-v2",
+}
 
 
 def candidate(spec: str) -> Encoder:
-    """`model[+model][:key=value...]`: see the module docstring."""
+    """`model[*w][+model[*w]...][:key=value...]`: see the module docstring."""
     model, *pairs = spec.split(":")
     settings = {}
     for pair in pairs:
@@ -122,15 +134,16 @@ def candidate(spec: str) -> Encoder:
         if key not in ("dense", "ngram", "centred"):
             raise ValueError(f"unknown encoder setting '{key}' in '{spec}'")
         settings[key] = float(value)
-    if "+" in model:
-        first, second = model.split("+", 1)
+    named = [part.partition("*") for part in model.split("+")]
+    parts = [(_SHORT.get(name, name), float(weight or 1)) for name, _, weight in named]
+    if len(parts) > 1:
         cache = Path(os.environ.get("BOTBUILDER_INSTANCE_PATH", "instance")) / "embeddings.sqlite"
         # Each part through the cache on its own: the parts' vectors are shared with single runs.
         encoder: Encoder = _Joined(
-            CachedEncoder(encoder_for(first), cache), CachedEncoder(encoder_for(second), cache)
+            [(CachedEncoder(encoder_for(name), cache), weight) for name, weight in parts]
         )
     else:
-        encoder = encoder_for(model)
+        encoder = encoder_for(parts[0][0])
     return _Tuned(encoder, settings) if settings else encoder
 
 

