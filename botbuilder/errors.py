@@ -31,7 +31,9 @@ its values given apart: `Conflict(N_("%(holder)s has this conversation"),
 holder=name)`. `message` is the English text (logs, the CLI, the widget API);
 the staff pages translate `template` and fill in `params` in the page's
 language (server/i18n.py `localized`). A value that is itself marked text
-(which step was refused, and why) is a `Phrase`, translated as well.
+(which step was refused, and why) is a `Phrase`, translated as well. Text the
+core returns rather than raises (`check`'s advice on a flow) is a `Message`:
+the English `str`, with its template and values kept for the pages.
 """
 
 from __future__ import annotations
@@ -49,6 +51,7 @@ __all__ = [
     "FlowError",
     "ImportFileError",
     "MailError",
+    "Message",
     "FlowProblem",
     "ModelError",
     "NotFound",
@@ -65,6 +68,21 @@ def N_(text: str) -> str:
 
 class Phrase(str):
     """A value of an error message that is text to translate too, not a name or a number."""
+
+
+class Message(str):
+    """English text made from an `N_`-marked template and its values, for text the core
+    hands back rather than raises (`check`'s advice): a plain `str` to the CLI and logs;
+    pages translate `template` and fill in `params` (server/i18n.py `localized`)."""
+
+    template: str
+    params: dict[str, object]
+
+    def __new__(cls, template: str, **params: object) -> Message:
+        text = super().__new__(cls, template % params if params else template)
+        text.template = template
+        text.params = params
+        return text
 
 
 class BotbuilderError(Exception):

@@ -10,6 +10,7 @@ and a single letter in quotes, before a hyphen or after "letter" is a letter
 `check` (through `advise`) also warns about answers far longer than the
 bot's usual ones, and about answers to how-to questions that give the
 member no next step: no link, no button, no e-mail address, no instruction.
+Each warning is a `Message` (errors.py), so the editor can show it in Dutch.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from statistics import median
 
 from botbuilder.content.loader import display_path
 from botbuilder.content.model import Bot, Intent
-from botbuilder.errors import FlowProblem
+from botbuilder.errors import N_, FlowProblem, Message, Phrase
 
 __all__ = ["INFORMAL", "FORMAL", "address_forms", "classify", "tone_advice"]
 
@@ -93,17 +94,31 @@ def tone_advice(bot: Bot) -> list[FlowProblem]:
             problems.append(
                 _warning(
                     intent,
-                    f"the answer of '{intent.id}' is {len(intent.answer)} characters, "
-                    f"over {LONG_FACTOR}× the bot's usual {int(typical)}; members read chats "
-                    "on a phone: keep the core in a few lines and link to the rest",
+                    Message(
+                        N_(
+                            "the answer of '%(intent)s' is %(length)s characters, over "
+                            "%(factor)s× the bot's usual %(typical)s; members read chats on a "
+                            "phone: keep the core in a few lines and link to the rest"
+                        ),
+                        intent=intent.id,
+                        length=len(intent.answer),
+                        factor=LONG_FACTOR,
+                        typical=int(typical),
+                    ),
                 )
             )
         if _is_task(intent) and not _has_next_step(intent):
             problems.append(
                 _warning(
                     intent,
-                    f"'{intent.id}' answers a how-to question without a next step; add a link, "
-                    "a button or an instruction such as 'Ga naar …' or 'Stuur een mail naar …'",
+                    Message(
+                        N_(
+                            "'%(intent)s' answers a how-to question without a next step; add a "
+                            "link, a button or an instruction such as 'Ga naar …' or 'Stuur een "
+                            "mail naar …'"
+                        ),
+                        intent=intent.id,
+                    ),
                 )
             )
     return problems
@@ -115,19 +130,36 @@ def _address_problems(intent: Intent, address: str) -> list[FlowProblem]:
         return [
             _warning(
                 intent,
-                f"the answer of '{intent.id}' mixes 'je' and 'u'; this bot says "
-                f"'{address}' (tone.address in bot.yml)",
+                Message(
+                    N_(
+                        "the answer of '%(intent)s' mixes 'je' and 'u'; this bot says "
+                        "'%(address)s' (tone.address in bot.yml)"
+                    ),
+                    intent=intent.id,
+                    address=address,
+                ),
             )
         ]
     wrong = formal if address == "je" else informal
     if not wrong:
         return []
-    other, example = ("u", "'u' and 'uw'") if address == "je" else ("je", "'je', 'jij' and 'jouw'")
+    if address == "je":
+        other, example = "u", Phrase(N_("'u' and 'uw'"))
+    else:
+        other, example = "je", Phrase(N_("'je', 'jij' and 'jouw'"))
     return [
         _warning(
             intent,
-            f"the answer of '{intent.id}' says '{other}' but this bot says '{address}' "
-            f"(tone.address in bot.yml); rewrite {example}",
+            Message(
+                N_(
+                    "the answer of '%(intent)s' says '%(other)s' but this bot says "
+                    "'%(address)s' (tone.address in bot.yml); rewrite %(example)s"
+                ),
+                intent=intent.id,
+                other=other,
+                address=address,
+                example=example,
+            ),
         )
     ]
 
@@ -143,5 +175,5 @@ def _has_next_step(intent: Intent) -> bool:
     return bool(intent.buttons or _LINK.search(intent.answer) or _INSTRUCTION.search(intent.answer))
 
 
-def _warning(intent: Intent, message: str) -> FlowProblem:
+def _warning(intent: Intent, message: Message) -> FlowProblem:
     return FlowProblem(display_path(Path(intent.source)), intent.line, 5, message, "warning")

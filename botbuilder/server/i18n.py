@@ -33,7 +33,7 @@ from babel import Locale, UnknownLocaleError
 from flask import Flask, has_request_context, request, session
 from flask_babel import Babel, get_locale, gettext
 
-from botbuilder.errors import BotbuilderError, Phrase
+from botbuilder.errors import BotbuilderError, Message, Phrase
 from botbuilder.server.common import current_user, services, web_root
 from botbuilder.server.localtime import viewer_timezone
 
@@ -116,14 +116,21 @@ def current_language() -> str:
     return locale.language if locale is not None else SOURCE_LANGUAGE
 
 
-def localized(exc: BotbuilderError) -> str:
-    """The error's message in this request's language: its `N_`-marked
-    template translated, then its values filled in, `Phrase` values translated too
-    (errors.py)."""
+def localized(exc: BotbuilderError | str) -> str:
+    """The error's message (or a `Message`) in this request's language: its `N_`-marked
+    template translated, then its values filled in, `Phrase` and `Message` values
+    translated too (errors.py). Any other text is shown as it is."""
+    if not isinstance(exc, (BotbuilderError, Message)):
+        return exc
     if not exc.params:
         return gettext(exc.template)
-    params = {k: gettext(v) if isinstance(v, Phrase) else v for k, v in exc.params.items()}
-    return gettext(exc.template, **params)
+    return gettext(exc.template, **{k: _localized_value(v) for k, v in exc.params.items()})
+
+
+def _localized_value(value: object) -> object:
+    if isinstance(value, Message):
+        return localized(value)
+    return gettext(value) if isinstance(value, Phrase) else value
 
 
 def _choose_timezone() -> str:

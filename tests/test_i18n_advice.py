@@ -1,0 +1,138 @@
+"""`check`'s advice reaches a Dutch manager in Dutch: the warnings about thin,
+alike or off-tone intents are marked templates with their values apart
+(`errors.Message`), the editor translates them, and `botbuilder check` keeps
+printing the English text. Flask test client and click's CliRunner on real
+files, a real SQLite file."""
+
+from __future__ import annotations
+
+import pickle
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+from babel.messages.mofile import read_mo
+from click.testing import CliRunner
+
+from botbuilder.cli import main
+from botbuilder.content.advice import advise
+from botbuilder.content.loader import load_bot
+from botbuilder.errors import N_, Message
+from botbuilder.server.i18n import translations_folder
+from tests.conftest import SMALL_BOT
+from tests.test_editor import editor_app, login  # noqa: F401 (a fixture)
+
+THIN_IN_A_JE_BOT = """\
+language: nl
+intents:
+  - id: fietsenstalling
+    questions: [Waar kan ik mijn fiets stallen?, fietsenstalling]
+    answer: Stalt u uw fiets achter het clubhuis.
+"""
+
+
+@pytest.fixture
+def bot_dir(tmp_path: Path) -> Path:
+    """The small test bot, saying 'je' to its members (bot.yml tone.address)."""
+    target = tmp_path / "flows"
+    shutil.copytree(SMALL_BOT, target)
+    with (target / "bot.yml").open("a", encoding="utf-8") as settings:
+        settings.write("tone:\n  address: je\n")
+    return target
+
+
+def dutch_manager(app: Any) -> Any:
+    accounts = app.extensions["botbuilder"].accounts
+    manager = next(u for u in accounts.users() if u.email == "manager@example.org")
+    accounts.set_preferences(manager.id, "nl", None, ("en", "nl"))
+    client = app.test_client()
+    client.csrf = login(client, "manager@example.org")
+    return client
+
+
+def new_intent(client: Any, **fields: Any) -> Any:
+    form = {
+        "csrf_token": client.csrf,
+        "file": "faq.yml",
+        "original_id": "",
+        "revision": "",
+        "id": "fietsenstalling",
+        "questions": ["Waar kan ik mijn fiets stallen?", "fietsenstalling", ""],
+        "answer": "Je zet je fiets achter het clubhuis.",
+        "handoff_mode": "none",
+        **fields,
+    }
+    return client.post("/editor/intent", data=form)
+
+
+def test_a_dutch_manager_reads_the_advice_on_a_thin_off_tone_intent_in_dutch(
+    editor_app: Any,  # noqa: F811
+    bot_dir: Path,
+) -> None:
+    manager = dutch_manager(editor_app)
+    advised = new_intent(manager, answer="Stalt u uw fiets achter het clubhuis.")
+    assert advised.status_code == 422
+    text = advised.text
+    assert "intent &#39;fietsenstalling&#39; heeft 2 voorbeeldvragen; met 4 of meer" in text
+    # A marked value inside the warning ('u' and 'uw') is translated too.
+    assert (
+        "het antwoord van &#39;fietsenstalling&#39; zegt &#39;u&#39;, maar deze bot zegt "
+        "&#39;je&#39; (tone.address in bot.yml); herschrijf &#39;u&#39; en &#39;uw&#39;"
+    ) in text
+    assert "example questions" not in text and "but this bot says" not in text
+    assert 'name="save_anyway" value="1"' in text
+    assert "fietsenstalling" not in (bot_dir / "faq.yml").read_text(encoding="utf-8")
+
+
+def test_an_english_manager_still_reads_the_advice_in_english(
+    editor_app: Any,  # noqa: F811
+) -> None:
+    client = editor_app.test_client()
+    client.csrf = login(client, "manager@example.org")
+    advised = new_intent(client, answer="Stalt u uw fiets achter het clubhuis.")
+    assert advised.status_code == 422
+    assert "intent &#39;fietsenstalling&#39; has 2 example questions; 4 or more" in advised.text
+    assert "rewrite &#39;u&#39; and &#39;uw&#39;" in advised.text
+
+
+def test_check_prints_its_advice_in_english_and_keeps_the_parts_for_the_pages(
+    tmp_path: Path,
+) -> None:
+    bot = tmp_path / "bot"
+    bot.mkdir()
+    (bot / "bot.yml").write_text("language: nl\ntone:\n  address: je\n", encoding="utf-8")
+    (bot / "faq.yml").write_text(THIN_IN_A_JE_BOT, encoding="utf-8")
+    result = CliRunner(env={"LANG": "nl_NL.UTF-8", "LANGUAGE": "nl"}).invoke(
+        main, ["check", str(bot)]
+    )
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert (
+        "faq.yml:3:5: warning: intent 'fietsenstalling' has 2 example questions; 4 or more, "
+        "phrased differently, make matching much better"
+    ) in [line[line.index("faq.yml") :] for line in lines if "faq.yml" in line]
+    assert any(
+        line.endswith(
+            "warning: the answer of 'fietsenstalling' says 'u' but this bot says 'je' "
+            "(tone.address in bot.yml); rewrite 'u' and 'uw'"
+        )
+        for line in lines
+    )
+    # Every warning keeps its marked template, and the Dutch catalogue translates each one.
+    with (translations_folder() / "nl" / "LC_MESSAGES" / "messages.mo").open("rb") as mo:
+        dutch = read_mo(mo)
+    warnings = [p.message for p in advise(load_bot(bot))]
+    assert warnings and all(isinstance(w, Message) for w in warnings)
+    assert all(dutch.get(w.template) is not None and dutch[w.template].string for w in warnings)
+
+
+def test_a_message_is_its_english_text_for_logs_and_survives_a_pickle() -> None:
+    message = Message(
+        N_("intent '%(intent)s' has %(count)s example questions"), intent="x", count=2
+    )
+    assert message == "intent 'x' has 2 example questions"
+    assert f"faq.yml:3:5: {message}" == "faq.yml:3:5: intent 'x' has 2 example questions"
+    again = pickle.loads(pickle.dumps(message))
+    assert again == message and again.template == message.template
+    assert again.params == {"intent": "x", "count": 2}
