@@ -6,6 +6,7 @@ SQLite file (and PostgreSQL when configured)."""
 
 from __future__ import annotations
 
+from html import unescape
 from typing import Any
 
 from botbuilder.errors import N_, Conflict, Phrase
@@ -81,3 +82,60 @@ def test_an_error_keeps_english_for_logs_and_its_parts_apart_for_pages() -> None
     assert str(refused) == refused.message
     assert refused.template == "cannot %(action)s this conversation: %(why)s"
     assert set(refused.params) == {"action", "why"}
+
+
+def test_a_dutch_manager_is_told_in_dutch_why_the_inbox_browser_or_dashboard_refused(
+    editor_app: Any,  # noqa: F811
+) -> None:
+    accounts = editor_app.extensions["botbuilder"].accounts
+    manager = next(u for u in accounts.users() if u.email == "manager@example.org")
+    accounts.set_preferences(manager.id, "nl", None, ("en", "nl"))
+    client = editor_app.test_client()
+    csrf = login(client, "manager@example.org")
+
+    def refused(response: Any, status: int, dutch: str, english: str) -> None:
+        text = unescape(response.text)
+        assert response.status_code == status, text
+        assert dutch in text and english not in text
+
+    refused(
+        client.get("/editor/inbox?state=done"),
+        400,
+        "'state' moet een van deze zijn: new, accepted, ignored; niet 'done'",
+        "must be one of",
+    )
+    unknown = client.post("/editor/inbox/ffff0000/accept", data={"csrf_token": csrf})
+    refused(unknown, 404, "geen suggestie 'ffff0000'", "no suggestion")
+    assert "<title>Niet gevonden" in unknown.text
+    refused(
+        client.get("/editor/stats?since=2026-13-01"),
+        400,
+        "'Van' moet een datum zijn als JJJJ-MM-DD, bijv. 2026-03-01; je vulde '2026-13-01' in",
+        "must be a date",
+    )
+    refused(
+        client.get("/editor/feedback?since=2026-03-01&until=2026-02-01"),
+        400,
+        "de periode eindigt (2026-02-01) voordat hij begint (2026-03-01)",
+        "before it starts",
+    )
+    refused(
+        client.get("/conversations?decision=maybe"),
+        400,
+        "'decision' moet een van deze zijn: answer, clarify, handoff",
+        "must be one of",
+    )
+    refused(
+        client.get("/conversations/ffffffff"),
+        404,
+        "geen gesprek 'ffffffff'; misschien is het verwijderd",
+        "no conversation",
+    )
+    # A script (no language asked for, not signed in as a Dutch user) reads English.
+    script = editor_app.test_client()
+    login(script, "other@example.org")
+    english = script.get("/conversations?decision=maybe", headers={"Accept": "application/json"})
+    assert english.status_code == 400
+    assert english.json["error"] == (
+        "'decision' must be one of answer, clarify, handoff; not 'maybe'"
+    )

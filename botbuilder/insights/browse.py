@@ -42,7 +42,7 @@ from botbuilder.conversations.store import (
 )
 from botbuilder.db.base import aware_utc
 from botbuilder.db.engine import Database
-from botbuilder.errors import BadRequest
+from botbuilder.errors import N_, BadRequest
 
 __all__ = [
     "DECISIONS",
@@ -129,10 +129,17 @@ def filters_from(args: Mapping[str, str], timezone: str) -> Filters:
     """Filters from a query string; BadRequest naming the value that cannot be a filter."""
     since, until = _day(args, "since"), _day(args, "until")
     if since and until and since > until:
-        raise BadRequest(f"'since' ({since}) is after 'until' ({until}); swap them")
+        raise BadRequest(
+            N_("'since' (%(since)s) is after 'until' (%(until)s); swap them"),
+            since=since,
+            until=until,
+        )
     language = _value(args, "language", 16)
     if language and not _LANGUAGE.fullmatch(language):
-        raise BadRequest(f"'language' must be a language code such as nl or en, not {language!r}")
+        raise BadRequest(
+            N_("'language' must be a language code such as nl or en, not %(value)r"),
+            value=language,
+        )
     return Filters(
         since=since,
         until=until,
@@ -150,17 +157,31 @@ def filters_from(args: Mapping[str, str], timezone: str) -> Filters:
 def _value(args: Mapping[str, str], name: str, limit: int) -> str | None:
     value = (args.get(name) or "").strip()
     if len(value) > limit:
-        raise BadRequest(f"'{name}' may be at most {limit} characters; this one has {len(value)}")
+        raise BadRequest(
+            N_("'%(name)s' may be at most %(limit)s characters; this one has %(count)s"),
+            name=name,
+            limit=limit,
+            count=len(value),
+        )
     problem = untypable(value)
     if problem:
-        raise BadRequest(f"'{name}' contains {problem}; type plain text")
+        raise BadRequest(
+            N_("'%(name)s' contains %(problem)s; type plain text"), name=name, problem=problem
+        )
     return value or None
 
 
 def _choice(args: Mapping[str, str], name: str, choices: tuple[str, ...]) -> str | None:
     value = _value(args, name, 32)
     if value is not None and value not in choices:
-        raise BadRequest(f"'{name}' must be one of {', '.join(choices)}; not {value!r}")
+        choices_text = ", ".join(choices)
+        # The same words as the inbox's filters (server/inbox.py).
+        raise BadRequest(
+            N_("'%(name)s' must be one of %(choices)s; not %(value)r"),
+            name=name,
+            choices=choices_text,
+            value=value,
+        )
     return value
 
 
@@ -173,7 +194,9 @@ def _day(args: Mapping[str, str], name: str) -> date | None:
             raise ValueError(value)
         return date.fromisoformat(value)
     except ValueError:
-        raise BadRequest(f"'{name}' must be a date as YYYY-MM-DD, not {value!r}") from None
+        raise BadRequest(
+            N_("'%(name)s' must be a date as YYYY-MM-DD, not %(value)r"), name=name, value=value
+        ) from None
 
 
 def like_pattern(words: str) -> str:
@@ -200,7 +223,7 @@ def _after(cursor: str) -> tuple[datetime, str]:
             when = None
     if found is None or when is None:
         raise BadRequest(
-            "'older' is not a cursor of this list; open the first page and follow its links"
+            N_("'older' is not a cursor of this list; open the first page and follow its links")
         )
     return when.replace(tzinfo=UTC), found.group(2)
 

@@ -21,7 +21,7 @@ from sqlalchemy import func, select
 from botbuilder.content.model import Bot
 from botbuilder.conversations.followups import FollowUp
 from botbuilder.db.engine import Database
-from botbuilder.errors import BadRequest
+from botbuilder.errors import N_, BadRequest
 from botbuilder.insights.aggregates import sealed_rows
 from botbuilder.insights.counting import DECISIONS, DayRow, count_rows
 from botbuilder.insights.local_time import DEFAULT_TIMEZONE, day_start, team_timezone, zone
@@ -56,9 +56,13 @@ class Period:
     def check(self) -> None:
         """BadRequest when the period cannot be counted."""
         if self.until < self.since:
-            raise BadRequest(f"the period ends ({self.until}) before it starts ({self.since})")
+            raise BadRequest(
+                N_("the period ends (%(until)s) before it starts (%(since)s)"),
+                until=self.until,
+                since=self.since,
+            )
         if (self.until - self.since).days >= MAX_DAYS:
-            raise BadRequest(f"a period can be at most {MAX_DAYS} days")
+            raise BadRequest(N_("a period can be at most %(days)s days"), days=MAX_DAYS)
         zone(self.timezone)
 
 

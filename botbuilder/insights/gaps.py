@@ -44,7 +44,7 @@ from botbuilder.conversations.store import Conversation, Message
 from botbuilder.db.base import aware_utc, utcnow
 from botbuilder.db.engine import Database
 from botbuilder.db.ids import fits_id
-from botbuilder.errors import BadRequest, NotFound
+from botbuilder.errors import N_, BadRequest, NotFound
 from botbuilder.insights import inbox_store as inbox
 from botbuilder.insights.clustering import topic_text
 from botbuilder.insights.grouping import MIN_GROUP
@@ -145,7 +145,7 @@ class GapFinder:
     def get(self, suggestion_id: str) -> Suggestion:
         """The suggestion with this id, in whatever state; NotFound if there is none."""
         if not isinstance(suggestion_id, str) or not suggestion_id.isalnum():
-            raise NotFound(f"no suggestion '{suggestion_id}'")
+            raise NotFound(N_("no suggestion '%(suggestion)s'"), suggestion=suggestion_id)
         self.refresh()
         rows = self._rows(states=inbox.STATES, group_id=suggestion_id)
         by_state: dict[str, list[inbox.InboxRow]] = defaultdict(list)
@@ -155,7 +155,8 @@ class GapFinder:
             found = self._suggest(by_state.get(state, []))
             if found:
                 return found[0]
-        raise NotFound(f"no suggestion '{suggestion_id}'; it may have been regrouped")
+        regrouped = N_("no suggestion '%(suggestion)s'; it may have been regrouped")
+        raise NotFound(regrouped, suggestion=suggestion_id)
 
     # -- deciding ---------------------------------------------------------------------
 

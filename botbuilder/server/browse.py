@@ -20,7 +20,7 @@ from flask_babel import gettext
 
 from botbuilder.conversations.states import STATES
 from botbuilder.editing.forms import EditConflict, InvalidEdit
-from botbuilder.errors import BadRequest, NotFound, RequestError
+from botbuilder.errors import N_, BadRequest, NotFound, RequestError
 from botbuilder.insights.browse import DECISIONS, FEEDBACK, browse, filters_from
 from botbuilder.insights.figures import bot_timezone
 from botbuilder.insights.transcript import transcript
@@ -51,10 +51,8 @@ INBOX_ENDPOINT = "browse.no_intent_yet"
 def _refused(exc: RequestError) -> ResponseReturnValue:
     if wants_json():
         return error_response(localized(exc), exc.status)
-    titles = {400: "Not possible", 404: "Not found"}
-    page = render_template(
-        "auth/refused.html", message=localized(exc), title=titles.get(exc.status, "Not possible")
-    )
+    title = gettext("Not found") if exc.status == 404 else gettext("Not possible")
+    page = render_template("auth/refused.html", message=localized(exc), title=title)
     return page, exc.status
 
 
@@ -83,7 +81,7 @@ def conversations() -> ResponseReturnValue:
     filters = filters_from(request.args, bot_timezone(bot))
     cursor = request.args.get("older") or None
     if cursor is not None and len(cursor) > 64:
-        raise BadRequest("'older' is not a cursor of this list; open the first page again")
+        raise BadRequest(N_("'older' is not a cursor of this list; open the first page again"))
     page = browse(services().storage, filters, cursor)
     older = None
     if page.older:
@@ -107,7 +105,11 @@ def conversations() -> ResponseReturnValue:
 @blueprint.get("/<conversation_id>")
 @login_required(READERS)
 def conversation(conversation_id: str) -> ResponseReturnValue:
-    found = transcript(services().storage, conversation_id)
+    try:
+        found = transcript(services().storage, conversation_id)
+    except NotFound:
+        gone = N_("no conversation '%(conversation)s'; it may have been deleted")
+        raise NotFound(gone, conversation=conversation_id[:64]) from None
     bot = services().runtime.current().bot
     language = found.conversation.language
     choices = sorted(i.id for i in bot.matchable() if i.language == language)
@@ -133,10 +135,10 @@ def belongs_to_intent(conversation_id: str, message_id: int) -> ResponseReturnVa
     conversation = storage.conversation(conversation_id)
     question = storage.message(conversation_id, message_id)
     if question.role != "member":
-        raise BadRequest("only a member's question can become a phrasing of an intent")
+        raise BadRequest(N_("only a member's question can become a phrasing of an intent"))
     intent_id = (request.form.get("intent") or "").strip()
     if not intent_id:
-        raise BadRequest("choose the intent this question belongs to")
+        raise BadRequest(N_("choose the intent this question belongs to"))
     try:
         added = add_phrasings(intent_id, conversation.language, [question.text], current_author())
     except (InvalidEdit, EditConflict) as exc:
@@ -167,7 +169,7 @@ def no_intent_yet(conversation_id: str, message_id: int) -> ResponseReturnValue:
     """ "No intent yet": the member's question goes to the gap inbox."""
     question = services().storage.message(conversation_id, message_id)
     if question.role != "member":
-        raise BadRequest("only a member's question can go to the inbox")
+        raise BadRequest(N_("only a member's question can go to the inbox"))
     services().gaps.add_to_inbox(message_id, current_author())
     flash(
         gettext(
@@ -185,7 +187,11 @@ def add_phrasings(intent_id: str, language: str, questions: list[str], author: s
     writer; how many were new. NotFound if the intent has no file in that language."""
     rel = intent_file(intent_id, language)
     if rel is None:
-        raise NotFound(f"no intent '{intent_id}' in {language.upper()}; choose one from the list")
+        raise NotFound(
+            N_("no intent '%(intent)s' in %(language)s; choose one from the list"),
+            intent=intent_id,
+            language=language.upper(),
+        )
     editor = flow_editor()
     form, _ = editor.intent(rel, intent_id)
     known = {q.casefold() for q in form.questions}

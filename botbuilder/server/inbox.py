@@ -20,13 +20,14 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext, lazy_gettext
 
 from botbuilder.conversations.dialogue import MAX_MESSAGE_CHARS
-from botbuilder.errors import BadRequest, NotFound, RequestError
+from botbuilder.errors import N_, BadRequest, NotFound, RequestError
 from botbuilder.insights.figures import bot_timezone
 from botbuilder.insights.gaps import Suggestion
 from botbuilder.insights.inbox_store import STATES
 from botbuilder.server.auth import STAFF_BLUEPRINTS, login_required
 from botbuilder.server.common import current_author, error_response, services, wants_json
 from botbuilder.server.editor_shared import EDITORS, flow_editor, running_bot_problem
+from botbuilder.server.i18n import localized
 
 __all__ = ["blueprint", "inbox_phrasings", "intent_file"]
 
@@ -39,6 +40,8 @@ REASONS = {
     "person": lazy_gettext("answered, then asked for a person"),
     "manual": lazy_gettext("put here from a conversation"),
 }
+# The same words as the conversations browser's filters (insights/browse.py).
+NOT_A_CHOICE = N_("'%(name)s' must be one of %(choices)s; not %(value)r")
 MAX_PHRASINGS = 50  # handed to the editor in the address; a larger group is cut, most typical kept
 
 
@@ -46,8 +49,8 @@ MAX_PHRASINGS = 50  # handed to the editor in the address; a larger group is cut
 def _refused(exc: RequestError) -> ResponseReturnValue:
     if wants_json():
         return error_response(exc.message, exc.status)
-    title = "Not found" if exc.status == 404 else "Not possible"
-    return render_template("auth/refused.html", message=exc.message, title=title), exc.status
+    title = gettext("Not found") if exc.status == 404 else gettext("Not possible")
+    return render_template("auth/refused.html", message=localized(exc), title=title), exc.status
 
 
 @blueprint.context_processor
@@ -62,9 +65,10 @@ def home() -> ResponseReturnValue:
     language = request.args.get("language") or None
     bot = services().runtime.current().bot
     if language is not None and language not in bot.languages:
-        raise BadRequest(f"'language' must be one of {', '.join(bot.languages)}; not {language!r}")
+        choices = ", ".join(bot.languages)
+        raise BadRequest(NOT_A_CHOICE, name="language", choices=choices, value=language)
     if state not in STATES:
-        raise BadRequest(f"'state' must be one of {', '.join(STATES)}; not {state!r}")
+        raise BadRequest(NOT_A_CHOICE, name="state", choices=", ".join(STATES), value=state)
     gaps = services().gaps
     suggestions = gaps.suggestions(language=language, state=state)
     loose = gaps.loose_questions(language=language) if state == "new" else []

@@ -22,7 +22,7 @@ from flask.typing import ResponseReturnValue
 from flask_babel import get_locale
 
 from botbuilder.content.model import Bot
-from botbuilder.errors import BadRequest, NotFound
+from botbuilder.errors import N_, BadRequest, NotFound, Phrase
 from botbuilder.insights import dashboard
 from botbuilder.insights.feedback import MAX_PAGE, thumbs_down
 from botbuilder.insights.figures import Period, bot_timezone, default_period, figures
@@ -31,6 +31,7 @@ from botbuilder.server import auth
 from botbuilder.server.auth import login_required
 from botbuilder.server.common import services
 from botbuilder.server.editor_shared import EDITORS, running_bot_problem
+from botbuilder.server.i18n import localized
 
 __all__ = ["blueprint"]
 
@@ -47,7 +48,7 @@ def _common() -> dict[str, Any]:
 # -- the period --------------------------------------------------------------------------
 
 
-def _day(args: Mapping[str, str], name: str, label: str, default: date) -> date:
+def _day(args: Mapping[str, str], name: str, label: Phrase, default: date) -> date:
     value = args.get(name, "").strip()
     if not value:
         return default
@@ -57,10 +58,16 @@ def _day(args: Mapping[str, str], name: str, label: str, default: date) -> date:
         day = date.fromisoformat(value)
     except ValueError:
         raise BadRequest(
-            f"'{label}' must be a date as YYYY-MM-DD, e.g. 2026-03-01; got '{value[:20]}'"
+            N_("'%(label)s' must be a date as YYYY-MM-DD, e.g. 2026-03-01; got '%(value)s'"),
+            label=label,
+            value=value[:20],
         ) from None
     if not 1970 <= day.year <= 9000:
-        raise BadRequest(f"'{label}' ({value}) is not a date botbuilder has figures for")
+        raise BadRequest(
+            N_("'%(label)s' (%(value)s) is not a date botbuilder has figures for"),
+            label=label,
+            value=value,
+        )
     return day
 
 
@@ -72,11 +79,13 @@ def _period(bot: Bot) -> Period:
     language = args.get("language", "").strip() or None
     if language is not None and language not in bot.languages:
         raise BadRequest(
-            f"language '{language[:16]}' is not one of this bot's: {', '.join(bot.languages)}"
+            N_("language '%(language)s' is not one of this bot's: %(languages)s"),
+            language=language[:16],
+            languages=", ".join(bot.languages),
         )
     period = Period(
-        since=_day(args, "since", "From", default.since),
-        until=_day(args, "until", "Until", default.until),
+        since=_day(args, "since", Phrase(N_("From")), default.since),
+        until=_day(args, "until", Phrase(N_("Until")), default.until),
         language=language,
         timezone=timezone,
     )
@@ -89,7 +98,11 @@ def _page_number() -> int:
     if not (
         value.isascii() and value.isdigit() and len(value) <= 6 and 1 <= int(value) <= MAX_PAGE
     ):
-        raise BadRequest(f"'page' must be a number from 1 to {MAX_PAGE}; got '{value[:20]}'")
+        raise BadRequest(
+            N_("'page' must be a number from 1 to %(last)s; got '%(value)s'"),
+            last=MAX_PAGE,
+            value=value[:20],
+        )
     return int(value)
 
 
@@ -117,7 +130,7 @@ def _page(template: str, bot: Bot, period: Period | None, **values: Any) -> str:
 
 
 def _refused(template: str, bot: Bot, problem: BadRequest) -> ResponseReturnValue:
-    return _page(template, bot, None, problem=problem.message), 400
+    return _page(template, bot, None, problem=localized(problem)), 400
 
 
 # -- the dashboard -----------------------------------------------------------------------
