@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from botbuilder.errors import ConfigError
-from botbuilder.server.logs import JsonFormatter
+from botbuilder.server.logs import JsonFormatter, OncePerInterval
 
 SECRET_TEXT = "Mijn wachtwoord is paard-batterij-nietje en mijn fiets is gestolen"
 ADDRESS = "ann.member@example.org"
@@ -112,3 +112,38 @@ def test_the_formatter_keeps_exceptions_on_one_line_without_addresses() -> None:
 def test_an_unknown_log_format_is_refused_at_start(app_factory, bot_dir: Path) -> None:  # type: ignore[no-untyped-def]
     with pytest.raises(ConfigError, match="LOG_FORMAT"):
         app_factory(bot_dir, LOG_FORMAT="xml")
+
+
+def test_waitress_queue_warnings_come_once_a_minute_not_once_per_waiting_request(
+    app_factory: Any, bot_dir: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """waitress warns "Task queue depth is N" for each request that waits for a thread:
+    with 16 connections on 8 threads that was a log line per request."""
+    from waitress.task import ThreadedTaskDispatcher
+
+    queue_log = logging.getLogger("waitress.queue")
+    queue_log.filters[:] = [f for f in queue_log.filters if not isinstance(f, OncePerInterval)]
+    application = app_factory(bot_dir)
+    dispatcher = ThreadedTaskDispatcher()  # no threads: every task waits
+    with caplog.at_level(logging.WARNING, logger="waitress.queue"):
+        for _ in range(50):
+            dispatcher.add_task(object())
+    warnings = [r.getMessage() for r in caplog.records if r.name == "waitress.queue"]
+    assert warnings == ["Task queue depth is 1"]
+    application.extensions["botbuilder"].storage.close()
+
+
+def test_the_next_warning_let_through_says_how_many_were_held_back() -> None:
+    now = [100.0]
+    log = logging.getLogger("botbuilder.tests.once")
+    once = OncePerInterval(60, clock=lambda: now[0])
+    records = []
+    for depth in range(1, 5):
+        record = log.makeRecord(log.name, logging.WARNING, __file__, 1, "depth %d", (depth,), None)
+        if once.filter(record):
+            records.append(record.getMessage())
+    now[0] += 60
+    record = log.makeRecord(log.name, logging.WARNING, __file__, 1, "depth %d", (9,), None)
+    assert once.filter(record)
+    assert records == ["depth 1"]
+    assert record.getMessage() == "depth 9 (and 3 more such warnings before it)"

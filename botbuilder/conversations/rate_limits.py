@@ -24,6 +24,7 @@ most once a minute per process, so the table holds only live windows.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import math
@@ -42,6 +43,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.pool import QueuePool
 from sqlalchemy.sql.dml import ReturningInsert
 
 from botbuilder.content.model import LimitSettings
@@ -96,6 +98,13 @@ class DatabaseCounters(LimitsStorage):
         self.clock = clock
         self._next_purge = 0.0
         self._purge_lock = threading.Lock()
+        # SQLite: one connection of our own for the counting upserts, one thread at a time.
+        # SQLite has one writer anyway; threads waiting here wake as soon as it is free,
+        # where inside SQLite they would sleep its busy handler's 1 to 100 ms steps, and the
+        # pool's checkout and checkin cost more than the statement (every /api/v1 request).
+        self._writer: Any = None
+        self._write_lock = threading.Lock()
+        self._timeout = float(getattr(database, "timeout", None) or 15.0)
 
     @property
     def base_exceptions(self) -> type[Exception]:
@@ -121,21 +130,47 @@ class DatabaseCounters(LimitsStorage):
         three times the statement (every /api/v1 request counts one). A driver error is
         raised as SQLAlchemy's, so a locked file is still a 503 (server/outage.py)."""
         sql, order = _compiled_counting(self.engine)
-        raw = self.engine.raw_connection()
+        parameters = [values[name] for name in order]
+        error = self.engine.dialect.loaded_dbapi.Error
+        # Waiting for the other threads is bounded like waiting inside SQLite would be.
+        if not self._write_lock.acquire(timeout=self._timeout):
+            locked = self.engine.dialect.loaded_dbapi.OperationalError("database is locked")
+            raise DBAPIError.instance(sql, None, locked, error)
         try:
-            cursor = raw.cursor()
-            cursor.execute(sql, [values[name] for name in order])
-            row = cursor.fetchone()
-            cursor.close()
-            raw.commit()
-        except self.engine.dialect.loaded_dbapi.Error as exc:
-            raw.rollback()
-            raise DBAPIError.instance(
-                sql, None, exc, self.engine.dialect.loaded_dbapi.Error
-            ) from exc
+            own = self._own_connection()
+            raw = own if own is not None else self.engine.raw_connection()
+            try:
+                cursor = raw.cursor()
+                cursor.execute(sql, parameters)
+                row = cursor.fetchone()
+                cursor.close()
+                raw.commit()
+            except error as exc:
+                raw.rollback()
+                raise DBAPIError.instance(sql, None, exc, error) from exc
+            finally:
+                if own is None:
+                    raw.close()  # back to the pool
         finally:
-            raw.close()  # back to the pool
+            self._write_lock.release()
         return row[0] if row else 0
+
+    def _own_connection(self) -> Any:
+        """The counting connection: a driver connection made by the engine (so with its
+        connect hooks: WAL, the busy timeout, synchronous=NORMAL), taken out of its pool for
+        good. None for an in-memory database, whose connections belong to one thread."""
+        if self._writer is None and isinstance(self.engine.pool, QueuePool):
+            fairy = self.engine.raw_connection()
+            self._writer = fairy.driver_connection
+            fairy.detach()
+        return self._writer
+
+    def close(self) -> None:
+        """Close the counting connection (the engine's pool is the database's to close)."""
+        with self._write_lock:
+            if self._writer is not None:
+                self._writer.close()
+                self._writer = None
 
     def get(self, key: str) -> int:
         row = self._row(key)
@@ -229,6 +264,8 @@ class RateLimits:
         self.settings = settings
         self.clock = clock
         self._secret = secret.encode()
+        # The same few networks ask again and again: hash each once (conversations are many).
+        self._network_key = lru_cache(maxsize=4096)(functools.partial(self._hashed, "ip"))
 
     def hit(self, action: str, network: str, conversation_id: str | None = None) -> None:
         """Count one request of `action`; RateLimited when a limit is spent."""
@@ -254,7 +291,7 @@ class RateLimits:
         self, action: str, network: str, conversation_id: str | None
     ) -> list[tuple[str, str, tuple[RateLimitItem, ...]]]:
         settings = self.settings()
-        found = [("ip", self._hashed("ip", network), _items(getattr(settings, f"{action}_per_ip")))]
+        found = [("ip", self._network_key(network), _items(getattr(settings, f"{action}_per_ip")))]
         per_conversation = getattr(settings, f"{action}_per_conversation", None)
         if conversation_id and per_conversation:
             hashed = self._hashed("conversation", conversation_id)

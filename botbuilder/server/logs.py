@@ -13,6 +13,8 @@ never quote members either (a rule of the code base); as a second guard any
 e-mail address in a message or traceback is replaced by `[e-mail]`.
 
 With the default `BOTBUILDER_LOG_FORMAT=text` logging stays as Python sets it up.
+Either way waitress's "Task queue depth is N" (a warning for every request that waits
+for a free thread) comes at most once a minute, saying how many were held back.
 """
 
 from __future__ import annotations
@@ -21,8 +23,10 @@ import json
 import logging
 import re
 import sys
+import threading
 import time
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any, TextIO
 
@@ -30,7 +34,7 @@ from flask import Flask, Response, g, request
 
 from botbuilder.errors import ConfigError
 
-__all__ = ["JsonFormatter", "init_app"]
+__all__ = ["JsonFormatter", "OncePerInterval", "init_app", "quiet_waitress_queue"]
 
 requests_log = logging.getLogger("botbuilder.requests")
 
@@ -88,8 +92,43 @@ def use_json_logs() -> None:
         botbuilder.setLevel(logging.INFO)
 
 
+class OncePerInterval(logging.Filter):
+    """Lets one record through per `interval` seconds; the next one let through says how
+    many were held back. For waitress's "Task queue depth is N", logged for every request
+    that waits for a free thread: under steady load a line per request, whose writing
+    cost more than a cached question's answer."""
+
+    def __init__(self, interval: float = 60.0, clock: Callable[[], float] = time.monotonic):
+        super().__init__()
+        self.interval = interval
+        self.clock = clock
+        self._next = float("-inf")
+        self._held = 0
+        self._lock = threading.Lock()
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        now = self.clock()
+        with self._lock:
+            if now < self._next:
+                self._held += 1
+                return False
+            held, self._held, self._next = self._held, 0, now + self.interval
+        if held:
+            record.msg = f"{record.getMessage()} (and {held} more such warnings before it)"
+            record.args = ()
+        return True
+
+
+def quiet_waitress_queue(interval: float = 60.0) -> None:
+    """At most one of waitress's queue-depth warnings a minute (once per process)."""
+    queue = logging.getLogger("waitress.queue")
+    if not any(isinstance(f, OncePerInterval) for f in queue.filters):
+        queue.addFilter(OncePerInterval(interval))
+
+
 def init_app(app: Flask) -> None:
     """With LOG_FORMAT json: JSON lines for every record, and one for each request."""
+    quiet_waitress_queue()
     chosen = str(app.config.get("LOG_FORMAT") or "text").lower()
     if chosen not in FORMATS:
         raise ConfigError(f"LOG_FORMAT must be one of {', '.join(FORMATS)}, not {chosen!r}")
