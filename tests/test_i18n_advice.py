@@ -7,7 +7,9 @@ files, a real SQLite file."""
 from __future__ import annotations
 
 import pickle
+import re
 import shutil
+from html import unescape
 from pathlib import Path
 from typing import Any
 
@@ -83,6 +85,30 @@ def test_a_dutch_manager_reads_the_advice_on_a_thin_off_tone_intent_in_dutch(
     assert "example questions" not in text and "but this bot says" not in text
     assert 'name="save_anyway" value="1"' in text
     assert "fietsenstalling" not in (bot_dir / "faq.yml").read_text(encoding="utf-8")
+
+
+def test_a_dutch_manager_reads_why_the_editor_did_not_save_next_to_the_field_in_dutch(
+    editor_app: Any,  # noqa: F811
+) -> None:
+    manager = dutch_manager(editor_app)
+    refused = new_intent(
+        manager,
+        questions=["Waar kan ik mijn fiets stallen?", "fietsenstalling", "stalling", "fiets kwijt"],
+        answer="",
+        button_label=["Termijn"],
+        button_kind=["goto"],
+        button_goto=["opzegtermjn"],
+        button_url=[""],
+    )
+    assert refused.status_code == 422
+    text = unescape(refused.text)
+    assert "intent 'fietsenstalling' heeft geen 'answer'; voeg 'answer: …' toe" in text
+    assert (
+        "knop 'goto: opzegtermjn' noemt geen bestaande intent (bedoel je 'opzegtermijn'?)" in text
+    )
+    assert "has no 'answer'" not in text and "names no intent" not in text
+    # The place in the file stays in front, as `botbuilder check` prints it.
+    assert re.search(r"faq\.yml:\d+:\d+: knop 'goto: opzegtermjn'", text)
 
 
 def test_an_english_manager_still_reads_the_advice_in_english(

@@ -27,7 +27,7 @@ from botbuilder.content.yaml_source import (
     read_yaml,
     suggest,
 )
-from botbuilder.errors import FlowError, FlowProblem
+from botbuilder.errors import N_, FlowError, FlowProblem, Message, Phrase
 
 __all__ = ["SETTINGS_FILE", "display_path", "flow_files", "inspect_bot", "load_bot"]
 
@@ -109,11 +109,11 @@ def _intent(f: SourceFile, node: CommentedMap, language: str) -> Intent | None:
     f.check_keys(node, _INTENT_KEYS, "an intent")
     intent_id = f.string(node, "id", "this intent", required=True)
     if intent_id and not _ID.match(intent_id):
-        f.error(
-            f.value_pos(node, "id"),
-            f"intent id '{intent_id}' must be one word of at most 100 characters without ':'",
-        )
-    where = f"intent '{intent_id}'" if intent_id else "this intent"
+        bad = N_("intent id '%(intent)s' must be one word of at most 100 characters without ':'")
+        f.error(f.value_pos(node, "id"), Message(bad, intent=intent_id))
+    where: str = Phrase(N_("this intent"))
+    if intent_id:
+        where = Message(N_("intent '%(intent)s'"), intent=intent_id)
     context_only = node.get("context_only", False)
     if not isinstance(context_only, bool):
         f.error(f.value_pos(node, "context_only"), "context_only must be true or false")
@@ -148,22 +148,19 @@ def _questions(f: SourceFile, node: CommentedMap, where: str, context_only: bool
     elif raw_questions is not None:
         for i, q in enumerate(raw_questions):
             if not isinstance(q, (str, int, float)) or isinstance(q, bool) or not str(q).strip():
-                f.error(
-                    f.pos_of(raw_questions, i), f"question {i + 1} of {where} is empty or not text"
-                )
+                empty = N_("question %(number)s of %(where)s is empty or not text")
+                f.error(f.pos_of(raw_questions, i), Message(empty, number=i + 1, where=where))
             elif f.typable(str(q), f.pos_of(raw_questions, i), f"question {i + 1} of {where}"):
                 questions.append(str(q).strip())
     if not questions and not context_only:
-        f.error(
-            f.pos_of(node),
-            f"{where} has no questions; add example questions, or mark it 'context_only: true' "
-            "if it is reached through buttons only",
+        none = N_(
+            "%(where)s has no questions; add example questions, or mark it "
+            "'context_only: true' if it is reached through buttons only"
         )
+        f.error(f.pos_of(node), Message(none, where=where))
     if context_only and questions:
-        f.warn(
-            f.pos_of(node, "questions"),
-            f"{where} is context_only, so its questions are never matched",
-        )
+        unmatched = N_("%(where)s is context_only, so its questions are never matched")
+        f.warn(f.pos_of(node, "questions"), Message(unmatched, where=where))
     return questions
 
 
@@ -190,33 +187,34 @@ def _buttons(f: SourceFile, node: CommentedMap, where: str) -> list[Button]:
         return []
     buttons = []
     for i, b in enumerate(raw):
+        button = Message(N_("button %(number)s of %(where)s"), number=i + 1, where=where)
         if not isinstance(b, CommentedMap):
-            f.error(f.pos_of(raw, i), f"button {i + 1} of {where} must be a mapping with 'label:'")
+            not_a_mapping = N_("%(button)s must be a mapping with 'label:'")
+            f.error(f.pos_of(raw, i), Message(not_a_mapping, button=button))
             continue
         f.check_keys(b, _BUTTON_KEYS, "a button")
-        label = f.string(b, "label", f"button {i + 1} of {where}", required=True)
+        label = f.string(b, "label", button, required=True)
         actions = [k for k in ("goto", "url", "handoff") if k in b and b[k] not in (None, False)]
         if len(actions) != 1:
-            f.error(
-                f.pos_of(raw, i),
-                f"button {i + 1} of {where} needs exactly one of goto, url or handoff"
-                + (f" (it has {', '.join(actions)})" if actions else ""),
+            none = N_("%(button)s needs exactly one of goto, url or handoff")
+            several = N_(
+                "%(button)s needs exactly one of goto, url or handoff (it has %(actions)s)"
             )
+            which = Message(several if actions else none, button=button, actions=", ".join(actions))
+            f.error(f.pos_of(raw, i), which)
             continue
         goto = f.string(b, "goto", "button") if "goto" in b else None
         url = f.string(b, "url", "button") if "url" in b else None
         if url and not _SAFE_URL.match(url):
-            f.error(
-                f.value_pos(b, "url"),
-                f"url '{url}' must start with https://, http://, mailto:, tel: or /",
-            )
+            unsafe = N_("url '%(url)s' must start with https://, http://, mailto:, tel: or /")
+            f.error(f.value_pos(b, "url"), Message(unsafe, url=url))
             continue
         if url and _SCHEME_RELATIVE.match(url):
-            f.error(
-                f.value_pos(b, "url"),
-                f"url '{url}' starts with two slashes, so it opens whichever site follows them; "
-                "write https://… for another site, or a path with one / for a page on this one",
+            relative = N_(
+                "url '%(url)s' starts with two slashes, so it opens whichever site follows "
+                "them; write https://… for another site, or a path with one / for a page on this one"
             )
+            f.error(f.value_pos(b, "url"), Message(relative, url=url))
             continue
         if "handoff" in b and b["handoff"] is not True:
             f.error(f.value_pos(b, "handoff"), "button 'handoff' must be true")
@@ -280,8 +278,15 @@ def _first_of_each_id(raw: list[_RawIntent]) -> dict[tuple[str, str], _RawIntent
             other = first_seen[key]
             r.file.error(
                 r.file.value_pos(r.node, "id"),
-                f"duplicate intent id '{r.intent.id}' in language '{r.intent.language}' "
-                f"(first defined at {other.file.name}:{other.intent.line}); rename one of them",
+                Message(
+                    N_(
+                        "duplicate intent id '%(intent)s' in language '%(language)s' (first "
+                        "defined at %(place)s); rename one of them"
+                    ),
+                    intent=r.intent.id,
+                    language=r.intent.language,
+                    place=f"{other.file.name}:{other.intent.line}",
+                ),
             )
             continue
         first_seen[key] = r
@@ -304,8 +309,11 @@ def _cross_checked(
         elif intent.handoff_team and teams and intent.handoff_team not in teams:
             r.file.error(
                 r.file.value_pos(r.node, "handoff"),
-                f"handoff team '{intent.handoff_team}' is not in bot.yml's handoff.teams"
-                f"{suggest(intent.handoff_team, teams)}",
+                Message(
+                    N_("handoff team '%(team)s' is not in bot.yml's handoff.teams%(hint)s"),
+                    team=intent.handoff_team,
+                    hint=suggest(intent.handoff_team, teams),
+                ),
             )
         _check_gotos(r, all_ids)
         for i, q in enumerate(intent.questions):
@@ -314,8 +322,15 @@ def _cross_checked(
                 other_id, other = questions_seen[key]
                 r.file.warn(
                     r.file.pos_of(r.node["questions"], i),
-                    f"question '{q}' is listed under intents '{other_id}' and '{intent.id}'; "
-                    "keep it under one of them",
+                    Message(
+                        N_(
+                            "question '%(question)s' is listed under intents '%(other)s' and "
+                            "'%(intent)s'; keep it under one of them"
+                        ),
+                        question=q,
+                        other=other_id,
+                        intent=intent.id,
+                    ),
                 )
             questions_seen[key] = (intent.id, r)
     return intents
@@ -327,7 +342,11 @@ def _check_gotos(r: _RawIntent, all_ids: set[str]) -> None:
         if isinstance(goto, str) and goto not in all_ids:
             r.file.error(
                 r.file.value_pos(b, "goto"),
-                f"button 'goto: {goto}' names no intent{suggest(goto, all_ids)}",
+                Message(
+                    N_("button 'goto: %(goto)s' names no intent%(hint)s"),
+                    goto=goto,
+                    hint=suggest(goto, all_ids),
+                ),
             )
 
 

@@ -22,7 +22,7 @@ from ruamel.yaml.error import MarkedYAMLError, StreamMark, YAMLError
 
 from botbuilder.content.languages import ISO_639_1
 from botbuilder.content.plain_text import untypable
-from botbuilder.errors import FlowProblem
+from botbuilder.errors import N_, FlowProblem, Message
 
 __all__ = [
     "MAX_DEPTH",
@@ -50,7 +50,8 @@ def display_path(path: Path) -> str:
 
 def suggest(word: str, options: Iterable[str]) -> str:
     close = difflib.get_close_matches(str(word), list(options), n=1, cutoff=0.6)
-    return f" (did you mean '{close[0]}'?)" if close else ""
+    # TRANSLATORS: added to a problem's text; keep the space at the start.
+    return Message(N_(" (did you mean '%(name)s'?)"), name=close[0]) if close else ""
 
 
 class SourceFile:
@@ -102,7 +103,8 @@ class SourceFile:
     ) -> str | None:
         if key not in node or node[key] is None:
             if required:
-                self.error(self.pos_of(node), f"{where} has no '{key}'; add '{key}: …'")
+                missing = N_("%(where)s has no '%(key)s'; add '%(key)s: …'")
+                self.error(self.pos_of(node), Message(missing, where=where, key=key))
             return None
         value = node[key]
         if not isinstance(value, (str, int, float)) or isinstance(value, bool):
@@ -112,7 +114,10 @@ class SourceFile:
         if not self.typable(text, self.value_pos(node, key), f"'{key}' of {where}"):
             return None
         if required and not text:
-            self.error(self.value_pos(node, key), f"'{key}' of {where} is empty; write the text")
+            empty = Message(
+                N_("'%(key)s' of %(where)s is empty; write the text"), key=key, where=where
+            )
+            self.error(self.value_pos(node, key), empty)
             return None
         return text
 

@@ -4,7 +4,8 @@ The draft's files are laid over a scratch copy of the bot and loaded with the
 normal loader. Each problem is tied to the form field it concerns, so the
 editor shows it next to that field; an error that was already in the files
 before the draft (a broken hand edit elsewhere) is "known" and does not block
-the save.
+the save. A problem's text is a `Message` (errors.py), so the editor shows the
+loader's and `check`'s marked messages in the page's language.
 """
 
 from __future__ import annotations
@@ -24,9 +25,12 @@ from botbuilder.content.model import Bot
 from botbuilder.editing.forms import Draft, FieldProblem
 from botbuilder.editing.round_trip import load_round_trip
 from botbuilder.editing.settings import settings_field
-from botbuilder.errors import FlowProblem
+from botbuilder.errors import N_, FlowProblem, Message
 
 __all__ = ["check_draft", "scratch_copy"]
+
+# TRANSLATORS: where in which flow file (faq.yml:12:5), then what is wrong there.
+_PLACED = N_("%(place)s: %(message)s")
 
 
 @contextlib.contextmanager
@@ -67,7 +71,7 @@ def check_draft(
         field_name = _field_of(draft, rel, p)
         pre_existing = (rel, p.message) in known and field_name is None
         severity = "known" if (p.severity == "error" and pre_existing) else p.severity
-        text = f"{rel}:{p.line}:{p.column}: {p.message}"
+        text = Message(_PLACED, place=f"{rel}:{p.line}:{p.column}", message=p.message)
         problems.append(FieldProblem(field_name, text, p.message, severity))
     return bot, problems
 
