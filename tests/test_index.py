@@ -176,6 +176,39 @@ def test_a_quick_first_start_answers_from_a_few_phrasings_then_finishes_to_the_f
     assert not Matcher(bot, CachedEncoder(encoder, cache), quick=True).provisional
 
 
+class _Watched(Matcher):
+    """A matcher that notes, after each attribute it sets on itself, what a
+    question would meet: the model, the mean and the thresholds serving then."""
+
+    def __setattr__(self, name: str, value: object) -> None:
+        super().__setattr__(name, value)
+        seen = self.__dict__.get("seen")
+        if seen is not None:
+            seen.append((id(self._model), id(self.mean), self.thresholds))
+
+
+def test_finishing_a_provisional_index_swaps_model_mean_and_thresholds_in_one_step(
+    encoder,  # type: ignore[no-untyped-def]
+    example_matcher: Matcher,
+    tmp_path: Path,
+) -> None:
+    # A quick first index (a new cache in front of the session's: nothing to encode).
+    quick = _Watched(
+        load_bot(EXAMPLE_FLOWS), CachedEncoder(encoder, tmp_path / "c.sqlite"), quick=True
+    )
+    assert quick.provisional
+    before = (id(quick._model), id(quick.mean), quick.thresholds)
+    quick.seen = []
+    quick.finish()
+    after = (id(quick._model), id(quick.mean), quick.thresholds)
+    assert before[0] != after[0] and before[2] != after[2]  # else a mix could not show
+    # Not timing-dependent: after every step of finish() a question meets the
+    # provisional index or the finished one, whole; never the new model with the
+    # provisional thresholds (finish() set the model first, then the thresholds).
+    assert set(quick.seen) <= {before, after}
+    assert after[2] == example_matcher.thresholds
+
+
 def test_a_cache_connection_is_closed_after_its_transaction(tmp_path: Path) -> None:
     with cache_db(tmp_path / "cache.sqlite") as db:
         db.execute("CREATE TABLE t (x INTEGER)")

@@ -62,6 +62,18 @@ _FOREGROUND_WORKERS = min(2, os.cpu_count() or 1)
 _INDEX_FORMAT = 4
 
 
+@dataclass(frozen=True)
+class _Serving:
+    """What answers questions, swapped in one assignment: the model, the mean
+    its vectors were centred on, and the thresholds calibrated with it (as
+    calibrated, and with bot.yml's overrides: what decisions use)."""
+
+    model: IntentModel
+    mean: np.ndarray | None
+    calibrated: Thresholds
+    thresholds: Thresholds
+
+
 @dataclass
 class IndexStats:
     examples: int = 0
@@ -115,9 +127,9 @@ class Matcher:
         self._texts = [t for _, t in examples]
         self._key = _index_key(encoder, examples)
         # The examples' mean vector, when centred, of the vectors being trained on;
-        # `_serving` pairs the model that answers with the mean its vectors used.
+        # `_serving` holds the model that answers with its mean and thresholds.
         self._mean: np.ndarray | None = None
-        self._serving: tuple[IntentModel, np.ndarray | None]
+        self._serving: _Serving
         self.provisional = False
         self.stats = IndexStats(examples=len(self._texts), intents=len(self.intent_ids))
         # Set by the runtime: concurrent questions share one encode, repeats are cached.
@@ -130,14 +142,13 @@ class Matcher:
         restored = _restore(saved, self.intent_ids, encoder) if saved else None
         if restored:
             model, calibrated, self._mean = restored
-            self._serving = (model, self._mean)
+            self._serve(model, calibrated)
             self.stats.loaded = True
         else:
-            calibrated = self._build(previous)
-        self._set_thresholds(calibrated)
+            self._build(previous)
         self.stats.build_seconds = time.perf_counter() - started
 
-    def _build(self, previous: Matcher | None) -> Thresholds:
+    def _build(self, previous: Matcher | None) -> None:
         """Encode the examples and train: provisionally from `previous` when
         it may serve, or on a subset for a quick first start (see `__init__`),
         else a fresh fit, calibrated and saved."""
@@ -160,12 +171,11 @@ class Matcher:
             model, calibrated = self._train(warm=previous._model), previous._calibrated
         else:
             model, calibrated = self._fit_and_calibrate(_FOREGROUND_WORKERS)
-        self._serving = (model, self._mean)
+        self._serve(model, calibrated)
         self.provisional = warm or self._subset is not None
         self.stats.train_seconds = time.perf_counter() - t1
         if not self.provisional:
-            self._save(calibrated)
-        return calibrated
+            self._save()
 
     def _quick_subset(self, floor: int) -> np.ndarray | None:
         """The examples a quick first index is built on, or None when a full
@@ -196,16 +206,29 @@ class Matcher:
 
     @property
     def _model(self) -> IntentModel:
-        return self._serving[0]
+        return self._serving.model
 
-    def _set_thresholds(self, calibrated: Thresholds) -> None:
+    @property
+    def _calibrated(self) -> Thresholds:
+        return self._serving.calibrated
+
+    @property
+    def thresholds(self) -> Thresholds:
+        """The thresholds decisions use: calibrated, overridden by the ones bot.yml sets."""
+        return self._serving.thresholds
+
+    def _serve(self, model: IntentModel, calibrated: Thresholds) -> None:
+        """Answer from `model` (its vectors centred on `self._mean`) with `calibrated`
+        and bot.yml's overrides, in one assignment: a question scored meanwhile sees
+        the old model, mean and thresholds or the new ones, never a mix."""
+        self._serving = _Serving(model, self._mean, calibrated, self._overridden(calibrated))
+
+    def _overridden(self, calibrated: Thresholds) -> Thresholds:
         """Calibrated thresholds, overridden by the ones bot.yml sets."""
-        self._calibrated = calibrated
         configured = self.bot.settings.matcher
         answer = configured.answer_threshold
         clarify = configured.clarify_threshold
-        # One assignment: a request reading self.thresholds sees old or new, never a mix.
-        self.thresholds = Thresholds(
+        return Thresholds(
             answer=calibrated.answer if answer is None else answer,
             clarify=min(
                 calibrated.clarify if clarify is None else clarify,
@@ -263,15 +286,14 @@ class Matcher:
             self._subset = None
         model, calibrated = self._fit_and_calibrate(workers=1)  # next to a serving bot
         self.stats.finish_seconds = time.perf_counter() - started
-        # One assignment: a question scored meanwhile sees the old pair or the new one.
-        self._serving = (model, self._mean)
-        self._set_thresholds(calibrated)
-        self._save(calibrated)
+        self._serve(model, calibrated)  # one assignment: model, mean and thresholds
+        self._save()
         self.provisional = False  # last: whoever waits for this finds the index saved too
 
-    def _save(self, calibrated: Thresholds) -> None:
+    def _save(self) -> None:
         if self.store is not None:
-            self.store.save(self._key, _snapshot(self._model, calibrated, self._mean))
+            serving = self._serving
+            self.store.save(self._key, _snapshot(serving.model, serving.calibrated, serving.mean))
 
     # -- scoring -------------------------------------------------------------
 
@@ -279,14 +301,16 @@ class Matcher:
     def mean(self) -> np.ndarray | None:
         """The examples' mean vector questions are centred on (None: not centred);
         the gap finder's grouping centres on it too."""
-        return self._serving[1]
+        return self._serving.mean
 
     def scores(self, texts: Sequence[str]) -> np.ndarray:
         """Intent probabilities for several questions at once, in `intent_ids` order."""
+        return self._scores(self._serving, texts)
+
+    def _scores(self, serving: _Serving, texts: Sequence[str]) -> np.ndarray:
         texts = [self._rewrite(t) for t in texts]
-        model, mean = self._serving
-        embeddings = self._view(self.query_encoder.encode(texts), mean)
-        return model.proba(embeddings, texts, len(self.intent_ids))
+        embeddings = self._view(self.query_encoder.encode(texts), serving.mean)
+        return serving.model.proba(embeddings, texts, len(self.intent_ids))
 
     def _view(self, vectors: np.ndarray, mean: np.ndarray | None) -> np.ndarray:
         """Encoder vectors as the classifier sees them: centred on the
@@ -300,8 +324,12 @@ class Matcher:
 
     def match(self, text: str) -> Match:
         if self.batcher is not None:
+            # Scored in a batch by whichever index serves then; decided with the
+            # thresholds serving now: different only for a question that spans the
+            # moment `finish()` swaps them.
             return self.decide(self.batcher.score(self, text))
-        return self.decide(self.scores([text])[0])
+        serving = self._serving  # one index scores and decides
+        return self.decide(self._scores(serving, [text])[0], serving.thresholds)
 
     def decide(self, scores: np.ndarray, thresholds: Thresholds | None = None) -> Match:
         """Turn one row of intent scores into answer, clarify or handoff (see `decision`)."""
