@@ -111,6 +111,35 @@ def test_a_dutch_manager_reads_why_the_editor_did_not_save_next_to_the_field_in_
     assert re.search(r"faq\.yml:\d+:\d+: knop 'goto: opzegtermjn'", text)
 
 
+def test_a_dutch_manager_reads_why_the_settings_were_not_saved_in_dutch(
+    editor_app: Any,  # noqa: F811
+) -> None:
+    manager = dutch_manager(editor_app)
+    page = manager.get("/editor/settings").text
+    revision = re.search(r'name="revision" value="([^"]*)"', page)
+    assert revision is not None
+    refused = manager.post(
+        "/editor/settings",
+        data={
+            "csrf_token": manager.csrf,
+            "revision": revision.group(1),
+            "greeting_nl": "Hallo! Wat wil je weten?",
+            "greeting_en": "Hi! How can I help?",
+            "answer_threshold": "0.4",
+            "clarify_threshold": "0.6",
+            "widget_title": "Vraag het ons",
+            "widget_color": "groen",
+        },
+    )
+    assert refused.status_code == 422
+    text = unescape(refused.text)
+    assert (
+        "clarify_threshold (0.6) ligt boven answer_threshold (0.4); hij moet lager of gelijk zijn"
+    ) in text
+    assert "color 'groen' moet een hexadecimale kleur zijn zoals \"#0b6e4f\"" in text
+    assert "must be lower or equal" not in text and "must be a hex colour" not in text
+
+
 def test_an_english_manager_still_reads_the_advice_in_english(
     editor_app: Any,  # noqa: F811
 ) -> None:

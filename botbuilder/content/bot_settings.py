@@ -34,7 +34,7 @@ from botbuilder.content.yaml_source import (
     read_yaml,
     suggest,
 )
-from botbuilder.errors import FlowProblem
+from botbuilder.errors import N_, FlowProblem, Message
 
 __all__ = [
     "BOT_KEYS",
@@ -77,10 +77,8 @@ def _threshold(f: SourceFile, node: CommentedMap, key: str) -> float | None:
     if value == "auto" or value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 1:
-        f.error(
-            f.value_pos(node, key),
-            f"'{key}' must be 'auto' or a number from 0 to 1, not {describe(value)}",
-        )
+        bad = N_("'%(key)s' must be 'auto' or a number from 0 to 1, not %(value)s")
+        f.error(f.value_pos(node, key), Message(bad, key=key, value=describe(value)))
         return None
     return float(value)
 
@@ -198,11 +196,11 @@ def _matcher(f: SourceFile, data: CommentedMap) -> MatcherSettings:
     answer = _threshold(f, m, "answer_threshold")
     clarify = _threshold(f, m, "clarify_threshold")
     if answer is not None and clarify is not None and clarify > answer:
-        f.error(
-            f.value_pos(m, "clarify_threshold"),
-            f"clarify_threshold ({clarify}) is above answer_threshold ({answer}); "
-            "it must be lower or equal: below answer the bot asks, below clarify it hands off",
+        above = N_(
+            "clarify_threshold (%(clarify)s) is above answer_threshold (%(answer)s); it must be "
+            "lower or equal: below answer the bot asks, below clarify it hands off"
         )
+        f.error(f.value_pos(m, "clarify_threshold"), Message(above, clarify=clarify, answer=answer))
     return MatcherSettings(model=model, answer_threshold=answer, clarify_threshold=clarify)
 
 

@@ -12,6 +12,7 @@ from ruamel.yaml.comments import CommentedMap
 
 from botbuilder.content.model import WidgetSettings
 from botbuilder.content.yaml_source import SourceFile, per_language
+from botbuilder.errors import N_, Message
 
 __all__ = ["WIDGET_KEYS", "read_widget"]
 
@@ -37,7 +38,8 @@ def read_widget(f: SourceFile, data: CommentedMap, language: str) -> WidgetSetti
     f.check_keys(w, WIDGET_KEYS, "widget settings")
     color = f.string(w, "color", "widget") or widget.color
     if not _COLOR.match(color):
-        f.error(f.value_pos(w, "color"), f"color '{color}' must be a hex colour like \"#0b6e4f\"")
+        not_hex = N_("color '%(color)s' must be a hex colour like \"#0b6e4f\"")
+        f.error(f.value_pos(w, "color"), Message(not_hex, color=color))
     origins = _origins(f, w)
     position = f.string(w, "position", "widget") or "right"
     if position not in ("left", "right"):
