@@ -11,7 +11,9 @@ from pathlib import Path
 
 import pytest
 
+from botbuilder.conversations.store import Storage
 from botbuilder.matching.encoder import CachedEncoder, SentenceTransformerEncoder
+from tests.insights_rows import Rows
 
 ROOT = Path(__file__).resolve().parent.parent
 SMALL_BOT = Path(__file__).parent / "fixtures" / "small_bot"
@@ -63,6 +65,20 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
     yield f"{base}/{name}"
     with psycopg.connect(PG_URL, autocommit=True) as admin:
         admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def storage(database_url: str) -> Iterator[Storage]:
+    """A `Storage` on each test database (a module may define its own)."""
+    storage = Storage(database_url)
+    yield storage
+    storage.close()
+
+
+@pytest.fixture
+def rows(storage: Storage) -> Rows:
+    """Conversations written straight into `storage`'s tables (tests/insights_rows.py)."""
+    return Rows(storage)
 
 
 @pytest.fixture

@@ -20,23 +20,12 @@ from botbuilder.conversations.store import Conversation, Feedback, Storage
 from botbuilder.insights.aggregates import Rollup, RollupMark
 from botbuilder.insights.figures import Period, figures
 from botbuilder.privacy.requests import delete_member, find_member
-from tests.test_insights_figures import AMSTERDAM, OFFICE, Rows, _bot_with_teams, utc
+from tests.insights_rows import Rows
+from tests.test_insights_figures import AMSTERDAM, OFFICE, _bot_with_teams, utc
 
 NOW = utc(2026, 11, 27, 12)  # the days up to 25 November are finished and kept
 AUTUMN = Period(date(2026, 10, 1), date(2026, 11, 27), timezone=AMSTERDAM)
 BOT = _bot_with_teams({"leden": OFFICE, "moderatie": OFFICE})
-
-
-@pytest.fixture
-def storage(database_url: str):  # type: ignore[no-untyped-def]
-    storage = Storage(database_url)
-    yield storage
-    storage.close()
-
-
-@pytest.fixture
-def rows(storage: Storage) -> Rows:
-    return Rows(storage)
 
 
 def _stream(rows: Rows, seed: int = 5, conversations: int = 160) -> list[dict[str, Any]]:
