@@ -32,6 +32,7 @@ session cookie stops working.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import ipaddress
 import math
@@ -84,8 +85,15 @@ MAX_FAILURES_PER_PAIR = 5
 MAX_FAILURES_PER_NETWORK = 20
 MAX_FAILURES_PER_ACCOUNT = 30
 KNOWN_FOR = timedelta(days=90)
-# Checked when the address is unknown, so a wrong address takes as long as a wrong password.
-_DUMMY_HASH = generate_password_hash("not a password of anyone", method="scrypt")
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    """Checked when the address is unknown, so a wrong address takes as long as a
+    wrong password; made on first use (scrypt: ~0.3 s of CPU a server start needn't pay)."""
+    return generate_password_hash("not a password of anyone", method="scrypt")
+
+
 # Leads the hash of a deactivated account (as "!" locks one in /etc/shadow): see people.py.
 DISABLED = "!"
 
@@ -289,7 +297,7 @@ class Accounts:
             known = row is not None and self._known(s, row.id, network)
             self._check_limits(s, email, network, known)
             off = row is not None and row.password_hash.startswith(DISABLED)
-            stored_hash = row.password_hash if row and not off else _DUMMY_HASH
+            stored_hash = row.password_hash if row and not off else _dummy_hash()
         if not check_password_hash(stored_hash, password) or row is None or off:
             with self.database.session() as s, s.begin():
                 s.add(LoginFailure(email=email, address=network, created_at=self.clock()))
