@@ -86,6 +86,7 @@ class Server:
     port: int = field(default_factory=free_port)
     database_url: str | None = None
     threads: int = 8
+    source: Path | None = None  # another source tree (a `git archive`) to run instead of this one
     process: subprocess.Popen[bytes] | None = None
     ready_seconds: float = 0.0
     ready_cpu: float = 0.0
@@ -96,11 +97,15 @@ class Server:
         env["BOTBUILDER_SCHEDULER"] = "off"
         if self.database_url:
             env["BOTBUILDER_DATABASE_URL"] = self.database_url
+        command = botbuilder_command()
+        if self.source is not None:
+            env["PYTHONPATH"] = str(self.source)
+            command = [sys.executable, "-m", "botbuilder.cli"]
         self.instance.mkdir(parents=True, exist_ok=True)
         log = (self.instance / "server.log").open("ab")
         started = time.perf_counter()
         self.process = subprocess.Popen(
-            [*botbuilder_command(), "serve", str(self.flows), "--host", "127.0.0.1"]
+            [*command, "serve", str(self.flows), "--host", "127.0.0.1"]
             + ["--port", str(self.port), "--instance", str(self.instance)]
             + ["--threads", str(self.threads)],
             stdout=log,

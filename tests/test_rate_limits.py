@@ -283,3 +283,27 @@ def test_two_real_server_processes_share_one_counter(tmp_path: Path) -> None:
         for process, _, log in replicas:
             stop(process, timeout=30)
             log.close()
+
+
+def test_threads_counting_one_key_at_once_get_every_count_exactly_once(tmp_path: Path) -> None:
+    """The SQLite counting runs on one connection of its own, one thread at a time."""
+    import threading
+
+    counters = DatabaseCounters(Storage(f"sqlite:///{tmp_path / 'c.sqlite'}"))
+    seen: list[int] = []
+    lock = threading.Lock()
+
+    def count() -> None:
+        for _ in range(25):
+            hits = counters.incr("shared", 60)
+            with lock:
+                seen.append(hits)
+
+    threads = [threading.Thread(target=count) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(seen) == list(range(1, 201))
+    assert counters.get("shared") == 200
+    counters.close()
