@@ -6,10 +6,12 @@ SQLite file (and PostgreSQL when configured)."""
 
 from __future__ import annotations
 
+import re
 from html import unescape
 from typing import Any
 
 from botbuilder.errors import N_, Conflict, Phrase
+from tests.test_browse import say, start
 from tests.test_console import (  # noqa: F401 (fixtures)
     BOB,
     ann,
@@ -139,3 +141,39 @@ def test_a_dutch_manager_is_told_in_dutch_why_the_inbox_browser_or_dashboard_ref
     assert english.json["error"] == (
         "'decision' must be one of answer, clarify, handoff; not 'maybe'"
     )
+
+
+def test_a_dutch_manager_reads_once_and_in_dutch_why_a_question_was_not_added_to_an_intent(
+    editor_app: Any,  # noqa: F811
+    bot_dir: Any,
+) -> None:
+    member = editor_app.test_client()
+    conversation = start(member)
+    question = say(member, conversation, "Wat kost lid zijn bij jullie?")["member_message"]["id"]
+    # Someone broke the intent by hand: its button goes nowhere, so the editor won't save it.
+    faq = bot_dir / "faq.yml"
+    faq.write_text(
+        faq.read_text(encoding="utf-8").replace(
+            "    answer: De contributie is 25 euro per jaar.\n",
+            "    answer: De contributie is 25 euro per jaar.\n"
+            "    buttons:\n      - {label: Meer, goto: nergens}\n",
+        ),
+        encoding="utf-8",
+    )
+    accounts = editor_app.extensions["botbuilder"].accounts
+    manager = next(u for u in accounts.users() if u.email == "manager@example.org")
+    accounts.set_preferences(manager.id, "nl", None, ("en", "nl"))
+    client = editor_app.test_client()
+    csrf = login(client, "manager@example.org")
+    added = client.post(
+        f"/conversations/{conversation}/messages/{question}/intent",
+        data={"intent": "contributie", "csrf_token": csrf},
+        follow_redirects=True,
+    )
+    text = unescape(added.text)
+    flashed = re.findall(r'<p class="banner danger" role="status">([^<]*)</p>', text)
+    assert len(flashed) == 1 and flashed[0].startswith("Niet toegevoegd aan 'contributie': ")
+    assert flashed[0].count("knop 'goto: nergens' noemt geen bestaande intent") == 1
+    # The banner about the broken files on disk says it in Dutch as well.
+    assert "faq.yml:34:29: knop 'goto: nergens' noemt geen bestaande intent" in text
+    assert "names no intent" not in text

@@ -19,7 +19,7 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext
 
 from botbuilder.conversations.states import STATES
-from botbuilder.editing.forms import EditConflict, InvalidEdit
+from botbuilder.editing.forms import EditConflict, FieldProblem, InvalidEdit
 from botbuilder.errors import N_, BadRequest, NotFound, RequestError
 from botbuilder.insights.browse import DECISIONS, FEEDBACK, browse, filters_from
 from botbuilder.insights.figures import bot_timezone
@@ -142,8 +142,8 @@ def belongs_to_intent(conversation_id: str, message_id: int) -> ResponseReturnVa
     try:
         added = add_phrasings(intent_id, conversation.language, [question.text], current_author())
     except (InvalidEdit, EditConflict) as exc:
-        problems = getattr(exc, "problems", [])
-        detail = "; ".join(f"{p.text} {p.message}".strip() for p in problems) or localized(exc)
+        errors = [p for p in getattr(exc, "problems", []) if p.severity == "error"]
+        detail = "; ".join(_problem_text(p) for p in errors) or localized(exc)
         flash(
             gettext("Not added to '%(intent)s': %(detail)s", intent=intent_id, detail=detail),
             "error",
@@ -180,6 +180,14 @@ def no_intent_yet(conversation_id: str, message_id: int) -> ResponseReturnValue:
     )
     anchor = f"m{message_id}"
     return redirect(url_for("browse.conversation", conversation_id=conversation_id) + "#" + anchor)
+
+
+def _problem_text(problem: FieldProblem) -> str:
+    """Why the editor refused, in the page's language; the fix too when the text lacks it."""
+    text = localized(problem.text)
+    if problem.message and not problem.text.endswith(problem.message):
+        text = f"{text} {localized(problem.message)}"
+    return text
 
 
 def add_phrasings(intent_id: str, language: str, questions: list[str], author: str) -> int:

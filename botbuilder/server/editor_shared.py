@@ -10,6 +10,7 @@ from botbuilder.editing.forms import FieldProblem
 from botbuilder.editing.service import FlowEditor
 from botbuilder.errors import FlowError
 from botbuilder.server.common import services
+from botbuilder.server.i18n import localized
 
 __all__ = ["EDITORS", "by_field", "flow_editor", "reload_now", "running_bot_problem"]
 
@@ -25,7 +26,12 @@ def running_bot_problem() -> str | None:
     """The last load error of the running bot: a broken hand edit, for example."""
     runtime = services().runtime
     runtime.current()
-    return str(runtime.last_error) if runtime.last_error else None
+    error = runtime.last_error
+    if isinstance(error, FlowError):  # each problem in the page's language, where it is
+        return "\n".join(
+            f"{p.path}:{p.line}:{p.column}: {localized(p.message)}" for p in error.problems
+        )
+    return str(error) if error else None
 
 
 def reload_now() -> None:
