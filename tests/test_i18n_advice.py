@@ -191,3 +191,29 @@ def test_a_message_is_its_english_text_for_logs_and_survives_a_pickle() -> None:
     again = pickle.loads(pickle.dumps(message))
     assert again == message and again.template == message.template
     assert again.params == {"intent": "x", "count": 2}
+
+
+def test_a_dutch_admin_reads_what_is_wrong_with_a_team_next_to_its_field_in_dutch(
+    editor_app: Any,  # noqa: F811
+) -> None:
+    accounts = editor_app.extensions["botbuilder"].accounts
+    admin = next(u for u in accounts.users() if u.email == "admin@example.org")
+    accounts.set_preferences(admin.id, "nl", None, ("en", "nl"))
+    client = editor_app.test_client()
+    csrf = login(client, "admin@example.org")
+    data: dict[str, Any] = {"csrf_token": csrf, "name": "week end", "timezone": "Europe/Atlantis"}
+    for day in ("mon", "tue", "wed", "thu", "fri", "sat", "sun"):
+        data.update({f"{day}_from": "", f"{day}_to": "", f"{day}_more": ""})
+    data.update({"sat_from": "16:00", "sat_to": "10:00", "closed_days": ["", ""]})
+    refused = client.post("/admin/teams/new", data=data)
+    assert refused.status_code == 422
+    text = unescape(refused.text)
+    assert "bot.yml: een teamnaam heeft 1 tot 40 letters, cijfers, - of _, bijv. 'weekend'" in text
+    assert "bot.yml: sat: '16:00-10:00' is geen van-tot, bijv. 09:00-17:00" in text
+    assert "bot.yml: onbekende tijdzone 'Europe/Atlantis'; bijv. Europe/Amsterdam" in text
+    assert "a team name has" not in text and "unknown time zone" not in text
+    kept = client.post("/admin/teams/leden/delete", data={"csrf_token": csrf})
+    assert kept.status_code == 422
+    assert "team 'leden' is het standaardteam; kies eerst een ander standaardteam" in unescape(
+        kept.text
+    )

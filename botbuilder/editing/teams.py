@@ -37,7 +37,7 @@ from botbuilder.editing.history import VersionRecord
 from botbuilder.editing.round_trip import load_round_trip, set_key, update_list
 from botbuilder.editing.service import FlowEditor
 from botbuilder.editing.yaml_comments import delete_keeping_comments, set_keeping_comments
-from botbuilder.errors import N_
+from botbuilder.errors import N_, Message
 
 __all__ = [
     "DAYS",
@@ -127,28 +127,38 @@ def parse_hours(text: str) -> tuple[tuple[time, time], ...] | None:
 
 def _problems(form: TeamForm, new: bool, names: list[str]) -> list[FieldProblem]:
     """What is wrong with the form itself, per field, before the loader sees it."""
-    found: list[tuple[str, str]] = []
+    found: list[tuple[str, Message]] = []
     if new and not TEAM_NAME.fullmatch(form.name):
-        found.append(("name", "a team name has 1 to 40 letters, digits, - or _, e.g. 'weekend'"))
+        bad_name = N_("a team name has 1 to 40 letters, digits, - or _, e.g. 'weekend'")
+        found.append(("name", Message(bad_name)))
     elif new and form.name in names:
-        found.append(("name", f"there is already a team '{form.name}'"))
+        found.append(("name", Message(N_("there is already a team '%(team)s'"), team=form.name)))
     for day, text in form.hours.items():
         if parse_hours(text) is None:
-            found.append(
-                (f"hours-{DAYS[day]}", f"{DAYS[day]}: '{text}' is not from-to, e.g. 09:00-17:00")
-            )
+            not_hours = N_("%(day)s: '%(hours)s' is not from-to, e.g. 09:00-17:00")
+            found.append((f"hours-{DAYS[day]}", Message(not_hours, day=DAYS[day], hours=text)))
     if form.timezone not in available_timezones():
-        found.append(("timezone", f"unknown time zone '{form.timezone}'; e.g. Europe/Amsterdam"))
+        no_zone = N_("unknown time zone '%(zone)s'; e.g. Europe/Amsterdam")
+        found.append(("timezone", Message(no_zone, zone=form.timezone)))
     for closed in form.closed_days:
         try:
             date.fromisoformat(closed)
         except ValueError:
-            found.append(("closed_days", f"closed day '{closed}' must be a date like 2026-12-25"))
+            not_a_day = N_("closed day '%(day)s' must be a date like 2026-12-25")
+            found.append(("closed_days", Message(not_a_day, day=closed)))
     if form.webhook and urlsplit(form.webhook).scheme not in ("http", "https"):
-        found.append(("webhook", "the webhook must be an http(s) URL"))
+        found.append(("webhook", Message(N_("the webhook must be an http(s) URL"))))
     if form.email and not is_email(form.email):
-        found.append(("email", f"'{form.email}' is not an e-mail address"))
-    return [FieldProblem(name, f"{SETTINGS_FILE}: {text}", text) for name, text in found]
+        found.append(
+            ("email", Message(N_("'%(email)s' is not an e-mail address"), email=form.email))
+        )
+    return [FieldProblem(name, _in_settings(text), text) for name, text in found]
+
+
+def _in_settings(message: Message) -> Message:
+    """`message` as a problem of bot.yml ("bot.yml: …"), as the editor shows the loader's."""
+    # TRANSLATORS: where in which flow file (faq.yml:12:5), then what is wrong there.
+    return Message(N_("%(place)s: %(message)s"), place=SETTINGS_FILE, message=message)
 
 
 class Teams:
@@ -205,16 +215,9 @@ class Teams:
     def draft_delete(self, name: str) -> Draft:
         handoff = read_settings(self.editor.root, []).handoff
         if name == handoff.default_team:
-            raise InvalidEdit(
-                [
-                    FieldProblem(
-                        "default_team",
-                        f"{SETTINGS_FILE}: team '{name}' is the default team; "
-                        "choose another default team first",
-                        f"team '{name}' is the default team; choose another default team first",
-                    )
-                ]
-            )
+            default = N_("team '%(team)s' is the default team; choose another default team first")
+            text = Message(default, team=name)
+            raise InvalidEdit([FieldProblem("default_team", _in_settings(text), text)])
         yaml, data, teams = self._document()
         if name not in teams:
             raise InvalidEdit([FieldProblem(None, f"no team '{name}' in bot.yml", "no team")])
@@ -226,8 +229,8 @@ class Teams:
     def draft_default(self, name: str) -> Draft:
         yaml, data, teams = self._document()
         if name not in teams:
-            text = f"'{name}' is not a team; add it first"
-            raise InvalidEdit([FieldProblem("default_team", f"{SETTINGS_FILE}: {text}", text)])
+            text = Message(N_("'%(team)s' is not a team; add it first"), team=name)
+            raise InvalidEdit([FieldProblem("default_team", _in_settings(text), text)])
         set_keeping_comments(data["handoff"], "default_team", name, HANDOFF_KEYS)
         return Draft(
             {SETTINGS_FILE: dump_yaml(data, yaml)},
