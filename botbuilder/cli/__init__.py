@@ -65,8 +65,26 @@ def main() -> None:
     type=click.IntRange(1, 64),
     help="Requests handled at once.",
 )
-def serve(flows_dir: str, host: str, port: int, instance: str | None, threads: int) -> None:
+@click.option(
+    "--workers",
+    default=1,
+    show_default=True,
+    type=click.IntRange(1, 32),
+    help="Server processes sharing the port (Linux), each with --threads threads.",
+)
+@click.option("--reuse-port", is_flag=True, hidden=True)  # a worker of --workers
+def serve(
+    flows_dir: str,
+    host: str,
+    port: int,
+    instance: str | None,
+    threads: int,
+    workers: int,
+    reuse_port: bool,
+) -> None:
     """Run the bot server (widget API, demo page) with a production WSGI server."""
+    if workers > 1:  # processes on one port (cli/workers.py)
+        sys.exit(_run_workers(workers, flows_dir, host, port, instance, threads))
     import waitress
 
     from botbuilder.server import create_app
@@ -101,8 +119,7 @@ def serve(flows_dir: str, host: str, port: int, instance: str | None, threads: i
     sys.stdout.flush()
     waitress.serve(
         app,
-        host=host,
-        port=port,
+        **_listen(host, port, reuse_port),
         threads=threads,
         ident="botbuilder",
         channel_timeout=60,
@@ -112,6 +129,26 @@ def serve(flows_dir: str, host: str, port: int, instance: str | None, threads: i
         # reads them itself, and believes them only from those proxies (server/proxies.py).
         clear_untrusted_proxy_headers=not app.config.get("TRUSTED_PROXIES"),
     )
+
+
+def _run_workers(
+    workers: int, flows_dir: str, host: str, port: int, instance: str | None, threads: int
+) -> int:
+    from botbuilder.cli.workers import run_workers
+
+    if port == 0:
+        raise click.BadParameter("several workers need a fixed port", param_hint="--port")
+    arguments = [flows_dir, "--host", host, "--port", str(port), "--threads", str(threads)]
+    return run_workers(workers, arguments + (["--instance", instance] if instance else []))
+
+
+def _listen(host: str, port: int, reuse_port: bool) -> dict[str, object]:
+    """waitress's address; a worker of --workers opens a socket the others share."""
+    if not reuse_port:
+        return {"host": host, "port": port}
+    from botbuilder.cli.workers import reuse_port_socket
+
+    return {"sockets": [reuse_port_socket(host, port)]}
 
 
 @main.command()
