@@ -7,9 +7,12 @@ so no CPU requirement beyond NumPy's. It returns L2-normalised 512-dim
 vectors, takes no prefix, and was trained on question-answer and
 translation pairs in 16 languages, Dutch among them.
 
-Measured beside e5 (README "Which encoder"; `python -m benchmarks --accuracy
---no-ceiling --encoder universal-sentence-encoder-multilingual`): see the
-class's block weights for what was chosen.
+Measured beside e5 (docs/matching.md, "Which encoder, measured"; `python -m
+benchmarks --accuracy --no-ceiling --encoder use`, or `e5+use` for the two
+side by side): it is not the default, alone or joined to e5 (no lower mean
+cost, the example bot clearly worse), but it encodes a question with about
+a fifth of e5's CPU, for ~2 s more CPU at load (its pure-Python tokenizer)
+and ~100 MB more memory.
 """
 
 from __future__ import annotations
@@ -69,9 +72,11 @@ class UseEncoder:
     name = USE_MODEL
     backend = USE_PACKAGE
     prefix = ""  # USE reads questions as written
-    # Not centred: USE's vectors are spread already (typical cosine between
-    # unrelated questions 0.1-0.3, e5's 0.7-0.8).
-    centred = False
+    # Centred on the examples' mean like e5, although USE's vectors are far
+    # more spread (mean cosine between a bot's examples 0.16-0.28): measured,
+    # mean cost over the shared sets and the example bot 0.273 centred
+    # against 0.283 not (the example bot alone 0.196 against 0.172).
+    centred = True
     dense_weight = 1.0
     ngram_weight = 1.0
 
