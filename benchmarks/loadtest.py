@@ -87,6 +87,7 @@ class Server:
     database_url: str | None = None
     threads: int = 8
     source: Path | None = None  # another source tree (a `git archive`) to run instead of this one
+    workers: int = 1  # `serve --workers`: processes on the one port
     process: subprocess.Popen[bytes] | None = None
     ready_seconds: float = 0.0
     ready_cpu: float = 0.0
@@ -107,7 +108,8 @@ class Server:
         self.process = subprocess.Popen(
             [*command, "serve", str(self.flows), "--host", "127.0.0.1"]
             + ["--port", str(self.port), "--instance", str(self.instance)]
-            + ["--threads", str(self.threads)],
+            + ["--threads", str(self.threads)]
+            + (["--workers", str(self.workers)] if self.workers > 1 else []),
             stdout=log,
             stderr=subprocess.STDOUT,
             env=env,
@@ -126,10 +128,21 @@ class Server:
         return self.ready_seconds
 
     def cpu_seconds(self) -> float:
-        """User and system CPU time of the process: less at the mercy of a busy machine."""
+        """User and system CPU time of the process and its workers: less at the mercy of
+        a busy machine."""
         assert self.process is not None
-        fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        ticks = 0
+        for pid in self._pids():
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            ticks += int(fields[11]) + int(fields[12])
+        return ticks / os.sysconf("SC_CLK_TCK")
+
+    def _pids(self) -> list[int]:
+        """The process, and with `--workers` its worker processes."""
+        assert self.process is not None
+        pid = self.process.pid
+        children = Path(f"/proc/{pid}/task/{pid}/children")
+        return [pid] + ([int(c) for c in children.read_text().split()] if children.exists() else [])
 
     def _ready(self) -> bool:
         try:
@@ -143,11 +156,13 @@ class Server:
         return self.process is not None and self.process.poll() is None
 
     def rss_mb(self) -> float:
-        assert self.process is not None
-        for line in Path(f"/proc/{self.process.pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-        return 0.0
+        """Resident memory of the process and its workers."""
+        total = 0.0
+        for pid in self._pids():
+            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    total += int(line.split()[1]) / 1024
+        return total
 
     def kill(self) -> None:
         """`kill -9`: no chance to finish anything."""

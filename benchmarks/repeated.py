@@ -57,6 +57,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--seconds", type=float, default=5.0)
     parser.add_argument("--threads", type=int, default=8, help="waitress threads per server")
+    parser.add_argument("--workers", type=int, default=1, help="`serve --workers` of this tree")
+    parser.add_argument("--against-threads", type=int, help="the other tree's (default: --threads)")
+    parser.add_argument("--against-workers", type=int, default=1)
     parser.add_argument("--bot", choices=("150", "example"), default="150")
     parser.add_argument("--instance", type=Path, help="an instance folder to start both from")
     args = parser.parse_args(argv)
@@ -69,7 +72,10 @@ def main(argv: list[str] | None = None) -> int:
             instance = work / f"instance{n}"
             if args.instance is not None:
                 shutil.copytree(args.instance, instance, dirs_exist_ok=True)
-            servers[name] = Server(flows, instance, threads=args.threads, source=source)
+            ours = name == "this tree"
+            threads = args.threads if ours else args.against_threads or args.threads
+            workers = args.workers if ours else args.against_workers
+            servers[name] = Server(flows, instance, threads=threads, source=source, workers=workers)
         try:
             figures = _rounds(servers, [{"text": q} for q in questions[:20]], args)
         finally:
@@ -110,10 +116,12 @@ def _rounds(servers: dict[str, Server], bodies: list[dict[str, str]], args: Any)
 
 def _report(figures: Any, args: Any) -> None:
     print(
-        f"\nrepeated questions, {CONNECTIONS} connections, {args.threads} threads, "
-        f"medians of {args.rounds} rounds of {args.seconds:.0f} s (both servers loaded at once)"
+        f"\nrepeated questions, {CONNECTIONS} connections, medians of {args.rounds} rounds of "
+        f"{args.seconds:.0f} s (both servers loaded at once)"
     )
-    print(f"against: {args.against}")
+    print(f"this tree: {args.workers} process(es) × {args.threads} threads")
+    against = args.against_threads or args.threads
+    print(f"against:   {args.against}, {args.against_workers} process(es) × {against} threads")
     header = f"{'client':<14} {'tree':<10} {'per s':>7} {'server CPU ms/req':>18}  rounds (ms/req)"
     print(header + "\n" + "-" * len(header))
     for client, by_tree in figures.items():
