@@ -108,7 +108,7 @@ class _Joined:
 
     def __init__(self, parts: list[tuple[Encoder, float]]) -> None:
         self.parts = parts
-        self.name = "+".join(f"{p.name}*{w:g}" for p, w in parts)
+        self.name = "+".join(p.name if w == 1 else f"{p.name}*{w:g}" for p, w in parts)
         self.backend = "+".join(p.backend for p, _ in parts)
         self.version = "+".join(p.version for p, _ in parts)
         self.prefix = ""  # each part prefixes its own texts

