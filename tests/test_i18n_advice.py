@@ -23,7 +23,7 @@ from botbuilder.content.loader import load_bot
 from botbuilder.errors import N_, Message
 from botbuilder.server.i18n import translations_folder
 from tests.conftest import SMALL_BOT
-from tests.test_editor import editor_app, login  # noqa: F401 (a fixture)
+from tests.test_editor import editor_app, intent_form, login  # noqa: F401 (a fixture)
 
 THIN_IN_A_JE_BOT = """\
 language: nl
@@ -217,3 +217,24 @@ def test_a_dutch_admin_reads_what_is_wrong_with_a_team_next_to_its_field_in_dutc
     assert "team 'leden' is het standaardteam; kies eerst een ander standaardteam" in unescape(
         kept.text
     )
+
+
+def test_a_dutch_manager_reads_in_dutch_why_an_intent_a_button_goes_to_was_not_deleted(
+    editor_app: Any,  # noqa: F811
+    bot_dir: Path,
+) -> None:
+    manager = dutch_manager(editor_app)
+
+    def delete(file: str) -> Any:
+        form = intent_form(manager, file, "opzegtermijn")
+        fields = ("csrf_token", "file", "original_id", "revision")
+        return manager.post("/editor/intent/delete", data={k: form[k] for k in fields})
+
+    assert delete("faq_en.yml").status_code == 302  # the Dutch one still answers the buttons
+    refused = delete("faq.yml")
+    assert refused.status_code == 409
+    text = unescape(refused.text)
+    assert "'opzegtermijn' is niet verwijderd:" in text
+    assert "knop 'goto: opzegtermijn' noemt geen bestaande intent" in text
+    assert "was not deleted" not in text and "names no intent" not in text
+    assert "id: opzegtermijn" in (bot_dir / "faq.yml").read_text(encoding="utf-8")

@@ -243,7 +243,9 @@ def delete_intent() -> ResponseReturnValue:
             ]
             problems.insert(
                 0,
-                FieldProblem(None, f"'{intent_id}' was not deleted:", "", "error"),
+                FieldProblem(
+                    None, gettext("'%(intent)s' was not deleted:", intent=intent_id), "", "error"
+                ),
             )
         return _render_intent(
             file, intent_id, form, form.revision(), problems=problems, conflict=conflict, status=409
