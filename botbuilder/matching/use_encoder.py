@@ -11,7 +11,7 @@ Measured beside e5 (docs/matching.md, "Which encoder, measured"; `python -m
 benchmarks --accuracy --no-ceiling --encoder use`, or `e5+use` for the two
 side by side): it is not the default, alone or joined to e5 (no lower mean
 cost, the example bot clearly worse), but it encodes a question with about
-a fifth of e5's CPU, for ~2 s more CPU at load (its pure-Python tokenizer)
+a fifth of e5's CPU, for ~1.5 s more CPU at load (its pure-Python tokenizer)
 and ~100 MB more memory.
 """
 
