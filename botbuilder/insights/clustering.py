@@ -41,15 +41,9 @@ import numpy as np
 from scipy.sparse import csr_matrix
 
 from botbuilder.content.languages import normalise
-from botbuilder.content.lazy import (
-    MiniBatchKMeans,
-    TfidfVectorizer,
-    fcluster,
-    linkage,
-    normalize,
-    squareform,
-)
+from botbuilder.content.lazy import MiniBatchKMeans, fcluster, linkage, squareform
 from botbuilder.insights.naming import content_words
+from botbuilder.matching.ngrams import NgramTfidf, char_wb_ngrams
 
 __all__ = [
     "DISTANCE_THRESHOLD",
@@ -57,9 +51,12 @@ __all__ = [
     "EXACT_UP_TO",
     "cluster",
     "exact_groups",
+    "small_average_groups",
     "partitioned_groups",
     "threshold_for",
+    "ngram_tfidf",
     "topic_text",
+    "unit_rows",
     "views",
 ]
 
@@ -103,6 +100,7 @@ def centre(vectors: np.ndarray, mean: np.ndarray | None) -> np.ndarray:
 
 EXACT_UP_TO = 5000
 _BLOCK = 1000
+_SMALL = 300  # up to this many questions, `small_average_groups`
 
 
 def topic_text(text: str) -> str:
@@ -113,12 +111,25 @@ def topic_text(text: str) -> str:
     return " ".join(words) or normalise(text)
 
 
+def ngram_tfidf() -> NgramTfidf:
+    """Character n-gram TF-IDF as scikit-learn's `TfidfVectorizer(analyzer="char_wb",
+    ngram_range=(2, 4), sublinear_tf=True)` (lower-cased; rows L2-normalised,
+    float32), the matcher's own: the inbox never imports scikit-learn for it
+    (a second of CPU on its first look)."""
+    return NgramTfidf(lambda text: char_wb_ngrams(text.lower()))
+
+
+def unit_rows(vectors: np.ndarray) -> np.ndarray:
+    """Each row L2-normalised (float32); a zero row stays zero."""
+    vectors = np.asarray(vectors, dtype=np.float32)
+    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+    return vectors / np.where(norms > 0, norms, 1.0)  # type: ignore[no-any-return]
+
+
 def views(embeddings: np.ndarray, texts: Sequence[str]) -> tuple[np.ndarray, csr_matrix]:
     """The two blocks, each row L2-normalised: embeddings, and n-grams of the topic words."""
-    ngrams = TfidfVectorizer(
-        analyzer="char_wb", ngram_range=(2, 4), sublinear_tf=True, dtype=np.float32
-    ).fit_transform([topic_text(t) for t in texts])
-    return normalize(np.asarray(embeddings, dtype=np.float32)), normalize(ngrams).tocsr()
+    ngrams = ngram_tfidf().fit_transform([topic_text(t) for t in texts])
+    return unit_rows(embeddings), ngrams.tocsr()
 
 
 def cluster(
@@ -152,10 +163,36 @@ def exact_groups(
         distance[start:stop] = 1.0 - 0.5 * block
     np.clip(distance, 0.0, 2.0, out=distance)
     np.fill_diagonal(distance, 0.0)
+    if n <= _SMALL:
+        return small_average_groups(distance, threshold)
     condensed = squareform(distance, checks=False)
     del distance
     tree = linkage(condensed, method="average")
     return np.asarray(fcluster(tree, t=threshold, criterion="distance") - 1)
+
+
+def small_average_groups(distance: np.ndarray, threshold: float) -> np.ndarray:
+    """Average linkage cut at `threshold`, for a few hundred questions at most: merge the
+    two closest groups while they are within it (average linkage never merges below
+    an earlier merge, so this is SciPy's `linkage` and `fcluster(criterion="distance")`),
+    without importing SciPy's clustering (which pulls in `scipy.spatial` and
+    `scipy.special`: a quarter of a second of the inbox's first look, which groups
+    a few dozen questions)."""
+    d = distance.astype(np.float64)  # as SciPy's linkage takes it
+    n = len(d)
+    np.fill_diagonal(d, np.inf)
+    sizes = np.ones(n)
+    labels = np.arange(n)
+    while n > 1:
+        i, j = divmod(int(np.argmin(d)), n)
+        if not d[i, j] <= threshold:
+            break
+        merged = (sizes[i] * d[i] + sizes[j] * d[j]) / (sizes[i] + sizes[j])
+        d[i, :] = d[:, i] = merged
+        d[j, :] = d[:, j] = d[i, i] = np.inf
+        sizes[i] += sizes[j]
+        labels[labels == j] = i
+    return np.unique(labels, return_inverse=True)[1].astype(np.int64)  # type: ignore[no-any-return]
 
 
 def partitioned_groups(

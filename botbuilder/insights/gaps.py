@@ -45,6 +45,7 @@ from botbuilder.db.base import aware_utc, utcnow
 from botbuilder.db.engine import Database
 from botbuilder.db.ids import fits_id
 from botbuilder.errors import N_, BadRequest, NotFound
+from botbuilder.insights import inbox_scan
 from botbuilder.insights import inbox_store as inbox
 from botbuilder.insights.clustering import topic_text
 from botbuilder.insights.grouping import MIN_GROUP
@@ -65,8 +66,9 @@ SETTLE = timedelta(minutes=10)
 # message stored while a scan ran is not missed.
 _OVERLAP = timedelta(minutes=2)
 # The server's finder encodes at most this many unread questions while a page
-# waits (about half a second on a busy 2-core machine); its reader does the rest.
-READ_PER_LOOK = 64
+# waits; its reader does the rest. multilingual-e5-small costs about 16 ms of
+# CPU a question (64, sized for MiniLM, were a second of the first look).
+READ_PER_LOOK = 32
 _READ_BATCH = 256  # questions the reader takes from the database at a time
 # Questions encoded in one call. Few: the encoder serves one call at a time, so
 # a member's question or a page waits behind at most these (256 at once held
@@ -131,7 +133,7 @@ class GapFinder:
         return list(self._cached(("loose", language), lambda: self._loose(language)))
 
     def _loose(self, language: str | None) -> list[LooseQuestion]:
-        rows = self._rows(language=language, states=("new",))
+        rows = self._rows(language=language, states=("new",), grouped=True)
         sizes = Counter(r.group_id for r in rows)
         # group_id None: not read yet (see `unread`), so not known to be loose
         loose = [
@@ -315,12 +317,21 @@ class GapFinder:
     def _take_in(self) -> None:
         started = utcnow()  # the clock messages are stamped with, whatever self.clock says
         with self.database.session() as s, s.begin():
-            found = inbox.scan(s, self._scan_since(s), self.clock() - SETTLE)
-            languages = self.runtime.current().bot.languages
-            inbox.add_found(
-                s, found, lambda f: guess_language(f.text, languages) or f.conversation_language
-            )
+            found = inbox_scan.scan(s, self._scan_since(s), self.clock() - SETTLE)
+            inbox_scan.add_found(s, found, self._language_of(self.runtime.current().bot.languages))
         self._scanned_at = started
+
+    @staticmethod
+    def _language_of(languages: tuple[str, ...]) -> Callable[[inbox_scan.Found], str]:
+        """A found question's language: the one it is written in, else its conversation's."""
+        if len(languages) == 1:  # the guess could only confirm the one or say nothing
+            only = languages[0]
+            return lambda f: (
+                only
+                if f.conversation_language == only
+                else guess_language(f.text, languages) or f.conversation_language
+            )
+        return lambda f: guess_language(f.text, languages) or f.conversation_language
 
     def _scan_since(self, session: Any) -> datetime | None:
         """Conversations active since when to look at again (None: all).

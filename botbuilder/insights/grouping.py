@@ -3,8 +3,9 @@
 `grouped` clusters a language's questions afresh (`clustering.cluster`). For a
 large inbox that gained a few questions, `attach` keeps the groups: each new
 question joins the group it is closest to on average, by the same distance
-and cut average linkage uses, and what joins nothing is grouped with the
-recent loose questions, so a new topic still forms a group of its own. The
+and cut average linkage uses, unless a recent loose question is nearer to it;
+what joins nothing is grouped with the recent loose questions, so a new topic
+still forms a group of its own. The
 whole language is grouped afresh again once a tenth of it is new.
 
 A group's id comes from its language and oldest question, so it stays the
@@ -67,6 +68,10 @@ def attach(
 ) -> Groups:
     """The new rows (`group_id` None) joined to the groups there are, or grouped anew.
 
+    A new row joins the group it is closest to on average, within the cut,
+    unless a recent loose question is nearer to it than that group's average:
+    then it goes with the loose questions, where a new topic starts (joining the
+    nearest group then pulled a question of a new topic into an old one).
     `vectors`: the rows' stored vectors; `dense` and `ngrams` the clustering's two
     views of all of them (`clustering.views`, or kept between looks: `row_cache`)."""
     members: dict[str, list[int]] = defaultdict(list)
@@ -74,32 +79,43 @@ def attach(
         if r.group_id:
             members[r.group_id].append(i)
     fresh = [i for i, r in enumerate(rows) if r.group_id is None]
+    recent = [
+        i for i, r in enumerate(rows) if r.group_id == "" and now - r.asked_at <= RECENT_LOOSE
+    ][-MAX_RECENT_LOOSE:]
     groups: Groups = {}
     left = fresh
     if members and fresh:
         names = list(members)
         old = np.array([i for name in names for i in members[name]])
         owner = np.repeat(np.arange(len(names)), [len(members[n]) for n in names])
-        similarity = 0.5 * (dense[fresh] @ dense[old].T + (ngrams[fresh] @ ngrams[old].T).toarray())
         totals = np.zeros((len(fresh), len(names)), dtype=np.float64)
-        np.add.at(totals.T, owner, similarity.T)
+        np.add.at(totals.T, owner, _similarity(dense, ngrams, fresh, old).T)
         average = totals / np.bincount(owner, minlength=len(names))
         best = average.argmax(axis=1)
+        nearest_loose = (
+            _similarity(dense, ngrams, fresh, recent).max(axis=1)
+            if recent
+            else np.full(len(fresh), -np.inf)
+        )
         left = []
         for row, i in enumerate(fresh):
-            if 1.0 - average[row, best[row]] <= cut:
+            closest = average[row, best[row]]
+            if 1.0 - closest <= cut and nearest_loose[row] <= closest:
                 name = names[best[row]]
                 centre = _centre(vectors[members[name]])
                 groups[rows[i].message_id] = (name, float(vectors[i] @ centre))
             else:
                 left.append(i)
     if left:
-        recent = [
-            i for i, r in enumerate(rows) if r.group_id == "" and now - r.asked_at <= RECENT_LOOSE
-        ][-MAX_RECENT_LOOSE:]
         again = [*recent, *left]
         groups.update(grouped([rows[i] for i in again], vectors[again], language, cut))
     return groups
+
+
+def _similarity(dense: np.ndarray, ngrams: csr_matrix, these: Any, those: Any) -> np.ndarray:
+    """The joined view's cosine (the mean of the two blocks') between two sets of rows."""
+    grams = (ngrams[these] @ ngrams[those].T).toarray()
+    return 0.5 * (dense[these] @ dense[those].T + grams)  # type: ignore[no-any-return]
 
 
 def _centre(vectors: np.ndarray) -> np.ndarray:

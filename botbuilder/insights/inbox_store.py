@@ -11,13 +11,12 @@ vector lives here rather than in the embedding cache file for the same
 reason: the cache is not a member table, and nothing a member wrote should
 outlive their deletion.
 
-`scan` finds the questions, with SQL for the rows and light Python for "what
-came next in the conversation" (see `_reasons`).
+`inbox_scan` finds the questions and puts them here.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -31,26 +30,22 @@ from sqlalchemy import (
     String,
     and_,
     func,
-    insert,
     or_,
     select,
     update,
 )
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from botbuilder.conversations.store import Conversation, Feedback, Message
+from botbuilder.conversations.store import Message
 from botbuilder.db.base import Base, aware_utc
 
 __all__ = [
     "REASONS",
     "STATES",
-    "Found",
     "GapQuestion",
     "InboxRow",
-    "add_found",
     "load_rows",
     "save_groups",
-    "scan",
     "set_state",
     "unread",
 ]
@@ -84,19 +79,6 @@ class GapQuestion(Base):
 
 
 @dataclass(frozen=True)
-class Found:
-    """A question `scan` found, not yet in the inbox."""
-
-    message_id: int
-    conversation_id: str
-    text: str
-    conversation_language: str
-    reason: str
-    rejected_intent: str | None
-    asked_at: datetime
-
-
-@dataclass(frozen=True)
 class InboxRow:
     """One inbox question with what the grouping and the suggestion need."""
 
@@ -112,133 +94,6 @@ class InboxRow:
     asked_at: datetime
 
 
-_MEMBER_COLUMNS = (
-    Message.id,
-    Message.conversation_id,
-    Message.role,
-    Message.text,
-    Message.decision,
-    Message.intent,
-    Message.candidates,
-    Message.created_at,
-)
-
-
-def scan(session: Session, since: datetime | None, settle_before: datetime) -> list[Found]:
-    """Questions of conversations active since `since` (None: all) that belong in the inbox.
-
-    A question asked back and left without a next message counts only once it
-    was asked before `settle_before`: the member may still be choosing.
-    """
-    touched = select(Conversation.id)
-    if since is not None:
-        recent = select(Feedback.conversation_id).where(Feedback.created_at >= since)
-        touched = touched.where((Conversation.updated_at >= since) | Conversation.id.in_(recent))
-    known = select(GapQuestion.message_id)
-    rows = session.execute(
-        select(*_MEMBER_COLUMNS, Conversation.language)
-        .join(Conversation, Conversation.id == Message.conversation_id)
-        .where(Message.conversation_id.in_(touched), Message.role.in_(("member", "bot")))
-        .order_by(Message.conversation_id, Message.id)
-    ).all()
-    if not rows:
-        return []
-    unhelpful = {
-        message_id
-        for (message_id,) in session.execute(
-            select(Feedback.message_id).where(
-                Feedback.conversation_id.in_(touched), Feedback.helpful.is_(False)
-            )
-        )
-    }
-    already = {m for (m,) in session.execute(known.where(GapQuestion.conversation_id.in_(touched)))}
-    found: list[Found] = []
-    start = 0
-    for end in range(1, len(rows) + 1):
-        if end == len(rows) or rows[end].conversation_id != rows[start].conversation_id:
-            found.extend(_reasons(rows[start:end], unhelpful, settle_before))
-            start = end
-    return [f for f in found if f.message_id not in already]
-
-
-def add_found(
-    session: Session, found: Sequence[Found], language_of: Callable[[Found], str]
-) -> None:
-    """Put what `scan` found in the inbox, new and not read yet, in one bulk insert
-    (a first look at an old database takes in thousands at once)."""
-    if found:
-        session.execute(
-            insert(GapQuestion),
-            [
-                {
-                    "message_id": f.message_id,
-                    "conversation_id": f.conversation_id,
-                    "language": language_of(f),
-                    "reason": f.reason,
-                    "rejected_intent": f.rejected_intent,
-                    "state": "new",
-                    "typicality": 0.0,
-                    "asked_at": f.asked_at,
-                }
-                for f in found
-            ],
-        )
-
-
-def _is_typed(row: Any) -> bool:
-    """A question the member typed: a pressed button is stored without candidates."""
-    return row.role == "member" and bool(row.candidates)
-
-
-def _reasons(rows: Sequence[Any], unhelpful: set[int], settle_before: datetime) -> list[Found]:
-    """The questions of one conversation (its messages in order) that the bot missed."""
-    found = []
-    for n, row in enumerate(rows):
-        if not _is_typed(row):
-            continue
-        later = rows[n + 1 :]
-        next_member = next((r for r in later if r.role == "member"), None)
-        said = (
-            [r for r in later[: later.index(next_member)] if r.role == "bot"]
-            if next_member
-            else [r for r in later if r.role == "bot"]
-        )
-        answer = next((r for r in said if r.decision == "answer" and r.intent), None)
-        reason, rejected = None, None
-        if row.decision == "handoff" and row.intent is not None:
-            reason = "low_confidence"
-        elif row.decision == "clarify":
-            picked = (
-                next_member is not None
-                and next_member.decision == "answer"
-                and not (next_member.candidates)
-            )
-            settled = next_member is not None or aware_utc(row.created_at) < settle_before
-            reason = "clarify" if settled and not picked else None
-        elif row.decision == "answer" and answer is not None:
-            if any(r.id in unhelpful for r in said):
-                reason, rejected = "not_helpful", answer.intent
-            elif (
-                next_member is not None
-                and next_member.decision == "handoff"
-                and next_member.intent is None
-            ):
-                reason, rejected = "person", answer.intent
-        if reason is not None:
-            found.append(
-                Found(
-                    row.id,
-                    row.conversation_id,
-                    row.text,
-                    row.language,
-                    reason,
-                    rejected,
-                    aware_utc(row.created_at),
-                )
-            )
-    return found
-
-
 def load_rows(
     session: Session,
     *,
@@ -246,8 +101,12 @@ def load_rows(
     states: Iterable[str] = ("new",),
     group_id: str | None = None,
     since: datetime | None = None,
+    read_by: str | None = None,
+    grouped: bool = False,
 ) -> list[InboxRow]:
-    """Inbox questions with their text and stored scores, oldest first."""
+    """Inbox questions with their text and stored scores, oldest first; only those
+    read (encoded) by the model `read_by`, or only those in a group or loose (`grouped`),
+    if asked: a first look at a large inbox has read few of them."""
     q = GapQuestion
     # Columns, not whole rows: a row also holds its vector, which the grouping
     # reads on its own (`vectors_of`) and most reads never need.
@@ -274,6 +133,10 @@ def load_rows(
         stmt = stmt.where(q.group_id == group_id)
     if since is not None:
         stmt = stmt.where(q.asked_at >= since)
+    if read_by is not None:
+        stmt = stmt.where(q.vector_model == read_by, q.vector.is_not(None))
+    if grouped:
+        stmt = stmt.where(q.group_id.is_not(None))
     return [
         InboxRow(m, c, lang, text, reason, rejected, state, group, typical, aware_utc(asked))
         for m, c, lang, text, reason, rejected, state, group, typical, asked in session.execute(

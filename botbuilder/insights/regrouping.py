@@ -64,7 +64,8 @@ class Regrouper:
 
     def _regroup_language(self, language: str, model: str) -> None:
         with self.database.session() as s:
-            every = inbox.load_rows(s, language=language, states=("new",))
+            # Only the questions read: the unread wait outside the groups.
+            every = inbox.load_rows(s, language=language, states=("new",), read_by=model)
         known = phrasings(self.runtime.current().bot)
         # A question the bot has as a phrasing is out of the groups, and no
         # longer waiting for one: else every look would regroup for it.

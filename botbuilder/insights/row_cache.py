@@ -25,8 +25,7 @@ from collections.abc import Callable, Sequence
 import numpy as np
 from scipy.sparse import csr_matrix
 
-from botbuilder.content.lazy import normalize
-from botbuilder.insights.clustering import topic_text
+from botbuilder.insights.clustering import topic_text, unit_rows
 from botbuilder.matching.ngrams import char_wb_ngrams
 
 __all__ = ["RowCache"]
@@ -73,7 +72,7 @@ class RowCache:
             grams = [self._grams[m] for m in message_ids]
             width = len(self._vocabulary)
         raw = np.vstack([vectors[m] for m in message_ids]).astype(np.float32)
-        return raw, normalize(raw), _tfidf(grams, width)
+        return raw, unit_rows(raw), _tfidf(grams, width)
 
     def _count(self, text: str) -> tuple[np.ndarray, np.ndarray]:
         """The n-gram counts of a question's topic words, under the growing vocabulary."""
@@ -94,5 +93,7 @@ def _tfidf(grams: list[tuple[np.ndarray, np.ndarray]], width: int) -> csr_matrix
     idf = np.log((1 + len(grams)) / (1 + documents)) + 1.0
     data = (1.0 + np.log(counts)) * idf[columns]
     pointers = np.concatenate([[0], np.cumsum(lengths)])
-    matrix = csr_matrix((data, columns, pointers), shape=(len(grams), width))
-    return normalize(matrix).astype(np.float32).tocsr()
+    rows = np.repeat(np.arange(len(grams)), lengths)
+    norms = np.sqrt(np.bincount(rows, weights=data**2, minlength=len(grams)))
+    data = (data / np.where(norms > 0, norms, 1.0)[rows]).astype(np.float32)
+    return csr_matrix((data, columns, pointers), shape=(len(grams), width))
