@@ -24,6 +24,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -60,22 +61,33 @@ print(json.dumps({
 """
 
 
-def cold_start(model: str, flows: Path = ROOT / "flows") -> dict[str, dict[str, object]]:
+KINDS = ("first start", "quick first", "restart")
+
+
+def cold_start(
+    model: str,
+    flows: Path = ROOT / "flows",
+    source: Path = ROOT,
+    kinds: tuple[str, ...] = KINDS,
+) -> dict[str, dict[str, object]]:
     """Seconds and peak RSS of a first start (full, and quick as `serve` does it:
-    answering from a provisional index) and a restart with `model`."""
+    answering from a provisional index) and a restart with `model`, running the
+    botbuilder of `source` (a source tree: this one, or e.g. a `git archive`)."""
     figures = {}
     with tempfile.TemporaryDirectory() as tmp:
-        runs = [
-            ("first start", "full", "a"),
-            ("quick first", "quick", "b"),
-            ("restart", "full", "a"),
-        ]
-        for run, quick, folder in runs:
+        # The restart finds the index the quick start finished and saved.
+        folders = {
+            "first start": ("full", "a"),
+            "quick first": ("quick", "b"),
+            "restart": ("full", "b"),
+        }
+        for run in kinds:
+            quick, folder = folders[run]
             cache = str(Path(tmp) / folder / "embeddings.sqlite")
             Path(cache).parent.mkdir(exist_ok=True)
             out = subprocess.run(
                 [sys.executable, "-c", _CHILD, model, cache, str(flows), quick],
-                cwd=ROOT,
+                cwd=source,
                 capture_output=True,
                 text=True,
                 check=True,
@@ -84,16 +96,40 @@ def cold_start(model: str, flows: Path = ROOT / "flows") -> dict[str, dict[str, 
     return figures
 
 
-def main(models: list[str]) -> None:
-    print("cold start of the example bot's matcher, a new process each (seconds, peak RSS):")
+def main(
+    models: list[str],
+    runs: int = 1,
+    against: Sequence[str] = (),
+    kinds: tuple[str, ...] = KINDS,
+) -> None:
+    """Each kind of start `runs` times per source tree, interleaved; medians."""
+    sources = [ROOT, *(Path(a).resolve() for a in against)]
+    if "restart" in kinds:
+        kinds = (*kinds, "quick first")  # the restart needs the index it saves
+    kinds = tuple(k for k in KINDS if k in kinds)
+    print(
+        "cold start of the example bot's matcher, a new process each "
+        f"(median of {runs}: wall s, CPU s, peak RSS):"
+    )
     for model in models:
-        for run, f in cold_start(model).items():
+        found: dict[tuple[Path, str], list[dict[str, Any]]] = {}
+        for _ in range(runs):
+            for source in sources:
+                for run, f in cold_start(model, source=source, kinds=kinds).items():
+                    found.setdefault((source, run), []).append(f)
+        for (source, run), fs in found.items():
+
+            def median(key: str, fs: list[dict[str, Any]] = fs) -> float:
+                return float(statistics.median(float(f[key]) for f in fs))
+
+            label = "" if len(sources) == 1 else f"{source.name:<14} "
             print(
-                f"  {model:<24} {run:<12} {f['seconds']:6.2f} s ({f['cpu']:5.2f} s CPU)"
-                f"  {f['rss_mb']:5} MB  torch imported: {f['torch']}"
+                f"  {model:<22} {label}{run:<12} {median('seconds'):6.2f} s"
+                f" ({median('cpu'):5.2f} s CPU) {median('rss_mb'):5.0f} MB"
+                f"  torch imported: {fs[0]['torch']}"
                 + (
-                    f"  provisional, full index after {f['finished']:.2f} s"
-                    if f["provisional"]
+                    f"  provisional, full index after {median('finished'):.2f} s"
+                    if fs[0]["provisional"]
                     else ""
                 )
             )
@@ -167,11 +203,16 @@ if __name__ == "__main__":
     parser.add_argument("models", nargs="*", default=["multilingual-e5-small", "all-MiniLM-L6-v2"])
     parser.add_argument("--serve", action="store_true", help="time `botbuilder serve` to /ready")
     parser.add_argument("--bot", choices=("large", "example"), default="large")
-    parser.add_argument("--runs", type=int, default=3, help="cached starts per source")
+    parser.add_argument(
+        "--runs", type=int, default=3, help="cached starts (or matcher starts) per source"
+    )
     parser.add_argument("--cold-runs", type=int, default=1, help="cold starts per source")
     parser.add_argument("--against", action="append", default=[], metavar="DIR")
+    parser.add_argument(
+        "--kind", action="append", choices=KINDS, help="matcher starts to time (default: all)"
+    )
     arguments = parser.parse_args()
     if arguments.serve:
         serve_main(arguments)
     else:
-        main(arguments.models)
+        main(arguments.models, arguments.runs, arguments.against, tuple(arguments.kind or KINDS))

@@ -48,7 +48,14 @@ import numpy as np
 from botbuilder.matching.decision import Thresholds, verdicts
 from botbuilder.matching.features import IntentModel
 
-__all__ = ["Evidence", "UNANSWERABLE_SHARE", "best_thresholds", "calibrate", "fold_evidence"]
+__all__ = [
+    "PROVISIONAL_WRONG",
+    "UNANSWERABLE_SHARE",
+    "Evidence",
+    "best_thresholds",
+    "calibrate",
+    "fold_evidence",
+]
 
 # Thresholds of a bot too small to calibrate (under three intents, or under
 # two examples an intent).
@@ -63,6 +70,14 @@ _GRID = np.round(np.arange(0.1, 0.951, 0.05), 3)
 _MARGINS = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5)
 # The cost figure (evaluation): wrong answer, answerable handed off, question back.
 _WRONG, _MISSED, _ASKED = 3.0, 1.0, 0.5
+# A provisional index over a few phrasings of every intent (a quick first start,
+# see Matcher) serves for seconds while the full one is built: a wrong answer
+# costs it a little more, so it asks back rather. Measured with e5, two
+# phrasings an intent: a 150-intent bot answered 4.2 % of 1,000 test questions
+# wrongly with the usual cost, 0.9 % with this one (4 to 6: the same), the
+# full index 3.6 %; the example bot 0.3 % either way (full: 1.3 %), 28 % rightly
+# (full: 73 %). 4.5 and more left MiniLM on the example bot answering 7 % rightly.
+PROVISIONAL_WRONG = 4.0
 
 
 @dataclass(frozen=True)
@@ -81,12 +96,16 @@ def calibrate(
     intent_ids: Sequence[str],
     pool: ThreadPoolExecutor,
     ngram_weight: float = 1.0,
+    cautious: bool = False,
 ) -> Thresholds:
     """Thresholds from held-out examples and held-out intents: see the module docstring.
 
-    `labels` index `intent_ids`; the fold fits run on `pool`."""
+    `labels` index `intent_ids`; the fold fits run on `pool`. `cautious`: for a
+    provisional index, a wrong answer costs `PROVISIONAL_WRONG`."""
     evidence = fold_evidence(embeddings, texts, labels, intent_ids, pool, ngram_weight)
-    return _FALLBACK if evidence is None else best_thresholds(evidence)
+    if evidence is None:
+        return _FALLBACK
+    return best_thresholds(evidence, wrong=PROVISIONAL_WRONG if cautious else _WRONG)
 
 
 def fold_evidence(
@@ -139,7 +158,9 @@ def _pick(texts: Sequence[str], mask: np.ndarray) -> list[str]:
     return [t for t, keep in zip(texts, mask, strict=True) if keep]
 
 
-def best_thresholds(evidence: Evidence, clear_winner: bool = False) -> Thresholds:
+def best_thresholds(
+    evidence: Evidence, clear_winner: bool = False, wrong: float = _WRONG
+) -> Thresholds:
     """The answer and clarify thresholds and margin with the lowest cost on
     `evidence`, answerable and unanswerable rows weighed by `UNANSWERABLE_SHARE`
     (the lowest thresholds of equal cost: a tie answers). `clear_winner`
@@ -158,7 +179,7 @@ def best_thresholds(evidence: Evidence, clear_winner: bool = False) -> Threshold
     # Only the two best scores of a row matter to the rule: search on those.
     two = np.take_along_axis(evidence.scores, order, axis=1)
     ranked = np.tile(np.arange(two.shape[1]), (len(two), 1))
-    wrong_cost = np.where(right, 0.0, _WRONG)[:, None]
+    wrong_cost = np.where(right, 0.0, wrong)[:, None]
     missed_cost = np.where(answerable, _MISSED, 0.0)[:, None]
     margins = np.array(_MARGINS)  # side by side: a column each (see `verdicts`)
     best: tuple[float, Thresholds] | None = None

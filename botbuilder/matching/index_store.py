@@ -7,7 +7,8 @@ and every example question with its intent, so a changed bot never gets a
 stale index. The file is a cache: deleting it costs one rebuild.
 
 Arrays are stored with NumPy's own format (no pickle), in SQLite next to the
-embedding cache.
+embedding cache; `snapshot` and `restore` turn a fitted model, its
+calibration and its centring mean into those arrays and back.
 """
 
 from __future__ import annotations
@@ -22,8 +23,11 @@ from pathlib import Path
 import numpy as np
 
 from botbuilder.matching.cache_db import cache_db
+from botbuilder.matching.decision import Thresholds
+from botbuilder.matching.encoder import Encoder
+from botbuilder.matching.features import IntentModel
 
-__all__ = ["IndexStore"]
+__all__ = ["IndexStore", "restore", "snapshot"]
 
 _KEPT = 16  # indexes kept: the running bot, its recent versions, a few test bots
 
@@ -65,3 +69,51 @@ class IndexStore:
                 "(SELECT key FROM matcher_indexes ORDER BY saved_at DESC LIMIT ?)",
                 (_KEPT,),
             )
+
+
+def snapshot(
+    model: IntentModel, calibrated: Thresholds, mean: np.ndarray | None
+) -> dict[str, np.ndarray]:
+    """A fitted model, its calibration and the centring mean as plain arrays, for the index store."""
+    arrays = {
+        "classes": model.classes,
+        "names": np.array(model.names, dtype=str),
+        "vocabulary": np.array(
+            sorted(model.tfidf.vocabulary_, key=model.tfidf.vocabulary_.__getitem__)
+        ),
+        "idf": model.tfidf.idf_,
+        "thresholds": np.array(
+            [calibrated.answer, calibrated.clarify, calibrated.calibrated, calibrated.margin]
+        ),
+    }
+    if mean is not None:
+        arrays["mean"] = mean
+    if not model.single:
+        arrays.update(dense=model.lr.dense, sparse=model.lr.sparse, bias=model.lr.bias)
+    return arrays
+
+
+def restore(
+    arrays: dict[str, np.ndarray], intent_ids: list[str], encoder: Encoder
+) -> tuple[IntentModel, Thresholds, np.ndarray | None] | None:
+    """The model, calibration and mean saved by `snapshot`, or None if they don't fit this bot."""
+    needed = {"classes", "names", "vocabulary", "idf", "thresholds"}
+    if encoder.centred:
+        needed.add("mean")
+    if len(arrays.get("names", ())) >= 2:
+        needed |= {"dense", "sparse", "bias"}
+    if not needed <= set(arrays):
+        return None
+    names = [str(n) for n in arrays["names"]]
+    if [intent_ids[c] for c in arrays["classes"] if c < len(intent_ids)] != names:
+        return None
+    model = IntentModel.restored(
+        arrays["classes"].astype(np.int64),
+        names,
+        {str(g): n for n, g in enumerate(arrays["vocabulary"])},
+        arrays["idf"],
+        (arrays["dense"], arrays["sparse"], arrays["bias"]) if len(names) >= 2 else None,
+        ngram_weight=encoder.ngram_weight,
+    )
+    answer, clarify, calibrated, margin = (float(x) for x in arrays["thresholds"])
+    return model, Thresholds(answer, clarify, bool(calibrated), margin), arrays.get("mean")

@@ -35,7 +35,7 @@ from botbuilder.matching.decision import Match, Thresholds, decide
 from botbuilder.matching.dutch import for_languages
 from botbuilder.matching.encoder import Encoder, identity
 from botbuilder.matching.features import INVERSE_REGULARISATION, IntentModel
-from botbuilder.matching.index_store import IndexStore
+from botbuilder.matching.index_store import IndexStore, restore, snapshot
 
 __all__ = ["IndexStats", "Matcher"]
 
@@ -53,7 +53,11 @@ _QUICK_FROM = 400
 # After a quick index (still finishing), an edit is built quick again from
 # this many examples lacking a vector: the previous weights are a subset's.
 _QUICK_AFTER_QUICK = 32
-_QUICK_PHRASINGS = 3
+# Phrasings of every intent, in each language, a quick index is built on.
+# Encoding costs in proportion to the text (tokens): the example bot's first two
+# phrasings are 1,669 tokens, three 2,857. Calibrated cautiously (see
+# calibration.PROVISIONAL_WRONG), two answer no more wrongly than the full index.
+_QUICK_PHRASINGS = 2
 _FINISH_CHUNK = 16
 # Threads for the fits of a build the caller waits for (a background rebuild,
 # next to a serving bot, keeps to one).
@@ -139,7 +143,7 @@ class Matcher:
         self._subset: np.ndarray | None = None  # examples a quick index was built on
 
         saved = store.load(self._key) if store else None
-        restored = _restore(saved, self.intent_ids, encoder) if saved else None
+        restored = restore(saved, self.intent_ids, encoder) if saved else None
         if restored:
             model, calibrated, self._mean = restored
             self._serve(model, calibrated)
@@ -261,7 +265,8 @@ class Matcher:
     def _fit_and_calibrate(self, workers: int) -> tuple[IntentModel, Thresholds]:
         """A fresh fit and its calibration. They are independent: a build the
         caller waits for runs them on both cores (NumPy and SciPy release the
-        GIL). BLAS stays at one thread: see IntentModel."""
+        GIL). BLAS stays at one thread: see IntentModel. A quick index's
+        thresholds are cautious (see `PROVISIONAL_WRONG`)."""
         assert self._embeddings is not None  # a loaded index comes calibrated
         with threadpool_limits(1), ThreadPoolExecutor(max_workers=workers) as pool:
             model = pool.submit(self._train)
@@ -273,6 +278,7 @@ class Matcher:
                 self.intent_ids,
                 pool,
                 ngram_weight=self.encoder.ngram_weight,
+                cautious=self._subset is not None,
             )
             return model.result(), calibrated
 
@@ -293,7 +299,7 @@ class Matcher:
     def _save(self) -> None:
         if self.store is not None:
             serving = self._serving
-            self.store.save(self._key, _snapshot(serving.model, serving.calibrated, serving.mean))
+            self.store.save(self._key, snapshot(serving.model, serving.calibrated, serving.mean))
 
     # -- scoring -------------------------------------------------------------
 
@@ -351,51 +357,3 @@ def _index_key(encoder: Encoder, examples: list[tuple[str, str]]) -> str:
         ensure_ascii=False,
     )
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()
-
-
-def _snapshot(
-    model: IntentModel, calibrated: Thresholds, mean: np.ndarray | None
-) -> dict[str, np.ndarray]:
-    """A fitted model, its calibration and the centring mean as plain arrays, for the index store."""
-    arrays = {
-        "classes": model.classes,
-        "names": np.array(model.names, dtype=str),
-        "vocabulary": np.array(
-            sorted(model.tfidf.vocabulary_, key=model.tfidf.vocabulary_.__getitem__)
-        ),
-        "idf": model.tfidf.idf_,
-        "thresholds": np.array(
-            [calibrated.answer, calibrated.clarify, calibrated.calibrated, calibrated.margin]
-        ),
-    }
-    if mean is not None:
-        arrays["mean"] = mean
-    if not model.single:
-        arrays.update(dense=model.lr.dense, sparse=model.lr.sparse, bias=model.lr.bias)
-    return arrays
-
-
-def _restore(
-    arrays: dict[str, np.ndarray], intent_ids: list[str], encoder: Encoder
-) -> tuple[IntentModel, Thresholds, np.ndarray | None] | None:
-    """The model, calibration and mean saved by `_snapshot`, or None if they don't fit this bot."""
-    needed = {"classes", "names", "vocabulary", "idf", "thresholds"}
-    if encoder.centred:
-        needed.add("mean")
-    if len(arrays.get("names", ())) >= 2:
-        needed |= {"dense", "sparse", "bias"}
-    if not needed <= set(arrays):
-        return None
-    names = [str(n) for n in arrays["names"]]
-    if [intent_ids[c] for c in arrays["classes"] if c < len(intent_ids)] != names:
-        return None
-    model = IntentModel.restored(
-        arrays["classes"].astype(np.int64),
-        names,
-        {str(g): n for n, g in enumerate(arrays["vocabulary"])},
-        arrays["idf"],
-        (arrays["dense"], arrays["sparse"], arrays["bias"]) if len(names) >= 2 else None,
-        ngram_weight=encoder.ngram_weight,
-    )
-    answer, clarify, calibrated, margin = (float(x) for x in arrays["thresholds"])
-    return model, Thresholds(answer, clarify, bool(calibrated), margin), arrays.get("mean")
