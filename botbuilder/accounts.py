@@ -90,7 +90,7 @@ KNOWN_FOR = timedelta(days=90)
 @functools.cache
 def _dummy_hash() -> str:
     """Checked when the address is unknown, so a wrong address takes as long as a
-    wrong password; made on first use (scrypt: ~0.3 s of CPU a server start needn't pay)."""
+    wrong password; made on first use (scrypt: ~0.15 s of CPU a server start needn't pay)."""
     return generate_password_hash("not a password of anyone", method="scrypt")
 
 

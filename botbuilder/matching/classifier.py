@@ -42,6 +42,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
+
+# Imported with the module, not on first fit: threadpool_limits (IntentModel) only
+# limits the BLAS libraries loaded when it is entered, and SciPy's own OpenBLAS,
+# loaded inside it, ran saxpy on unlimited spinning threads (a quick first index's
+# fits took 8 s of CPU instead of 0.9).
+from scipy.linalg.blas import saxpy as _axpy
 from scipy.sparse import csr_matrix
 
 __all__ = ["SoftmaxRegression", "SplitLoss", "lbfgs"]
@@ -157,9 +163,6 @@ def lbfgs(
     f: Callable[[np.ndarray], tuple[float, np.ndarray]], w: np.ndarray, stop: float, max_iter: int
 ) -> tuple[np.ndarray, int]:
     """Minimise f (returning loss and gradient) from w; Armijo backtracking."""
-    # Imported here: a server that loads a saved index never fits (SciPy's linalg: ~0.2 s).
-    from scipy.linalg.blas import saxpy as _axpy
-
     loss, grad = f(w)
     steps: list[tuple[np.ndarray, np.ndarray, float]] = []  # (s, y, 1 / yᵀs)
     iteration = 0
