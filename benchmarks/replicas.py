@@ -3,7 +3,7 @@
 Two replicas' flows folders on one SQLite file, in one process: A saves a new
 intent through the editor (check, write, publish); B takes the publication in
 (`FlowSync.follow_once`: loaded on a scratch copy, written into its folder)
-and reloads its runtime. The poll itself adds at most 0.5 s on top. Run on the
+and reloads its runtime. The poll itself adds at most POLL_SECONDS on top. Run on the
 150-intent bot when ../shared/bench is there, else on the example bot.
 """
 

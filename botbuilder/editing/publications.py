@@ -134,7 +134,7 @@ class Publications:
         self.database = database
 
     def latest_id(self) -> int:
-        """The newest publication's id (0: none): the cheap question asked twice a second."""
+        """The newest publication's id (0: none): the cheap question asked four times a second."""
         with self.database.session() as s:
             return int(s.scalar(select(func.max(FlowPublication.id))) or 0)
 
