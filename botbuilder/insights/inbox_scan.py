@@ -100,12 +100,14 @@ def _missable(touched: Any) -> Any:
     scan of 100,000 conversations read every message."""
     asked = aliased(Message)
     member = and_(Message.role == "member", _TYPED)
-    if touched is not None:
-        member = and_(member, Message.conversation_id.in_(touched))
     disliked = select(Feedback.conversation_id).where(Feedback.helpful.is_(False))
     person = select(asked.conversation_id).where(
         asked.role == "member", asked.decision == "handoff", asked.intent.is_(None)
     )
+    if touched is not None:  # each part within them: a look reads no more than they hold
+        member = and_(member, Message.conversation_id.in_(touched))
+        disliked = disliked.where(Feedback.conversation_id.in_(touched))
+        person = person.where(asked.conversation_id.in_(touched))
     return select(Message.conversation_id).where(
         member,
         or_(
