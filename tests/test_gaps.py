@@ -745,6 +745,24 @@ def test_a_groups_home_encodes_only_the_examples_of_intents_it_could_reach(
     assert 0 < encoded() < every / 4, (encoded(), every)
 
 
+def test_a_groups_home_reads_the_examples_vectors_the_matcher_cached_and_encodes_none(
+    small: Inbox, tmp_path: Path
+) -> None:
+    """Regression: a home encoded the topic words of the reachable intents' examples
+    (1.4 s of e5 on the first look at the HWU64 bot); the matcher has the examples'
+    vectors in its embedding cache already."""
+    recording = _Recording()
+    runtime = BotRuntime(small.flows, encoder=CachedEncoder(recording, tmp_path / "fresh.sqlite"))
+    loaded = runtime.current()  # the matcher encoded its examples into the fresh cache
+    vectors = loaded.matcher.query_encoder.encode([topic_text(q) for q in PASSWORD])
+    recording.calls.clear()
+
+    found = Homes(loaded.bot, loaded.matcher.encoder).closest("nl", PASSWORD, vectors)
+
+    assert found is not None and found[0] == "wachtwoord_vergeten"
+    assert recording.calls == []  # before: the topic words of the reachable intents' examples
+
+
 def test_the_reader_starts_after_the_look_and_holds_the_encoder_for_a_few_questions(
     small: Inbox,
 ) -> None:
