@@ -752,6 +752,7 @@ def test_a_groups_home_reads_the_examples_vectors_the_matcher_cached_and_encodes
     (1.4 s of e5 on the first look at the HWU64 bot); the matcher has the examples'
     vectors in its embedding cache already."""
     recording = _Recording()
+    recording.version += "-homes"  # a matcher of its own, not the reader test's
     runtime = BotRuntime(small.flows, encoder=CachedEncoder(recording, tmp_path / "fresh.sqlite"))
     loaded = runtime.current()  # the matcher encoded its examples into the fresh cache
     vectors = loaded.matcher.query_encoder.encode([topic_text(q) for q in PASSWORD])
