@@ -30,6 +30,7 @@ from botbuilder.matching.encoder import (
 from botbuilder.matching.evaluation import Case, figures_at
 from botbuilder.matching.index_store import IndexStore
 from botbuilder.matching.matcher import Matcher
+from botbuilder.matching.use_encoder import USE_MODEL
 
 from .conftest import ROOT, SMALL_BOT
 
@@ -158,13 +159,14 @@ def test_a_saved_index_is_keyed_by_encoder_and_keeps_the_centring_mean(
     assert np.allclose(loaded.scores(questions), built.scores(questions), atol=1e-5)
 
 
-def test_a_bot_on_e5_never_imports_torch() -> None:
+@pytest.mark.parametrize("model", [E5_MODEL, USE_MODEL])
+def test_a_bot_on_a_numpy_encoder_never_imports_torch(model: str) -> None:
     code = (
         "import sys\n"
         "from botbuilder.content.loader import load_bot\n"
         "from botbuilder.matching.encoder import encoder_for\n"
         "from botbuilder.matching.matcher import Matcher\n"
-        f"m = Matcher(load_bot({str(SMALL_BOT)!r}), encoder_for('{E5_MODEL}'))\n"
+        f"m = Matcher(load_bot({str(SMALL_BOT)!r}), encoder_for('{model}'))\n"
         "print(m.match('hoeveel kost het lidmaatschap').decision)\n"
         "assert 'torch' not in sys.modules, 'torch was imported'\n"
         "assert 'sentence_transformers' not in sys.modules\n"

