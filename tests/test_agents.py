@@ -23,13 +23,6 @@ ANN, BOB = "ann@example.org", "bob@example.org"
 
 
 @pytest.fixture
-def storage(database_url: str) -> Iterator[Storage]:
-    store = Storage(database_url)
-    yield store
-    store.close()
-
-
-@pytest.fixture
 def queue(storage: Storage) -> HandoffQueue:
     return HandoffQueue(storage, teams=lambda: ["leden", "nacht"])
 
