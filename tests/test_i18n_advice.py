@@ -44,13 +44,18 @@ def bot_dir(tmp_path: Path) -> Path:
     return target
 
 
-def dutch_manager(app: Any) -> Any:
+def dutch_client(app: Any, email: str) -> Any:
+    """A test client signed in as `email`, whose pages are in Dutch; its CSRF token in `.csrf`."""
     accounts = app.extensions["botbuilder"].accounts
-    manager = next(u for u in accounts.users() if u.email == "manager@example.org")
-    accounts.set_preferences(manager.id, "nl", None, ("en", "nl"))
+    user = next(u for u in accounts.users() if u.email == email)
+    accounts.set_preferences(user.id, "nl", None, ("en", "nl"))
     client = app.test_client()
-    client.csrf = login(client, "manager@example.org")
+    client.csrf = login(client, email)
     return client
+
+
+def dutch_manager(app: Any) -> Any:
+    return dutch_client(app, "manager@example.org")
 
 
 def new_intent(client: Any, **fields: Any) -> Any:
@@ -196,12 +201,12 @@ def test_a_message_is_its_english_text_for_logs_and_survives_a_pickle() -> None:
 def test_a_dutch_admin_reads_what_is_wrong_with_a_team_next_to_its_field_in_dutch(
     editor_app: Any,  # noqa: F811
 ) -> None:
-    accounts = editor_app.extensions["botbuilder"].accounts
-    admin = next(u for u in accounts.users() if u.email == "admin@example.org")
-    accounts.set_preferences(admin.id, "nl", None, ("en", "nl"))
-    client = editor_app.test_client()
-    csrf = login(client, "admin@example.org")
-    data: dict[str, Any] = {"csrf_token": csrf, "name": "week end", "timezone": "Europe/Atlantis"}
+    client = dutch_client(editor_app, "admin@example.org")
+    data: dict[str, Any] = {
+        "csrf_token": client.csrf,
+        "name": "week end",
+        "timezone": "Europe/Atlantis",
+    }
     for day in ("mon", "tue", "wed", "thu", "fri", "sat", "sun"):
         data.update({f"{day}_from": "", f"{day}_to": "", f"{day}_more": ""})
     data.update({"sat_from": "16:00", "sat_to": "10:00", "closed_days": ["", ""]})
@@ -212,7 +217,7 @@ def test_a_dutch_admin_reads_what_is_wrong_with_a_team_next_to_its_field_in_dutc
     assert "bot.yml: sat: '16:00-10:00' is geen van-tot, bijv. 09:00-17:00" in text
     assert "bot.yml: onbekende tijdzone 'Europe/Atlantis'; bijv. Europe/Amsterdam" in text
     assert "a team name has" not in text and "unknown time zone" not in text
-    kept = client.post("/admin/teams/leden/delete", data={"csrf_token": csrf})
+    kept = client.post("/admin/teams/leden/delete", data={"csrf_token": client.csrf})
     assert kept.status_code == 422
     assert "team 'leden' is het standaardteam; kies eerst een ander standaardteam" in unescape(
         kept.text

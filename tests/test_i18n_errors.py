@@ -21,6 +21,7 @@ from tests.test_console import (  # noqa: F401 (fixtures)
     sign_in,
 )
 from tests.test_editor import PASSWORD, editor_app, login  # noqa: F401 (a fixture)
+from tests.test_i18n_advice import dutch_client
 
 
 def test_an_agent_in_dutch_is_told_in_dutch_that_a_colleague_claimed_it_first(
@@ -89,11 +90,8 @@ def test_an_error_keeps_english_for_logs_and_its_parts_apart_for_pages() -> None
 def test_a_dutch_manager_is_told_in_dutch_why_the_inbox_browser_or_dashboard_refused(
     editor_app: Any,  # noqa: F811
 ) -> None:
-    accounts = editor_app.extensions["botbuilder"].accounts
-    manager = next(u for u in accounts.users() if u.email == "manager@example.org")
-    accounts.set_preferences(manager.id, "nl", None, ("en", "nl"))
-    client = editor_app.test_client()
-    csrf = login(client, "manager@example.org")
+    client = dutch_client(editor_app, "manager@example.org")
+    csrf = client.csrf
 
     def refused(response: Any, status: int, dutch: str, english: str) -> None:
         text = unescape(response.text)
@@ -160,11 +158,8 @@ def test_a_dutch_manager_reads_once_and_in_dutch_why_a_question_was_not_added_to
         ),
         encoding="utf-8",
     )
-    accounts = editor_app.extensions["botbuilder"].accounts
-    manager = next(u for u in accounts.users() if u.email == "manager@example.org")
-    accounts.set_preferences(manager.id, "nl", None, ("en", "nl"))
-    client = editor_app.test_client()
-    csrf = login(client, "manager@example.org")
+    client = dutch_client(editor_app, "manager@example.org")
+    csrf = client.csrf
     added = client.post(
         f"/conversations/{conversation}/messages/{question}/intent",
         data={"intent": "contributie", "csrf_token": csrf},
