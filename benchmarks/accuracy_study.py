@@ -32,7 +32,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from threadpoolctl import threadpool_limits
 
 import botbuilder.matching.calibration as calibration
 from benchmarks.accuracy import _sets, candidate
@@ -41,6 +40,7 @@ from botbuilder.content.model import Bot
 from botbuilder.matching.decision import Thresholds
 from botbuilder.matching.encoder import CachedEncoder, Encoder
 from botbuilder.matching.evaluation import Case, figures_at, load_cases
+from botbuilder.matching.features import one_blas_thread
 from botbuilder.matching.matcher import Matcher
 
 __all__ = ["main", "study"]
@@ -68,7 +68,7 @@ def _median_rule(evidence: calibration.Evidence) -> Thresholds:
 def _rules(matcher: Matcher) -> dict[str, Thresholds]:
     """Each rule's thresholds from the bot's own held-out evidence."""
     embeddings = matcher._view(matcher.encoder.encode(matcher._texts), matcher.mean)
-    with threadpool_limits(1), ThreadPoolExecutor(max_workers=2) as pool:
+    with one_blas_thread(), ThreadPoolExecutor(max_workers=2) as pool:
         evidence = calibration.fold_evidence(
             embeddings,
             matcher._texts,

@@ -20,13 +20,12 @@ from typing import Any
 
 import numpy as np
 from scipy.optimize import minimize
-from threadpoolctl import threadpool_limits
 
 from botbuilder.content.loader import load_bot
 from botbuilder.matching.classifier import SoftmaxRegression, SplitLoss, lbfgs
 from botbuilder.matching.encoder import Encoder
 from botbuilder.matching.evaluation import load_cases
-from botbuilder.matching.features import INVERSE_REGULARISATION, ngram_vectorizer
+from botbuilder.matching.features import INVERSE_REGULARISATION, ngram_vectorizer, one_blas_thread
 
 __all__ = ["lbfgs_comparison", "scipy_fit"]
 
@@ -134,7 +133,7 @@ def lbfgs_comparison(
     for tol in tolerances:
         seconds: dict[str, list[float]] = {name: [] for name in optimisers}
         results: dict[str, _Fit] = {}
-        with threadpool_limits(1):
+        with one_blas_thread():
             for _ in range(runs):
                 for name, fit in optimisers.items():
                     started = time.perf_counter()

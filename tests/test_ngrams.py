@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from sklearn.feature_extraction.text import TfidfVectorizer
 
 from botbuilder.content.languages import normalise
@@ -46,3 +47,18 @@ def test_fit_and_transform_give_scikit_learns_vocabulary_weights_and_vectors() -
         rtol=1e-5,
         atol=1e-7,
     )
+
+
+@pytest.mark.parametrize("copies", [1, 30])  # a batch being answered (NumPy), and more (SciPy)
+def test_rows_times_weights_is_scipys_product_with_empty_rows(copies: int) -> None:
+    tfidf = NgramTfidf(char_wb_ngrams)
+    tfidf.fit_transform(TEXTS)
+    questions = QUESTIONS * copies  # with unknown words and an empty text: empty rows
+    rows = tfidf.transform(questions)
+    weights = np.random.default_rng(0).standard_normal((rows.shape[1], 7)).astype(np.float32)
+    product = rows @ weights
+    np.testing.assert_allclose(product, rows.tocsr() @ weights, rtol=1e-5, atol=1e-5)
+    empty = np.diff(rows.indptr) == 0
+    assert empty.sum() == 2 * copies
+    np.testing.assert_array_equal(product.any(axis=1), ~empty)
+    np.testing.assert_allclose((rows * 2.0).toarray(), 2.0 * rows.toarray())

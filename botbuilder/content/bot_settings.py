@@ -29,7 +29,7 @@ from botbuilder.content.yaml_source import (
     SourceFile,
     describe,
     language_code,
-    parse_yaml,
+    parsed_text,
     per_language,
     read_yaml,
     suggest,
@@ -336,7 +336,7 @@ def declared_keys(root: Path) -> set[str]:
     """The top-level keys bot.yml sets (errors in it are reported by _settings)."""
     for name in (SETTINGS_FILE, "bot.yaml"):
         try:
-            data = parse_yaml((root / name).read_text(encoding="utf-8"))
+            data = parsed_text((root / name).read_text(encoding="utf-8"))
         except (OSError, YAMLError, UnicodeDecodeError):
             continue
         return set(data) if isinstance(data, dict) else set()

@@ -21,6 +21,7 @@ from ruamel.yaml.constructor import ConstructorError, RoundTripConstructor
 from ruamel.yaml.error import MarkedYAMLError, StreamMark, YAMLError
 
 from botbuilder.content.languages import ISO_639_1
+from botbuilder.content.parsed_store import ParsedStore
 from botbuilder.content.plain_text import untypable
 from botbuilder.errors import N_, FlowProblem, Message
 
@@ -29,8 +30,10 @@ __all__ = [
     "SourceFile",
     "describe",
     "display_path",
+    "keep_parsed_in",
     "language_code",
     "parse_yaml",
+    "parsed_text",
     "per_language",
     "read_yaml",
     "suggest",
@@ -149,6 +152,44 @@ def describe(value: Any) -> str:
 _parsed: OrderedDict[str, Any] = OrderedDict()
 _PARSED_KEPT = 256
 _parsed_lock = threading.Lock()
+_on_disk: ParsedStore | None = None  # a server's, across restarts (keep_parsed_in)
+
+
+def keep_parsed_in(folder: Path) -> None:
+    """Also keep parsed files in `folder`, a server's private instance folder, so that a
+    restart reads them back instead of parsing them (content/parsed_store.py)."""
+    global _on_disk
+    _on_disk = ParsedStore(folder, f"depth {MAX_DEPTH}")
+
+
+def _remembered(text: str) -> Any | None:
+    with _parsed_lock:
+        if text in _parsed:
+            _parsed.move_to_end(text)
+            return _parsed[text]
+    store = _on_disk
+    parsed = store.get(text) if store is not None else None
+    if parsed is not None:
+        _remember(text, parsed, store=None)
+    return parsed
+
+
+def parsed_text(text: str) -> Any:
+    """`parse_yaml(text)`, from memory or the instance folder when parsed before."""
+    parsed = _remembered(text)
+    if parsed is None:
+        parsed = parse_yaml(text)
+        _remember(text, parsed, _on_disk)
+    return parsed
+
+
+def _remember(text: str, parsed: Any, store: ParsedStore | None) -> None:
+    with _parsed_lock:
+        _parsed[text] = parsed
+        while len(_parsed) > _PARSED_KEPT:
+            _parsed.popitem(last=False)
+    if store is not None:
+        store.put(text, parsed)
 
 
 def read_yaml(path: Path, f: SourceFile) -> Any:
@@ -160,12 +201,8 @@ def read_yaml(path: Path, f: SourceFile) -> Any:
     except OSError as exc:
         f.error((0, 0), f"cannot read file: {exc.strerror}")
         return None
-    with _parsed_lock:
-        if text in _parsed:
-            _parsed.move_to_end(text)
-            return _parsed[text]
     try:
-        data = parse_yaml(text)
+        data = parsed_text(text)
     except MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         pos = (mark.line, mark.column) if mark else (0, 0)
@@ -174,10 +211,6 @@ def read_yaml(path: Path, f: SourceFile) -> Any:
     except YAMLError as exc:
         f.error((0, 0), f"YAML syntax error: {exc}")
     else:
-        with _parsed_lock:
-            _parsed[text] = data
-            while len(_parsed) > _PARSED_KEPT:
-                _parsed.popitem(last=False)
         return data
     return None
 

@@ -38,8 +38,6 @@ from limits import RateLimitItem, parse_many
 from limits.storage import Storage as LimitsStorage
 from limits.strategies import FixedWindowRateLimiter
 from sqlalchemy import Float, Integer, String, Table, bindparam, case, delete, select
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlalchemy.orm import Mapped, mapped_column
@@ -47,7 +45,7 @@ from sqlalchemy.pool import QueuePool
 from sqlalchemy.sql.dml import ReturningInsert
 
 from botbuilder.content.model import LimitSettings
-from botbuilder.db.base import Base
+from botbuilder.db.base import Base, upsert
 from botbuilder.db.engine import Database
 from botbuilder.errors import RequestError
 
@@ -224,12 +222,11 @@ def _counting(dialect: str) -> ReturningInsert[Any]:
     """The upsert that counts a hit, built once per dialect: building it cost more than
     running it (every /api/v1 request counts one)."""
     table = _COUNTERS
-    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
     amount = bindparam("amount", type_=Integer)
     expires = bindparam("expires", type_=Float)
     ended = table.c.expires_at <= bindparam("now", type_=Float)
     return (
-        insert(table)
+        upsert(dialect, table)
         .values(key=bindparam("key", type_=String), hits=amount, expires_at=expires)
         .on_conflict_do_update(
             index_elements=[table.c.key],

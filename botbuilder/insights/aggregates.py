@@ -31,12 +31,11 @@ from sqlalchemy import (
     insert,
     select,
 )
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, mapped_column
 
 from botbuilder.content.model import HandoffSettings, TeamSettings
 from botbuilder.conversations.store import Conversation
-from botbuilder.db.base import Base, aware_utc, utcnow
+from botbuilder.db.base import Base, aware_utc, upsert, utcnow
 from botbuilder.db.engine import Database
 from botbuilder.insights.counting import DayRow, count_rows
 from botbuilder.insights.local_time import day_start, team_timezone, zone
@@ -194,10 +193,8 @@ def insert_or_ignore(c: Connection, table: Table, rows: Iterable[dict[str, Any]]
     rows = list(rows)
     if not rows:
         return
-    if c.dialect.name == "postgresql":
-        stmt: Any = postgresql.insert(table).on_conflict_do_nothing()
-    elif c.dialect.name == "sqlite":
-        stmt = sqlite.insert(table).on_conflict_do_nothing()
+    if c.dialect.name in ("postgresql", "sqlite"):
+        stmt: Any = upsert(c.dialect.name, table).on_conflict_do_nothing()
     else:
         stmt = insert(table)
     for at in range(0, len(rows), 1000):

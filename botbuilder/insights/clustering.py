@@ -36,14 +36,17 @@ benchmark questions).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
-from scipy.sparse import csr_matrix
 
 from botbuilder.content.languages import normalise
 from botbuilder.content.lazy import MiniBatchKMeans, fcluster, linkage, squareform
 from botbuilder.insights.naming import content_words
 from botbuilder.matching.ngrams import NgramTfidf, char_wb_ngrams
+
+if TYPE_CHECKING:
+    from scipy.sparse import csr_matrix  # imported where a matrix is built: not at start-up
 
 __all__ = [
     "DISTANCE_THRESHOLD",

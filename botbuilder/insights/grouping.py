@@ -18,12 +18,14 @@ import hashlib
 from collections import defaultdict
 from collections.abc import Sequence
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from scipy.sparse import csr_matrix
 
 from botbuilder.insights.clustering import DISTANCE_THRESHOLD, cluster
+
+if TYPE_CHECKING:
+    from scipy.sparse import csr_matrix  # imported where a matrix is built: not at start-up
 
 __all__ = ["MIN_GROUP", "REGROUP_WHOLE_UP_TO", "attach", "group_id", "grouped"]
 

@@ -45,16 +45,18 @@ import threading
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from scipy.sparse import csr_matrix
 
 from botbuilder.content.model import Bot
 from botbuilder.insights.clustering import ngram_tfidf, topic_text, unit_rows
 from botbuilder.matching.dutch import for_languages
 from botbuilder.matching.encoder import Encoder, identity
 from botbuilder.matching.ngrams import NgramTfidf
+
+if TYPE_CHECKING:
+    from scipy.sparse import csr_matrix  # imported where a matrix is built: not at start-up
 
 __all__ = ["HOME_SIMILARITY", "Homes", "homes_of"]
 
@@ -178,7 +180,7 @@ class Homes:
         examples = self._of(language)
         if examples is None or not len(texts):
             return None
-        grams = examples.ngrams.transform([topic_text(t) for t in texts])
+        grams = examples.ngrams.transform([topic_text(t) for t in texts]).tocsr()
         gram_similarity = (grams @ examples.ngram_rows.T).toarray()
         # With a cosine of 1 for the embeddings (their most), which intents could
         # reach the home similarity? Only their examples need their embeddings.

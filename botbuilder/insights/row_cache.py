@@ -21,12 +21,15 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
-from scipy.sparse import csr_matrix
 
 from botbuilder.insights.clustering import topic_text, unit_rows
 from botbuilder.matching.ngrams import char_wb_ngrams
+
+if TYPE_CHECKING:
+    from scipy.sparse import csr_matrix  # imported where a matrix is built: not at start-up
 
 __all__ = ["RowCache"]
 
@@ -96,4 +99,6 @@ def _tfidf(grams: list[tuple[np.ndarray, np.ndarray]], width: int) -> csr_matrix
     rows = np.repeat(np.arange(len(grams)), lengths)
     norms = np.sqrt(np.bincount(rows, weights=data**2, minlength=len(grams)))
     data = (data / np.where(norms > 0, norms, 1.0)[rows]).astype(np.float32)
+    from scipy.sparse import csr_matrix
+
     return csr_matrix((data, columns, pointers), shape=(len(grams), width))

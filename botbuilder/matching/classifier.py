@@ -40,20 +40,32 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cache
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-# Imported with the module, not on first fit: threadpool_limits (IntentModel) only
-# limits the BLAS libraries loaded when it is entered, and SciPy's own OpenBLAS,
-# loaded inside it, ran saxpy on unlimited spinning threads (a quick first index's
-# fits took 8 s of CPU instead of 0.9).
-from scipy.linalg.blas import saxpy as _axpy
-from scipy.sparse import csr_matrix
+if TYPE_CHECKING:
+    from scipy.sparse import csr_matrix
 
-__all__ = ["SoftmaxRegression", "SplitLoss", "lbfgs"]
+    from botbuilder.matching.ngrams import Rows
+
+__all__ = ["SoftmaxRegression", "SplitLoss", "lbfgs", "load_training"]
 
 _HISTORY = 10  # L-BFGS memory: the usual choice; more buys nothing here
 _DTYPE = np.float32
+
+
+@cache
+def load_training() -> Callable[..., Any]:
+    """SciPy's BLAS saxpy, which training needs and answering doesn't (a server that starts
+    from a saved index skips SciPy's ~0.3 s import). Call it before `threadpool_limits`:
+    that only limits the BLAS libraries loaded when it is entered, and SciPy's own
+    OpenBLAS, loaded inside it, ran saxpy on unlimited spinning threads (a quick first
+    index's fits took 8 s of CPU instead of 0.9)."""
+    from scipy.linalg.blas import saxpy
+
+    return saxpy  # type: ignore[no-any-return]
 
 
 @dataclass
@@ -75,7 +87,7 @@ class SoftmaxRegression:
     def fit(
         self,
         dense: np.ndarray,
-        sparse: csr_matrix,
+        sparse: Rows | csr_matrix,
         labels: np.ndarray,
         n_classes: int,
         init: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
@@ -90,7 +102,7 @@ class SoftmaxRegression:
         self.dense, self.sparse, self.bias = loss.unpack(w)
         return self
 
-    def proba(self, dense: np.ndarray, sparse: csr_matrix) -> np.ndarray:
+    def proba(self, dense: np.ndarray, sparse: Rows | csr_matrix) -> np.ndarray:
         Z = np.asarray(dense, _DTYPE) @ self.dense + sparse @ self.sparse + self.bias
         Z = Z - Z.max(axis=1, keepdims=True)
         P = np.exp(Z).astype(np.float64)
@@ -102,10 +114,17 @@ class SplitLoss:
     with the dense and sparse feature blocks kept apart (see the module docstring)."""
 
     def __init__(
-        self, dense: np.ndarray, sparse: csr_matrix, labels: np.ndarray, n_classes: int, C: float
+        self,
+        dense: np.ndarray,
+        sparse: Rows | csr_matrix,
+        labels: np.ndarray,
+        n_classes: int,
+        C: float,
     ) -> None:
+        from scipy.sparse import csr_matrix
+
         self.D = np.ascontiguousarray(dense, dtype=_DTYPE)
-        self.S = csr_matrix(sparse, dtype=_DTYPE)
+        self.S = csr_matrix(sparse.tocsr(), dtype=_DTYPE)
         self.St = self.S.T.tocsr()
         n, self.d = self.D.shape
         self.v = self.S.shape[1]
@@ -163,6 +182,7 @@ def lbfgs(
     f: Callable[[np.ndarray], tuple[float, np.ndarray]], w: np.ndarray, stop: float, max_iter: int
 ) -> tuple[np.ndarray, int]:
     """Minimise f (returning loss and gradient) from w; Armijo backtracking."""
+    axpy = load_training()
     loss, grad = f(w)
     steps: list[tuple[np.ndarray, np.ndarray, float]] = []  # (s, y, 1 / yᵀs)
     iteration = 0
@@ -176,7 +196,7 @@ def lbfgs(
         alphas = []
         for s, y, rho in reversed(steps):
             a = rho * float(s @ q)
-            q = _axpy(y, q, a=-a)
+            q = axpy(y, q, a=-a)
             alphas.append(a)
         if steps:
             s, y, _ = steps[-1]
@@ -184,7 +204,7 @@ def lbfgs(
         else:
             q /= max(float(np.linalg.norm(grad)), 1e-12)
         for (s, y, rho), a in zip(steps, reversed(alphas), strict=True):
-            q = _axpy(s, q, a=a - rho * float(y @ q))
+            q = axpy(s, q, a=a - rho * float(y @ q))
         direction = -q
         slope = float(grad @ direction)
         if slope >= 0:  # not a descent direction: forget the history, go downhill

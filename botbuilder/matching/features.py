@@ -14,14 +14,13 @@ from collections.abc import Callable, Sequence
 from functools import lru_cache
 
 import numpy as np
-from scipy.sparse import csr_matrix
 from threadpoolctl import threadpool_limits
 
 from botbuilder.content.languages import normalise
-from botbuilder.matching.classifier import SoftmaxRegression
-from botbuilder.matching.ngrams import NgramTfidf, char_wb_ngrams
+from botbuilder.matching.classifier import SoftmaxRegression, load_training
+from botbuilder.matching.ngrams import NgramTfidf, Rows, char_wb_ngrams
 
-__all__ = ["INVERSE_REGULARISATION", "IntentModel", "ngram_vectorizer"]
+__all__ = ["INVERSE_REGULARISATION", "IntentModel", "ngram_vectorizer", "one_blas_thread"]
 
 # Inverse regularisation (C) of the classifier. Measured on the benchmark
 # sets: anywhere from 2 to 100 moves closed-set accuracy by at most one point,
@@ -44,6 +43,16 @@ def _ngrams_of() -> Callable[[str], tuple[str, ...]]:
 # questions pass through too (and are evicted first): the size bounds the
 # memory at a few tens of MB while holding the examples of any real bot.
 _ngrams = lru_cache(maxsize=8192)(_ngrams_of())
+
+
+def one_blas_thread() -> threadpool_limits:
+    """BLAS at one thread while training. These matrices are small, and on a busy
+    2-core machine (a server answering while it re-indexes) more threads only spin
+    against each other: measured 3-5x slower. SciPy is loaded first, or its own BLAS
+    would escape the limit (classifier.load_training); enter this before starting
+    threads that train, since a limit entered in another thread misses it too."""
+    load_training()
+    return threadpool_limits(1)
 
 
 def ngram_vectorizer() -> NgramTfidf:
@@ -82,10 +91,7 @@ class IntentModel:
         self.iterations = 0
         if not self.single:
             init = warm.weights_for(self, embeddings.shape[1]) if warm else None
-            # One BLAS thread: these matrices are small, and on a busy 2-core
-            # machine (a server answering while it re-indexes) more threads only
-            # spin against each other: measured 3-5x slower.
-            with threadpool_limits(1):
+            with one_blas_thread():
                 self.lr = SoftmaxRegression(
                     C=INVERSE_REGULARISATION, tol=tol or (_WARM_TOL if init else _TOL)
                 ).fit(
@@ -161,5 +167,5 @@ class IntentModel:
             )
         return out
 
-    def _weighted(self, ngrams: csr_matrix) -> csr_matrix:
+    def _weighted(self, ngrams: Rows) -> Rows:
         return ngrams if self.ngram_weight == 1.0 else ngrams * np.float32(self.ngram_weight)

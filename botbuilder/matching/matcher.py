@@ -26,7 +26,6 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
-from threadpoolctl import threadpool_limits
 
 from botbuilder.content.model import Bot
 from botbuilder.matching.batching import Batcher
@@ -34,7 +33,7 @@ from botbuilder.matching.calibration import calibrate
 from botbuilder.matching.decision import Match, Thresholds, decide
 from botbuilder.matching.dutch import for_languages
 from botbuilder.matching.encoder import Encoder, identity
-from botbuilder.matching.features import INVERSE_REGULARISATION, IntentModel
+from botbuilder.matching.features import INVERSE_REGULARISATION, IntentModel, one_blas_thread
 from botbuilder.matching.index_store import IndexStore, restore, snapshot
 
 __all__ = ["IndexStats", "Matcher"]
@@ -268,7 +267,7 @@ class Matcher:
         GIL). BLAS stays at one thread: see IntentModel. A quick index's
         thresholds are cautious (see `PROVISIONAL_WRONG`)."""
         assert self._embeddings is not None  # a loaded index comes calibrated
-        with threadpool_limits(1), ThreadPoolExecutor(max_workers=workers) as pool:
+        with one_blas_thread(), ThreadPoolExecutor(max_workers=workers) as pool:
             model = pool.submit(self._train)
             texts, labels = self._training_set()
             calibrated = calibrate(

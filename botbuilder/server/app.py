@@ -23,6 +23,7 @@ from werkzeug.exceptions import HTTPException
 from botbuilder import __version__
 from botbuilder.accounts import Accounts
 from botbuilder.config import server_settings
+from botbuilder.content.yaml_source import keep_parsed_in
 from botbuilder.conversations.announcements import Announcements
 from botbuilder.conversations.dialogue import Dialogue
 from botbuilder.conversations.idempotency import IdempotencyKeys
@@ -127,6 +128,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 def build_services(settings: Mapping[str, Any]) -> Services:
     """Every service of one server, each built once; the dialogue uses the same queue."""
     instance = private_folder(settings["INSTANCE_PATH"])  # holds the database and secrets
+    keep_parsed_in(instance / "parsed")  # a restart reads flow files parsed before
     storage = Storage(
         database_url(settings["DATABASE_URL"], settings["INSTANCE_PATH"]),
         timeout=settings["DATABASE_TIMEOUT"],  # no request hangs on a lock (db/engine.py)
