@@ -172,3 +172,37 @@ def test_a_dutch_manager_reads_once_and_in_dutch_why_a_question_was_not_added_to
     # The banner about the broken files on disk says it in Dutch as well.
     assert "faq.yml:34:29: knop 'goto: nergens' noemt geen bestaande intent" in text
     assert "names no intent" not in text
+
+
+def test_a_dutch_manager_is_told_in_dutch_that_a_stale_teach_form_names_a_message_no_longer_there(
+    editor_app: Any,  # noqa: F811
+) -> None:
+    member = editor_app.test_client()
+    conversation = start(member)
+    question = say(member, conversation, "Wat kost lid zijn bij jullie?")["member_message"]["id"]
+    client = dutch_client(editor_app, "manager@example.org")
+    for action, data in (("intent", {"intent": "contributie"}), ("inbox", {})):
+        gone = client.post(
+            f"/conversations/{conversation}/messages/{question + 1000}/{action}",
+            data={"csrf_token": client.csrf, **data},
+        )
+        text = unescape(gone.text)
+        assert gone.status_code == 404, text
+        assert f"geen bericht {question + 1000} in dit gesprek" in text
+        assert "<title>Niet gevonden" in text and "no message" not in text
+
+
+def test_a_dutch_manager_who_asks_for_a_dashboard_table_that_does_not_exist_gets_a_dutch_page(
+    editor_app: Any,  # noqa: F811
+) -> None:
+    client = dutch_client(editor_app, "manager@example.org")
+    browser = {"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"}
+    unknown = client.get("/editor/stats/passwords.csv", headers=browser)
+    text = unescape(unknown.text)
+    assert unknown.status_code == 404 and unknown.mimetype == "text/html", text
+    assert "geen tabel 'passwords'; de tabellen van het dashboard zijn summary, " in text
+    assert "<title>Niet gevonden" in text and "no table" not in text
+    # A script's download keeps the JSON 404, in English.
+    script = dutch_client(editor_app, "other@example.org").get("/editor/stats/passwords.csv")
+    assert script.status_code == 404
+    assert script.json["error"].startswith("no table 'passwords'; the dashboard's are summary, ")

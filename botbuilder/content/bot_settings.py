@@ -34,7 +34,7 @@ from botbuilder.content.yaml_source import (
     read_yaml,
     suggest,
 )
-from botbuilder.errors import N_, FlowProblem, Message
+from botbuilder.errors import N_, FlowProblem, Message, Phrase
 
 __all__ = [
     "BOT_KEYS",
@@ -72,6 +72,11 @@ _DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _HOURS = re.compile(r"^(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})$")
 
 
+def _team_named(name: str) -> Message:
+    """Where a team's problem is, in its text (translated on the pages)."""
+    return Message(N_("team '%(team)s'"), team=name)
+
+
 def _threshold(f: SourceFile, node: CommentedMap, key: str) -> float | None:
     value = node.get(key, "auto")
     if value == "auto" or value is None:
@@ -88,10 +93,8 @@ def _hours(f: SourceFile, node: CommentedMap) -> dict[int, tuple[tuple[time, tim
     for spec, ranges in node.items():
         days = _days(str(spec))
         if days is None:
-            f.error(
-                f.pos_of(node, spec),
-                f"'{spec}' is not a day or day range; use e.g. mon-fri, sat or sun",
-            )
+            not_days = N_("'%(days)s' is not a day or day range; use e.g. mon-fri, sat or sun")
+            f.error(f.pos_of(node, spec), Message(not_days, days=spec))
             continue
         parsed: list[tuple[time, time]] = []
         text = "" if ranges in (None, "closed", False) else str(ranges)
@@ -104,10 +107,8 @@ def _hours(f: SourceFile, node: CommentedMap) -> dict[int, tuple[tuple[time, tim
                     start = time(h1, m1)
                     end = time(23, 59, 59) if h2 == 24 else time(h2, m2)
             if start is None or end is None or end <= start:
-                f.error(
-                    f.value_pos(node, spec),
-                    f"opening hours '{part}' not understood; write e.g. \"09:00-17:00\"",
-                )
+                unclear = N_("opening hours '%(hours)s' not understood; write e.g. \"09:00-17:00\"")
+                f.error(f.value_pos(node, spec), Message(unclear, hours=part))
                 continue
             parsed.append((start, end))
         for day in days:
@@ -138,9 +139,8 @@ def read_settings(directory: Path, problems: list[FlowProblem]) -> BotSettings:
     if data is None:
         return BotSettings()
     if not isinstance(data, CommentedMap):
-        f.error(
-            f.pos_of(data), "bot.yml must be a mapping of settings such as 'name:' and 'language:'"
-        )
+        not_a_mapping = N_("bot.yml must be a mapping of settings such as 'name:' and 'language:'")
+        f.error(f.pos_of(data), Message(not_a_mapping))
         return BotSettings()
     f.check_keys(data, BOT_KEYS, "bot.yml")
     language, languages = _languages(f, data)
@@ -173,7 +173,8 @@ def _languages(f: SourceFile, data: CommentedMap) -> tuple[str, tuple[str, ...]]
     if "languages" in data:
         raw = data["languages"]
         if not isinstance(raw, list):
-            f.error(f.value_pos(data, "languages"), "'languages' must be a list such as [nl, en]")
+            not_a_list = N_("'languages' must be a list such as [nl, en]")
+            f.error(f.value_pos(data, "languages"), Message(not_a_list))
         else:
             for i, code in enumerate(raw):
                 checked = language_code(f, raw, i, code) if isinstance(raw, CommentedSeq) else None
@@ -186,10 +187,11 @@ def _matcher(f: SourceFile, data: CommentedMap) -> MatcherSettings:
     matcher = MatcherSettings()
     if not isinstance(data.get("matcher"), CommentedMap):
         if "matcher" in data and data["matcher"] is not None:
-            f.error(f.value_pos(data, "matcher"), "'matcher' must be a mapping (model, thresholds)")
+            not_a_mapping = N_("'matcher' must be a mapping (model, thresholds)")
+            f.error(f.value_pos(data, "matcher"), Message(not_a_mapping))
         return matcher
     m = data["matcher"]
-    f.check_keys(m, MATCHER_KEYS, "matcher settings")
+    f.check_keys(m, MATCHER_KEYS, Phrase(N_("matcher settings")))
     model = f.string(m, "model", "matcher") or matcher.model
     if model.casefold() in ("auto", "default"):
         model = ""  # the default encoder, as without the key
@@ -208,23 +210,21 @@ def _handoff(f: SourceFile, data: CommentedMap, language: str) -> HandoffSetting
     if not isinstance(data.get("handoff"), CommentedMap):
         return HandoffSettings()
     h = data["handoff"]
-    f.check_keys(h, HANDOFF_KEYS, "handoff settings")
+    f.check_keys(h, HANDOFF_KEYS, Phrase(N_("handoff settings")))
     teams = _teams(f, h)
     default_team = f.string(h, "default_team", "handoff") or (
         next(iter(teams)) if teams else "default"
     )
     if teams and default_team not in teams:
-        f.error(
-            f.value_pos(h, "default_team"),
-            f"default_team '{default_team}' is not a team{suggest(default_team, teams)}",
-        )
+        no_team = N_("default_team '%(team)s' is not a team%(hint)s")
+        hint = suggest(default_team, teams)
+        f.error(f.value_pos(h, "default_team"), Message(no_team, team=default_team, hint=hint))
     abandoned = h.get("abandoned_after", HandoffSettings.abandoned_after)
     if isinstance(abandoned, bool) or not isinstance(abandoned, int) or abandoned < 1:
-        f.error(
-            f.value_pos(h, "abandoned_after"),
-            f"'abandoned_after' must be a whole number of minutes, 1 or more, "
-            f"not {describe(abandoned)}",
+        minutes = N_(
+            "'abandoned_after' must be a whole number of minutes, 1 or more, not %(value)s"
         )
+        f.error(f.value_pos(h, "abandoned_after"), Message(minutes, value=describe(abandoned)))
         abandoned = HandoffSettings.abandoned_after
     return HandoffSettings(
         teams=teams,
@@ -237,7 +237,8 @@ def _handoff(f: SourceFile, data: CommentedMap, language: str) -> HandoffSetting
 def _teams(f: SourceFile, handoff: CommentedMap) -> dict[str, TeamSettings]:
     raw_teams = handoff.get("teams") or {}
     if not isinstance(raw_teams, CommentedMap):
-        f.error(f.value_pos(handoff, "teams"), "'teams' must be a mapping of team name to settings")
+        not_a_mapping = N_("'teams' must be a mapping of team name to settings")
+        f.error(f.value_pos(handoff, "teams"), Message(not_a_mapping))
         return {}
     return {str(team): _team(f, raw_teams, str(team), spec) for team, spec in raw_teams.items()}
 
@@ -246,22 +247,20 @@ def _privacy(f: SourceFile, data: CommentedMap) -> PrivacySettings:
     """How long member data is kept, and whether personal data in it is masked."""
     if not isinstance(data.get("privacy"), CommentedMap):
         if data.get("privacy") is not None:
-            f.error(
-                f.value_pos(data, "privacy"), "'privacy' must be a mapping (retention_days, mask)"
-            )
+            not_a_mapping = N_("'privacy' must be a mapping (retention_days, mask)")
+            f.error(f.value_pos(data, "privacy"), Message(not_a_mapping))
         return PrivacySettings()
     p = data["privacy"]
-    f.check_keys(p, PRIVACY_KEYS, "privacy settings")
+    f.check_keys(p, PRIVACY_KEYS, Phrase(N_("privacy settings")))
     days = p.get("retention_days", PrivacySettings.retention_days)
     if isinstance(days, bool) or not isinstance(days, int) or days < 1:
-        f.error(
-            f.value_pos(p, "retention_days"),
-            f"'retention_days' must be a whole number of days, 1 or more, not {describe(days)}",
-        )
+        not_days = N_("'retention_days' must be a whole number of days, 1 or more, not %(value)s")
+        f.error(f.value_pos(p, "retention_days"), Message(not_days, value=describe(days)))
         days = PrivacySettings.retention_days
     mask = p.get("mask", True)
     if not isinstance(mask, bool):
-        f.error(f.value_pos(p, "mask"), f"'mask' must be true or false, not {describe(mask)}")
+        not_a_bool = N_("'mask' must be true or false, not %(value)s")
+        f.error(f.value_pos(p, "mask"), Message(not_a_bool, value=describe(mask)))
         mask = True
     return PrivacySettings(retention_days=days, mask=mask)
 
@@ -272,17 +271,16 @@ def _tone(f: SourceFile, data: CommentedMap) -> str | None:
     if tone is None:
         return None
     if not isinstance(tone, CommentedMap):
-        f.error(f.value_pos(data, "tone"), "'tone' must be a mapping, e.g. 'address: je'")
+        not_a_mapping = N_("'tone' must be a mapping, e.g. 'address: je'")
+        f.error(f.value_pos(data, "tone"), Message(not_a_mapping))
         return None
-    f.check_keys(tone, TONE_KEYS, "tone settings")
+    f.check_keys(tone, TONE_KEYS, Phrase(N_("tone settings")))
     address = tone.get("address")
     if address is None:
         return None
     if address not in ("je", "u"):
-        f.error(
-            f.value_pos(tone, "address"),
-            f"'address' must be 'je' (informal) or 'u' (formal), not {describe(address)}",
-        )
+        je_or_u = N_("'address' must be 'je' (informal) or 'u' (formal), not %(value)s")
+        f.error(f.value_pos(tone, "address"), Message(je_or_u, value=describe(address)))
         return None
     return str(address)
 
@@ -291,37 +289,38 @@ def _team(f: SourceFile, teams: Any, name: str, spec: Any) -> TeamSettings:
     if spec is None:
         return TeamSettings(name=name)
     if not isinstance(spec, CommentedMap):
-        f.error(f.value_pos(teams, name), f"team '{name}' must be a mapping (hours, webhook, …)")
+        not_a_mapping = N_("team '%(team)s' must be a mapping (hours, webhook, …)")
+        f.error(f.value_pos(teams, name), Message(not_a_mapping, team=name))
         return TeamSettings(name=name)
-    f.check_keys(spec, TEAM_KEYS, f"team '{name}'")
+    team = _team_named(name)
+    f.check_keys(spec, TEAM_KEYS, team)
     hours = {}
     if isinstance(spec.get("hours"), CommentedMap):
         hours = _hours(f, spec["hours"])
     elif spec.get("hours") is not None:
-        f.error(f.value_pos(spec, "hours"), 'hours must be a mapping like {mon-fri: "09:00-17:00"}')
-    timezone = f.string(spec, "timezone", f"team '{name}'") or "Europe/Amsterdam"
+        not_a_mapping = N_('hours must be a mapping like {mon-fri: "09:00-17:00"}')
+        f.error(f.value_pos(spec, "hours"), Message(not_a_mapping))
+    timezone = f.string(spec, "timezone", team) or "Europe/Amsterdam"
     try:
         ZoneInfo(timezone)
     except (ZoneInfoNotFoundError, ValueError):
-        f.error(
-            f.value_pos(spec, "timezone"), f"unknown time zone '{timezone}'; e.g. Europe/Amsterdam"
-        )
+        unknown = N_("unknown time zone '%(zone)s'; e.g. Europe/Amsterdam")
+        f.error(f.value_pos(spec, "timezone"), Message(unknown, zone=timezone))
     closed: list[date] = []
     raw_closed = spec.get("closed_days") or []
     if not isinstance(raw_closed, list):
-        f.error(f.value_pos(spec, "closed_days"), "closed_days must be a list of dates")
+        not_a_list = N_("closed_days must be a list of dates")
+        f.error(f.value_pos(spec, "closed_days"), Message(not_a_list))
         raw_closed = []
     for i, day in enumerate(raw_closed):
         try:
             closed.append(day if isinstance(day, date) else date.fromisoformat(str(day)))
         except ValueError:
-            f.error(
-                f.pos_of(spec["closed_days"], i),
-                f"closed day '{day}' must be a date like 2026-12-25",
-            )
-    webhook = f.string(spec, "webhook", f"team '{name}'")
+            not_a_date = N_("closed day '%(day)s' must be a date like 2026-12-25")
+            f.error(f.pos_of(spec["closed_days"], i), Message(not_a_date, day=day))
+    webhook = f.string(spec, "webhook", team)
     if webhook and not webhook.lower().startswith(("http://", "https://")):
-        f.error(f.value_pos(spec, "webhook"), "webhook must be an http(s) URL")
+        f.error(f.value_pos(spec, "webhook"), Message(N_("webhook must be an http(s) URL")))
     return TeamSettings(
         name=name,
         hours=hours,

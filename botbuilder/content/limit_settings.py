@@ -14,6 +14,7 @@ from ruamel.yaml.comments import CommentedMap
 
 from botbuilder.content.model import LimitSettings
 from botbuilder.content.yaml_source import SourceFile, describe
+from botbuilder.errors import N_, Message, Phrase
 
 __all__ = ["LIMIT_KEYS", "read_limits"]
 
@@ -26,12 +27,12 @@ def read_limits(f: SourceFile, data: CommentedMap) -> LimitSettings:
     if section is None:
         return LimitSettings()
     if not isinstance(section, CommentedMap):
-        f.error(
-            f.value_pos(data, "limits"),
-            "'limits' must be a mapping such as 'messages_per_conversation: 30/minute'",
+        not_a_mapping = N_(
+            "'limits' must be a mapping such as 'messages_per_conversation: 30/minute'"
         )
+        f.error(f.value_pos(data, "limits"), Message(not_a_mapping))
         return LimitSettings()
-    f.check_keys(section, LIMIT_KEYS, "limits settings")
+    f.check_keys(section, LIMIT_KEYS, Phrase(N_("limits settings")))
     chosen: dict[str, str] = {}
     for key in LIMIT_KEYS:
         if key not in section:
@@ -43,11 +44,11 @@ def read_limits(f: SourceFile, data: CommentedMap) -> LimitSettings:
         except ValueError:
             items = []
         if not items or any(item.amount < 1 for item in items):
-            f.error(
-                f.value_pos(section, key),
-                f'\'{key}\' must be a rate such as "30/minute" or "30/minute; 300/hour" '
-                f"(per second, minute, hour or day), not {describe(value)}",
+            not_a_rate = N_(
+                '\'%(key)s\' must be a rate such as "30/minute" or "30/minute; 300/hour" '
+                "(per second, minute, hour or day), not %(value)s"
             )
+            f.error(f.value_pos(section, key), Message(not_a_rate, key=key, value=describe(value)))
             continue
         chosen[key] = text
     return LimitSettings(**chosen)

@@ -38,6 +38,10 @@ _ID = re.compile(r"^[^\s:]{1,100}$")
 _SAFE_URL = re.compile(r"^(https?://|mailto:|tel:|/)", re.IGNORECASE)
 # "//host" and "/\host" open another site; browsers drop tabs and line breaks in a URL first.
 _SCHEME_RELATIVE = re.compile(r"^/[\t\n\r]*[/\\]")
+_A_FLOW_FILE = Phrase(N_("a flow file"))
+_AN_INTENT = Phrase(N_("an intent"))
+_A_BUTTON = Phrase(N_("a button"))
+_QUESTION = N_("question %(number)s of %(where)s")
 
 
 def flow_files(directory: Path) -> list[Path]:
@@ -69,36 +73,38 @@ def _flow_file(
     data = read_yaml(path, f)
     if data is None:
         if not any(p.path == f.name for p in problems):
-            f.warn((0, 0), "file is empty; add 'intents:' or remove it")
+            f.warn((0, 0), Message(N_("file is empty; add 'intents:' or remove it")))
         return
     if not isinstance(data, CommentedMap):
-        f.error(
-            f.pos_of(data),
-            "a flow file must be a mapping with 'intents:' (and optionally 'language:')",
+        not_a_mapping = N_(
+            "a flow file must be a mapping with 'intents:' (and optionally 'language:')"
         )
+        f.error(f.pos_of(data), Message(not_a_mapping))
         return
-    f.check_keys(data, _FLOW_KEYS, "a flow file")
+    f.check_keys(data, _FLOW_KEYS, _A_FLOW_FILE)
     language = settings.language
     if "language" in data:
         language = language_code(f, data, "language", data["language"]) or language
         if settings.languages and language not in settings.languages and data.get("language"):
-            f.error(
-                f.value_pos(data, "language"),
-                f"language '{language}' is not in bot.yml's languages "
-                f"[{', '.join(settings.languages)}]; add it there",
+            unlisted = N_(
+                "language '%(language)s' is not in bot.yml's languages [%(languages)s]; add it there"
             )
+            listed = ", ".join(settings.languages)
+            problem = Message(unlisted, language=language, languages=listed)
+            f.error(f.value_pos(data, "language"), problem)
     intents = data.get("intents")
     if not isinstance(intents, CommentedSeq):
         if intents is None:
-            f.error(f.pos_of(data), "no 'intents:' list in this file; add at least one intent")
+            none = N_("no 'intents:' list in this file; add at least one intent")
+            f.error(f.pos_of(data), Message(none))
         else:
-            f.error(f.value_pos(data, "intents"), "'intents' must be a list of intents ('- id: …')")
+            not_a_list = N_("'intents' must be a list of intents ('- id: …')")
+            f.error(f.value_pos(data, "intents"), Message(not_a_list))
         return
     for index, node in enumerate(intents):
         if not isinstance(node, CommentedMap):
-            f.error(
-                f.pos_of(intents, index), "each intent must be a mapping starting with '- id: …'"
-            )
+            not_a_mapping = N_("each intent must be a mapping starting with '- id: …'")
+            f.error(f.pos_of(intents, index), Message(not_a_mapping))
             continue
         intent = _intent(f, node, language)
         if intent:
@@ -106,7 +112,7 @@ def _flow_file(
 
 
 def _intent(f: SourceFile, node: CommentedMap, language: str) -> Intent | None:
-    f.check_keys(node, _INTENT_KEYS, "an intent")
+    f.check_keys(node, _INTENT_KEYS, _AN_INTENT)
     intent_id = f.string(node, "id", "this intent", required=True)
     if intent_id and not _ID.match(intent_id):
         bad = N_("intent id '%(intent)s' must be one word of at most 100 characters without ':'")
@@ -116,7 +122,8 @@ def _intent(f: SourceFile, node: CommentedMap, language: str) -> Intent | None:
         where = Message(N_("intent '%(intent)s'"), intent=intent_id)
     context_only = node.get("context_only", False)
     if not isinstance(context_only, bool):
-        f.error(f.value_pos(node, "context_only"), "context_only must be true or false")
+        not_a_bool = N_("context_only must be true or false")
+        f.error(f.value_pos(node, "context_only"), Message(not_a_bool))
         context_only = False
     questions = _questions(f, node, where, context_only)
     answer = f.string(node, "answer", where, required=True)
@@ -144,13 +151,16 @@ def _questions(f: SourceFile, node: CommentedMap, where: str, context_only: bool
     questions: list[str] = []
     raw_questions = node.get("questions")
     if raw_questions is not None and not isinstance(raw_questions, CommentedSeq):
-        f.error(f.value_pos(node, "questions"), "'questions' must be a list ('- Hoe …?')")
+        not_a_list = N_("'questions' must be a list ('- Hoe …?')")
+        f.error(f.value_pos(node, "questions"), Message(not_a_list))
     elif raw_questions is not None:
         for i, q in enumerate(raw_questions):
             if not isinstance(q, (str, int, float)) or isinstance(q, bool) or not str(q).strip():
                 empty = N_("question %(number)s of %(where)s is empty or not text")
                 f.error(f.pos_of(raw_questions, i), Message(empty, number=i + 1, where=where))
-            elif f.typable(str(q), f.pos_of(raw_questions, i), f"question {i + 1} of {where}"):
+            elif f.typable(
+                str(q), f.pos_of(raw_questions, i), _QUESTION, number=i + 1, where=where
+            ):
                 questions.append(str(q).strip())
     if not questions and not context_only:
         none = N_(
@@ -174,7 +184,8 @@ def _handoff_team(f: SourceFile, node: CommentedMap) -> str | None:
     if isinstance(value, str) and value.strip():
         return value.strip()
     if value not in (False, None):
-        f.error(f.value_pos(node, "handoff"), "intent 'handoff' must be a team name or true")
+        not_a_team = N_("intent 'handoff' must be a team name or true")
+        f.error(f.value_pos(node, "handoff"), Message(not_a_team))
     return None
 
 
@@ -183,7 +194,8 @@ def _buttons(f: SourceFile, node: CommentedMap, where: str) -> list[Button]:
     if raw is None:
         return []
     if not isinstance(raw, CommentedSeq):
-        f.error(f.value_pos(node, "buttons"), "'buttons' must be a list ('- label: …')")
+        not_a_list = N_("'buttons' must be a list ('- label: …')")
+        f.error(f.value_pos(node, "buttons"), Message(not_a_list))
         return []
     buttons = []
     for i, b in enumerate(raw):
@@ -192,7 +204,7 @@ def _buttons(f: SourceFile, node: CommentedMap, where: str) -> list[Button]:
             not_a_mapping = N_("%(button)s must be a mapping with 'label:'")
             f.error(f.pos_of(raw, i), Message(not_a_mapping, button=button))
             continue
-        f.check_keys(b, _BUTTON_KEYS, "a button")
+        f.check_keys(b, _BUTTON_KEYS, _A_BUTTON)
         label = f.string(b, "label", button, required=True)
         actions = [k for k in ("goto", "url", "handoff") if k in b and b[k] not in (None, False)]
         if len(actions) != 1:
@@ -203,8 +215,8 @@ def _buttons(f: SourceFile, node: CommentedMap, where: str) -> list[Button]:
             which = Message(several if actions else none, button=button, actions=", ".join(actions))
             f.error(f.pos_of(raw, i), which)
             continue
-        goto = f.string(b, "goto", "button") if "goto" in b else None
-        url = f.string(b, "url", "button") if "url" in b else None
+        goto = f.string(b, "goto", button) if "goto" in b else None
+        url = f.string(b, "url", button) if "url" in b else None
         if url and not _SAFE_URL.match(url):
             unsafe = N_("url '%(url)s' must start with https://, http://, mailto:, tel: or /")
             f.error(f.value_pos(b, "url"), Message(unsafe, url=url))
@@ -217,7 +229,7 @@ def _buttons(f: SourceFile, node: CommentedMap, where: str) -> list[Button]:
             f.error(f.value_pos(b, "url"), Message(relative, url=url))
             continue
         if "handoff" in b and b["handoff"] is not True:
-            f.error(f.value_pos(b, "handoff"), "button 'handoff' must be true")
+            f.error(f.value_pos(b, "handoff"), Message(N_("button 'handoff' must be true")))
             continue
         if label:
             buttons.append(
@@ -231,11 +243,7 @@ def inspect_bot(directory: str | os.PathLike[str]) -> tuple[Bot | None, list[Flo
     root = Path(directory)
     problems: list[FlowProblem] = []
     if not root.is_dir():
-        problems.append(
-            FlowProblem(
-                display_path(root), 1, 1, "no such directory; give the bot's flows directory"
-            )
-        )
+        problems.append(_bot_problem(root, N_("no such directory; give the bot's flows directory")))
         return None, problems
     settings = read_settings(root, problems)
     declared = declared_keys(root)
@@ -358,21 +366,19 @@ def _whole_bot_problems(
 ) -> list[FlowProblem]:
     """A bot without flow files, or without an intent to match (when nothing else is wrong)."""
     if not files and not problems:
-        return [
-            FlowProblem(display_path(root), 1, 1, "no flow files; add a *.yml file with 'intents:'")
-        ]
+        return [_bot_problem(root, N_("no flow files; add a *.yml file with 'intents:'"))]
     if not any(i for i in intents.values() if not i.context_only) and not any(
         p.severity == "error" for p in problems
     ):
         return [
-            FlowProblem(
-                display_path(root),
-                1,
-                1,
-                "the bot has no intents to match; add intents with questions",
-            )
+            _bot_problem(root, N_("the bot has no intents to match; add intents with questions"))
         ]
     return []
+
+
+def _bot_problem(root: Path, text: str) -> FlowProblem:
+    """A problem of the whole bot directory (`text` an `N_` template), at its first line."""
+    return FlowProblem(display_path(root), 1, 1, Message(text))
 
 
 def _fingerprint(root: Path, files: list[Path]) -> str:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 
-from botbuilder.errors import BadRequest
+from botbuilder.errors import N_, BadRequest, Message, Phrase
 
 __all__ = ["plain_text", "untypable"]
 
@@ -26,8 +26,10 @@ def untypable(text: str) -> str | None:
     if found is None:
         return None
     char = found.group()
-    kind = "a lone surrogate" if "\ud800" <= char <= "\udfff" else "a control character"
-    return f"{kind} (U+{ord(char):04X}) at position {found.start() + 1}"
+    where = {"code": f"{ord(char):04X}", "position": found.start() + 1}
+    if "\ud800" <= char <= "\udfff":
+        return Message(N_("a lone surrogate (U+%(code)s) at position %(position)s"), **where)
+    return Message(N_("a control character (U+%(code)s) at position %(position)s"), **where)
 
 
 def plain_text(text: str, what: str) -> str:
@@ -37,5 +39,7 @@ def plain_text(text: str, what: str) -> str:
     if problem is None:
         return text
     raise BadRequest(
-        f"{what} contains a character that cannot be stored: {problem}; send plain text"
+        N_("%(what)s contains a character that cannot be stored: %(problem)s; send plain text"),
+        what=Phrase(what),
+        problem=problem,
     )

@@ -23,7 +23,7 @@ from ruamel.yaml.error import MarkedYAMLError, StreamMark, YAMLError
 from botbuilder.content.languages import ISO_639_1
 from botbuilder.content.parsed_store import ParsedStore
 from botbuilder.content.plain_text import untypable
-from botbuilder.errors import N_, FlowProblem, Message
+from botbuilder.errors import N_, FlowProblem, Message, Phrase
 
 __all__ = [
     "MAX_DEPTH",
@@ -95,11 +95,10 @@ class SourceFile:
     def check_keys(self, node: CommentedMap, allowed: tuple[str, ...], where: str) -> None:
         for key in node:
             if key not in allowed:
-                self.error(
-                    self.pos_of(node, key),
-                    f"unknown key '{key}' in {where}{suggest(key, allowed)}; "
-                    f"allowed: {', '.join(allowed)}",
-                )
+                unknown = N_("unknown key '%(key)s' in %(where)s%(hint)s; allowed: %(allowed)s")
+                hint, listed = suggest(key, allowed), ", ".join(allowed)
+                problem = Message(unknown, key=key, where=where, hint=hint, allowed=listed)
+                self.error(self.pos_of(node, key), problem)
 
     def string(
         self, node: CommentedMap, key: str, where: str, required: bool = False
@@ -111,10 +110,15 @@ class SourceFile:
             return None
         value = node[key]
         if not isinstance(value, (str, int, float)) or isinstance(value, bool):
-            self.error(self.value_pos(node, key), f"'{key}' must be text, not {describe(value)}")
+            not_text = Message(
+                N_("'%(key)s' must be text, not %(value)s"), key=key, value=describe(value)
+            )
+            self.error(self.value_pos(node, key), not_text)
             return None
         text = str(value).strip()
-        if not self.typable(text, self.value_pos(node, key), f"'{key}' of {where}"):
+        if not self.typable(
+            text, self.value_pos(node, key), N_("'%(key)s' of %(where)s"), key=key, where=where
+        ):
             return None
         if required and not text:
             empty = Message(
@@ -124,24 +128,27 @@ class SourceFile:
             return None
         return text
 
-    def typable(self, text: str, pos: tuple[int, int], what: str) -> bool:
+    def typable(self, text: str, pos: tuple[int, int], what: str, **params: object) -> bool:
         """False, with an error, for text holding what no database stores (NUL, a lone
-        surrogate) or no keyboard types: a YAML escape like "\\0" can put it there."""
+        surrogate) or no keyboard types: a YAML escape like "\\0" can put it there.
+        `what` (an `N_` template, filled with `params`) names the text; made only then."""
         problem = untypable(text)
         if problem is not None:
-            self.error(pos, f"{what} contains {problem}; remove it")
+            contains = N_("%(what)s contains %(problem)s; remove it")
+            self.error(pos, Message(contains, what=Message(what, **params), problem=problem))
         return problem is None
 
 
 def describe(value: Any) -> str:
+    """A wrong value, for a problem's text: what kind (a `Phrase`) or the value in quotes."""
     if isinstance(value, dict):
-        return "a mapping"
+        return Phrase(N_("a mapping"))
     if isinstance(value, list):
-        return "a list"
+        return Phrase(N_("a list"))
     if isinstance(value, bool):
-        return "true/false"
+        return Phrase(N_("true/false"))
     if value is None:
-        return "nothing"
+        return Phrase(N_("nothing"))
     return f"'{value}'"
 
 
@@ -196,10 +203,10 @@ def read_yaml(path: Path, f: SourceFile) -> Any:
     try:
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError:
-        f.error((0, 0), "file is not UTF-8 text; save it as UTF-8")
+        f.error((0, 0), Message(N_("file is not UTF-8 text; save it as UTF-8")))
         return None
     except OSError as exc:
-        f.error((0, 0), f"cannot read file: {exc.strerror}")
+        f.error((0, 0), Message(N_("cannot read file: %(reason)s"), reason=exc.strerror))
         return None
     try:
         data = parsed_text(text)
@@ -207,9 +214,10 @@ def read_yaml(path: Path, f: SourceFile) -> Any:
         mark = exc.problem_mark or exc.context_mark
         pos = (mark.line, mark.column) if mark else (0, 0)
         problem = exc.problem or exc.context or "invalid YAML"
-        f.error(pos, f"YAML syntax error: {problem}; check indentation, colons and quotes")
+        syntax = N_("YAML syntax error: %(problem)s; check indentation, colons and quotes")
+        f.error(pos, Message(syntax, problem=problem))
     except YAMLError as exc:
-        f.error((0, 0), f"YAML syntax error: {exc}")
+        f.error((0, 0), Message(N_("YAML syntax error: %(problem)s"), problem=str(exc)))
     else:
         return data
     return None
@@ -266,11 +274,12 @@ def _check_flow_depth(text: str) -> None:
 
 def language_code(f: SourceFile, node: Any, key: Any, value: Any) -> str | None:
     if not isinstance(value, str) or value.lower() not in ISO_639_1:
-        f.error(
-            f.value_pos(node, key),
-            f"unknown language code '{value}'{suggest(str(value).lower(), ISO_639_1)}; "
-            "use a two-letter ISO 639-1 code such as nl or en",
+        unknown = N_(
+            "unknown language code '%(code)s'%(hint)s; "
+            "use a two-letter ISO 639-1 code such as nl or en"
         )
+        hint = suggest(str(value).lower(), ISO_639_1)
+        f.error(f.value_pos(node, key), Message(unknown, code=value, hint=hint))
         return None
     return value.lower()
 
@@ -291,7 +300,9 @@ def per_language(
             if code and isinstance(text, str):
                 texts[code] = text.strip()
             elif code:
-                f.error(f.value_pos(value, lang), f"'{key}' for '{lang}' must be text")
+                not_text = N_("'%(key)s' for '%(language)s' must be text")
+                f.error(f.value_pos(value, lang), Message(not_text, key=key, language=lang))
         return texts
-    f.error(f.value_pos(node, key), f"'{key}' must be text or a mapping language: text")
+    either = N_("'%(key)s' must be text or a mapping language: text")
+    f.error(f.value_pos(node, key), Message(either, key=key))
     return {}

@@ -32,7 +32,7 @@ from botbuilder.conversations.states import STATES, refusal, sources_of
 from botbuilder.db.base import Base, aware_utc, utcnow
 from botbuilder.db.engine import Database
 from botbuilder.db.ids import MAX_ID, fits_id
-from botbuilder.errors import BadRequest, NotFound
+from botbuilder.errors import N_, BadRequest, NotFound
 
 __all__ = [
     "ConversationRecord",
@@ -193,9 +193,8 @@ class Storage(Database):
                 else None
             )
             if row is None:
-                raise NotFound(
-                    f"no conversation '{conversation_id}'; start one with POST /api/v1/conversations"
-                )
+                start = N_("no conversation '%(id)s'; start one with POST /api/v1/conversations")
+                raise NotFound(start, id=conversation_id)
             return conversation_record(row)
 
     def set_state(
@@ -290,7 +289,7 @@ class Storage(Database):
         with self.session() as s, s.begin():
             row = s.get(Message, message_id)
             if row is None:
-                raise NotFound(f"no message {message_id}")
+                raise NotFound(N_("no message %(number)s"), number=message_id)
             row.decision = decision
             row.intent = intent
             row.confidence = confidence
@@ -321,7 +320,7 @@ class Storage(Database):
             # An id the column cannot hold names no message (and would overflow the driver).
             row = s.get(Message, message_id) if fits_id(message_id) else None
             if row is None or row.conversation_id != conversation_id:
-                raise NotFound(f"no message {message_id} in this conversation")
+                raise NotFound(N_("no message %(number)s in this conversation"), number=message_id)
             return message_record(row)
 
     # -- handoffs -------------------------------------------------------------

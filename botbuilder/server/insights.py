@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 from babel.dates import get_day_names
 from flask import Blueprint, Response, render_template, request
 from flask.typing import ResponseReturnValue
-from flask_babel import get_locale
+from flask_babel import get_locale, gettext
 
 from botbuilder.content.model import Bot
 from botbuilder.errors import N_, BadRequest, NotFound, Phrase
@@ -169,7 +169,15 @@ def _with_local_weekdays(charts: dict[str, Any]) -> dict[str, Any]:
 @login_required(EDITORS)
 def stats_csv(name: str) -> ResponseReturnValue:
     if name not in dashboard.TABLES:
-        raise NotFound(f"no table '{name[:40]}'; the dashboard's are {', '.join(dashboard.TABLES)}")
+        unknown = NotFound(
+            N_("no table '%(table)s'; the dashboard's are %(tables)s"),
+            table=name[:40],
+            tables=", ".join(dashboard.TABLES),
+        )
+        if not request.accept_mimetypes.accept_html:
+            raise unknown  # a script's download: the JSON 404, in English
+        title = gettext("Not found")  # a browser's: a page in the reader's language
+        return render_template("auth/refused.html", message=localized(unknown), title=title), 404
     bot = services().runtime.current().bot
     try:
         period = _period(bot)
