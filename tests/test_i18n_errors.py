@@ -206,3 +206,33 @@ def test_a_dutch_manager_who_asks_for_a_dashboard_table_that_does_not_exist_gets
     script = dutch_client(editor_app, "other@example.org").get("/editor/stats/passwords.csv")
     assert script.status_code == 404
     assert script.json["error"].startswith("no table 'passwords'; the dashboard's are summary, ")
+
+
+def test_a_dutch_agent_is_told_in_dutch_which_character_of_a_reply_cannot_be_stored(
+    console_app: Any,  # noqa: F811
+    ann: Any,  # noqa: F811
+) -> None:
+    accounts = console_app.extensions["botbuilder"].accounts
+    accounts.set_preferences(
+        next(u.id for u in accounts.users() if u.email == BOB), "nl", None, ("en", "nl")
+    )
+    bob = sign_in(console_app, BOB)
+    conversation = member_hands_off(console_app)
+    assert post(bob, f"/console/conversations/{conversation}/claim").status_code == 302
+    refused = post(bob, f"/console/conversations/{conversation}/reply", text="Hoi\x07")
+    text = unescape(refused.text)
+    assert refused.status_code == 400, text
+    assert (
+        "een antwoord bevat een teken dat niet bewaard kan worden: een stuurteken (U+0007) "
+        "op positie 4; stuur gewone tekst" in text
+    )
+    assert "control character" not in text
+    # The member's API keeps the English text.
+    member = console_app.test_client().post(
+        f"/api/v1/conversations/{conversation}/messages", json={"text": "Hoi\x07"}
+    )
+    assert member.status_code == 400
+    assert member.json["error"] == (
+        "a message contains a character that cannot be stored: a control character (U+0007) "
+        "at position 4; send plain text"
+    )
