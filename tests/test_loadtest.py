@@ -30,6 +30,7 @@ def test_the_load_test_runs_a_tiny_bounded_phase_1(capsys: Any) -> None:
     assert "bare encode, 64 at once" in out
     assert "cached questions, 16 conn.: Python client" in out and "GET /health a second" in out
     assert "targets (issue 14)" in out and "RSS per replica" in out
+    assert "p50 over HTTP / bare, same questions" in out and "questions: p50 over HTTP" in out
     assert "OK: no lost acknowledged message" in out
 
 
