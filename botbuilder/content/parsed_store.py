@@ -18,6 +18,7 @@ import io
 import os
 import pickle
 import tempfile
+from contextlib import suppress
 from pathlib import Path
 from typing import Any
 
@@ -74,7 +75,8 @@ class ParsedStore:
             parsed = _NodesOnly(io.BytesIO(data)).load()
         except Exception:  # noqa: BLE001 - missing, damaged or planted: parse the file
             return None
-        os.utime(path)  # recently used: kept when the folder is pruned
+        with suppress(OSError):
+            os.utime(path)  # recently used: kept when the folder is pruned
         return parsed
 
     def put(self, text: str, parsed: Any) -> None:
@@ -83,9 +85,13 @@ class ParsedStore:
             data = pickle.dumps(parsed, protocol=pickle.HIGHEST_PROTOCOL)
             self.folder.mkdir(mode=0o700, parents=True, exist_ok=True)
             handle, temporary = tempfile.mkstemp(dir=self.folder, suffix=".tmp")
-            with os.fdopen(handle, "wb") as out:
-                out.write(data)
-            os.replace(temporary, self._path(text))  # readers see the whole file or none
+            try:
+                with os.fdopen(handle, "wb") as out:
+                    out.write(data)
+                os.replace(temporary, self._path(text))  # readers see all of it or none
+            except OSError:
+                Path(temporary).unlink(missing_ok=True)
+                raise
             self._prune()
         except (OSError, pickle.PicklingError, RecursionError):
             return
