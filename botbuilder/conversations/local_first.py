@@ -11,19 +11,21 @@ against ~750 without it. So a window far from its limit is counted here:
   replica and when the window ends.
 - While this process's view of the window (the database's total when it last
   looked, plus the hits counted here since) stays within `SHARE` of the
-  limit, a hit is counted here only, and the hits are added to the database
-  by the next request after `FLUSH_EVERY` (one statement per key).
+  limit, a hit is counted here only; a thread of this process adds the hits
+  to the database `FLUSH_EVERY` seconds later (one statement per key), and
+  ends when none are waiting.
 - Nearer the limit every hit is counted in the database again, with the hits
   still waiting here: refusals are decided on the shared total.
 
-With one or two processes per database nothing is let through over a limit:
-each counts at most half the limit here before it looks at the shared total.
-With more, a window may take up to `SHARE` of its limit per process in the
-tenth of a second before the others' hits reach the database.
+So the database's total of a window lags by at most `SHARE` of its limit per
+process, for at most `FLUSH_EVERY`: a burst spread over several processes in
+that tenth of a second may get that much more through. One process counts
+exactly, and so do all of them once the hits are added.
 """
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Callable
@@ -32,8 +34,10 @@ from typing import Protocol
 
 __all__ = ["FLUSH_EVERY", "SHARE", "LocalFirstCounts", "SharedCounts"]
 
+log = logging.getLogger(__name__)
+
 FLUSH_EVERY = 0.1  # seconds: how stale the database's counts may be
-SHARE = 0.5  # of a limit, counted in this process between looks at the shared total
+SHARE = 0.25  # of a limit, counted in this process between looks at the shared total
 
 
 class SharedCounts(Protocol):
@@ -55,35 +59,37 @@ class _Window:
 class LocalFirstCounts:
     """`hit` counts one request against a fixed window and returns the window's count."""
 
-    def __init__(self, counters: SharedCounts, clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self,
+        counters: SharedCounts,
+        clock: Callable[[], float] = time.time,
+        flush_every: float | None = FLUSH_EVERY,  # None: only `flush()` adds them (tests)
+    ) -> None:
         self.counters = counters
         self.clock = clock
+        self.flush_every = flush_every
         self._windows: dict[str, _Window] = {}
         self._lock = threading.Lock()
         self._flushing = threading.Lock()
-        self._next_flush = 0.0
+        self._flusher: threading.Thread | None = None
 
     def hit(self, key: str, expiry: float, limit: int, cost: int = 1) -> int:
         """Count `cost` hits of `key` (a window of `expiry` seconds, at most `limit` hits)."""
         now = self.clock()
         with self._lock:
             window = self._windows.get(key)
-            local = (
+            current = window is not None and window.ends > now
+            if (
                 window is not None
-                and window.ends > now
-                and window.known + window.pending + cost <= limit * SHARE
-            )
-            if window is not None and local:
+                and current
+                and window.known + window.pending + cost <= (limit * SHARE)
+            ):
                 window.pending += cost
-                count = window.known + window.pending
-            else:  # in the database, with the hits still waiting here
-                waiting = window.pending if window is not None and window.ends > now else 0
-                self._windows.pop(key, None)
-        if not local:
-            return self._count_shared(key, expiry, waiting + cost)
-        if now >= self._next_flush:
-            self.flush()
-        return count
+                self._flush_soon()
+                return window.known + window.pending
+            waiting = window.pending if window is not None and current else 0
+            self._windows.pop(key, None)
+        return self._count_shared(key, expiry, waiting + cost)  # with the hits waiting here
 
     def _count_shared(self, key: str, expiry: float, hits: int) -> int:
         total, ends = self.counters.count(key, expiry, hits)
@@ -95,14 +101,32 @@ class LocalFirstCounts:
                 window.known = max(window.known, total)
         return total
 
+    def _flush_soon(self) -> None:
+        """Start the flushing thread unless it runs (called holding `_lock`)."""
+        if self._flusher is None and self.flush_every is not None:
+            self._flusher = threading.Thread(
+                target=self._flush_while_waiting, name="rate-limit-counts", daemon=True
+            )
+            self._flusher.start()
+
+    def _flush_while_waiting(self) -> None:
+        assert self.flush_every is not None
+        while True:
+            time.sleep(self.flush_every)
+            try:
+                self.flush()
+            except Exception:  # noqa: BLE001 - the database is down: the hits wait
+                log.warning("rate-limit counts not added to the database yet; retrying")
+            with self._lock:
+                if not any(w.pending for w in self._windows.values()):
+                    self._flusher = None
+                    return
+
     def flush(self) -> None:
-        """Add the hits counted here to the database (one thread at a time; others go on)."""
-        if not self._flushing.acquire(blocking=False):
-            return
-        try:
+        """Add the hits counted here to the database (one flush at a time)."""
+        with self._flushing:
             now = self.clock()
             with self._lock:
-                self._next_flush = now + FLUSH_EVERY
                 for key in [k for k, w in self._windows.items() if w.ends <= now]:
                     del self._windows[key]  # ended: its waiting hits counted in no window now
                 taken = [(k, w, w.pending) for k, w in self._windows.items() if w.pending]
@@ -118,5 +142,3 @@ class LocalFirstCounts:
                     raise
                 with self._lock:
                     window.known, window.ends = total, ends
-        finally:
-            self._flushing.release()
