@@ -334,7 +334,8 @@ def _until_complete(server: Server, timeout: float = 900) -> None:
 def phase1(work: Path, args: argparse.Namespace) -> dict[str, Any]:
     flows, questions = large_bot(work, example=args.bot == "example")
     servers = [
-        Server(flows, work / f"instance{n}", threads=args.threads) for n in range(args.processes)
+        Server(flows, work / f"instance{n}", threads=args.threads, workers=args.workers)
+        for n in range(args.processes)
     ]
     cold = [(s.start(), s.ready_cpu) for s in servers]
     for server in servers:  # restarted: embedding cache and saved index in place
@@ -382,6 +383,7 @@ def phase1(work: Path, args: argparse.Namespace) -> dict[str, Any]:
         "processes": args.processes,
         "bot": "the example bot" if args.bot == "example" else "the 150-intent bot",
         "threads": args.threads,
+        "workers": args.workers,
         "native": native,
         "python_health": python_health,
     }
@@ -444,8 +446,8 @@ def report_phase1(figures: dict[str, Any]) -> list[str]:
     """Print phase 1's table and targets; return the 5xx failures (an empty list: none)."""
     steps: list[Step] = figures["steps"]
     print(
-        f"\nPhase 1: /api/v1/match on {figures['bot']}, {figures['processes']} process(es) × "
-        f"{figures['threads']} threads"
+        f"\nPhase 1: /api/v1/match on {figures['bot']}, {figures['processes']} server(s) × "
+        f"{figures['workers']} worker process(es) × {figures['threads']} threads"
     )
     header = (
         f"{'load':<22} {'answered':>8} {'p50 ms':>8} {'p95 ms':>8} {'per s':>8} "
@@ -535,6 +537,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=100, help="bare encodes of each kind")
     parser.add_argument("--processes", type=int, default=1, help="phase 1 server processes")
     parser.add_argument("--threads", type=int, default=8, help="waitress threads per process")
+    parser.add_argument(
+        "--workers", type=int, default=1, help="`serve --workers`: processes on each server's port"
+    )
     parser.add_argument("--conversations", type=int, default=8, help="phase 2/3 clients")
     parser.add_argument(
         "--bot",
