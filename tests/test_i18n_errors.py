@@ -24,16 +24,20 @@ from tests.test_editor import PASSWORD, editor_app, login  # noqa: F401 (a fixtu
 from tests.test_i18n_advice import dutch_client
 
 
+def _dutch_bob_and_a_handoff(app: Any) -> tuple[Any, str]:
+    """Bob signed in with his pages in Dutch, and a member's conversation handed off."""
+    accounts = app.extensions["botbuilder"].accounts
+    accounts.set_preferences(
+        next(u.id for u in accounts.users() if u.email == BOB), "nl", None, ("en", "nl")
+    )
+    return sign_in(app, BOB), member_hands_off(app)
+
+
 def test_an_agent_in_dutch_is_told_in_dutch_that_a_colleague_claimed_it_first(
     console_app: Any,  # noqa: F811
     ann: Any,  # noqa: F811
 ) -> None:
-    accounts = console_app.extensions["botbuilder"].accounts
-    accounts.set_preferences(
-        next(u.id for u in accounts.users() if u.email == BOB), "nl", None, ("en", "nl")
-    )
-    bob = sign_in(console_app, BOB)
-    conversation = member_hands_off(console_app)
+    bob, conversation = _dutch_bob_and_a_handoff(console_app)
     assert post(ann, f"/console/conversations/{conversation}/claim").status_code == 302
 
     lost = post(bob, f"/console/conversations/{conversation}/claim")
@@ -212,12 +216,7 @@ def test_a_dutch_agent_is_told_in_dutch_which_character_of_a_reply_cannot_be_sto
     console_app: Any,  # noqa: F811
     ann: Any,  # noqa: F811
 ) -> None:
-    accounts = console_app.extensions["botbuilder"].accounts
-    accounts.set_preferences(
-        next(u.id for u in accounts.users() if u.email == BOB), "nl", None, ("en", "nl")
-    )
-    bob = sign_in(console_app, BOB)
-    conversation = member_hands_off(console_app)
+    bob, conversation = _dutch_bob_and_a_handoff(console_app)
     assert post(bob, f"/console/conversations/{conversation}/claim").status_code == 302
     refused = post(bob, f"/console/conversations/{conversation}/reply", text="Hoi\x07")
     text = unescape(refused.text)
