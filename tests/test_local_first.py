@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
+from botbuilder.conversations import local_first
 from botbuilder.conversations.local_first import SHARE, LocalFirstCounts
 from botbuilder.conversations.rate_limits import DatabaseCounters
 from botbuilder.conversations.store import Storage
@@ -107,3 +108,19 @@ def test_hits_a_failed_flush_could_not_add_wait_for_the_next_one(
         c.execute(text("ALTER TABLE counters_away RENAME TO rate_limit_counters"))
     counts.flush()
     assert counters.get("k") == 5  # none lost, none twice
+
+
+def test_windows_with_no_hits_waiting_are_forgotten_past_the_bound(
+    storage: Storage, now: list[float], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(local_first, "KEPT", 10)
+    counts, counters = _replica(storage, now)
+    counts.hit("busy", 60, limit=1000)
+    counts.hit("busy", 60, limit=1000)  # waits here
+    for n in range(30):  # many networks, once each
+        counts.hit(f"network{n}", 60, limit=1000)
+    assert len(counts._windows) <= 11 and "network0" not in counts._windows
+    assert counts.hit("network0", 60, limit=1000) == 2  # counted in the database again
+    assert counters.get("network0") == 2
+    counts.flush()
+    assert counters.get("busy") == 2  # the waiting hit was kept

@@ -32,12 +32,16 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
-__all__ = ["FLUSH_EVERY", "SHARE", "LocalFirstCounts", "SharedCounts"]
+__all__ = ["FLUSH_EVERY", "KEPT", "SHARE", "LocalFirstCounts", "SharedCounts"]
 
 log = logging.getLogger(__name__)
 
 FLUSH_EVERY = 0.1  # seconds: how stale the database's counts may be
 SHARE = 0.25  # of a limit, counted in this process between looks at the shared total
+# Windows remembered here; past this, those with no hits waiting are forgotten (the
+# next hit of each looks in the database again): memory stays bounded when many
+# networks or conversations come by, as in a flood from many addresses.
+KEPT = 50_000
 
 
 class SharedCounts(Protocol):
@@ -99,6 +103,8 @@ class LocalFirstCounts:
                 self._windows[key] = _Window(known=total, pending=0, ends=ends)
             else:
                 window.known = max(window.known, total)
+            if len(self._windows) > KEPT:
+                self._windows = {k: w for k, w in self._windows.items() if w.pending}
         return total
 
     def _flush_soon(self) -> None:
