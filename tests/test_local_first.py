@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from pathlib import Path
 
@@ -124,3 +125,43 @@ def test_windows_with_no_hits_waiting_are_forgotten_past_the_bound(
     assert counters.get("network0") == 2
     counts.flush()
     assert counters.get("busy") == 2  # the waiting hit was kept
+
+
+def test_while_the_database_refuses_the_thread_backs_off_and_warns_once(
+    storage: Storage,
+    now: list[float],
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    monkeypatch.setattr(local_first, "RETRY_AT_MOST", 0.16)
+    counters = DatabaseCounters(storage, clock=lambda: now[0])
+    tries: list[int] = []
+
+    class Counted:  # the real counters, with each try the thread makes noted
+        def count(self, key: str, expiry: float, amount: int = 1) -> tuple[int, float]:
+            tries.append(amount)
+            return counters.count(key, expiry, amount)
+
+    counts = LocalFirstCounts(Counted(), clock=lambda: now[0], flush_every=0.01)
+    counts.hit("k", 60, limit=1000)  # the window's first hit, in the database
+    with storage.engine.begin() as c:
+        c.execute(text("ALTER TABLE rate_limit_counters RENAME TO counters_away"))
+    tries.clear()
+    with caplog.at_level(logging.INFO, logger=local_first.__name__):
+        for _ in range(4):
+            counts.hit("k", 60, limit=1000)
+        time.sleep(0.6)  # 60 tries at 0.01 s; backing off to 0.16 s, about 7
+        assert 2 <= len(tries) <= 12
+        warnings = [
+            r
+            for r in caplog.records
+            if r.levelno == logging.WARNING and r.name == local_first.__name__
+        ]
+        assert len(warnings) == 1 and "OperationalError" in warnings[0].getMessage()
+        with storage.engine.begin() as c:
+            c.execute(text("ALTER TABLE counters_away RENAME TO rate_limit_counters"))
+        deadline = time.monotonic() + 10
+        while counters.get("k") < 5 and time.monotonic() < deadline:
+            time.sleep(0.02)
+    assert counters.get("k") == 5  # none lost, none twice
+    assert any("added after" in r.getMessage() for r in caplog.records)

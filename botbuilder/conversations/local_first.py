@@ -32,11 +32,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
-__all__ = ["FLUSH_EVERY", "KEPT", "SHARE", "LocalFirstCounts", "SharedCounts"]
+__all__ = ["FLUSH_EVERY", "KEPT", "RETRY_AT_MOST", "SHARE", "LocalFirstCounts", "SharedCounts"]
 
 log = logging.getLogger(__name__)
 
 FLUSH_EVERY = 0.1  # seconds: how stale the database's counts may be
+# While the database refuses, the thread tries again after twice as long each time, up to
+# this: a database down for an hour costs a try every few seconds, not ten a second.
+RETRY_AT_MOST = 5.0  # seconds
 SHARE = 0.25  # of a limit, counted in this process between looks at the shared total
 # Windows remembered here; past this, those with no hits waiting are forgotten (the
 # next hit of each looks in the database again): memory stays bounded when many
@@ -117,12 +120,23 @@ class LocalFirstCounts:
 
     def _flush_while_waiting(self) -> None:
         assert self.flush_every is not None
+        delay, failures = self.flush_every, 0
         while True:
-            time.sleep(self.flush_every)
+            time.sleep(delay)
             try:
                 self.flush()
-            except Exception:  # noqa: BLE001 - the database is down: the hits wait
-                log.warning("rate-limit counts not added to the database yet; retrying")
+            except Exception as exc:  # noqa: BLE001 - the database is down: the hits wait
+                failures += 1
+                delay = min(delay * 2, RETRY_AT_MOST)
+                if failures == 1:  # once an outage: the thread may try for the window's life
+                    log.warning(
+                        "rate-limit counts not added to the database yet (%s); retrying",
+                        type(exc).__name__,
+                    )
+            else:
+                if failures:
+                    log.info("rate-limit counts added after %d failed tries", failures)
+                delay, failures = self.flush_every, 0
             with self._lock:
                 if not any(w.pending for w in self._windows.values()):
                     self._flusher = None
