@@ -260,7 +260,7 @@ class RateLimits:
 
     def __init__(
         self,
-        storage: LimitsStorage,
+        storage: DatabaseCounters,
         secret: str,
         settings: Callable[[], LimitSettings],
         clock: Callable[[], float] = time.time,
@@ -268,9 +268,7 @@ class RateLimits:
         self.storage = storage
         self.limiter = FixedWindowRateLimiter(storage)  # handoffs: rare, counted exactly
         # Requests: in this process first, in the database within 0.1 s (local_first.py).
-        self.counts = (
-            LocalFirstCounts(storage, clock) if isinstance(storage, DatabaseCounters) else None
-        )
+        self.counts = LocalFirstCounts(storage, clock)
         self.settings = settings
         self.clock = clock
         self._secret = secret.encode()
@@ -281,12 +279,8 @@ class RateLimits:
         """Count one request of `action`; RateLimited when a limit is spent."""
         for per, who, items in self._limits(action, network, conversation_id):
             for item in items:
-                if self.counts is None:
-                    allowed = self.limiter.hit(item, action, per, who)
-                else:
-                    key = item.key_for(action, per, who)
-                    allowed = self.counts.hit(key, item.get_expiry(), item.amount) <= item.amount
-                if not allowed:
+                key = item.key_for(action, per, who)
+                if self.counts.hit(key, item.get_expiry(), item.amount) > item.amount:
                     raise self._refusal(action, per, who, item)
 
     def check_handoffs(self, network: str, conversation_id: str | None = None) -> None:
