@@ -21,6 +21,7 @@ from ruamel.yaml.constructor import ConstructorError, RoundTripConstructor
 from ruamel.yaml.error import MarkedYAMLError, StreamMark, YAMLError
 
 from botbuilder.content.languages import ISO_639_1
+from botbuilder.content.os_reasons import os_reason
 from botbuilder.content.parsed_store import ParsedStore
 from botbuilder.content.plain_text import untypable
 from botbuilder.errors import N_, FlowProblem, Message, Phrase
@@ -206,7 +207,7 @@ def read_yaml(path: Path, f: SourceFile) -> Any:
         f.error((0, 0), Message(N_("file is not UTF-8 text; save it as UTF-8")))
         return None
     except OSError as exc:
-        f.error((0, 0), Message(N_("cannot read file: %(reason)s"), reason=exc.strerror))
+        f.error((0, 0), Message(N_("cannot read file: %(reason)s"), reason=os_reason(exc)))
         return None
     try:
         data = parsed_text(text)

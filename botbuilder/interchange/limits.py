@@ -35,7 +35,8 @@ from ruamel.yaml.events import (
     SequenceStartEvent,
 )
 
-from botbuilder.errors import ImportFileError
+from botbuilder.errors import N_, ImportFileError
+from botbuilder.interchange.problems import at, unreadable
 
 __all__ = [
     "MAX_CELLS",
@@ -79,22 +80,22 @@ def check_xlsx_zip(path: Path) -> None:
     except ImportFileError:
         raise
     except Exception as exc:  # zipfile, its decompressors and expat raise many kinds
-        raise ImportFileError([f"{path}: not a readable .xlsx file ({exc})"]) from exc
+        problem = at(path, N_("not a readable .xlsx file (%(reason)s)"), reason=str(exc))
+        raise ImportFileError([problem]) from exc
 
 
 def _check_sizes(path: Path, members: list[zipfile.ZipInfo]) -> None:
     if len(members) > MAX_XLSX_MEMBERS:
-        raise ImportFileError(
-            [f"{path}: holds {len(members)} files; an .xlsx has at most {MAX_XLSX_MEMBERS}"]
-        )
+        holds = N_("holds %(count)s files; an .xlsx has at most %(limit)s")
+        raise ImportFileError([at(path, holds, count=len(members), limit=MAX_XLSX_MEMBERS)])
     unpacked = sum(m.file_size for m in members)  # zipfile never unpacks past these
     if unpacked > MAX_XLSX_BYTES:
-        raise ImportFileError(
-            [
-                f"{path}: unpacks to {unpacked:,} bytes, more than {MAX_XLSX_BYTES:,}; "
-                "save the sheet again without other sheets, pictures or formatting, or as .csv"
-            ]
+        too_big = N_(
+            "unpacks to %(size)s bytes, more than %(limit)s; save the sheet again "
+            "without other sheets, pictures or formatting, or as .csv"
         )
+        problem = at(path, too_big, size=f"{unpacked:,}", limit=f"{MAX_XLSX_BYTES:,}")
+        raise ImportFileError([problem])
 
 
 def _scan_xml(path: Path, name: str, stream: Any) -> None:
@@ -103,8 +104,8 @@ def _scan_xml(path: Path, name: str, stream: Any) -> None:
     strings = name == "xl/sharedStrings.xml"
     counts = {"elements": 0, "row": 0, "c": 0, "in_row": 0, "si": 0}
 
-    def refuse(problem: str) -> None:
-        raise ImportFileError([f"{path}: {problem}"])
+    def refuse(template: str, **params: object) -> None:
+        raise ImportFileError([at(path, template, **params)])
 
     def start(tag: str, _attributes: Any) -> None:
         local = tag.rpartition(" ")[2]
@@ -112,27 +113,36 @@ def _scan_xml(path: Path, name: str, stream: Any) -> None:
         if sheet and local == "row":
             counts["row"], counts["in_row"] = counts["row"] + 1, 0
             if counts["row"] > MAX_ROWS:
-                refuse(f"more than {MAX_ROWS} rows")
+                refuse(N_("more than %(limit)s rows"), limit=MAX_ROWS)
         elif sheet and local == "c":
             counts["c"], counts["in_row"] = counts["c"] + 1, counts["in_row"] + 1
             if counts["in_row"] > _EXCEL_COLUMNS:
-                refuse(f"row {counts['row']}: more cells than a sheet may have")
+                refuse(N_("row %(row)s: more cells than a sheet may have"), row=counts["row"])
             if counts["c"] > MAX_CELLS:
                 refuse(
-                    f"more than {MAX_CELLS:,} cells; keep only the columns to import, or save as .csv"
+                    N_(
+                        "more than %(limit)s cells; keep only the columns to import, or save as .csv"
+                    ),
+                    limit=f"{MAX_CELLS:,}",
                 )
         elif strings and local == "si":
             counts["si"] += 1
             if counts["si"] > MAX_CELLS:
-                refuse(f"more than {MAX_CELLS:,} texts; save the sheet as .csv")
+                refuse(
+                    N_("more than %(limit)s texts; save the sheet as .csv"), limit=f"{MAX_CELLS:,}"
+                )
         elif not (sheet or strings) and counts["elements"] > _OTHER_ELEMENTS:
             refuse(
-                f"{name} has more than {_OTHER_ELEMENTS:,} elements; "
-                "save the sheet again without formatting, or as .csv"
+                N_(
+                    "%(part)s has more than %(limit)s elements; "
+                    "save the sheet again without formatting, or as .csv"
+                ),
+                part=name,
+                limit=f"{_OTHER_ELEMENTS:,}",
             )
 
     def doctype(*_args: Any) -> None:
-        refuse(f"{name} declares a DTD, which an .xlsx never has")
+        refuse(N_("%(part)s declares a DTD, which an .xlsx never has"), part=name)
 
     parser = ParserCreate(namespace_separator=" ")
     parser.StartElementHandler = start
@@ -147,10 +157,11 @@ def csv_rows(path: Path, lines: Iterable[str], **dialect: Any) -> list[list[str]
     try:
         for row in reader:
             if len(rows) == MAX_ROWS:
-                raise ImportFileError([f"{path}: more than {MAX_ROWS} rows"])
+                raise ImportFileError([at(path, N_("more than %(limit)s rows"), limit=MAX_ROWS)])
             rows.append(row)
     except csv.Error as exc:  # a field over csv.field_size_limit(), for one
-        raise ImportFileError([f"{path}: row {reader.line_num}: {exc}"]) from exc
+        problem = at(path, N_("row %(row)s: %(reason)s"), row=reader.line_num, reason=str(exc))
+        raise ImportFileError([problem]) from exc
     return rows
 
 
@@ -165,11 +176,13 @@ def load_yaml(path: Path) -> Any:
         _check_events(path, YAML(typ="safe", pure=True).parse(text))
         return YAML(typ="safe", pure=True).load(text)
     except (OSError, UnicodeDecodeError) as exc:
-        raise ImportFileError([f"{path}: cannot read as UTF-8 text ({exc})"]) from exc
+        raise unreadable(path, exc) from exc
     except YAMLError as exc:
-        raise ImportFileError([f"{path}: not valid YAML: {exc}"]) from exc
+        problem = at(path, N_("not valid YAML: %(problem)s"), problem=str(exc))
+        raise ImportFileError([problem]) from exc
     except ValueError as exc:  # a date like 2024-13-45, an integer of 5,000 digits
-        raise ImportFileError([f"{path}: a value cannot be read: {exc}"]) from exc
+        problem = at(path, N_("a value cannot be read: %(problem)s"), problem=str(exc))
+        raise ImportFileError([problem]) from exc
 
 
 def _check_events(path: Path, events: Iterable[Any]) -> None:
@@ -178,25 +191,22 @@ def _check_events(path: Path, events: Iterable[Any]) -> None:
     for event in events:
         line = event.start_mark.line + 1
         if isinstance(event, AliasEvent) or getattr(event, "anchor", None):
-            raise ImportFileError(
-                [
-                    f"{path}:{line}: YAML anchors and aliases (&name, *name) are not accepted "
-                    "in files to import; write the text out in full"
-                ]
+            anchors = N_(
+                "YAML anchors and aliases (&name, *name) are not accepted in files to import; "
+                "write the text out in full"
             )
+            raise ImportFileError([at(f"{path}:{line}", anchors)])
         is_key = bool(open_nodes) and open_nodes[-1] >= 0 and open_nodes[-1] % 2 == 0
         if isinstance(event, ScalarEvent) and is_key and event.value == "<<" and not event.style:
-            raise ImportFileError(
-                [f"{path}:{line}: YAML merge keys (<<) are not accepted in files to import"]
-            )
+            merge = N_("YAML merge keys (<<) are not accepted in files to import")
+            raise ImportFileError([at(f"{path}:{line}", merge)])
         if isinstance(event, ScalarEvent | MappingStartEvent | SequenceStartEvent):
             if open_nodes and open_nodes[-1] >= 0:
                 open_nodes[-1] += 1
         if isinstance(event, MappingStartEvent | SequenceStartEvent):
             open_nodes.append(0 if isinstance(event, MappingStartEvent) else -1)
             if len(open_nodes) > MAX_YAML_DEPTH:
-                raise ImportFileError(
-                    [f"{path}:{line}: nested more than {MAX_YAML_DEPTH} levels deep"]
-                )
+                deep = N_("nested more than %(limit)s levels deep")
+                raise ImportFileError([at(f"{path}:{line}", deep, limit=MAX_YAML_DEPTH)])
         elif isinstance(event, CollectionEndEvent):
             open_nodes.pop()

@@ -12,9 +12,10 @@ import csv
 import io
 from pathlib import Path
 
-from botbuilder.errors import ImportFileError
+from botbuilder.errors import N_, ImportFileError, Message
 from botbuilder.interchange.entries import Entry, slug
 from botbuilder.interchange.limits import csv_rows
+from botbuilder.interchange.problems import at, unreadable
 
 __all__ = ["import_qna"]
 
@@ -23,31 +24,35 @@ def import_qna(path: Path, language: str, taken: set[str] | None = None) -> list
     try:
         text = path.read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as exc:
-        raise ImportFileError([f"{path}: cannot read as UTF-8 text ({exc})"]) from exc
+        raise unreadable(path, exc) from exc
     rows = csv_rows(path, io.StringIO(text), delimiter="\t", quoting=csv.QUOTE_NONE)
     if not rows:
-        raise ImportFileError([f"{path}: the file is empty"])
+        raise ImportFileError([at(path, N_("the file is empty"))])
     header = [h.strip().lower() for h in rows[0]]
     if "question" not in header or "answer" not in header:
-        raise ImportFileError(
-            [f"{path}: row 1: expected a header with Question and Answer columns"]
-        )
+        header_needed = N_("row 1: expected a header with Question and Answer columns")
+        raise ImportFileError([at(path, header_needed)])
     q, a = header.index("question"), header.index("answer")
     qid = header.index("qnaid") if "qnaid" in header else None
     groups: dict[str, Entry] = {}
-    problems = []
+    problems: list[str] = []
     ids = set(taken or ())
     for number, row in enumerate(rows[1:], start=2):
         if not any(cell.strip() for cell in row):
             continue
         if len(row) <= max(q, a):
-            problems.append(f"row {number}: fewer columns than the header")
+            problems.append(Message(N_("row %(row)s: fewer columns than the header"), row=number))
             continue
         question = row[q].strip()
         # QnA Maker escapes line breaks in answers as "\n".
         answer = row[a].strip().replace("\\n", "\n")
         if not question or not answer:
-            problems.append(f"row {number}: empty {'question' if not question else 'answer'}")
+            empty = (
+                N_("row %(row)s: empty question")
+                if not question
+                else N_("row %(row)s: empty answer")
+            )
+            problems.append(Message(empty, row=number))
             continue
         key = (
             row[qid].strip() if qid is not None and len(row) > qid and row[qid].strip() else answer
@@ -56,7 +61,8 @@ def import_qna(path: Path, language: str, taken: set[str] | None = None) -> list
         if entry is None:
             entry = groups[key] = Entry(slug(question, ids), language, [], answer)
         elif entry.answer != answer:
-            problems.append(f"row {number}: QnaId {key} has two different answers")
+            two = N_("row %(row)s: QnaId %(id)s has two different answers")
+            problems.append(Message(two, row=number, id=key))
             continue
         entry.questions.append(question)
     if problems:

@@ -24,9 +24,10 @@ from ruamel.yaml.scalarstring import LiteralScalarString
 
 from botbuilder.content.files import atomic_write, dump_yaml
 from botbuilder.content.model import Bot
-from botbuilder.errors import ImportFileError
+from botbuilder.errors import N_, ImportFileError
 from botbuilder.interchange.entries import Entry
 from botbuilder.interchange.limits import load_yaml
+from botbuilder.interchange.problems import at
 
 __all__ = ["export_rasa", "import_rasa"]
 
@@ -90,11 +91,8 @@ def _answers(domain_path: Path) -> tuple[dict[str, str], list[str]]:
     responses = (domain.get("responses") or {}) if isinstance(domain, dict) else None
     intents = (domain.get("intents") or []) if isinstance(domain, dict) else None
     if not isinstance(responses, dict) or not isinstance(intents, list):
-        raise ImportFileError(
-            [
-                f"{domain_path}: not a Rasa domain (expected 'intents:' a list, 'responses:' a mapping)"
-            ]
-        )
+        not_domain = N_("not a Rasa domain (expected 'intents:' a list, 'responses:' a mapping)")
+        raise ImportFileError([at(domain_path, not_domain)])
     answers: dict[str, str] = {}
     for name, variants in responses.items():
         variants = variants if isinstance(variants, list) else []
@@ -121,7 +119,8 @@ def import_rasa(nlu_path: Path, domain_path: Path | None, language: str) -> list
     problems: list[str] = []
     nlu = load_yaml(nlu_path)
     if not isinstance(nlu, dict) or not isinstance(nlu.get("nlu"), list):
-        raise ImportFileError([f"{nlu_path}: not Rasa NLU data (expected a top-level 'nlu:' list)"])
+        not_nlu = N_("not Rasa NLU data (expected a top-level 'nlu:' list)")
+        raise ImportFileError([at(nlu_path, not_nlu)])
     answers, domain_intents = _answers(domain_path) if domain_path is not None else ({}, [])
     entries: dict[str, Entry] = {}
     for n, item in enumerate(nlu["nlu"], start=1):
@@ -130,17 +129,19 @@ def import_rasa(nlu_path: Path, domain_path: Path | None, language: str) -> list
         intent = str(item["intent"])
         questions = _examples(item.get("examples"))
         if not questions:
-            problems.append(f"{nlu_path}: intent '{intent}' (item {n}) has no examples")
+            no_examples = N_("intent '%(intent)s' (item %(item)s) has no examples")
+            problems.append(at(nlu_path, no_examples, intent=intent, item=n))
             continue
         entry = entries.setdefault(intent, Entry(intent, language))
         entry.questions.extend(questions)
     for intent, entry in entries.items():
         entry.answer = answers.get(intent, "")
         if not entry.answer:
-            problems.append(
-                f"{domain_path or nlu_path}: intent '{intent}' has no response 'utter_{intent}' with a text; "
+            no_answer = N_(
+                "intent '%(intent)s' has no response 'utter_%(intent)s' with a text; "
                 "give domain.yml with the answers"
             )
+            problems.append(at(domain_path or nlu_path, no_answer, intent=intent))
     # Intents reached only through buttons exist in the domain without examples:
     # they come back as context_only intents.
     for intent in domain_intents:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from botbuilder.content.model import Bot
-from botbuilder.errors import BadRequest
+from botbuilder.errors import N_, BadRequest
 from botbuilder.interchange.entries import Entry, bot_entries
 from botbuilder.interchange.qna import import_qna
 from botbuilder.interchange.rasa import export_rasa, import_rasa
@@ -103,7 +103,9 @@ def format_named(name: str, export: bool = False) -> Format:
     """The format called `name`; BadRequest naming the choices if there is none (to export)."""
     if export and name not in export_formats():
         *first, last = export_formats()
-        raise BadRequest(f"export as {', '.join(first)} or {last}")
+        raise BadRequest(
+            N_("export as %(formats)s or %(last)s"), formats=", ".join(first), last=last
+        )
     if name not in FORMATS:
-        raise BadRequest(f"choose one of the formats: {', '.join(FORMATS)}")
+        raise BadRequest(N_("choose one of the formats: %(formats)s"), formats=", ".join(FORMATS))
     return FORMATS[name]

@@ -18,9 +18,10 @@ from pathlib import Path
 
 from botbuilder.content.files import atomic_write
 from botbuilder.content.languages import ISO_639_1
-from botbuilder.errors import ImportFileError
+from botbuilder.errors import N_, ImportFileError, Message
 from botbuilder.interchange.entries import Entry
 from botbuilder.interchange.limits import MAX_COLUMNS, MAX_ROWS, check_xlsx_zip, csv_rows
+from botbuilder.interchange.problems import at, unreadable
 
 __all__ = [
     "COLUMNS",
@@ -43,16 +44,15 @@ def read_rows(path: Path) -> list[dict[str, str]]:
     """Rows of a .csv (comma or semicolon, UTF-8) or .xlsx file as dicts with lower-case keys."""
     table = _xlsx_table(path) if path.suffix.lower() == ".xlsx" else _csv_table(path)
     if not table:
-        raise ImportFileError([f"{path}: the file is empty"])
+        raise ImportFileError([at(path, N_("the file is empty"))])
     header = [h.strip().lower() for h in table[0]]
     missing = [c for c in ("intent", "question") if c not in header]
     if missing:
-        raise ImportFileError(
-            [
-                f"{path}: row 1: missing column{'s' if len(missing) > 1 else ''} {', '.join(missing)}; "
-                f"the header must name {', '.join(COLUMNS)}"
-            ]
-        )
+        some = N_("row 1: missing columns %(missing)s; the header must name %(columns)s")
+        one = N_("row 1: missing column %(missing)s; the header must name %(columns)s")
+        template = some if len(missing) > 1 else one
+        problem = at(path, template, missing=", ".join(missing), columns=", ".join(COLUMNS))
+        raise ImportFileError([problem])
     return [dict(zip(header, (c.strip() for c in row), strict=False)) for row in table[1:]]
 
 
@@ -60,7 +60,7 @@ def _csv_table(path: Path) -> list[list[str]]:
     try:
         text = path.read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as exc:
-        raise ImportFileError([f"{path}: cannot read as UTF-8 text ({exc})"]) from exc
+        raise unreadable(path, exc) from exc
     first = text.split("\n", 1)[0]
     delimiter = ";" if first.count(";") > first.count(",") else ","
     rows = csv_rows(path, io.StringIO(text), delimiter=delimiter)
@@ -85,9 +85,10 @@ def _xlsx_table(path: Path) -> list[list[str]]:
         finally:
             book.close()
     except Exception as exc:  # openpyxl raises many kinds for a broken file
-        raise ImportFileError([f"{path}: not a readable .xlsx file ({exc})"]) from exc
+        problem = at(path, N_("not a readable .xlsx file (%(reason)s)"), reason=str(exc))
+        raise ImportFileError([problem]) from exc
     if len(table) > MAX_ROWS:
-        raise ImportFileError([f"{path}: the sheet reaches past row {MAX_ROWS}"])
+        raise ImportFileError([at(path, N_("the sheet reaches past row %(row)s"), row=MAX_ROWS)])
     return table
 
 
@@ -122,29 +123,36 @@ def rows_to_entries(
         answer = row.get("answer", "")
         language = (row.get("language") or default_language).lower()
         if not intent:
-            problems.append(f"row {number}: no intent id")
+            problems.append(Message(N_("row %(row)s: no intent id"), row=number))
             continue
         if language not in ISO_639_1:
-            problems.append(f"row {number}: unknown language '{language}'")
+            unknown = N_("row %(row)s: unknown language '%(language)s'")
+            problems.append(Message(unknown, row=number, language=language))
             continue
         key = (language, intent)
         entry = entries.setdefault(key, Entry(intent, language))
         if not question and not answer:
-            problems.append(f"row {number}: empty question for intent '{intent}'")
+            empty = N_("row %(row)s: empty question for intent '%(intent)s'")
+            problems.append(Message(empty, row=number, intent=intent))
             continue
         if question:
             entry.questions.append(question)
         if answer:
             if entry.answer and entry.answer != answer:
+                differs = N_(
+                    "row %(row)s: answer for '%(intent)s' (%(language)s) differs from the one "
+                    "on row %(first)s; give the answer once per intent"
+                )
+                first = answer_row[key]
                 problems.append(
-                    f"row {number}: answer for '{intent}' ({language}) differs from the one on row "
-                    f"{answer_row[key]}; give the answer once per intent"
+                    Message(differs, row=number, intent=intent, language=language, first=first)
                 )
             elif not entry.answer:
                 entry.answer, answer_row[key] = answer, number
     for key, entry in entries.items():
         if not entry.answer and key not in known:
-            problems.append(f"intent '{entry.intent}' ({entry.language}): no row has its answer")
+            no_answer = N_("intent '%(intent)s' (%(language)s): no row has its answer")
+            problems.append(Message(no_answer, intent=entry.intent, language=entry.language))
     if problems:
         raise ImportFileError(problems)
     return list(entries.values())

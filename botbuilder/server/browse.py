@@ -19,6 +19,7 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext
 
 from botbuilder.conversations.states import STATES
+from botbuilder.conversations.store import ConversationRecord
 from botbuilder.editing.forms import EditConflict, FieldProblem, InvalidEdit
 from botbuilder.errors import N_, BadRequest, NotFound, RequestError
 from botbuilder.insights.browse import DECISIONS, FEEDBACK, browse, filters_from
@@ -132,7 +133,7 @@ def conversation(conversation_id: str) -> ResponseReturnValue:
 def belongs_to_intent(conversation_id: str, message_id: int) -> ResponseReturnValue:
     """ "This question belongs to intent Y": the member's text becomes a phrasing of Y."""
     storage = services().storage
-    conversation = storage.conversation(conversation_id)
+    conversation = _still_there(conversation_id)
     question = storage.message(conversation_id, message_id)
     if question.role != "member":
         raise BadRequest(N_("only a member's question can become a phrasing of an intent"))
@@ -167,6 +168,7 @@ def belongs_to_intent(conversation_id: str, message_id: int) -> ResponseReturnVa
 @login_required(EDITORS)
 def no_intent_yet(conversation_id: str, message_id: int) -> ResponseReturnValue:
     """ "No intent yet": the member's question goes to the gap inbox."""
+    _still_there(conversation_id)
     question = services().storage.message(conversation_id, message_id)
     if question.role != "member":
         raise BadRequest(N_("only a member's question can go to the inbox"))
@@ -180,6 +182,15 @@ def no_intent_yet(conversation_id: str, message_id: int) -> ResponseReturnValue:
     )
     anchor = f"m{message_id}"
     return redirect(url_for("browse.conversation", conversation_id=conversation_id) + "#" + anchor)
+
+
+def _still_there(conversation_id: str) -> ConversationRecord:
+    """The conversation a teach form names; NotFound saying it may have been deleted since."""
+    try:
+        return services().storage.conversation(conversation_id)
+    except NotFound:  # the store's own message advises the API, wrong for a page
+        gone = N_("no conversation '%(conversation)s'; it may have been deleted")
+        raise NotFound(gone, conversation=conversation_id[:64]) from None
 
 
 def _problem_text(problem: FieldProblem) -> str:

@@ -26,13 +26,14 @@ from typing import Any
 from flask import Blueprint, current_app, render_template, request, send_file
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext
+from markupsafe import Markup
 from werkzeug.datastructures import FileStorage
 from werkzeug.utils import secure_filename
 
 from botbuilder.content.loader import load_bot
 from botbuilder.content.model import Bot
 from botbuilder.editing.importing import ImportReport, check_import, draft_import, save_import
-from botbuilder.errors import BadRequest, FlowError, ImportFileError, NotFound
+from botbuilder.errors import N_, BadRequest, FlowError, ImportFileError, Message, NotFound, Phrase
 from botbuilder.interchange.entries import Entry, slug
 from botbuilder.interchange.registry import FORMATS, Format, format_named
 from botbuilder.server import auth
@@ -49,7 +50,11 @@ auth.STAFF_BLUEPRINTS.add("transfer")
 MAX_UPLOAD = 2 * 1024 * 1024  # bytes per upload request (the app's default is 64 KB)
 KEEP_SECONDS = 3600  # an upload not confirmed within an hour is thrown away
 _TOKEN = re.compile(r"^[A-Za-z0-9_-]{20,64}$")
-_GONE = "This upload has expired or was imported already; upload the file again."
+_GONE = N_("This upload has expired or was imported already; upload the file again.")
+_BROKEN = N_(
+    "The flow files have errors; fix them (or restore a version) before importing or "
+    "exporting:\n%(problems)s"
+)
 
 
 @blueprint.before_request
@@ -69,13 +74,23 @@ def _uploads() -> Path:
 
 
 def _bot() -> Bot:
+    root = flow_editor().root
     try:
-        return load_bot(flow_editor().root)
+        return load_bot(root)
     except FlowError as exc:
-        raise BadRequest(
-            "The flow files have errors; fix them (or restore a version) before importing or "
-            f"exporting: {exc}"
-        ) from exc
+        raise BadRequest(_BROKEN, problems=_one_a_line(exc, root)) from exc
+
+
+def _one_a_line(error: FlowError, root: Path) -> str:
+    """`file:line:col: problem`, one a line, each problem a value the page translates."""
+    lines, params = [], {}
+    for n, p in enumerate(error.problems):
+        path = Path(p.path).resolve()
+        where = path.relative_to(root.resolve()) if path.is_relative_to(root.resolve()) else path
+        lines.append(f"%(place{n})s: %(problem{n})s")
+        params[f"place{n}"] = f"{where.as_posix()}:{p.line}:{p.column}"
+        params[f"problem{n}"] = p.message
+    return Message("\n".join(lines), **params) if lines else str(error)
 
 
 # -- reading an upload, and keeping its entries between preview and confirm ---------------
@@ -99,10 +114,20 @@ def _read_upload(
                 str(files[0]): meta["names"]["main"],
                 str(Path(tmp) / "domain.yml"): "domain.yml",
             }
-            problems = list(exc.problems)
-            for path, name in names.items():
-                problems = [p.replace(path, name) for p in problems]
-            raise ImportFileError(problems) from exc
+            raise ImportFileError([_renamed(p, names) for p in exc.problems]) from exc
+
+
+def _renamed(problem: str, names: dict[str, str]) -> str:
+    """`problem` with each path in `names` replaced by its name; a `Message` stays one."""
+    if isinstance(problem, Message):
+        params = {
+            k: v if isinstance(v, Phrase) or not isinstance(v, str) else _renamed(v, names)
+            for k, v in problem.params.items()
+        }
+        return Message(problem.template, **params)
+    for path, name in names.items():
+        problem = problem.replace(path, name)
+    return problem
 
 
 def _clean_old() -> None:
@@ -169,10 +194,11 @@ def _upload_meta() -> tuple[Format, dict[str, Any], FileStorage, FileStorage | N
     fmt = format_named(request.form.get("format", ""))
     language = request.form.get("language") or default
     if language not in languages:
-        raise BadRequest(f"choose one of the bot's languages: {', '.join(languages)}")
+        choose = N_("choose one of the bot's languages: %(languages)s")
+        raise BadRequest(choose, languages=", ".join(languages))
     main = request.files.get("file")
     if main is None or not main.filename:
-        raise BadRequest("choose a file to import")
+        raise BadRequest(N_("choose a file to import"))
     domain = request.files.get("domain") if fmt.name == "rasa" else None
     if domain is not None and not domain.filename:
         domain = None
@@ -233,7 +259,7 @@ def export() -> ResponseReturnValue:
     language = request.args.get("language") or None
     bot = _bot()
     if language is not None and language not in bot.languages:
-        raise BadRequest(f"the bot has no language '{language}'")
+        raise BadRequest(N_("the bot has no language '%(language)s'"), language=language[:20])
     if fmt.folder:  # one language per folder: the bot's unless one is asked for
         language = language or bot.settings.language
     data, download = _exported(bot, fmt, language)
@@ -267,6 +293,8 @@ def _not_found(exc: NotFound) -> ResponseReturnValue:
 
 @blueprint.errorhandler(BadRequest)
 def _bad_request(exc: BadRequest) -> ResponseReturnValue:
+    # One problem of the flow files a line, as the editor's banner lists them.
+    message = Markup("<br>").join(localized(exc).split("\n"))
     return render_template(
-        "auth/refused.html", message=localized(exc), title=gettext("Not possible")
+        "auth/refused.html", message=message, title=gettext("Not possible")
     ), exc.status
