@@ -190,6 +190,10 @@ def test_a_dutch_manager_reads_in_dutch_what_is_wrong_in_a_file_to_import(
         preview(client, "intent,question\né,x\n".encode("latin-1"), name="oud.csv").text
     )
     assert "<li>oud.csv: het bestand is geen UTF-8-tekst; sla het op als UTF-8</li>" in latin1
+    # What the editor's checks find in the bot the import would make is Dutch too.
+    bell = preview(client, b"intent,question,answer\nbel,Hallo\a,Hoi\n")
+    assert bell.status_code == 422
+    assert "bevat een stuurteken (U+0007) op positie 6; haal het weg</li>" in unescape(bell.text)
     fake = unescape(preview(client, b"geen zip", "xlsx", "lijst.xlsx").text)
     assert "<li>lijst.xlsx: geen leesbaar .xlsx-bestand (" in fake and "/tmp" not in fake
 
