@@ -15,7 +15,7 @@ from botbuilder.db.base import utcnow
 from botbuilder.db.ids import MAX_ID, row_id
 from botbuilder.errors import BadRequest
 from tests.test_console import ANN, PASSWORD, post, sign_in
-from tests.test_editor import login
+from tests.test_editor import _field, login
 
 HUGE = 10**30
 
@@ -217,6 +217,22 @@ def test_a_good_new_file_name_still_makes_a_new_flow_file(
 ) -> None:
     assert _new_intent(manager_client, "extra_nl.yml").status_code == 302
     assert (bot_dir / "extra_nl.yml").exists()
+
+
+def test_a_folder_where_bot_yml_belongs_is_named_on_the_editors_pages_and_a_save_is_refused(
+    manager_client: Any, bot_dir: Path
+) -> None:
+    (bot_dir / "bot.yml").unlink()
+    (bot_dir / "bot.yml").mkdir()  # someone's mistake on the server
+    for page in ("/editor/", "/editor/transfer", "/editor/settings"):
+        response = manager_client.get(page)
+        assert response.status_code == 200, page  # was a 500
+        assert "it is a folder, not a file" in response.text
+    page = manager_client.get("/editor/settings").text
+    data = {"csrf_token": manager_client.csrf, "revision": _field(page, "revision")}
+    refused = manager_client.post("/editor/settings", data={**data, "greeting_nl": "Hoi"})
+    assert refused.status_code == 422 and "bot.yml cannot be read: it is a folder" in refused.text
+    assert (bot_dir / "bot.yml").is_dir()
 
 
 # -- follow-ups: mailto parameter injection -----------------------------------------------

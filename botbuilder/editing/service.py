@@ -25,6 +25,7 @@ from ruamel.yaml.error import YAMLError
 from botbuilder.content.files import atomic_write, dump_yaml, exclusive, round_trip_yaml
 from botbuilder.content.loader import SETTINGS_FILE, flow_files, inspect_bot
 from botbuilder.content.model import Bot
+from botbuilder.content.os_reasons import os_reason
 from botbuilder.editing.checking import check_draft
 from botbuilder.editing.forms import (
     INTENT_GONE,
@@ -50,7 +51,7 @@ from botbuilder.editing.round_trip import (
     rename_intent,
 )
 from botbuilder.editing.settings import apply_settings, settings_form
-from botbuilder.errors import N_, FlowProblem, NotFound
+from botbuilder.errors import N_, FlowProblem, Message, NotFound, Phrase
 
 __all__ = ["FlowEditor"]
 
@@ -118,9 +119,17 @@ class FlowEditor:
     # -- reading ----------------------------------------------------------------------
 
     def parsed(self, rel: str, text: str | None = None) -> tuple[YAML, Any]:
-        """A file (or `text` for it) parsed for a round trip; InvalidEdit on a syntax error."""
+        """A file (or `text` for it) parsed for a round trip; InvalidEdit on a syntax error
+        or a file the server cannot read (a folder by that name, no permission, not UTF-8)."""
         try:
-            return load_round_trip(self.read(rel) if text is None else text)
+            text = self.read(rel) if text is None else text
+        except (OSError, UnicodeDecodeError) as exc:
+            reason = os_reason(exc) if isinstance(exc, OSError) else Phrase(N_("not UTF-8 text"))
+            unreadable = Message(N_("%(file)s cannot be read: %(reason)s"), file=rel, reason=reason)
+            fix = Phrase(N_("fix the file on the server by hand first"))
+            raise InvalidEdit([FieldProblem(None, unreadable, fix)]) from exc
+        try:
+            return load_round_trip(text)
         except YAMLError as exc:
             problem = FieldProblem(
                 None, f"{rel}: {exc}", "the file has a YAML syntax error; fix it by hand first"
