@@ -7,6 +7,7 @@ SQLite file (and PostgreSQL when configured)."""
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from html import unescape
 from typing import Any
 
@@ -31,6 +32,24 @@ def _dutch_bob_and_a_handoff(app: Any) -> tuple[Any, str]:
         next(u.id for u in accounts.users() if u.email == BOB), "nl", None, ("en", "nl")
     )
     return sign_in(app, BOB), member_hands_off(app)
+
+
+def asked_and_a_dutch_manager(app: Any) -> tuple[str, int, Any]:
+    """A member's conversation with one question (its id), and a manager with Dutch pages."""
+    member = app.test_client()
+    conversation = start(member)
+    question = say(member, conversation, "Wat kost lid zijn bij jullie?")["member_message"]["id"]
+    return conversation, question, dutch_client(app, "manager@example.org")
+
+
+def teach(client: Any, conversation: str, message: int) -> Iterator[tuple[str, Any]]:
+    """Each of the two teach forms of a message posted: (the form, its response)."""
+    for action, data in (("intent", {"intent": "contributie"}), ("inbox", {})):
+        response = client.post(
+            f"/conversations/{conversation}/messages/{message}/{action}",
+            data={"csrf_token": client.csrf, **data},
+        )
+        yield action, response
 
 
 def test_an_agent_in_dutch_is_told_in_dutch_that_a_colleague_claimed_it_first(
@@ -149,9 +168,7 @@ def test_a_dutch_manager_reads_once_and_in_dutch_why_a_question_was_not_added_to
     editor_app: Any,  # noqa: F811
     bot_dir: Any,
 ) -> None:
-    member = editor_app.test_client()
-    conversation = start(member)
-    question = say(member, conversation, "Wat kost lid zijn bij jullie?")["member_message"]["id"]
+    conversation, question, client = asked_and_a_dutch_manager(editor_app)
     # Someone broke the intent by hand: its button goes nowhere, so the editor won't save it.
     faq = bot_dir / "faq.yml"
     faq.write_text(
@@ -181,15 +198,8 @@ def test_a_dutch_manager_reads_once_and_in_dutch_why_a_question_was_not_added_to
 def test_a_dutch_manager_is_told_in_dutch_that_a_stale_teach_form_names_a_message_no_longer_there(
     editor_app: Any,  # noqa: F811
 ) -> None:
-    member = editor_app.test_client()
-    conversation = start(member)
-    question = say(member, conversation, "Wat kost lid zijn bij jullie?")["member_message"]["id"]
-    client = dutch_client(editor_app, "manager@example.org")
-    for action, data in (("intent", {"intent": "contributie"}), ("inbox", {})):
-        gone = client.post(
-            f"/conversations/{conversation}/messages/{question + 1000}/{action}",
-            data={"csrf_token": client.csrf, **data},
-        )
+    conversation, question, client = asked_and_a_dutch_manager(editor_app)
+    for _, gone in teach(client, conversation, question + 1000):
         text = unescape(gone.text)
         assert gone.status_code == 404, text
         assert f"geen bericht {question + 1000} in dit gesprek" in text

@@ -29,9 +29,9 @@ from botbuilder.interchange.rasa import import_rasa
 from botbuilder.interchange.registry import format_named
 from botbuilder.interchange.spreadsheet import read_rows, rows_to_entries
 from botbuilder.privacy.requests import delete_member, find_member
-from tests.test_browse import say, start
 from tests.test_editor import PASSWORD, editor_app, login  # noqa: F401 (a fixture)
 from tests.test_i18n_advice import dutch_client
+from tests.test_i18n_errors import asked_and_a_dutch_manager, teach
 from tests.test_i18n_loader import CATALOGUE, _templates
 from tests.test_transfer import PARKING_CSV, _token, preview, transfer_app  # noqa: F401
 from tests.test_upload_safety import xlsx
@@ -304,19 +304,12 @@ def test_why_the_system_cannot_read_a_file_is_said_in_words_in_dutch_and_english
 def test_a_dutch_manager_teaching_from_a_deleted_conversation_is_told_it_may_have_been_deleted(
     editor_app: Any,  # noqa: F811
 ) -> None:
-    member = editor_app.test_client()
-    conversation = start(member)
-    question = say(member, conversation, "Wat kost lid zijn bij jullie?")["member_message"]["id"]
-    client = dutch_client(editor_app, "manager@example.org")
+    conversation, question, client = asked_and_a_dutch_manager(editor_app)
     page = client.get(f"/conversations/{conversation}")  # the teach forms, open in a tab
     assert page.status_code == 200
     storage = editor_app.extensions["botbuilder"].storage
     delete_member(storage, find_member(storage, conversation_id=conversation))
-    for action, data in (("intent", {"intent": "contributie"}), ("inbox", {})):
-        gone = client.post(
-            f"/conversations/{conversation}/messages/{question}/{action}",
-            data={"csrf_token": client.csrf, **data},
-        )
+    for action, gone in teach(client, conversation, question):
         text = unescape(gone.text)
         assert gone.status_code == 404, text
         assert f"geen gesprek '{conversation}'; misschien is het verwijderd" in text, action
