@@ -94,7 +94,9 @@ class FlowEditor:
     # -- paths ------------------------------------------------------------------------
 
     def rel(self, path: Path) -> str:
-        return path.resolve().relative_to(self.root).as_posix()
+        """`path`'s name in the folder; a symlink keeps it (only its folder is resolved)."""
+        absolute = Path(os.path.abspath(path))
+        return (absolute.parent.resolve() / absolute.name).relative_to(self.root).as_posix()
 
     def flow_files(self) -> list[str]:
         return [self.rel(p) for p in flow_files(self.root)]
@@ -113,21 +115,21 @@ class FlowEditor:
         raise NotFound(f"no flow file {rel!r} in this bot{rule}")
 
     def read(self, rel: str) -> str:
+        """A file's text ("" if none); InvalidEdit if a folder, no permission, not UTF-8."""
         path = self.root / rel
-        return path.read_text(encoding="utf-8") if path.exists() else ""
-
-    # -- reading ----------------------------------------------------------------------
-
-    def parsed(self, rel: str, text: str | None = None) -> tuple[YAML, Any]:
-        """A file (or `text` for it) parsed for a round trip; InvalidEdit on a syntax error
-        or a file the server cannot read (a folder by that name, no permission, not UTF-8)."""
         try:
-            text = self.read(rel) if text is None else text
+            return path.read_text(encoding="utf-8") if path.exists() else ""
         except (OSError, UnicodeDecodeError) as exc:
             reason = os_reason(exc) if isinstance(exc, OSError) else Phrase(N_("not UTF-8 text"))
             unreadable = Message(N_("%(file)s cannot be read: %(reason)s"), file=rel, reason=reason)
             fix = Phrase(N_("fix the file on the server by hand first"))
             raise InvalidEdit([FieldProblem(None, unreadable, fix)]) from exc
+
+    # -- reading ----------------------------------------------------------------------
+
+    def parsed(self, rel: str, text: str | None = None) -> tuple[YAML, Any]:
+        """A file (or `text`) parsed for a round trip; InvalidEdit on a syntax error or `read`'s."""
+        text = self.read(rel) if text is None else text
         try:
             return load_round_trip(text)
         except YAMLError as exc:

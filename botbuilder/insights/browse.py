@@ -192,11 +192,18 @@ def _day(args: Mapping[str, str], name: str) -> date | None:
     try:
         if not _DATE.fullmatch(value):
             raise ValueError(value)
-        return date.fromisoformat(value)
+        day = date.fromisoformat(value)
     except ValueError:
         raise BadRequest(
             N_("'%(name)s' must be a date as YYYY-MM-DD, not %(value)r"), name=name, value=value
         ) from None
+    if not 1970 <= day.year <= 9000:  # the stats' range (server/insights.py); 0001 overflows
+        raise BadRequest(
+            N_("'%(name)s' must be a date from 1970 to 9000, not %(value)r"),
+            name=name,
+            value=value,
+        )
+    return day
 
 
 def like_pattern(words: str) -> str:

@@ -20,6 +20,7 @@ from botbuilder.db.ids import row_id
 from botbuilder.editing.forms import EditConflict, FieldProblem, InvalidEdit, SettingsForm
 from botbuilder.editing.history import diff_lines
 from botbuilder.editing.restoring import intent_changes, restore_intent, restore_version
+from botbuilder.errors import N_, BadRequest
 from botbuilder.people import AccountChanges
 from botbuilder.server.auth import login_required
 from botbuilder.server.common import current_author, current_user, services
@@ -104,7 +105,11 @@ def version(version_id: int) -> ResponseReturnValue:
     editor = flow_editor()
     record = editor.history.version(row_id(version_id, "a version id"))
     previous = editor.history.previous(record)
-    current = editor.read(record.path)
+    try:
+        current = editor.read(record.path)
+    except InvalidEdit as exc:  # a folder by that name, not UTF-8: named, not a 500
+        unreadable = N_("%(problem)s; fix it on the server by hand, then compare this version")
+        raise BadRequest(unreadable, problem=exc.problems[0].text) from exc
     return render_template(
         "editor/version.html",
         version=record,
