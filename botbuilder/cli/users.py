@@ -8,6 +8,7 @@ passwords go through `people.People`, so they are in the editor's History
 
 from __future__ import annotations
 
+import functools
 import sys
 
 import click
@@ -32,9 +33,18 @@ def _accounts(instance: str | None):  # type: ignore[no-untyped-def]
 
 
 def _people(instance: str | None):  # type: ignore[no-untyped-def]
+    """People on the instance's database; an agent removed here gives their conversations
+    back to the queue, as in the admin's pages."""
+    from botbuilder.accounts import Accounts
+    from botbuilder.config import database_url
+    from botbuilder.conversations.queue import HandoffQueue
+    from botbuilder.conversations.release import release_claims
+    from botbuilder.conversations.store import Storage
     from botbuilder.people import People
 
-    return People(_accounts(instance))
+    storage = Storage(database_url(instance))
+    release = functools.partial(release_claims, HandoffQueue(storage))
+    return People(Accounts(storage), release=release)
 
 
 def _password(password_stdin: bool) -> str:

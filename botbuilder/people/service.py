@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import logging
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -76,10 +77,13 @@ class People:
     """The admin's view of `accounts`: every change checked, recorded by id, sessions ended.
 
     `by` is the id of the admin making a change, None on the command line (`via`).
+    `release` gives back the conversations of an agent who leaves (deactivated or
+    removed) to their teams' queues (`conversations/release.py`).
     """
 
-    def __init__(self, accounts: Accounts) -> None:
+    def __init__(self, accounts: Accounts, release: Callable[[str], int] | None = None) -> None:
         self.accounts = accounts
+        self.release = release
         self.database = accounts.database
         self.changes = AccountChanges(accounts.database, accounts.clock)
         self.links = PasswordLinks(accounts, accounts.clock)
@@ -162,7 +166,10 @@ class People:
             row.password_hash = DISABLED + row.password_hash
             row.session_version = (row.session_version or 0) + 1
             self.changes.record(user_id, "deactivated", by=by, role=row.role, via=via, session=s)
+            email = row.email
         self.links.revoke(user_id)  # an open invitation must not bring the account back
+        if self.release is not None:
+            self.release(email)
         log.info("%s %s deactivated user %d", via, _who(by), user_id)
 
     def reactivate(self, user_id: int, by: int | None = None, via: str = "admin") -> None:
@@ -205,6 +212,8 @@ class People:
         self.accounts.remove(address)  # NotFound names the address when there is none
         if found is not None:
             self.changes.record(found.id, "removed", role=found.role, via=via)
+        if self.release is not None:
+            self.release(address)
 
     # -- helpers ------------------------------------------------------------------------
 

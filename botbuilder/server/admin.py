@@ -20,6 +20,7 @@ status and the reason.
 
 from __future__ import annotations
 
+import functools
 import logging
 from typing import Any
 
@@ -37,6 +38,7 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext
 
 from botbuilder.accounts import ROLES
+from botbuilder.conversations.release import release_claims
 from botbuilder.db.ids import row_id
 from botbuilder.errors import MailError, RequestError
 from botbuilder.people import People
@@ -64,8 +66,10 @@ blueprint.add_url_rule("/teams/<name>/delete", view_func=admin_teams.delete_team
 
 
 def _people() -> People:
-    """The admin's view of the app's one `Accounts` (a stateless wrapper, not a new service)."""
-    return People(services().accounts)
+    """The admin's view of the app's one `Accounts` (a stateless wrapper, not a new service);
+    an agent who leaves gives their conversations back to the queue."""
+    built = services()
+    return People(built.accounts, release=functools.partial(release_claims, built.queue))
 
 
 def _me() -> int:
