@@ -43,6 +43,7 @@ from botbuilder.conversations.store import (
 from botbuilder.db.base import aware_utc
 from botbuilder.db.engine import Database
 from botbuilder.errors import N_, BadRequest
+from botbuilder.insights.local_time import FIGURE_YEARS
 
 __all__ = [
     "DECISIONS",
@@ -197,7 +198,7 @@ def _day(args: Mapping[str, str], name: str) -> date | None:
         raise BadRequest(
             N_("'%(name)s' must be a date as YYYY-MM-DD, not %(value)r"), name=name, value=value
         ) from None
-    if not 1970 <= day.year <= 9000:  # the stats' range (server/insights.py); 0001 overflows
+    if day.year not in FIGURE_YEARS:
         raise BadRequest(
             N_("'%(name)s' must be a date from 1970 to 9000, not %(value)r"),
             name=name,

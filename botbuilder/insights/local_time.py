@@ -30,6 +30,7 @@ from botbuilder.errors import BadRequest
 
 __all__ = [
     "DEFAULT_TIMEZONE",
+    "FIGURE_YEARS",
     "day_start",
     "LocalStamps",
     "OfficeClock",
@@ -37,6 +38,10 @@ __all__ = [
     "team_timezone",
     "zone",
 ]
+
+# The years a period or filter may name: botbuilder has no figures before 1970, and a day
+# near year 1 or 9999 overflows the date arithmetic of a period (a 500, not a refusal).
+FIGURE_YEARS = range(1970, 9001)
 
 DEFAULT_TIMEZONE = "Europe/Amsterdam"
 

@@ -26,6 +26,7 @@ from botbuilder.errors import N_, BadRequest, NotFound, Phrase
 from botbuilder.insights import dashboard
 from botbuilder.insights.feedback import MAX_PAGE, thumbs_down
 from botbuilder.insights.figures import Period, bot_timezone, default_period, figures
+from botbuilder.insights.local_time import FIGURE_YEARS
 from botbuilder.interchange.spreadsheet import csv_text
 from botbuilder.server import auth
 from botbuilder.server.auth import login_required
@@ -62,7 +63,7 @@ def _day(args: Mapping[str, str], name: str, label: Phrase, default: date) -> da
             label=label,
             value=value[:20],
         ) from None
-    if not 1970 <= day.year <= 9000:
+    if day.year not in FIGURE_YEARS:
         raise BadRequest(
             N_("'%(label)s' (%(value)s) is not a date botbuilder has figures for"),
             label=label,
