@@ -36,7 +36,7 @@ from ruamel.yaml.events import (
 )
 
 from botbuilder.errors import N_, ImportFileError
-from botbuilder.interchange.problems import at, unreadable
+from botbuilder.interchange.problems import at, not_xlsx, unreadable
 
 __all__ = [
     "MAX_CELLS",
@@ -80,8 +80,7 @@ def check_xlsx_zip(path: Path) -> None:
     except ImportFileError:
         raise
     except Exception as exc:  # zipfile, its decompressors and expat raise many kinds
-        problem = at(path, N_("not a readable .xlsx file (%(reason)s)"), reason=str(exc))
-        raise ImportFileError([problem]) from exc
+        raise not_xlsx(path, exc) from exc
 
 
 def _check_sizes(path: Path, members: list[zipfile.ZipInfo]) -> None:

@@ -14,7 +14,7 @@ from pathlib import Path
 from botbuilder.content.os_reasons import os_reason
 from botbuilder.errors import N_, ImportFileError, Message
 
-__all__ = ["at", "unreadable"]
+__all__ = ["at", "not_xlsx", "unreadable"]
 
 # TRANSLATORS: where in which file (faq.csv, nlu.yml:12), then what is wrong there.
 _PLACED = N_("%(place)s: %(message)s")
@@ -30,3 +30,10 @@ def unreadable(path: Path, exc: OSError | UnicodeDecodeError) -> ImportFileError
     if isinstance(exc, UnicodeDecodeError):
         return ImportFileError([at(path, N_("file is not UTF-8 text; save it as UTF-8"))])
     return ImportFileError([at(path, N_("cannot read file: %(reason)s"), reason=os_reason(exc))])
+
+
+def not_xlsx(path: Path, exc: Exception) -> ImportFileError:
+    """The refusal of a file that zipfile or openpyxl cannot read as a workbook."""
+    return ImportFileError(
+        [at(path, N_("not a readable .xlsx file (%(reason)s)"), reason=str(exc))]
+    )

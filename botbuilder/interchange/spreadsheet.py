@@ -21,7 +21,7 @@ from botbuilder.content.languages import ISO_639_1
 from botbuilder.errors import N_, ImportFileError, Message
 from botbuilder.interchange.entries import Entry
 from botbuilder.interchange.limits import MAX_COLUMNS, MAX_ROWS, check_xlsx_zip, csv_rows
-from botbuilder.interchange.problems import at, unreadable
+from botbuilder.interchange.problems import at, not_xlsx, unreadable
 
 __all__ = [
     "COLUMNS",
@@ -85,8 +85,7 @@ def _xlsx_table(path: Path) -> list[list[str]]:
         finally:
             book.close()
     except Exception as exc:  # openpyxl raises many kinds for a broken file
-        problem = at(path, N_("not a readable .xlsx file (%(reason)s)"), reason=str(exc))
-        raise ImportFileError([problem]) from exc
+        raise not_xlsx(path, exc) from exc
     if len(table) > MAX_ROWS:
         raise ImportFileError([at(path, N_("the sheet reaches past row %(row)s"), row=MAX_ROWS)])
     return table
