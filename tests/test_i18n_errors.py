@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from html import unescape
+from pathlib import Path
 from typing import Any
 
 from botbuilder.errors import N_, Conflict, Phrase
@@ -40,6 +41,18 @@ def asked_and_a_dutch_manager(app: Any) -> tuple[str, int, Any]:
     conversation = start(member)
     question = say(member, conversation, "Wat kost lid zijn bij jullie?")["member_message"]["id"]
     return conversation, question, dutch_client(app, "manager@example.org")
+
+
+def break_by_hand(bot_dir: Path, buttons: str) -> None:
+    """Give faq.yml's intent 'contributie' these `buttons` lines, as a hand edit would."""
+    faq = bot_dir / "faq.yml"
+    faq.write_text(
+        faq.read_text(encoding="utf-8").replace(
+            "    answer: De contributie is 25 euro per jaar.\n",
+            "    answer: De contributie is 25 euro per jaar.\n    buttons:\n" + buttons,
+        ),
+        encoding="utf-8",
+    )
 
 
 def teach(client: Any, conversation: str, message: int) -> Iterator[tuple[str, Any]]:
@@ -170,16 +183,7 @@ def test_a_dutch_manager_reads_once_and_in_dutch_why_a_question_was_not_added_to
 ) -> None:
     conversation, question, client = asked_and_a_dutch_manager(editor_app)
     # Someone broke the intent by hand: its button goes nowhere, so the editor won't save it.
-    faq = bot_dir / "faq.yml"
-    faq.write_text(
-        faq.read_text(encoding="utf-8").replace(
-            "    answer: De contributie is 25 euro per jaar.\n",
-            "    answer: De contributie is 25 euro per jaar.\n"
-            "    buttons:\n      - {label: Meer, goto: nergens}\n",
-        ),
-        encoding="utf-8",
-    )
-    client = dutch_client(editor_app, "manager@example.org")
+    break_by_hand(bot_dir, "      - {label: Meer, goto: nergens}\n")
     csrf = client.csrf
     added = client.post(
         f"/conversations/{conversation}/messages/{question}/intent",

@@ -31,7 +31,7 @@ from botbuilder.interchange.spreadsheet import read_rows, rows_to_entries
 from botbuilder.privacy.requests import delete_member, find_member
 from tests.test_editor import PASSWORD, editor_app, login  # noqa: F401 (a fixture)
 from tests.test_i18n_advice import dutch_client
-from tests.test_i18n_errors import asked_and_a_dutch_manager, teach
+from tests.test_i18n_errors import asked_and_a_dutch_manager, break_by_hand, teach
 from tests.test_i18n_loader import CATALOGUE, _templates
 from tests.test_transfer import PARKING_CSV, _token, preview, transfer_app  # noqa: F401
 from tests.test_upload_safety import xlsx
@@ -228,15 +228,7 @@ def test_a_dutch_manager_reads_in_dutch_which_problems_of_the_flow_files_stop_an
     transfer_app: Any,  # noqa: F811
     bot_dir: Path,
 ) -> None:
-    faq = bot_dir / "faq.yml"
-    faq.write_text(
-        faq.read_text(encoding="utf-8").replace(
-            "    answer: De contributie is 25 euro per jaar.\n",
-            "    answer: De contributie is 25 euro per jaar.\n"
-            "    buttons:\n      - {label: Meer, goto: nergens}\n      - {label: Bel}\n",
-        ),
-        encoding="utf-8",
-    )
+    break_by_hand(bot_dir, "      - {label: Meer, goto: nergens}\n      - {label: Bel}\n")
     client = dutch_client(transfer_app, "manager@example.org")
     for refused in (
         client.get("/editor/transfer/export?format=csv"),
